@@ -1,0 +1,62 @@
+"""Errors a user can act on: each names where the problem is and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input: where (path, line), what, and the fix."""
+
+    path: str
+    message: str
+    fix: str = ""
+    line: int | None = None
+
+    def render(self, source: str | None = None) -> str:
+        where = source or "<scenario>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        head = f"{where}: {self.path}: " if self.path else f"{where}: "
+        text = head + self.message.rstrip(".") + "."
+        if self.fix:
+            text += f" Fix: {self.fix.rstrip('.')}."
+        return text
+
+
+class ParleyInputError(Exception):
+    """Bad user input (scenario, data file, lever, option).
+
+    Deliberately *not* a ValueError, so pydantic validators let it through unchanged
+    and the CLI can turn it into a message and exit code 2 instead of a traceback.
+    """
+
+    def __init__(self, problems: list[Problem], source: str | None = None):
+        self.problems = list(problems)
+        self.source = source
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        return "\n".join(p.render(self.source) for p in self.problems)
+
+    def with_source(self, source: str, lines: dict[str, int] | None = None) -> ParleyInputError:
+        """Return a copy that names the file and, where known, the line of each problem."""
+        lines = lines or {}
+        fixed = [
+            Problem(p.path, p.message, p.fix, p.line if p.line is not None else _line_for(p.path, lines))
+            for p in self.problems
+        ]
+        return type(self)(fixed, source)
+
+
+def _line_for(path: str, lines: dict[str, int]) -> int | None:
+    """Line of the path, or of its nearest ancestor the parser knows."""
+    while path:
+        if path in lines:
+            return lines[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        if cut <= 0:
+            break
+        path = path[:cut]
+    return lines.get(path)

@@ -1,0 +1,80 @@
+"""Model registry: names -> modules with `solve(batch, params) -> Outcome` and a `Params` class.
+
+Modules are imported on first use, so listing models (CLI help, web forms) stays cheap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from parley.errors import ParleyInputError, Problem
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    module: str
+    summary: str
+    dynamic: bool = False
+
+
+MODELS: dict[str, ModelInfo] = {
+    "compromise": ModelInfo("compromise", "parley.models.compromise",
+                            "weighted mean of positions (capability x salience)"),
+    "median": ModelInfo("median", "parley.models.median", "weighted median position (median voter)"),
+    "nash": ModelInfo("nash", "parley.models.nash",
+                      "Nash bargaining solution over the disagreement point"),
+}
+
+STATIC = ("compromise", "median", "nash")
+"""The models `parley run` shows by default."""
+
+
+def names() -> list[str]:
+    return list(MODELS)
+
+
+def module(name: str) -> ModuleType:
+    """The module implementing a model; a clear error for an unknown name."""
+    if name not in MODELS:
+        raise ParleyInputError(
+            [
+                Problem(
+                    "model",
+                    f"unknown model '{name}'",
+                    f"choose one of: {', '.join(MODELS)}",
+                )
+            ]
+        )
+    return importlib.import_module(MODELS[name].module)
+
+
+def make_params(name: str, overrides: dict[str, Any] | None = None) -> Any:
+    """The model's parameter object, with user overrides checked against its fields."""
+    mod = module(name)
+    overrides = dict(overrides or {})
+    fields = {f.name: f for f in dataclasses.fields(mod.Params)}
+    unknown = sorted(set(overrides) - set(fields))
+    if unknown:
+        raise ParleyInputError(
+            [
+                Problem(
+                    f"params.{unknown[0]}",
+                    f"model '{name}' has no parameter '{unknown[0]}'",
+                    f"its parameters are: {', '.join(fields) or 'none'}",
+                )
+            ]
+        )
+    try:
+        return mod.Params(**overrides)
+    except (TypeError, ValueError) as exc:
+        raise ParleyInputError([Problem("params", str(exc), "check the parameter values")]) from None
+
+
+def params_dict(params: Any) -> dict[str, Any]:
+    """Parameters as plain data for provenance records."""
+    return dataclasses.asdict(params)
