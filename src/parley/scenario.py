@@ -216,7 +216,7 @@ def check(s: Scenario) -> list[Problem]:
             )
         seen.setdefault((st.actor, st.issue), j)
         sal_lo, sal_hi = st.salience.low, st.salience.high
-        if st.salience.kind != "normal" and (sal_lo < 0 or sal_hi > 100) or not (
+        if (st.salience.kind != "normal" and (sal_lo < 0 or sal_hi > 100)) or not (
             0 <= st.salience.mode <= 100
         ):
             problems.append(

@@ -1,0 +1,14 @@
+"""Command-line interface: `parley run`, `parley validate`, ... (one module per command group)."""
+
+from __future__ import annotations
+
+# Each command module attaches its commands to `app` when imported.
+from parley.cli import (
+    run_command,  # noqa: F401
+    scenario_commands,  # noqa: F401
+)
+from parley.cli.app import app
+
+
+def main() -> None:
+    app()

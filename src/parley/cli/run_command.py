@@ -1,0 +1,140 @@
+"""`parley run`: forecast a scenario with one or more models and print the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from parley import bundled
+from parley.cli.app import app, console, handles_input_errors, print_json
+from parley.errors import ParleyInputError, Problem
+from parley.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, disclaimer, forecast
+from parley.loading import load
+from parley.models import registry
+from parley.narrative import answer, pct
+
+
+def parse_params(items: list[str]) -> dict[str, dict[str, Any]]:
+    """`model.key=value` options -> {model: {key: value}} with numbers and booleans parsed."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if "=" not in item or "." not in item.split("=", 1)[0]:
+            raise ParleyInputError(
+                [Problem("--param", f"'{item}' is not model.key=value", "e.g. --param nash.loss=quadratic")]
+            )
+        key, value = item.split("=", 1)
+        model, name = key.split(".", 1)
+        out.setdefault(model, {})[name] = _value(value)
+    return out
+
+
+def _value(text: str) -> Any:
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+@app.command()
+@handles_input_errors
+def run(
+    scenario: str = typer.Argument(bundled.DEFAULT, help="Scenario file or bundled name."),
+    model: list[str] = typer.Option(
+        list(registry.STATIC), "--model", "-m",
+        help=f"Model(s) to run; repeat the option for several. Available: {', '.join(registry.names())}.",
+    ),
+    draws: int = typer.Option(DEFAULT_DRAWS, "--draws", "-n", help="Monte Carlo draws."),
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed (results are reproducible)."),
+    rule: str = typer.Option("compensatory", "--rule",
+                             help="Settlement rule: compensatory (losses offset across issues) or strict."),
+    param: list[str] = typer.Option([], "--param", help="Model parameter, e.g. nash.loss=quadratic."),
+    format: str = typer.Option("yaml", "--format", help="Input format: yaml, ktab, decide."),
+    workers: int = typer.Option(0, "--workers", help="Worker processes (0 = automatic)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Forecast the outcome per issue and the chance of a settlement."""
+    if rule not in ("compensatory", "strict"):
+        raise ParleyInputError([Problem("--rule", f"unknown rule '{rule}'", "use compensatory or strict")])
+    models = [m.strip() for item in model for m in item.split(",") if m.strip()]
+    for m in models:
+        registry.module(m)
+    s = load(scenario, format=format)
+    fc = forecast(s, models, draws=draws, seed=seed, params=parse_params(param), rule=rule,  # type: ignore[arg-type]
+                  workers=workers or None)
+    if as_json:
+        print_json(fc.to_dict())
+    else:
+        show(fc)
+
+
+def show(fc: Forecast) -> None:
+    """Rich tables: answer, outcomes, settlement, veto players, blockers, provenance."""
+    s = fc.scenario
+    console.print(Panel.fit(f"[bold]{s.title}[/]\nas of {s.as_of.isoformat()}\n{s.question}"))
+    console.print(Panel(answer(fc), title="Answer", border_style="green"))
+
+    t = Table(title="Outcome per issue: point forecast, median and 5–95% band over draws")
+    t.add_column("issue")
+    t.add_column("0 means / 100 means", style="dim")
+    for name in fc.results:
+        t.add_column(name, justify="right")
+    out = fc.outcomes()
+    for issue in s.issues:
+        cells = []
+        for name in fc.results:
+            r = out[(out.model == name) & (out.issue == issue.id)].iloc[0]
+            if np.isnan(r["median"]):
+                cells.append("no agreement")
+            else:
+                pt = "—" if np.isnan(r["point"]) else f"{r['point']:.0f}"
+                cells.append(f"{pt} | {r['median']:.0f} [{r['p05']:.0f}–{r['p95']:.0f}]")
+        t.add_row(issue.name, f"{issue.low} / {issue.high}", *cells)
+    console.print(t)
+
+    st = Table(title="P(settlement): every veto player accepts the package")
+    for col in ("model", "P(settlement)", "90% MC interval", "P(any package)", "at point estimate"):
+        st.add_column(col, justify="right" if col != "model" else "left")
+    for r in fc.settlement().itertuples():
+        st.add_row(r.model, pct(r.p_settlement), f"{pct(r.ci_low)}–{pct(r.ci_high)}",
+                   pct(r.p_package), "deal" if r.point_settles else "no deal")
+    console.print(st)
+
+    acc = fc.actors()
+    at = Table(title="P(accept) per veto player")
+    at.add_column("actor")
+    for name in fc.results:
+        at.add_column(name, justify="right")
+    for actor in [a for a in s.actors if a.veto]:
+        row = acc[acc.actor == actor.id].set_index("model")["p_accept"]
+        at.add_row(actor.name, *[pct(row.get(m, np.nan)) for m in fc.results])
+    console.print(at)
+
+    bl = fc.blockers()
+    if not bl.empty:
+        bt = Table(title="Why veto players refuse, and the smallest move per issue that wins them over")
+        for col in ("model", "actor", "issue", "drives refusals", "fixable by this issue alone",
+                    "median move (points)"):
+            bt.add_column(col)
+        for r in bl.sort_values(["model", "actor", "share_driving"], ascending=[True, True, False]).itertuples():
+            if r.share_driving == 0 and r.share_fixable_alone == 0:
+                continue
+            move = "—" if np.isnan(r.median_move) else f"{r.median_move:.1f} towards {r.actor}"
+            bt.add_row(r.model, s.actor(r.actor).name, s.issue(r.issue).name,
+                       pct(r.share_driving), pct(r.share_fixable_alone), move)
+        console.print(bt)
+
+    pv = fc.provenance
+    console.print(
+        f"[dim]{disclaimer(s)}\nparley {pv['parley_version']} · scenario {pv['scenario_id']} "
+        f"sha256:{pv['scenario_hash'][:12]} · draws {pv['draws']:,} · seed {pv['seed']} · "
+        f"rule {pv['settlement_rule']}[/]"
+    )

@@ -1,0 +1,243 @@
+"""Forecasts: run models over Monte Carlo draws and summarise outcomes and settlement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from parley import batch as batching
+from parley.models import registry
+from parley.scenario import Scenario
+from parley.settlement import Rule, wilson
+from parley.simulate import Draws, simulate, solve_batch
+from parley.version import VERSION
+
+DEFAULT_DRAWS = 10_000
+DEFAULT_SEED = 20250501
+BAND = (5.0, 95.0)
+CI_LEVEL = 0.90
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """One model's forecast: the point forecast, the draws, and their summaries."""
+
+    model: str
+    params: dict[str, Any]
+    point: Draws  # the model on the most likely values (one draw)
+    draws: Draws
+
+    @property
+    def n(self) -> int:
+        return int(self.draws.settle.shape[0])
+
+    def p_settlement(self) -> tuple[float, float, float]:
+        k = int(self.draws.settle.sum())
+        lo, hi = wilson(k, self.n, CI_LEVEL)
+        return k / max(self.n, 1), lo, hi
+
+    def p_package(self) -> float:
+        """Share of draws in which the model finds any agreement at all."""
+        return float(self.draws.agreement.mean()) if self.n else float("nan")
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Everything `parley run` reports, convertible to DataFrames and JSON."""
+
+    scenario: Scenario
+    results: dict[str, ModelResult]
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    # --- tables ----------------------------------------------------------------------
+    def outcomes(self) -> pd.DataFrame:
+        """One row per (model, issue): point forecast, median and 5–95% band over draws."""
+        rows = []
+        for name, res in self.results.items():
+            out = res.draws.outcome
+            ok = res.draws.agreement
+            for k, issue in enumerate(self.scenario.issues):
+                vals = out[ok, k]
+                has = vals.size > 0
+                rows.append(
+                    {
+                        "model": name,
+                        "issue": issue.id,
+                        "issue_name": issue.name,
+                        "point": float(res.point.outcome[0, k]),
+                        "median": float(np.median(vals)) if has else np.nan,
+                        "mean": float(vals.mean()) if has else np.nan,
+                        "p05": float(np.percentile(vals, BAND[0])) if has else np.nan,
+                        "p95": float(np.percentile(vals, BAND[1])) if has else np.nan,
+                        "p_package": res.p_package(),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def settlement(self) -> pd.DataFrame:
+        """One row per model: P(settlement) with its Monte Carlo interval."""
+        rows = []
+        for name, res in self.results.items():
+            p, lo, hi = res.p_settlement()
+            rows.append(
+                {
+                    "model": name,
+                    "p_settlement": p,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "ci_level": CI_LEVEL,
+                    "p_package": res.p_package(),
+                    "point_settles": bool(res.point.settle[0]),
+                    "draws": res.n,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def actors(self) -> pd.DataFrame:
+        """One row per (model, veto actor): how often it accepts the package."""
+        rows = []
+        veto = [i for i, a in enumerate(self.scenario.actors) if a.veto]
+        for name, res in self.results.items():
+            ok = res.draws.agreement
+            n_pkg = int(ok.sum())
+            for i in veto:
+                acc = res.draws.accept[ok, i]
+                lo, hi = wilson(int(acc.sum()), n_pkg, CI_LEVEL)
+                rows.append(
+                    {
+                        "model": name,
+                        "actor": self.scenario.actors[i].id,
+                        "actor_name": self.scenario.actors[i].name,
+                        "p_accept": float(acc.mean()) if n_pkg else np.nan,
+                        "ci_low": lo,
+                        "ci_high": hi,
+                        "point_accepts": bool(res.point.accept[0, i]) and bool(res.point.agreement[0]),
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def blockers(self) -> pd.DataFrame:
+        """One row per (model, veto actor, issue) where the actor ever refuses: which issues
+        drive its refusals and how far each issue alone would have to move to win it over."""
+        rows = []
+        veto = [i for i, a in enumerate(self.scenario.actors) if a.veto]
+        for name, res in self.results.items():
+            ok = res.draws.agreement
+            for i in veto:
+                refuse = ok & ~res.draws.accept[:, i]
+                n_ref = int(refuse.sum())
+                if n_ref == 0:
+                    continue
+                for k, issue in enumerate(self.scenario.issues):
+                    if not self.scenario.stance(self.scenario.actors[i].id, issue.id):
+                        continue
+                    drives = res.draws.drives[refuse, i, k]
+                    move = res.draws.move[refuse, i, k].astype(float)
+                    fixable = np.isfinite(move)
+                    med = float(np.median(move[fixable])) if fixable.any() else np.nan
+                    point_move = float(res.point.move[0, i, k])
+                    rows.append(
+                        {
+                            "model": name,
+                            "actor": self.scenario.actors[i].id,
+                            "issue": issue.id,
+                            "p_refuse": n_ref / max(int(ok.sum()), 1),
+                            "share_driving": float(drives.mean()),
+                            "share_fixable_alone": float(fixable.mean()),
+                            "median_move": med,
+                            "point_move": point_move,
+                        }
+                    )
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The forecast as plain JSON-ready data."""
+        from parley.narrative import answer
+
+        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+            return [
+                {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+                for r in df.to_dict(orient="records")
+            ]
+
+        return {
+            "scenario": {
+                "id": self.scenario.id,
+                "title": self.scenario.title,
+                "as_of": self.scenario.as_of.isoformat(),
+                "question": self.scenario.question,
+            },
+            "answer": answer(self),
+            "disclaimer": disclaimer(self.scenario),
+            "outcomes": records(self.outcomes()),
+            "settlement": records(self.settlement()),
+            "actors": records(self.actors()),
+            "blockers": records(self.blockers()),
+            "model_info": {name: _json_info(res.draws.info) for name, res in self.results.items()},
+            "provenance": self.provenance,
+        }
+
+
+def disclaimer(scenario: Scenario) -> str:
+    base = (
+        "Positions, saliences, capabilities and reservation points are analyst estimates, "
+        "not measurements; the bands show only the uncertainty written into the scenario. "
+        "Change them in the scenario file (see `parley validate` and docs/scenario-format.md)."
+    )
+    return f"{scenario.disclaimer.strip()} {base}".strip()
+
+
+def _json_info(info: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in info.items() if isinstance(v, (int, float, str, bool))}
+
+
+def forecast(
+    scenario: Scenario | str,
+    model: str | Sequence[str] = registry.STATIC,
+    *,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+    params: dict[str, dict[str, Any]] | None = None,
+    rule: Rule = "compensatory",
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Forecast:
+    """Forecast a scenario with one or several models.
+
+    `params` maps a model name to its parameter overrides. The result records everything
+    needed to reproduce it: scenario hash, models and parameters, draws, seed, version.
+    """
+    from parley.loading import load
+
+    if isinstance(scenario, str):
+        scenario = load(scenario)
+    names = [model] if isinstance(model, str) else list(model)
+    if draws < 1:
+        from parley.errors import ParleyInputError, Problem
+
+        raise ParleyInputError([Problem("draws", f"draws must be >= 1, got {draws}", "use e.g. 10000")])
+    params = params or {}
+    results: dict[str, ModelResult] = {}
+    lay = batching.layout(scenario)
+    for name in names:
+        p = registry.make_params(name, params.get(name))
+        point = solve_batch(lay.base, name, p, rule)
+        sims = simulate(scenario, name, p, draws, seed, rule, workers=workers, progress=progress)
+        results[name] = ModelResult(name, registry.params_dict(p), point, sims)
+    provenance = {
+        "parley_version": VERSION,
+        "scenario_id": scenario.id,
+        "scenario_hash": scenario.content_hash(),
+        "models": {n: r.params for n, r in results.items()},
+        "draws": draws,
+        "seed": seed,
+        "settlement_rule": rule,
+        "uncertain_inputs": lay.n_inputs,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    return Forecast(scenario, results, provenance)
