@@ -187,7 +187,9 @@ def layout(scenario: Scenario) -> Layout:
     engaged = np.zeros((n, k), bool)
     inputs: list[Input] = []
 
-    def add(field: Field, i: int | None, j: int | None, est: Estimate, lo: float, hi: float, label: str) -> float:
+    def add(
+        field: Field, i: int | None, j: int | None, est: Estimate, lo: float, hi: float, label: str
+    ) -> float:
         if est.is_uncertain:
             inputs.append(Input(field, i, j, est, lo, hi, label))
         return est.mode

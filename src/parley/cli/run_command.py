@@ -76,15 +76,25 @@ def run(
         show(fc)
 
 
+def _scales(fc: Forecast) -> Table:
+    """What 0 and 100 mean on each issue, and where things stand without a deal."""
+    t = Table(title="Issue scales", show_lines=False)
+    for col in ("issue", "0 =", "100 =", "status quo"):
+        t.add_column(col, style="dim" if col != "issue" else None)
+    for issue in fc.scenario.issues:
+        sq = "—" if issue.status_quo is None else issue.to_scale(issue.status_quo).describe()
+        t.add_row(issue.name, issue.low, issue.high, sq)
+    return t
+
+
 def show(fc: Forecast) -> None:
     """Rich tables: answer, outcomes, settlement, veto players, blockers, provenance."""
     s = fc.scenario
     console.print(Panel.fit(f"[bold]{s.title}[/]\nas of {s.as_of.isoformat()}\n{s.question}"))
     console.print(Panel(answer(fc), title="Answer", border_style="green"))
 
-    t = Table(title="Outcome per issue: point forecast, median and 5–95% band over draws")
+    t = Table(title="Outcome per issue (0–100): point forecast | median [5–95% band over draws]")
     t.add_column("issue")
-    t.add_column("0 means / 100 means", style="dim")
     for name in fc.results:
         t.add_column(name, justify="right")
     out = fc.outcomes()
@@ -97,8 +107,9 @@ def show(fc: Forecast) -> None:
             else:
                 pt = "—" if np.isnan(r["point"]) else f"{r['point']:.0f}"
                 cells.append(f"{pt} | {r['median']:.0f} [{r['p05']:.0f}–{r['p95']:.0f}]")
-        t.add_row(issue.name, f"{issue.low} / {issue.high}", *cells)
+        t.add_row(issue.name, *cells)
     console.print(t)
+    console.print(_scales(fc))
 
     st = Table(title="P(settlement): every veto player accepts the package")
     for col in ("model", "P(settlement)", "90% MC interval", "P(any package)", "at point estimate"):
@@ -124,7 +135,8 @@ def show(fc: Forecast) -> None:
         for col in ("model", "actor", "issue", "drives refusals", "fixable by this issue alone",
                     "median move (points)"):
             bt.add_column(col)
-        for r in bl.sort_values(["model", "actor", "share_driving"], ascending=[True, True, False]).itertuples():
+        ordered = bl.sort_values(["model", "actor", "share_driving"], ascending=[True, True, False])
+        for r in ordered.itertuples():
             if r.share_driving == 0 and r.share_fixable_alone == 0:
                 continue
             move = "—" if np.isnan(r.median_move) else f"{r.median_move:.1f} towards {r.actor}"

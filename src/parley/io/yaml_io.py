@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import io
 from pathlib import Path
@@ -115,20 +116,16 @@ def _plain(node: Any, path: str, lines: dict[str, int], seen: set[int], source: 
             if not isinstance(key, str):
                 key = str(key)
             sub = f"{path}.{key}" if path else key
-            try:
+            with contextlib.suppress(KeyError, TypeError, AttributeError):
                 lines[sub] = node.lc.key(key)[0] + 1
-            except (KeyError, TypeError, AttributeError):
-                pass
             out[key] = _plain(value, sub, lines, seen, source)
         return out
     if isinstance(node, CommentedSeq):
         out_list = []
         for i, value in enumerate(node):
             sub = f"{path}[{i}]"
-            try:
+            with contextlib.suppress(KeyError, TypeError, AttributeError, IndexError):
                 lines[sub] = node.lc.item(i)[0] + 1
-            except (KeyError, TypeError, AttributeError, IndexError):
-                pass
             out_list.append(_plain(value, sub, lines, seen, source))
         return out_list
     if hasattr(node, "anchor") and getattr(node.anchor, "value", None):
