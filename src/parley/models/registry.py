@@ -28,6 +28,9 @@ MODELS: dict[str, ModelInfo] = {
     "median": ModelInfo("median", "parley.models.median", "weighted median position (median voter)"),
     "nash": ModelInfo("nash", "parley.models.nash",
                       "Nash bargaining solution over the disagreement point"),
+    "bdm": ModelInfo("bdm", "parley.models.bdm",
+                     "Bueno de Mesquita's expected-utility challenge model (rounds of offers)",
+                     dynamic=True),
 }
 
 STATIC = ("compromise", "median", "nash")

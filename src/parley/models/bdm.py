@@ -1,0 +1,347 @@
+"""Bueno de Mesquita's expected-utility ("challenge") model, after Scholz, Calbert & Smith (2011).
+
+Each issue is bargained separately. In every round each actor weighs challenging every other
+actor (expected utility of a challenge against doing nothing), the pair's two expected utilities
+decide the kind of offer (conflict, compromise, capitulation), and each actor accepts one of the
+offers it received. All moves of a round happen together; the forecast of a round is the median
+voter position. Every interpretive choice is listed in docs/models/bdm.md.
+
+All arrays run over *slabs*: one slab is one (draw, issue) pair, so Monte Carlo draws and issues
+go through the rounds together as [slabs, actors(, actors)] arrays, chunked to bound memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from parley.batch import Batch
+from parley.models.base import Outcome
+
+SUMMARY = "Bueno de Mesquita's expected-utility challenge model (rounds of offers)"
+
+KINDS = ("none", "conflict", "compromise", "capitulation")
+"""Offer kinds, in the integer coding of the challenge log."""
+
+EPS_EU = 1e-12
+"""Expected utilities within this of zero count as zero (identical positions give 0 up to
+rounding, and must not trigger offers)."""
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of the challenge model; defaults follow Scholz et al. (2011).
+
+    - `rounds`: most rounds of challenges (default 10, as in Scholz et al.).
+    - `q`: probability that the status quo persists when i does not challenge j (Scholz: 1.0;
+      BDM's text: 0.5). With q = 1 the T rule has no effect.
+    - `t_rule`: probability T that, without a challenge, the outcome moves in i's favour:
+      "closer" sets T = 1 when i is closer to the median voter than j is (else 0); "fixed"
+      uses `t`.
+    - `acceptance`: which received offer an actor takes: "least_move" (the one that moves it
+      least, Scholz et al.) or "strongest" (the one from the challenger with the highest
+      expected utility of challenging it).
+    - `forecast`: "median" (median voter position of the final positions) or "mean"
+      (capability x salience weighted mean of the final positions).
+    - `tolerance`: moves smaller than this (0–100 scale) count as standing still, for the
+      convergence and cycle tests.
+    - `chunk_elements`: largest [slabs x actors^3] block held in memory at once.
+    - `explain`: record the per-round challenge log (who challenged whom, offer kind, offer,
+      accepted); recorded automatically for a single draw.
+    """
+
+    rounds: int = 10
+    q: float = 1.0
+    t_rule: Literal["closer", "fixed"] = "closer"
+    t: float = 1.0
+    acceptance: Literal["least_move", "strongest"] = "least_move"
+    forecast: Literal["median", "mean"] = "median"
+    tolerance: float = 1e-6
+    chunk_elements: int = 4_000_000
+    explain: bool = False
+
+    def __post_init__(self) -> None:
+        if self.rounds < 1:
+            raise ValueError(f"rounds must be >= 1, got {self.rounds}")
+        if not 0.0 <= self.q <= 1.0:
+            raise ValueError(f"q must lie in [0, 1], got {self.q}")
+        if not 0.0 <= self.t <= 1.0:
+            raise ValueError(f"t must lie in [0, 1], got {self.t}")
+        if self.t_rule not in ("closer", "fixed"):
+            raise ValueError(f"t_rule must be 'closer' or 'fixed', got {self.t_rule!r}")
+        if self.acceptance not in ("least_move", "strongest"):
+            raise ValueError(f"acceptance must be 'least_move' or 'strongest', got {self.acceptance!r}")
+        if self.forecast not in ("median", "mean"):
+            raise ValueError(f"forecast must be 'median' or 'mean', got {self.forecast!r}")
+
+
+# --- one round, vectorised over slabs -----------------------------------------------------
+def median_voter(x: np.ndarray, w: np.ndarray, act: np.ndarray) -> np.ndarray:
+    """Weighted Condorcet winner among active actors' positions, per slab: [B].
+
+    In one dimension the position beating every other in the pairwise vote
+    sum_k w_k (|x_k - x_j| - |x_k - x_i|) is the one minimising sum_k w_k |x_k - x_i|
+    (the weighted median). When several distinct positions tie, the midpoint of the lowest and
+    highest of them is returned, so actor order cannot matter.
+    """
+    wa = np.where(act, w, 0.0)
+    cost = (wa[:, None, :] * np.abs(x[:, None, :] - x[:, :, None])).sum(axis=2)  # [B, i]
+    cost = np.where(act, cost, np.inf)
+    best = cost.min(axis=1, keepdims=True)
+    scale = np.maximum(np.abs(best), 1e-300)
+    tied = act & (cost <= best + 1e-9 * scale + 1e-12)
+    lo = np.where(tied, x, np.inf).min(axis=1)
+    hi = np.where(tied, x, -np.inf).max(axis=1)
+    return (lo + hi) / 2.0
+
+
+def weighted_mean(x: np.ndarray, w: np.ndarray, act: np.ndarray) -> np.ndarray:
+    """Capability x salience weighted mean of active positions (equal weights if all are 0)."""
+    wa = np.where(act, w, 0.0)
+    total = wa.sum(axis=1)
+    wa = np.where(total[:, None] > 0, wa, act.astype(float))
+    return (wa * x).sum(axis=1) / np.maximum(wa.sum(axis=1), 1e-300)
+
+
+def win_probability(x: np.ndarray, w: np.ndarray, act: np.ndarray) -> np.ndarray:
+    """P[b, i, j]: share of the (capability x salience) vote for i in a contest with j.
+
+    Votes v_k(i, j) = w_k (|x_k - x_j| - |x_k - x_i|); P = sum of positive votes / sum of
+    absolute votes, 1/2 when nobody cares (the range Delta cancels out of the ratio).
+    """
+    wa = np.where(act, w, 0.0)
+    dist = np.abs(x[:, :, None] - x[:, None, :])  # symmetric: dist[b, j, k] = |x_j - x_k|
+    # v[b, i, j, k] = w_k (|x_k - x_j| - |x_k - x_i|)
+    v = wa[:, None, None, :] * (dist[:, None, :, :] - dist[:, :, None, :])
+    pos = np.maximum(v, 0.0).sum(axis=3)
+    tot = np.abs(v).sum(axis=3)
+    return np.where(tot > 0, pos / np.where(tot > 0, tot, 1.0), 0.5)
+
+
+def expected_utilities(
+    x: np.ndarray,
+    s: np.ndarray,
+    p: np.ndarray,
+    mu: np.ndarray,
+    span: np.ndarray,
+    r: np.ndarray,
+    pair: np.ndarray,
+    params: Params,
+) -> np.ndarray:
+    """E[b, i, j] = EU_i(i -> j) (0 on invalid pairs), with risk exponents r[b, i]."""
+    d = np.abs(x[:, :, None] - x[:, None, :]) / span[:, None, None]
+    dm = (np.abs(x - mu[:, None]) / span[:, None])[:, :, None]
+    rr = r[:, :, None]
+    u_s = 2.0 - 4.0 * np.maximum(0.5 - 0.5 * d, 0.0) ** rr
+    u_f = 2.0 - 4.0 * (0.5 + 0.5 * d) ** rr
+    u_sq = 2.0 - 4.0 * 0.5**rr
+    sj = s[:, None, :]
+    eu = sj * (p * u_s + (1.0 - p) * u_f) + (1.0 - sj) * u_s - params.q * u_sq
+    if params.q < 1.0:
+        u_b = 2.0 - 4.0 * np.maximum(0.5 - 0.25 * (dm + d), 0.0) ** rr
+        u_w = 2.0 - 4.0 * np.minimum(0.5 + 0.25 * (dm + d), 1.0) ** rr
+        if params.t_rule == "closer":
+            t = (np.abs(x - mu[:, None])[:, :, None] < np.abs(x - mu[:, None])[:, None, :]).astype(float)
+        else:
+            t = params.t
+        eu = eu - (1.0 - params.q) * (t * u_b + (1.0 - t) * u_w)
+    eu = np.where(pair, eu, 0.0)
+    return np.where(np.abs(eu) < EPS_EU, 0.0, eu)
+
+
+def risk_exponents(e1: np.ndarray, act: np.ndarray) -> np.ndarray:
+    """r[b, i] in [0.5, 2] from how attractive a target i is (R_i = sum_j EU_j(j -> i))."""
+    big_r = e1.sum(axis=1)  # column sums: sum over challengers j of E[j, i]
+    hi = np.where(act, big_r, -np.inf).max(axis=1, keepdims=True)
+    lo = np.where(act, big_r, np.inf).min(axis=1, keepdims=True)
+    spread = hi - lo
+    ok = spread > 1e-12
+    r_hat = np.where(ok, (2.0 * big_r - hi - lo) / np.where(ok, spread, 1.0), 0.0)
+    r_hat = np.clip(r_hat, -1.0, 1.0)
+    return np.where(act, (1.0 - r_hat / 3.0) / (1.0 + r_hat / 3.0), 1.0)
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    """One round for a block of slabs: the median before the moves, the moves, the offers."""
+
+    mu: np.ndarray  # [B]
+    new_x: np.ndarray  # [B, N]
+    kind: np.ndarray  # [B, i, j] int8 offer kind i -> j (index into KINDS)
+    offer: np.ndarray  # [B, i, j] position offered to j by i (NaN: none)
+    eu: np.ndarray  # [B, i, j] EU_i(i -> j) with risk
+    chosen: np.ndarray  # [B, j] index of the challenger whose offer j accepted (-1: none)
+
+
+def play_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, params: Params) -> RoundResult:
+    """Challenges, offers and moves of one round for slabs x[B, N]."""
+    b, n = x.shape
+    mu = median_voter(x, w, act)
+    xa = np.where(act, x, np.nan)
+    span = np.nanmax(xa, axis=1) - np.nanmin(xa, axis=1)
+    span = np.where(np.isfinite(span) & (span > 0), span, 1.0)
+    pair = act[:, :, None] & act[:, None, :] & ~np.eye(n, dtype=bool)[None]
+    p = win_probability(x, w, act)
+    e1 = expected_utilities(x, s, p, mu, span, np.ones((b, n)), pair, params)
+    r = risk_exponents(e1, act)
+    e = expected_utilities(x, s, p, mu, span, r, pair, params)
+    ej = e.transpose(0, 2, 1)  # EU_j(j -> i), with j's own risk exponent
+    conflict = (e > 0) & (ej > 0) & (e > ej)
+    compromise = (e > 0) & (ej < 0) & (e > -ej)
+    capitulation = (e > 0) & (ej < 0) & (e < -ej)
+    xi = np.broadcast_to(x[:, :, None], e.shape)
+    xj = np.broadcast_to(x[:, None, :], e.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(compromise, np.abs(ej) / np.where(e > 0, e, 1.0), 0.0)
+    offer = np.where(conflict | capitulation, xi, np.where(compromise, xj + (xi - xj) * share, np.nan))
+    kind = np.zeros(e.shape, np.int8)
+    kind[conflict] = 1
+    kind[compromise] = 2
+    kind[capitulation] = 3
+    has = kind > 0
+    if params.acceptance == "least_move":
+        score = np.where(has, np.abs(offer - xj), np.inf)
+        chosen = np.argmin(score, axis=1)
+    else:
+        score = np.where(has, e, -np.inf)
+        chosen = np.argmax(score, axis=1)
+    any_offer = has.any(axis=1)
+    taken = np.take_along_axis(offer, chosen[:, None, :], axis=1)[:, 0, :]
+    new_x = np.where(any_offer, taken, x)
+    return RoundResult(mu, new_x, kind, offer, e, np.where(any_offer, chosen, -1))
+
+
+# --- the rounds ----------------------------------------------------------------------------
+@dataclass
+class _Run:
+    """Per-slab histories of a block of slabs through the rounds."""
+
+    positions: list[np.ndarray]  # T + 1 arrays [B, N]
+    medians: list[np.ndarray]  # [B] per state
+    means: list[np.ndarray]
+    stop: np.ndarray  # [B] round at which the slab converged / closed a cycle (-1: not yet)
+    cycle: np.ndarray  # [B] cycle length (0: none; 1 means converged)
+    log: list[dict[str, Any]]
+
+
+def _run_block(x0: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, params: Params,
+               explain: bool, names: tuple[str, ...], issue_of: np.ndarray) -> _Run:
+    x = x0.copy()
+    b = x.shape[0]
+    run = _Run([x.copy()], [], [], np.full(b, -1), np.zeros(b, int), [])
+    tol = params.tolerance
+    for t in range(params.rounds):
+        res = play_round(x, w, s, act, params)
+        run.medians.append(res.mu)
+        run.means.append(weighted_mean(x, w, act))
+        if explain:
+            run.log.extend(_challenge_log(t + 1, res, x, names, issue_of))
+        new = res.new_x
+        open_ = run.stop < 0
+        # Compare the new state with every earlier state: equal to the last = converged
+        # (cycle length 1); equal to an earlier one = a cycle.
+        for back, old in enumerate(reversed(run.positions), start=1):
+            same = open_ & (np.abs(new - old).max(axis=1) <= tol)
+            run.stop[same] = t + 1
+            run.cycle[same] = back
+            open_ &= ~same
+        x = new
+        run.positions.append(x.copy())
+        if (run.cycle == 1).all():
+            break
+    run.medians.append(median_voter(x, w, act))
+    run.means.append(weighted_mean(x, w, act))
+    return run
+
+
+def _challenge_log(rnd: int, res: RoundResult, x: np.ndarray, names: tuple[str, ...],
+                   issue_of: np.ndarray) -> list[dict[str, Any]]:
+    """Plain records of every offer made in a round (for `--explain`)."""
+    out = []
+    for bb, i, j in zip(*np.nonzero(res.kind), strict=True):
+        out.append({
+            "round": rnd,
+            "issue": int(issue_of[bb]),
+            "challenger": names[i],
+            "target": names[j],
+            "kind": KINDS[res.kind[bb, i, j]],
+            "eu_challenger": float(res.eu[bb, i, j]),
+            "eu_target": float(res.eu[bb, j, i]),
+            "from": float(x[bb, j]),
+            "offer": float(res.offer[bb, i, j]),
+            "accepted": bool(res.chosen[bb, j] == i),
+        })
+    return out
+
+
+def solve(batch: Batch, params: Params | None = None) -> Outcome:
+    """Run the challenge rounds for every draw and issue; forecast = median voter (default)."""
+    params = params or Params()
+    d, n, k = batch.position.shape
+    # slabs: (draw, issue) pairs, [B, N]
+    x = batch.position.transpose(0, 2, 1).reshape(d * k, n)
+    s = batch.salience.transpose(0, 2, 1).reshape(d * k, n)
+    w = (batch.capability[:, None, :] * batch.salience.transpose(0, 2, 1)).reshape(d * k, n)
+    act = np.broadcast_to(batch.engaged.T[None], (d, k, n)).reshape(d * k, n)
+    issue_of = np.tile(np.arange(k), d)
+    explain = params.explain or d == 1
+    per_slab = max(1, n**3 * 4)
+    step = max(1, params.chunk_elements // per_slab)
+    runs = [
+        _run_block(x[a:a + step], w[a:a + step], s[a:a + step], act[a:a + step], params, explain,
+                   batch.actors, issue_of[a:a + step])
+        for a in range(0, d * k, step)
+    ]
+    t_max = max(len(r.positions) for r in runs)
+    traj = np.concatenate([_pad(np.stack(r.positions, axis=1), t_max) for r in runs])  # [B, T, N]
+    med = np.concatenate([_pad(np.stack(r.medians, axis=1), t_max) for r in runs])  # [B, T]
+    mean = np.concatenate([_pad(np.stack(r.means, axis=1), t_max) for r in runs])
+    stop = np.concatenate([r.stop for r in runs])
+    cycle = np.concatenate([r.cycle for r in runs])
+    series = med if params.forecast == "median" else mean
+    forecast = _forecast(series, stop, cycle)
+    trajectory = traj.reshape(d, k, t_max, n).transpose(0, 2, 3, 1)
+    stop_dk = stop.reshape(d, k)
+    cyc_dk = cycle.reshape(d, k)
+    converged = ((cyc_dk == 1) | ~batch.engaged.any(axis=0)[None]).all(axis=1)
+    oscillated = (cyc_dk > 1).any(axis=1)
+    info: dict[str, Any] = {
+        "rounds": np.where(stop_dk >= 0, stop_dk, t_max - 1).max(axis=1),
+        "converged": converged,
+        "oscillated": oscillated,
+        "cap": ~converged & ~oscillated,
+        "cycle_length": np.where(cyc_dk > 1, cyc_dk, 0),
+        "median": med.reshape(d, k, t_max).transpose(0, 2, 1),
+        "mean": mean.reshape(d, k, t_max).transpose(0, 2, 1),
+        "forecast": params.forecast,
+    }
+    if explain:
+        log = [dict(rec, issue=batch.issues[rec["issue"]]) for r in runs for rec in r.log]
+        info["challenges"] = log
+    return Outcome(outcome=forecast.reshape(d, k), agreement=np.ones(d, bool),
+                   trajectory=trajectory, info=info)
+
+
+def _pad(a: np.ndarray, t: int) -> np.ndarray:
+    """Repeat the last state along axis 1 up to length t (blocks that stopped early)."""
+    if a.shape[1] == t:
+        return a
+    last = np.repeat(a[:, -1:], t - a.shape[1], axis=1)
+    return np.concatenate([a, last], axis=1)
+
+
+def _forecast(series: np.ndarray, stop: np.ndarray, cycle: np.ndarray) -> np.ndarray:
+    """Final value per slab; for a cycle, the average over the states of the cycle.
+
+    series[B, T] holds the value of each state (state 0 = initial positions). A slab that
+    closed a cycle of length L at round t repeats states t-L .. t-1.
+    """
+    b, t = series.shape
+    end = np.where(stop >= 0, stop, t - 1)
+    out = series[np.arange(b), end]
+    length = np.maximum(cycle, 1)
+    csum = np.concatenate([np.zeros((b, 1)), np.cumsum(series, axis=1)], axis=1)
+    cyc_mean = (csum[np.arange(b), end] - csum[np.arange(b), np.maximum(end - length, 0)]) / length
+    return np.where(cycle > 1, cyc_mean, out)
