@@ -1,0 +1,214 @@
+"""The leaderboard: every registered model scored on one dataset, with honest uncertainty.
+
+Two settings, decided by whether the scored data is the calibration (development) data:
+- development: models with fitted parameters (the ensemble) are refitted inside a grouped
+  cross-validation, and intervals are calibrated on the other folds;
+- new data (a held-out split, someone's own data): fitted models use the parameters shipped with
+  parley and intervals use quantiles fitted on the development split; nothing is refitted.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from parley.backtest import intervals as iv
+from parley.backtest.capability import CapabilitySpec
+from parley.backtest.cv import DEFAULT_FOLDS, grouped_folds
+from parley.backtest.data import Dataset
+from parley.backtest.metrics import Estimate, bootstrap_metrics, paired_difference
+from parley.backtest.runner import ModelRun, issue_batches, run_model, runnable_models
+from parley.models import registry
+
+BASELINE = "compromise"
+
+
+@dataclass(frozen=True)
+class Row:
+    model: str
+    evaluation: str
+    capability: str
+    n: int
+    missing: int
+    metrics: dict[str, Estimate]
+    vs_baseline: Estimate | None
+    coverage: dict[float, float]  # level -> share of outcomes inside
+    width: dict[float, float]  # level -> mean interval width
+    seconds: float
+    no_agreement: int = 0
+    fell_back: int = 0
+    error: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model, "evaluation": self.evaluation, "capability": self.capability,
+            "n": self.n, "missing": self.missing, "seconds": round(self.seconds, 4),
+            "no_agreement": self.no_agreement, "fell_back_to_reference": self.fell_back,
+            "error": self.error or None,
+            "metrics": {k: v.as_dict() for k, v in self.metrics.items()},
+            "mae_minus_baseline": self.vs_baseline.as_dict() if self.vs_baseline else None,
+            "coverage": {f"{int(k * 100)}%": v for k, v in self.coverage.items()},
+            "mean_width": {f"{int(k * 100)}%": v for k, v in self.width.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    dataset: str
+    setting: str  # "development (grouped CV)" or "new data (fixed parameters)"
+    capability: str
+    rows: list[Row]
+    predictions: list[dict[str, Any]] = field(default_factory=list)
+    skipped_issues: dict[str, str] = field(default_factory=dict)
+    folds: int = DEFAULT_FOLDS
+    seed: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset, "setting": self.setting, "capability": self.capability,
+            "baseline": BASELINE, "folds": self.folds, "seed": self.seed,
+            "seconds": round(self.seconds, 3),
+            "issues_skipped": self.skipped_issues,
+            "rows": [r.as_dict() for r in self.rows],
+        }
+
+
+def forecasts(dataset: Dataset, spec: CapabilitySpec, models: list[str], *,
+              fit_on: Dataset | None = None, folds: np.ndarray | None = None,
+              budget_s: float = 120.0) -> dict[str, ModelRun]:
+    """Point forecasts of every model; fitted models are refitted per fold when `folds` is given
+    (development) or fitted once on `fit_on` (a different dataset), else use shipped parameters."""
+    batches = issue_batches(dataset, spec)
+    out: dict[str, ModelRun] = {}
+    for name in models:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            mod = _module(name)
+            if mod is not None and _is_fitted(mod):
+                out[name] = _fitted_run(name, mod, batches, dataset, folds)
+            else:
+                out[name] = run_model(name, batches, dataset, budget_s=budget_s)
+    return out
+
+
+def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
+                models: list[str] | None = None, *, calibration: Dataset | None = None,
+                n_folds: int = DEFAULT_FOLDS, seed: int = 0, reps: int = 2000,
+                budget_s: float = 120.0) -> Leaderboard:
+    """Score every model on `dataset`.
+
+    `calibration=None` means `dataset` is development data (grouped CV for everything fitted);
+    otherwise intervals are calibrated on `calibration` (the bundled DEU development split) and
+    fitted models use the parameters shipped with parley.
+    """
+    start = time.perf_counter()
+    spec = spec or CapabilitySpec()
+    models = models or runnable_models()
+    y, groups = dataset.outcomes, dataset.groups
+    development = calibration is None
+    folds = grouped_folds(groups, n_folds, seed)
+    runs = forecasts(dataset, spec, models, folds=folds if development else None,
+                     budget_s=budget_s)
+    cal_errors: dict[str, np.ndarray] = {}
+    if not development:
+        cal_folds = grouped_folds(calibration.groups, n_folds, seed)
+        cal_runs = forecasts(calibration, spec, [m for m in models if runs[m].ok],
+                             folds=cal_folds, budget_s=budget_s)
+        cal_errors = {m: np.abs(r.forecast - calibration.outcomes) for m, r in cal_runs.items()}
+
+    base = runs.get(BASELINE)
+    rows, predictions = [], []
+    for name in models:
+        run = runs[name]
+        err = run.forecast - y
+        ok = np.isfinite(err)
+        if not run.ok:
+            rows.append(Row(name, "skipped", spec.label(), 0, len(y), {}, None, {}, {},
+                            run.seconds, error=run.error))
+            continue
+        metrics = bootstrap_metrics(err[ok], groups[ok], reps=reps, seed=seed)
+        diff = (paired_difference(err, base.forecast - y, groups, reps=reps, seed=seed)
+                if base is not None and base.ok and name != BASELINE else None)
+        cov, width, bounds = {}, {}, {}
+        for level in iv.LEVELS:
+            if development:
+                cov[level], width[level] = iv.cv_coverage(run.forecast, y, folds, level)
+                bounds[level] = _cv_bounds(run.forecast, y, folds, level)
+            else:
+                q = iv.conformal_quantile(cal_errors.get(name, np.array([])), level)
+                cov[level], width[level] = iv.fixed_coverage(run.forecast, y, q)
+                bounds[level] = iv.interval(run.forecast, q)
+        evaluation = (run.evaluation if development or run.evaluation == "fixed parameters"
+                      else "shipped parameters")
+        rows.append(Row(name, evaluation, spec.label(), int(ok.sum()), int((~ok).sum()),
+                        metrics, diff, cov, width, run.seconds, run.no_agreement,
+                        run.fell_back))
+        for i, issue in enumerate(dataset.issues):
+            predictions.append({
+                "isnr": issue.isnr, "prnr": issue.prnr, "model": name,
+                "capability": spec.label(), "outcome": issue.outcome,
+                "forecast": _num(run.forecast[i]), "error": _num(err[i]),
+                "low50": _num(bounds[0.5][0][i]), "high50": _num(bounds[0.5][1][i]),
+                "low80": _num(bounds[0.8][0][i]), "high80": _num(bounds[0.8][1][i]),
+            })
+    return Leaderboard(
+        dataset=dataset.name,
+        setting="development (grouped CV)" if development else "new data (fixed parameters)",
+        capability=spec.label(), rows=rows, predictions=predictions,
+        skipped_issues=dict(dataset.skipped), folds=int(folds.max() + 1), seed=seed,
+        seconds=time.perf_counter() - start)
+
+
+def _cv_bounds(forecast, y, folds, level):
+    err = np.abs(forecast - y)
+    lo, hi = np.full(len(y), np.nan), np.full(len(y), np.nan)
+    for f in np.unique(folds):
+        test = folds == f
+        q = iv.conformal_quantile(err[~test], level)
+        lo[test], hi[test] = iv.interval(forecast[test], q)
+    return lo, hi
+
+
+def _module(name: str):
+    try:
+        return registry.module(name)
+    except Exception:
+        return None
+
+
+def _is_fitted(mod) -> bool:
+    """Models with parameters fitted on data expose `components` and `fit` (see ensemble)."""
+    return hasattr(mod, "fit") and hasattr(mod, "components")
+
+
+def _fitted_run(name, mod, batches, dataset: Dataset, folds: np.ndarray | None) -> ModelRun:
+    """Forecasts of a fitted model: refitted per fold on development data, else as shipped."""
+    start = time.perf_counter()
+    try:
+        params = mod.Params()
+        F = np.stack([np.asarray(mod.components(b, params))[0, 0] for b in batches])  # [I, J]
+        if folds is None:
+            pred = F @ np.asarray(params.weight_vector())
+            evaluation = "shipped parameters"
+        else:
+            pred = np.full(len(batches), np.nan)
+            y = dataset.outcomes
+            for f in np.unique(folds):
+                test = folds == f
+                weights = mod.fit(F[~test], y[~test])
+                pred[test] = F[test] @ weights
+            evaluation = "grouped CV (refitted per fold)"
+    except Exception as exc:
+        return ModelRun(name, np.full(len(batches), np.nan), time.perf_counter() - start,
+                        error=f"{type(exc).__name__}: {exc}"[:300])
+    return ModelRun(name, np.clip(pred, 0, 100), time.perf_counter() - start,
+                    evaluation=evaluation)
+
+
+def _num(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None

@@ -1,0 +1,87 @@
+"""Run registered models issue by issue and collect their point forecasts.
+
+Each issue becomes its own one-issue Batch (D = 1, K = 1, only the coded actors), which is the
+data every model in the registry must accept. A model that raises, or is too slow, is reported
+as skipped with the reason instead of stopping the leaderboard, so models still being written
+join the leaderboard as soon as they work.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from parley.backtest.capability import CapabilitySpec, capabilities
+from parley.backtest.data import Dataset
+from parley.batch import Batch
+from parley.models import registry
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """One model's forecasts on every issue of a dataset (NaN where it gave none)."""
+
+    model: str
+    forecast: np.ndarray  # [I]
+    seconds: float
+    no_agreement: int = 0  # issues where the model found no agreement
+    fell_back: int = 0  # of those, issues forecast at the reference point instead
+    error: str = ""  # non-empty when the model could not be run
+    evaluation: str = "fixed parameters"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def issue_batches(dataset: Dataset, spec: CapabilitySpec) -> list[Batch]:
+    """One single-issue Batch per issue, capabilities from the chosen convention."""
+    caps = capabilities(dataset, spec)
+    out = []
+    for issue, cap in zip(dataset.issues, caps, strict=True):
+        out.append(Batch.from_arrays(
+            issue.position[:, None],
+            issue.salience[:, None],
+            cap,
+            status_quo=np.array([issue.reference_point]),
+            actors=issue.actors,
+            issues=(issue.isnr,),
+        ))
+    return out
+
+
+def runnable_models() -> list[str]:
+    """Every registered model; which of them actually run on one-issue data is found by trying."""
+    return registry.names()
+
+
+def run_model(name: str, batches: list[Batch], dataset: Dataset, params: Any = None,
+              budget_s: float = 120.0) -> ModelRun:
+    """Forecast every issue with one model. No-agreement forecasts fall back to the issue's
+    reference point (the no-deal outcome) where it is coded, else stay missing."""
+    start = time.perf_counter()
+    forecast = np.full(len(batches), np.nan)
+    try:
+        mod = registry.module(name)
+        params = params if params is not None else mod.Params()
+        for i, batch in enumerate(batches):
+            result = mod.solve(batch, params)
+            forecast[i] = float(np.asarray(result.outcome, dtype=float).reshape(-1)[0])
+            if time.perf_counter() - start > budget_s:
+                raise TimeoutError(f"stopped after {budget_s:.0f} s at issue {i + 1} of "
+                                   f"{len(batches)}")
+    except Exception as exc:  # a broken or unfinished model must not stop the leaderboard
+        return ModelRun(name, np.full(len(batches), np.nan), time.perf_counter() - start,
+                        error=f"{type(exc).__name__}: {exc}".strip()[:300])
+    seconds = time.perf_counter() - start
+    bad = ~np.isfinite(forecast)
+    ref = np.array([i.reference_point for i in dataset.issues])
+    fill = bad & np.isfinite(ref)
+    forecast = np.where(fill, ref, forecast)
+    forecast = np.where(np.isfinite(forecast), np.clip(forecast, 0.0, 100.0), np.nan)
+    return ModelRun(name, forecast, seconds, no_agreement=int(bad.sum()),
+                    fell_back=int(fill.sum()))
