@@ -1,0 +1,189 @@
+"""`parley backtest`: how accurate is each model on negotiations whose outcome is known?
+
+- `parley backtest deu`: the DEU development split shipped with parley (grouped CV).
+- `parley backtest --issues FILE --stances FILE [--actors FILE]`: your own data, or a held-out
+  split, scored with the parameters and interval calibration fitted on the development split.
+- `parley backtest cases`: the classic published cases, forecast against outcome per case.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from parley.backtest.capability import CONVENTIONS, CapabilitySpec, check_spec
+from parley.backtest.cv import DEFAULT_FOLDS
+from parley.backtest.data import Dataset, load_deu, load_tidy
+from parley.backtest.leaderboard import BASELINE, Leaderboard, leaderboard
+from parley.cli.app import app, console, handles_input_errors, print_json
+from parley.errors import ParleyInputError, Problem
+from parley.models import registry
+
+TARGETS = ("deu", "cases")
+
+
+@app.command()
+@handles_input_errors
+def backtest(
+    target: str = typer.Argument(
+        None, help="deu (bundled development split) or cases (classic cases); omit with --issues."),
+    issues: Path = typer.Option(None, "--issues", help="Issues CSV (isnr,prnr,...,outcome)."),
+    stances: Path = typer.Option(None, "--stances", help="Stances CSV (isnr,actor,position,salience)."),
+    actors: Path = typer.Option(None, "--actors", help="Actors CSV (actor, vote/population columns)."),
+    capability: str = typer.Option(
+        "votes", "--capability", "-c",
+        help=f"Capability convention: {', '.join(CONVENTIONS)}."),
+    commission: float = typer.Option(1.0, "--commission",
+                                     help="Commission capability, x the largest member state."),
+    parliament: float = typer.Option(1.0, "--parliament",
+                                     help="Parliament capability, x the largest member state."),
+    model: list[str] = typer.Option([], "--model", "-m",
+                                    help="Only these models (repeat); default: every registered model."),
+    folds: int = typer.Option(DEFAULT_FOLDS, "--folds", help="Grouped CV folds (by proposal)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of folds and bootstrap."),
+    reps: int = typer.Option(2000, "--reps", help="Bootstrap replicates (resampling proposals)."),
+    min_actors: int = typer.Option(3, "--min-actors", help="Skip issues with fewer coded actors."),
+    csv_path: Path = typer.Option(None, "--csv", help="Write per-issue predictions to this CSV."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Score every model on data with known outcomes: MAE, RMSE, median AE, share within 10
+    (95% bootstrap intervals resampled by proposal) and coverage of 50%/80% intervals."""
+    spec = CapabilitySpec(capability, commission, parliament)  # type: ignore[arg-type]
+    check_spec(spec)
+    models = _models(model)
+    if target is not None and target not in TARGETS:
+        raise ParleyInputError([Problem("target", f"unknown backtest '{target}'",
+                                        "use `deu`, `cases`, or --issues/--stances files")])
+    if target == "cases":
+        from parley.backtest.cases import score_cases
+        result = score_cases(models)
+        _output_cases(result, as_json, csv_path)
+        return
+    if target == "deu":
+        if issues or stances:
+            raise ParleyInputError([Problem("--issues", "give either `deu` or data files, not both",
+                                            "drop `deu` to score your own files")])
+        board = leaderboard(load_deu(min_actors), spec, models, n_folds=folds, seed=seed,
+                            reps=reps)
+        notes: list[str] = []
+    else:
+        if issues is None or stances is None:
+            raise ParleyInputError([Problem(
+                "--issues" if issues is None else "--stances",
+                "say what to score", "run `parley backtest deu`, `parley backtest cases`, or give "
+                "--issues FILE --stances FILE [--actors FILE]")])
+        data = load_tidy(issues, stances, actors, min_actors=min_actors)
+        dev = load_deu(min_actors)
+        notes = _overlap_notes(data, dev)
+        board = leaderboard(data, spec, models, calibration=dev, n_folds=folds, seed=seed,
+                            reps=reps)
+    if csv_path is not None:
+        _write_csv(csv_path, board.predictions)
+    if as_json:
+        out = board.as_dict()
+        out["notes"] = notes
+        print_json(out)
+    else:
+        show(board, notes)
+
+
+def _models(requested: list[str]) -> list[str] | None:
+    names = [m.strip() for item in requested for m in item.split(",") if m.strip()]
+    for name in names:
+        registry.module(name)  # clear error for unknown names
+    if names and BASELINE not in names:
+        names = [BASELINE, *names]  # the paired comparison needs the baseline
+    return names or None
+
+
+def _overlap_notes(data: Dataset, dev: Dataset) -> list[str]:
+    dev_ids = {i.isnr for i in dev.issues}
+    shared = [i.isnr for i in data.issues if i.isnr in dev_ids]
+    if not shared:
+        return []
+    return [f"{len(shared)} of {len(data.issues)} issues are in parley's development split: "
+            "fitted models and intervals were fitted on them, so their scores there are "
+            "in-sample (use `parley backtest deu` for grouped-CV scores)."]
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    except OSError as exc:
+        raise ParleyInputError([Problem("--csv", f"cannot write {path} ({exc.strerror})",
+                                        "choose a writable path")]) from None
+
+
+def _ci(est, scale: float = 1.0, digits: int = 1) -> str:
+    """Value over its interval, two lines, so the table fits a normal terminal."""
+    return (f"{est.value * scale:.{digits}f}\n[{est.low * scale:.{digits}f}, "
+            f"{est.high * scale:.{digits}f}]")
+
+
+def show(board: Leaderboard, notes: list[str]) -> None:
+    table = Table(title=f"Backtest {board.dataset}: {board.setting}; capability "
+                        f"{board.capability}", title_justify="left")
+    for col in ("model", "n", "MAE", "RMSE", "median AE", "≤10 (%)", "ΔMAE",
+                "cov 50/80", "s"):
+        table.add_column(col, justify="left" if col == "model" else "right",
+                         no_wrap=col == "model", min_width=10 if col == "model" else None)
+    ranked = sorted([r for r in board.rows if not r.error], key=lambda r: r.metrics["mae"].value)
+    for r in ranked:
+        m = r.metrics
+        table.add_row(
+            r.model + ("*" if r.evaluation != "fixed parameters" else ""),
+            f"{r.n}" + (f"\n+{r.missing} none" if r.missing else ""),
+            _ci(m["mae"]), _ci(m["rmse"]), _ci(m["median_ae"]), _ci(m["within10"], 100, 0),
+            _ci(r.vs_baseline) if r.vs_baseline else "—",
+            f"{r.coverage[0.5] * 100:.0f}% / {r.coverage[0.8] * 100:.0f}%", f"{r.seconds:.2f}")
+    console.print(table)
+    for r in ranked:
+        if r.evaluation != "fixed parameters":
+            console.print(f"* {r.model}: {r.evaluation}", highlight=False)
+    for r in board.rows:
+        if r.error:
+            console.print(f"[yellow]skipped {r.model}[/]: {r.error}", highlight=False)
+        elif r.no_agreement:
+            console.print(f"{r.model}: no agreement on {r.no_agreement} issues; "
+                          f"{r.fell_back} of them scored at the reference point", highlight=False)
+    n_skip = len(board.skipped_issues)
+    console.print(
+        f"{len({p['isnr'] for p in board.predictions})} issues scored"
+        + (f", {n_skip} left out (no outcome or too few actors)" if n_skip else "")
+        + ". \\[brackets]: 95% bootstrap intervals resampling proposals. cov: share of outcomes "
+        f"inside the 50%/80% conformal intervals ({board.setting}, {board.folds} folds, seed "
+        f"{board.seed}). ΔMAE: MAE − {BASELINE} MAE on the same issues (paired); < 0 is better.",
+        highlight=False)
+    for note in notes:
+        console.print(f"[yellow]note[/]: {note}", highlight=False)
+
+
+def _output_cases(result, as_json: bool, csv_path: Path | None) -> None:
+    rows = result["rows"]
+    if csv_path is not None:
+        _write_csv(csv_path, rows)
+    if as_json:
+        print_json(result)
+        return
+    table = Table(title="Classic cases: forecast vs outcome (0–100)", title_justify="left")
+    for col in ("case", "horizon", "outcome", "model", "forecast", "error", "coded by"):
+        table.add_column(col, justify="left" if col in ("case", "model", "coded by", "horizon")
+                         else "right")
+    for r in rows:
+        table.add_row(r["case"], r["horizon"], f"{r['outcome']:.1f}", r["model"],
+                      "—" if r["forecast"] is None else f"{r['forecast']:.1f}",
+                      "—" if r["error"] is None else f"{r['error']:+.1f}", r["coded_by"])
+    console.print(table)
+    for name, reason in result.get("skipped_models", {}).items():
+        console.print(f"[yellow]skipped {name}[/]: {reason}", highlight=False)
+    sys.stdout.flush()
