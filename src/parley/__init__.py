@@ -1,9 +1,9 @@
 """parley: forecast how multi-actor negotiations end, and whether they end in a settlement.
 
-    import parley
-    s = parley.load("ukraine-2025-05")          # a bundled scenario, or a path to a YAML file
-    f = parley.forecast(s, model="nash", draws=10_000, seed=1)
-    f.outcomes(); f.settlement(); f.actors(); f.blockers()   # pandas DataFrames
+import parley
+s = parley.load("ukraine-2025-05")          # a bundled scenario, or a path to a YAML file
+f = parley.forecast(s, model="nash", draws=10_000, seed=1)
+f.outcomes(); f.settlement(); f.actors(); f.blockers()   # pandas DataFrames
 """
 
 from parley.errors import ParleyInputError, Problem

@@ -196,12 +196,14 @@ def layout(scenario: Scenario) -> Layout:
 
     for i, actor in enumerate(scenario.actors):
         cap = actor.capability
-        capability[0, i] = add("capability", i, None, cap, 1e-9 * max(cap.mode, 1e-300), np.inf,
-                               f"{actor.id}.capability")
+        capability[0, i] = add(
+            "capability", i, None, cap, 1e-9 * max(cap.mode, 1e-300), np.inf, f"{actor.id}.capability"
+        )
     for j, issue in enumerate(scenario.issues):
         if issue.status_quo is not None:
-            status_quo[0, j] = add("status_quo", None, j, issue.to_scale(issue.status_quo), 0, 100,
-                                   f"{issue.id}.status_quo")
+            status_quo[0, j] = add(
+                "status_quo", None, j, issue.to_scale(issue.status_quo), 0, 100, f"{issue.id}.status_quo"
+            )
     for st in scenario.stances:
         i, j = a_idx[st.actor], i_idx[st.issue]
         issue = scenario.issues[j]

@@ -18,7 +18,10 @@ def _number(value: Any, name: str) -> float:
         )
     value = float(value)
     if not math.isfinite(value):
-        raise ValueError(f"`{name}` must be a finite number, got {value}")
+        raise ValueError(
+            f"`{name}` must be a finite number, got {value}; write an ordinary number "
+            "(YAML's .nan and .inf are not allowed)"
+        )
     return value
 
 
@@ -60,7 +63,7 @@ class Estimate(BaseModel):
         if keys == {"mean", "sd"}:
             mean, sd = _number(data["mean"], "mean"), _number(data["sd"], "sd")
             if sd < 0:
-                raise ValueError(f"`sd` must be >= 0, got {sd:g}")
+                raise ValueError(f"`sd` must be >= 0, got {sd:g}; give a standard deviation of 0 or more")
             kind = "fixed" if sd == 0 else "normal"
             return {"kind": kind, "low": mean, "mode": mean, "high": mean, "sd": sd}
         raise ValueError(

@@ -59,12 +59,16 @@ def answer(fc: Forecast, model: str | None = None) -> str:
         worst = actors.iloc[0]
         if worst.p_accept < 0.5:
             parts.append(_blocker_sentence(fc, model, worst, blockers))
+            second = actors.iloc[1] if len(actors) > 1 else None
+            if second is not None and second.p_accept < 0.5:
+                parts.append(_opposed_sentence(fc, model, worst, second, blockers))
         else:
             parts.append(
                 f"The most reluctant veto player, {worst.actor_name}, still accepts in "
                 f"{pct(worst.p_accept)} of cases."
             )
-        others = actors.iloc[1:]
+        mentioned = 2 if worst.p_accept < 0.5 and len(actors) > 1 and actors.iloc[1].p_accept < 0.5 else 1
+        others = actors.iloc[mentioned:]
         keen = [f"{r.actor_name} {pct(r.p_accept)}" for r in others.itertuples()]
         if keen:
             parts.append("Acceptance by the other veto players: " + ", ".join(keen) + ".")
@@ -83,15 +87,56 @@ def _blocker_sentence(fc: Forecast, model: str, worst, blockers) -> str:
         return text + "."
     top = mine.sort_values("share_driving", ascending=False).iloc[0]
     issue = sc.issue(top.issue)
-    text += f"; {issue.name.lower()} is what it rejects most often ({pct(top.share_driving)} of its refusals)"
+    share = pct(top.share_driving)
+    text += f"; {_lower_first(issue.name)} is what it rejects most often ({share} of its refusals)"
     movable = mine[np.isfinite(mine.median_move) & (mine.share_fixable_alone > 0)]
     if not movable.empty:
         best = movable.sort_values(["share_fixable_alone", "median_move"], ascending=[False, True]).iloc[0]
         issue_b = sc.issue(best.issue)
         text += (
-            f". Moving {issue_b.name.lower()} about {best.median_move:.0f} points towards its position "
+            f". Moving {_lower_first(issue_b.name)} about {best.median_move:.0f} points towards its position "
             f"would win it over in {pct(best.share_fixable_alone)} of those cases"
         )
     else:
         text += ". No single issue, moved alone, wins it over: it needs concessions on several"
     return text + "."
+
+
+def _lower_first(name: str) -> str:
+    """Lower-case a leading common word, keep proper names ("US–Russia", "Ukraine's")."""
+    first = name.split()[0] if name.split() else name
+    if first[:1].isupper() and first[1:].islower() and "'" not in first and first.isalpha():
+        return name[0].lower() + name[1:]
+    return name
+
+
+def _opposed_sentence(fc: Forecast, model: str, a, b, blockers) -> str:
+    """Two refusing veto players: say where they pull the package in opposite directions."""
+    sc = fc.scenario
+    res = fc.results[model]
+    i, j = sc.actor_ids.index(a.actor), sc.actor_ids.index(b.actor)
+    from parley.batch import point
+
+    base = point(sc)
+    out = res.point.outcome[0]
+    opposed = [
+        sc.issues[k].name
+        for k in range(len(sc.issues))
+        if base.engaged[i, k]
+        and base.engaged[j, k]
+        and np.isfinite(out[k])
+        and (base.position[0, i, k] - out[k]) * (base.position[0, j, k] - out[k]) < 0
+        and not np.isnan(base.reservation[0, i, k])
+        and not np.isnan(base.reservation[0, j, k])
+    ]
+    text = f"{b.actor_name} also refuses in most cases (accepts in {pct(b.p_accept)})"
+    if opposed:
+        text += (
+            f", and on {_join([_lower_first(n) for n in opposed])} the two stand on opposite sides of "
+            "the predicted outcome, so moving it towards one moves it away from the other"
+        )
+    return text + "."
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -370,9 +370,7 @@ def _coverage(s: Scenario) -> list[Problem]:
             )
         )
     for i, actor in enumerate(s.actors):
-        if actor.veto and not any(
-            st.actor == actor.id and st.reservation is not None for st in s.stances
-        ):
+        if actor.veto and not any(st.actor == actor.id and st.reservation is not None for st in s.stances):
             out.append(
                 Problem(
                     f"actors[{i}].veto",

@@ -13,8 +13,7 @@ _NUMBER_OR_RANGE: dict[str, Any] = {
         {"type": "number"},
         {
             "type": "object",
-            "properties": {"low": {"type": "number"}, "mode": {"type": "number"},
-                           "high": {"type": "number"}},
+            "properties": {"low": {"type": "number"}, "mode": {"type": "number"}, "high": {"type": "number"}},
             "required": ["low", "mode", "high"],
             "additionalProperties": False,
         },

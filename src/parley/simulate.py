@@ -107,9 +107,7 @@ def simulate(
     lay = batching.layout(scenario)
     ranges = list(chunks(draws, chunk))
     own_pool = None
-    if executor is None and (workers or 0) != 1 and (
-        (workers or 0) > 1 or draws >= PARALLEL_THRESHOLD
-    ):
+    if executor is None and (workers or 0) != 1 and ((workers or 0) > 1 or draws >= PARALLEL_THRESHOLD):
         own_pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
         executor = own_pool
     try:

@@ -12,6 +12,7 @@ from rich.table import Table
 from parley import bundled
 from parley.cli.app import app, console, handles_input_errors, print_json
 from parley.errors import ParleyInputError, Problem
+from parley.estimate import Estimate
 from parley.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, disclaimer, forecast
 from parley.loading import load
 from parley.models import registry
@@ -49,13 +50,18 @@ def _value(text: str) -> Any:
 def run(
     scenario: str = typer.Argument(bundled.DEFAULT, help="Scenario file or bundled name."),
     model: list[str] = typer.Option(
-        list(registry.STATIC), "--model", "-m",
+        list(registry.STATIC),
+        "--model",
+        "-m",
         help=f"Model(s) to run; repeat the option for several. Available: {', '.join(registry.names())}.",
     ),
     draws: int = typer.Option(DEFAULT_DRAWS, "--draws", "-n", help="Monte Carlo draws."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed (results are reproducible)."),
-    rule: str = typer.Option("compensatory", "--rule",
-                             help="Settlement rule: compensatory (losses offset across issues) or strict."),
+    rule: str = typer.Option(
+        "compensatory",
+        "--rule",
+        help="Settlement rule: compensatory (losses offset across issues) or strict.",
+    ),
     param: list[str] = typer.Option([], "--param", help="Model parameter, e.g. nash.loss=quadratic."),
     format: str = typer.Option("yaml", "--format", help="Input format: yaml, ktab, decide."),
     workers: int = typer.Option(0, "--workers", help="Worker processes (0 = automatic)."),
@@ -68,12 +74,27 @@ def run(
     for m in models:
         registry.module(m)
     s = load(scenario, format=format)
-    fc = forecast(s, models, draws=draws, seed=seed, params=parse_params(param), rule=rule,  # type: ignore[arg-type]
-                  workers=workers or None)
+    fc = forecast(
+        s,
+        models,
+        draws=draws,
+        seed=seed,
+        params=parse_params(param),
+        rule=rule,  # type: ignore[arg-type]
+        workers=workers or None,
+    )
     if as_json:
         print_json(fc.to_dict())
     else:
         show(fc)
+
+
+def _range(est: Estimate) -> str:
+    if est.kind == "triangular":
+        return f"{est.mode:.0f} ({est.low:.0f}–{est.high:.0f})"
+    if est.kind == "normal":
+        return f"{est.mode:.0f} ± {est.sd:.0f}"
+    return f"{est.mode:.0f}"
 
 
 def _scales(fc: Forecast) -> Table:
@@ -82,7 +103,9 @@ def _scales(fc: Forecast) -> Table:
     for col in ("issue", "0 =", "100 =", "status quo"):
         t.add_column(col, style="dim" if col != "issue" else None)
     for issue in fc.scenario.issues:
-        sq = "—" if issue.status_quo is None else issue.to_scale(issue.status_quo).describe()
+        sq = "—" if issue.status_quo is None else _range(issue.to_scale(issue.status_quo))
+        if issue.status_quo is not None and issue.scale is not None:
+            sq += f" = {issue.status_quo.describe()} {issue.scale.unit}"
         t.add_row(issue.name, issue.low, issue.high, sq)
     return t
 
@@ -104,10 +127,16 @@ def show(fc: Forecast) -> None:
             r = out[(out.model == name) & (out.issue == issue.id)].iloc[0]
             if np.isnan(r["median"]):
                 cells.append("no agreement")
-            else:
-                pt = "—" if np.isnan(r["point"]) else f"{r['point']:.0f}"
-                cells.append(f"{pt} | {r['median']:.0f} [{r['p05']:.0f}–{r['p95']:.0f}]")
-        t.add_row(issue.name, *cells)
+                continue
+            pt = "—" if np.isnan(r["point"]) else f"{r['point']:.0f}"
+            cell = f"{pt} | {r['median']:.0f} [{r['p05']:.0f}–{r['p95']:.0f}]"
+            if issue.scale is not None:
+                u = issue.scale.to_units
+                lo, hi = sorted((u(r["p05"]), u(r["p95"])))
+                cell += f"\n≈ {u(r['median']):.0f} [{lo:.0f}–{hi:.0f}]"
+            cells.append(cell)
+        label = issue.name + (f"\n[dim]({issue.scale.unit})[/]" if issue.scale is not None else "")
+        t.add_row(label, *cells)
     console.print(t)
     console.print(_scales(fc))
 
@@ -115,8 +144,13 @@ def show(fc: Forecast) -> None:
     for col in ("model", "P(settlement)", "90% MC interval", "P(any package)", "at point estimate"):
         st.add_column(col, justify="right" if col != "model" else "left")
     for r in fc.settlement().itertuples():
-        st.add_row(r.model, pct(r.p_settlement), f"{pct(r.ci_low)}–{pct(r.ci_high)}",
-                   pct(r.p_package), "deal" if r.point_settles else "no deal")
+        st.add_row(
+            r.model,
+            pct(r.p_settlement),
+            f"{pct(r.ci_low)}–{pct(r.ci_high)}",
+            pct(r.p_package),
+            "deal" if r.point_settles else "no deal",
+        )
     console.print(st)
 
     acc = fc.actors()
@@ -132,16 +166,28 @@ def show(fc: Forecast) -> None:
     bl = fc.blockers()
     if not bl.empty:
         bt = Table(title="Why veto players refuse, and the smallest move per issue that wins them over")
-        for col in ("model", "actor", "issue", "drives refusals", "fixable by this issue alone",
-                    "median move (points)"):
+        for col in (
+            "model",
+            "actor",
+            "issue",
+            "drives refusals",
+            "fixable by this issue alone",
+            "median move (points)",
+        ):
             bt.add_column(col)
         ordered = bl.sort_values(["model", "actor", "share_driving"], ascending=[True, True, False])
         for r in ordered.itertuples():
             if r.share_driving == 0 and r.share_fixable_alone == 0:
                 continue
             move = "—" if np.isnan(r.median_move) else f"{r.median_move:.1f} towards {r.actor}"
-            bt.add_row(r.model, s.actor(r.actor).name, s.issue(r.issue).name,
-                       pct(r.share_driving), pct(r.share_fixable_alone), move)
+            bt.add_row(
+                r.model,
+                s.actor(r.actor).name,
+                s.issue(r.issue).name,
+                pct(r.share_driving),
+                pct(r.share_fixable_alone),
+                move,
+            )
         console.print(bt)
 
     pv = fc.provenance

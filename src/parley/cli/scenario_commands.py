@@ -20,9 +20,16 @@ def scenarios(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
     rows = []
     for name in bundled.names():
         s = load(name)
-        rows.append({"name": name, "title": s.title, "as_of": s.as_of.isoformat(),
-                     "actors": len(s.actors), "issues": len(s.issues),
-                     "default": name == bundled.DEFAULT})
+        rows.append(
+            {
+                "name": name,
+                "title": s.title,
+                "as_of": s.as_of.isoformat(),
+                "actors": len(s.actors),
+                "issues": len(s.issues),
+                "default": name == bundled.DEFAULT,
+            }
+        )
     if as_json:
         print_json(rows)
         return
@@ -45,16 +52,22 @@ def validate(
     """Check a scenario file and report every problem with its line and the fix."""
     s = load(file, format=format)
     uncertain = sum(1 for _ in _uncertain_values(s))
-    summary = {"file": file, "valid": True, "id": s.id, "actors": len(s.actors),
-               "issues": len(s.issues), "stances": len(s.stances),
-               "veto_actors": [a.id for a in s.actors if a.veto], "uncertain_values": uncertain}
+    summary = {
+        "file": file,
+        "valid": True,
+        "id": s.id,
+        "actors": len(s.actors),
+        "issues": len(s.issues),
+        "stances": len(s.stances),
+        "veto_actors": [a.id for a in s.actors if a.veto],
+        "uncertain_values": uncertain,
+    }
     if as_json:
         print_json(summary)
         return
     console.print(
         f"[green]valid[/]: {file}: {len(s.actors)} actors, {len(s.issues)} issues, "
-        f"{len(s.stances)} stances, {uncertain} uncertain values; veto: "
-        + ", ".join(summary["veto_actors"])
+        f"{len(s.stances)} stances, {uncertain} uncertain values; veto: " + ", ".join(summary["veto_actors"])
     )
 
 

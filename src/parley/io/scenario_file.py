@@ -39,9 +39,7 @@ def scenario_from_data(data: Any, source: str = "<data>", lines: dict[str, int] 
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ParleyInputError(validation_problems(exc, FIELDS), source).with_source(
-            source, lines
-        ) from None
+        raise ParleyInputError(validation_problems(exc, FIELDS), source).with_source(source, lines) from None
     except ParleyInputError as exc:
         raise exc.with_source(source, lines) from None
 

@@ -82,7 +82,7 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
         line = mark.line + 1 if mark is not None else None
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         fix = "check indentation, colons and quotes around this line"
-        if "\t" in problem or "tab" in problem.lower():
+        if "\t" in problem or "\\t" in problem or "tab" in problem.lower():
             fix = "YAML does not allow tab characters for indentation: indent with spaces"
         if "duplicate key" in problem.lower() or "duplicate" in str(exc).lower():
             problem = "a key appears twice in the same mapping"
@@ -168,6 +168,10 @@ def validation_problems(exc: ValidationError, model_fields: dict[str, list[str]]
             fix = (f"did you mean `{close[0]}`? " if close else "") + (
                 f"allowed fields here: {', '.join(allowed)}" if allowed else "remove it"
             )
+        elif kind == "value_error" and "; " in msg:
+            msg, fix = msg.split("; ", 1)
+        elif kind == "value_error":
+            fix = "correct the value"
         elif kind == "string_pattern_mismatch":
             msg = f"'{err['input']}' is not a valid id"
             fix = "ids start with a letter and use letters, digits, '_', '-' or '.'"

@@ -1,0 +1,80 @@
+"""The command line: run, scenarios, validate, schema (output and exit codes)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from parley.cli import app
+
+runner = CliRunner()
+
+
+def test_run_default_scenario_prints_every_part() -> None:
+    result = runner.invoke(app, ["run", "--draws", "1000", "-m", "compromise", "-m", "median"])
+    assert result.exit_code == 0, result.output
+    for needle in (
+        "minerals deal",
+        "Answer",
+        "P(settlement)",
+        "P(accept) per veto player",
+        "Territory",
+        "analyst estimates",
+        "seed",
+    ):
+        assert needle in result.output
+
+
+def test_run_json_has_outcomes_for_each_model() -> None:
+    result = runner.invoke(
+        app, ["run", "--json", "--draws", "500", "--model", "compromise,median", "--seed", "3"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {r["model"] for r in data["outcomes"]} == {"compromise", "median"}
+    assert data["provenance"]["seed"] == 3
+    assert 0.0 <= data["settlement"][0]["p_settlement"] <= 1.0
+
+
+def test_run_user_file(tiny_file) -> None:
+    result = runner.invoke(app, ["run", str(tiny_file), "--draws", "100", "--json", "-m", "compromise"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    # point forecast: weights A 2*.8=1.6 @20, B .6 @80, C .5 @50 -> (32+48+25)/2.7
+    x = next(r for r in data["outcomes"] if r["issue"] == "x")
+    assert abs(x["point"] - 105 / 2.7) < 1e-9
+
+
+def test_bad_options_exit_2() -> None:
+    assert runner.invoke(app, ["run", "--model", "astrology", "--draws", "10"]).exit_code == 2
+    assert runner.invoke(app, ["run", "--rule", "maybe", "--draws", "10"]).exit_code == 2
+    assert runner.invoke(app, ["run", "--param", "nonsense", "--draws", "10"]).exit_code == 2
+
+
+def test_scenarios_lists_both_bundled() -> None:
+    result = runner.invoke(app, ["scenarios", "--json"])
+    assert result.exit_code == 0
+    names = {r["name"] for r in json.loads(result.output)}
+    assert {"ukraine-2025-05", "ukraine-2026-02"} <= names
+
+
+def test_schema_is_json_schema() -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert "stances" in schema["properties"]
+    assert "Estimate" in schema["$defs"]
+
+
+def test_bundled_scenarios_cite_sources_and_carry_uncertainty() -> None:
+    import parley
+
+    for name in ("ukraine-2025-05", "ukraine-2026-02"):
+        s = parley.load(name)
+        assert len(s.actors) >= 6 and len(s.issues) >= 5
+        for st in s.stances:
+            assert st.sources, f"{name}: stance {st.actor}/{st.issue} cites no source"
+            assert st.position.is_uncertain and st.salience.is_uncertain
+        ids = set(s.actor_ids)
+        assert {"US", "UA", "RU", "EU", "CN"} <= ids

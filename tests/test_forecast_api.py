@@ -1,0 +1,85 @@
+"""The library interface: load, forecast, DataFrames, JSON, provenance, narrative."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import parley
+from parley.errors import ParleyInputError
+
+
+@pytest.fixture(scope="module")
+def fc() -> parley.Forecast:
+    return parley.forecast("ukraine-2025-05", model=["compromise", "median"], draws=2000, seed=5)
+
+
+def test_tables_are_dataframes_with_every_issue(fc) -> None:
+    out = fc.outcomes()
+    assert isinstance(out, pd.DataFrame)
+    assert set(out.issue) == set(fc.scenario.issue_ids)
+    assert set(out.model) == {"compromise", "median"}
+    assert (out.p05 <= out["median"]).all() and (out["median"] <= out.p95).all()
+    st = fc.settlement()
+    assert ((st.ci_low <= st.p_settlement) & (st.p_settlement <= st.ci_high)).all()
+    actors = fc.actors()
+    assert set(actors.actor) == {a.id for a in fc.scenario.actors if a.veto}
+
+
+def test_settlement_share_matches_acceptance_of_all_vetoes(fc) -> None:
+    res = fc.results["compromise"]
+    veto = np.array([a.veto for a in fc.scenario.actors])
+    expected = res.draws.accept[:, veto].all(axis=1).mean()
+    assert fc.settlement().set_index("model").loc["compromise", "p_settlement"] == pytest.approx(expected)
+
+
+def test_same_seed_same_numbers_and_provenance() -> None:
+    a = parley.forecast("ukraine-2025-05", model="compromise", draws=1500, seed=9)
+    b = parley.forecast("ukraine-2025-05", model="compromise", draws=1500, seed=9)
+    pd.testing.assert_frame_equal(a.outcomes(), b.outcomes())
+    pv = a.provenance
+    assert pv["seed"] == 9 and pv["draws"] == 1500
+    assert pv["scenario_hash"] == a.scenario.content_hash()
+    assert pv["models"]["compromise"] == {"weights": "capability_salience"}
+    assert "parley_version" in pv
+
+
+def test_json_is_valid_and_has_the_answer(fc) -> None:
+    from parley.cli.app import _finite
+
+    data = fc.to_dict()
+    assert data["answer"].startswith(fc.scenario.question)
+    assert "analyst estimates" in data["disclaimer"]
+    again = json.loads(json.dumps(_finite(data), allow_nan=False))
+    assert again["provenance"]["scenario_id"] == "ukraine-2025-05"
+
+
+def test_answer_names_the_blocker_and_issue() -> None:
+    fc = parley.forecast("ukraine-2025-05", model="compromise", draws=1000, seed=1)
+    actors = fc.actors().sort_values("p_accept")
+    worst = actors.iloc[0]
+    text = fc.to_dict()["answer"]
+    if worst.p_accept < 0.5:
+        assert worst.actor_name in text
+
+
+def test_unknown_model_and_bad_params_are_input_errors() -> None:
+    with pytest.raises(ParleyInputError, match="unknown model"):
+        parley.forecast("ukraine-2025-05", model="astrology", draws=10)
+    with pytest.raises(ParleyInputError, match="no parameter"):
+        parley.forecast("ukraine-2025-05", model="compromise", draws=10, params={"compromise": {"x": 1}})
+    with pytest.raises(ParleyInputError, match="draws"):
+        parley.forecast("ukraine-2025-05", model="compromise", draws=0)
+
+
+def test_scenario_round_trips_through_yaml_data(tmp_path) -> None:
+    from conftest import write_yaml
+    from parley.io.scenario_file import load_yaml_file
+
+    s = parley.load("ukraine-2025-05")
+    path = write_yaml(tmp_path / "copy.yaml", s.to_yaml_data())
+    again = load_yaml_file(path)
+    assert again.content_hash() == s.content_hash()
