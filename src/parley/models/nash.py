@@ -1,14 +1,25 @@
 """Nash bargaining solution: the package maximising the capability-weighted product of gains.
 
-maximise  sum_i c_i log(U_i(y) - U_i(d_i))  over packages y, with U_i(y) = -sum_k s_ik L(y_k - x_ik)
+    maximise  sum_i c_i log(U_i(y) - U_i(d_i))  over packages y in [0, 100]^K,
+    U_i(y) = -sum_k s_ik L(y_k - x_ik),  L(z) = |z| (default) or z^2.
 
-The objective is concave but couples the issues (the log of a sum), so it is solved as one small
-convex program per draw, all draws at once: damped Newton steps on [D, K] with batched K x K
-solves. Two continuations make that robust. A shift t M_i inside the log, lowered towards 0,
-starts every draw feasible and tracks the solution as the shift vanishes; a smoothing of the
-linear loss |z| ~ sqrt(z^2 + eps^2) - eps, lowered with it, keeps Newton's method defined at the
-kinks where outcomes often sit (an actor's position). A draw where no package gives every
-bargaining actor a positive gain has no solution: it is reported as no agreement, not a number.
+Why an interior-point method. The objective is concave but not smooth (the kinks of |z| sit at
+the actors' positions, where outcomes often land) and not separable (the log of a sum couples
+the issues), and whether any package gives every actor a positive gain at all is part of the
+answer. Writing each loss through an epigraph variable, e_ik >= |y_k - x_ik| (or e_ik >= z^2),
+makes every gain linear in (y, e); the problem becomes a smooth concave objective over a convex
+set, which a log-barrier method solves to a certified accuracy:
+
+* phase 1 maximises t subject to gain_i / maxgain_i >= t. As soon as t > `min_gain` the draw is
+  known to have an agreement (the point proves it); when the barrier's dual multipliers give an
+  upper bound max_y sum_i lambda_i gain_i(y) / maxgain_i <= `min_gain` (computed exactly: it is
+  separable across issues, a weighted-median problem per issue) the draw is known to have none.
+* phase 2 follows the central path of the Nash objective from that feasible point until the
+  barrier parameter reaches `tol` (duality gap <= number of barrier terms x `tol`).
+
+Newton systems are reduced to (K+1) x (K+1) by eliminating e actor by actor (each actor's block
+is diagonal plus rank one), then solved with a batched Cholesky written over the draw axis: all
+draws move together, draws that have finished drop out of the working set.
 """
 
 from __future__ import annotations
@@ -23,139 +34,428 @@ from parley.models.base import Outcome
 
 SUMMARY = "Nash bargaining solution (capability-weighted product of gains over disagreement)"
 
-_STAGES = (
-    (2.0, 3.0),
-    (0.5, 1.0),
-    (0.1, 0.3),
-    (2e-2, 0.1),
-    (4e-3, 3e-2),
-    (1e-3, 1e-2),
-    (1e-4, 3e-3),
-    (1e-5, 1e-3),
-    (1e-7, 3e-4),
-    (1e-9, 1e-4),
-)
-_ALPHAS = np.array([1.0, 0.5, 0.25, 0.1, 0.03, 1e-2, 3e-3, 1e-3, 1e-4])
+_PARKED = 1e3
+"""Epigraph value for (actor, issue) pairs without a stake: never binding, masked out."""
 
 
 @dataclass(frozen=True)
 class Params:
-    """`loss`: linear (default, as the other models) or quadratic distance loss.
+    """Parameters of the Nash bargaining solution.
+
+    `loss`: distance loss of an actor, "linear" |y - x| (default, as the other models) or
+        "quadratic" (y - x)^2.
     `disagreement`: each actor's no-deal point per issue. "reservation" uses its reservation
-    where it has one, else the issue's status quo; "status_quo" ignores reservations. Where
-    neither exists the actor's worst end of the scale is used (it loses nothing by agreeing).
-    `min_gain`: a package counts as an agreement when every bargaining actor's gain exceeds
-    this share of its largest possible gain.
+        where it states one, else the issue's status quo; "status_quo" ignores reservations.
+        Where neither exists, the end of the scale farther from the actor's position is used
+        (the actor cannot lose on that issue by agreeing).
+    `min_gain`: a package counts as an agreement only when it gives every bargaining actor more
+        than this share of the largest gain it could possibly get (its gain at its own ideal).
+        Feasible sets thinner than this are reported as no agreement.
+    `tol`: final barrier parameter; the Nash objective (with capabilities summing to one) is
+        within (number of barrier terms) x `tol` of its maximum.
+    `chunk`: draws solved together; bounds memory for very large draw counts.
+    `max_iter`: Newton iterations per chunk before the remaining draws are given up on
+        (counted in `info["unconverged"]`).
     """
 
     loss: Literal["linear", "quadratic"] = "linear"
     disagreement: Literal["reservation", "status_quo"] = "reservation"
-    max_newton: int = 30
-    min_gain: float = 1e-7
+    min_gain: float = 1e-9
+    tol: float = 1e-10
+    chunk: int = 4096
+    max_iter: int = 1000
 
 
 def disagreement_points(batch: Batch, rule: str = "reservation") -> tuple[np.ndarray, int]:
-    """d[D, N, K] and how many engaged (actor, issue) pairs fell back to the worst scale end."""
+    """d[D, N, K] and how many engaged (actor, issue) pairs fell back to the worst scale end.
+
+    `rule` is "reservation" (reservation, else status quo, else worst end) or "status_quo"
+    (status quo, else worst end). The fallback count is for the first draw (every draw has the
+    same pattern of given and missing values).
+    """
     sq = np.broadcast_to(batch.status_quo[:, None, :], batch.position.shape)
     d = sq.copy()
     if rule == "reservation":
         d = np.where(np.isnan(batch.reservation), d, batch.reservation)
+    elif rule != "status_quo":
+        raise ValueError(f"unknown disagreement rule {rule!r}")
     worst = np.where(batch.position <= 50.0, 100.0, 0.0)
     missing = np.isnan(d)
     fallback = int((missing[0] & batch.engaged).sum()) if batch.draws else 0
     return np.where(missing, worst, d), fallback
 
 
-def _loss(z: np.ndarray, eps: float, quadratic: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Loss, first and second derivative (smoothed for the linear loss)."""
-    if quadratic:
-        return z * z / 100.0, z / 50.0, np.full_like(z, 1.0 / 50.0)
-    r = np.sqrt(z * z + eps * eps)
-    return r - eps, z / r, (eps * eps) / (r * r * r)
-
-
 def solve(batch: Batch, params: Params | None = None) -> Outcome:
+    """Nash bargaining package per draw; NaN and agreement False where no package gives every
+    bargaining actor a positive gain."""
     params = params or Params()
-    quadratic = params.loss == "quadratic"
-    x = batch.position
-    s = batch.salience * batch.engaged[None]
-    d, fallback = disagreement_points(batch, params.disagreement)
-    D, N, K = x.shape
-
-    active = s.sum(axis=2) > 0  # [D, N] actors with a stake in this draw
-    c = np.where(active, batch.capability, 0.0)
-    c = c / c.sum(axis=1, keepdims=True)
-    scale_max = 100.0 if not quadratic else 100.0 * 100.0 / 100.0
-    M = np.where(active, s.sum(axis=2) * scale_max, 1.0)  # [D, N] largest possible loss
-
-    gain_at_ideal = (s * _loss(d - x, 0.0, quadratic)[0]).sum(axis=2)  # G_i
-    hopeless = (active & (gain_at_ideal <= 1e-12 * M)).any(axis=1)
-
-    # start at the capability x salience weighted mean, inside every issue's hull
-    w = batch.capability[:, :, None] * s
-    wsum = w.sum(axis=1)
-    y = np.where(wsum > 0, (w * x).sum(axis=1) / np.where(wsum > 0, wsum, 1.0), x.mean(axis=1))
-
-    t = np.zeros(D)
-    for t_stage, eps in _STAGES:
-        A = (s * _loss(d - x, eps, quadratic)[0]).sum(axis=2)
-        g = A - (s * _loss(y[:, None, :] - x, eps, quadratic)[0]).sum(axis=2)
-        need = np.where(active, -g / M, -np.inf).max(axis=1) * 1.5 + 1e-12
-        t = np.maximum(t_stage, need)  # the smallest shift that keeps y inside the domain
-        y = _newton(y, x, s, c, A, M * t[:, None], active, eps, quadratic, params.max_newton)
-
-    g_exact = (s * (_loss(d - x, 0.0, quadratic)[0] - _loss(y[:, None, :] - x, 0.0, quadratic)[0])).sum(axis=2)
-    rel = np.where(active, g_exact / np.maximum(gain_at_ideal, 1e-300), np.inf).min(axis=1)
-    agreement = (~hopeless) & (rel > params.min_gain) & (t <= _STAGES[-1][0] * 1.0001)
-    outcome = np.where(agreement[:, None], y, np.nan)
+    if params.loss not in ("linear", "quadratic"):
+        raise ValueError(f"unknown loss {params.loss!r}")
+    d_all, fallback = disagreement_points(batch, params.disagreement)
+    D, _, K = batch.position.shape
+    outcome = np.empty((D, K))
+    agreement = np.zeros(D, bool)
+    counts = {"hopeless": 0, "unconverged": 0, "no_stake": 0}
+    step = max(int(params.chunk), 1)
+    for lo in range(0, D, step):  # chunks of draws (bounded memory), each solved vectorised
+        hi = min(lo + step, D)
+        u, ok, chunk_counts = _solve_chunk(batch.take(slice(lo, hi)), d_all[lo:hi], params)
+        outcome[lo:hi] = u
+        agreement[lo:hi] = ok
+        for key, value in chunk_counts.items():
+            counts[key] += value
+    outcome[~agreement] = np.nan
     return Outcome(
         outcome=outcome,
         agreement=agreement,
-        info={"disagreement_fallbacks": fallback, "no_agreement_draws": int((~agreement).sum())},
+        info={
+            "disagreement_fallbacks": fallback,
+            "no_agreement_draws": int((~agreement).sum()),
+            "actor_cannot_gain_draws": counts["hopeless"],
+            "no_stake_draws": counts["no_stake"],
+            "unconverged_draws": counts["unconverged"],
+        },
     )
 
 
-def _objective(y, x, s, c, A, shift, active, eps, quadratic):
-    """F(y) for candidate packages y[..., K]; -inf outside the domain."""
-    L = _loss(y[..., None, :] - x, eps, quadratic)[0]
-    h = A + shift - (s * L).sum(axis=-1)
-    ok = np.where(active, h > 0, True).all(axis=-1)
-    logs = np.where(active, np.log(np.where(h > 0, h, 1.0)), 0.0)
-    return np.where(ok, (c * logs).sum(axis=-1), -np.inf)
+def objective(batch: Batch, package: np.ndarray, params: Params | None = None) -> np.ndarray:
+    """sum_i c_i log(gain_i / maxgain_i) at packages [D, K] (capabilities of bargaining actors
+    normalised to sum one); -inf where some bargaining actor does not gain. For tests and
+    diagnostics: the value `solve` maximises."""
+    params = params or Params()
+    d, _ = disagreement_points(batch, params.disagreement)
+    x, sig, c, _ = _normalise(batch, d, params.loss == "quadratic")
+    z = np.asarray(package, float)[:, None, :] / 100.0 - x
+    gain = 1.0 - (sig * _loss(z, params.loss == "quadratic")).sum(axis=2)
+    act = c > 0
+    bad = (act & (gain <= 0)).any(axis=1)
+    val = (c * np.log(np.where(act & (gain > 0), gain, 1.0))).sum(axis=1)
+    return np.where(bad, -np.inf, val)
 
 
-def _newton(y, x, s, c, A, shift, active, eps, quadratic, max_iter):
-    """Damped Newton ascent on every draw at once; draws that stop moving drop out."""
-    K = x.shape[2]
-    eye = np.eye(K)
-    y = y.copy()
-    todo = np.arange(y.shape[0])
-    f = _objective(y, x, s, c, A, shift, active, eps, quadratic)
-    for _ in range(max_iter):
-        if todo.size == 0:
+def _loss(z: np.ndarray, quadratic: bool) -> np.ndarray:
+    return z * z if quadratic else np.abs(z)
+
+
+def _normalise(batch: Batch, d: np.ndarray, quadratic: bool):
+    """Unit-scale positions x, normalised stakes sig = s / maxgain, normalised capabilities c
+    (zero for actors without a stake) and maxgain (the gain of each actor at its own ideal)."""
+    x = batch.position / 100.0
+    s = np.where(batch.engaged[None], batch.salience, 0.0)
+    s = np.where(s > 0, s, 0.0)
+    maxgain = (s * _loss(d / 100.0 - x, quadratic)).sum(axis=2)  # [D, N]
+    active = s.sum(axis=2) > 0
+    can_gain = maxgain > 1e-12 * np.maximum(s.sum(axis=2), 1e-300)
+    sig = np.where((active & can_gain)[:, :, None], s / np.where(can_gain, maxgain, 1.0)[:, :, None], 0.0)
+    cap = np.where(active, batch.capability, 0.0)
+    total = cap.sum(axis=1, keepdims=True)
+    c = cap / np.where(total > 0, total, 1.0)
+    return x, sig, c, active & ~can_gain
+
+
+def _start(batch: Batch, x: np.ndarray, sig: np.ndarray) -> np.ndarray:
+    """Starting package (unit scale): stake-weighted mean of positions per issue; issues nobody
+    has a stake in keep the capability-weighted mean of engaged positions, else the status quo,
+    else the midpoint (no actor cares, so any value is as good)."""
+    eng = batch.engaged[None].astype(float)
+    w_free = batch.capability[:, :, None] * eng
+    sq = batch.status_quo / 100.0
+    free = np.where(w_free.sum(1) > 0, (w_free * x).sum(1) / np.maximum(w_free.sum(1), 1e-300),
+                    np.where(np.isnan(sq), 0.5, sq))
+    w = batch.capability[:, :, None] * sig
+    ws = w.sum(axis=1)
+    return np.where(ws > 0, (w * x).sum(axis=1) / np.where(ws > 0, ws, 1.0), free)
+
+
+def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
+    quadratic = params.loss == "quadratic"
+    x, sig, c, hopeless_pair = _normalise(batch, d, quadratic)
+    hopeless = hopeless_pair.any(axis=1)
+    u0 = _start(batch, x, sig)
+    no_stake = (c <= 0).all(axis=1) & ~hopeless
+    agree = np.zeros(x.shape[0], bool)
+    agree[no_stake] = True
+    u_out = u0.copy()
+    todo = np.flatnonzero(~hopeless & ~no_stake)
+    unconverged = 0
+    if todo.size:
+        xt, st_ = x[todo], sig[todo]
+        # the engine works draws-last ([N, K, B]) so that every reduction adds whole vectors
+        u, ok, unconverged = _barrier(
+            np.ascontiguousarray(xt.transpose(1, 2, 0)),
+            np.ascontiguousarray(st_.transpose(1, 2, 0)),
+            np.ascontiguousarray(c[todo].T),
+            np.ascontiguousarray(u0[todo].T),
+            quadratic,
+            params,
+        )
+        u = u.T
+        # clipping into each issue's hull of stakeholders' positions only raises every gain
+        lo_h = np.where(st_ > 0, xt, np.inf).min(axis=1)
+        hi_h = np.where(st_ > 0, xt, -np.inf).max(axis=1)
+        has = np.isfinite(lo_h)
+        u = np.where(has, np.clip(u, np.where(has, lo_h, 0.0), np.where(has, hi_h, 1.0)), u)
+        u_out[todo] = u
+        agree[todo] = ok
+    counts = {"hopeless": int(hopeless.sum()), "no_stake": int(no_stake.sum()),
+              "unconverged": int(unconverged)}
+    return u_out * 100.0, agree, counts
+
+
+_MU1, _KAPPA1 = 1.0, 10.0  # phase 1: starting barrier parameter and its reduction factor
+_MU2, _KAPPA2 = 1e-1, 10.0  # phase 2
+_CENTRED = 1e-2
+_STAGE_ITERS = 200  # Newton steps allowed per barrier stage before moving on regardless
+
+_FIELDS = ("idx", "x", "sig", "c", "u", "pair", "pf", "free", "actor", "e", "t", "phase1", "mu",
+           "done", "ok", "stage_iters")
+
+
+class _State:
+    """Working set of draws (last axis) being solved, with their barrier iterates.
+
+    x, sig, pair, pf, e: [N, K, B]; u: [K, B]; c, actor: [N, B]; t, mu, flags: [B].
+    """
+
+    def __init__(self, x, sig, c, u, quadratic):
+        B = x.shape[2]
+        self.idx = np.arange(B)
+        self.x, self.sig, self.c, self.u = x, sig, c, u.copy()
+        self.pair = sig > 0
+        self.pf = self.pair.astype(float)
+        self.free = (~self.pair.any(axis=0)).astype(float)  # [K, B] issues nobody has a stake in
+        self.actor = self.pair.any(axis=1)
+        L = _loss(self.u[None] - x, quadratic)
+        gain = 1.0 - (sig * L).sum(axis=1)  # [N, B]
+        gmin = np.where(self.actor, gain, np.inf).min(axis=0)
+        feasible = gmin > 1e-3
+        # phase 2 start: slacks that keep every gain at half its value at the start
+        ssum = sig.sum(axis=1)
+        eta2 = 0.5 * gain / np.where(ssum > 0, ssum, 1.0)
+        # phase 1 start: a slack of one scale point, t one below the worst gain
+        eta = np.where(feasible[None], eta2, 1e-2)[:, None, :]
+        self.e = np.where(self.pair, L + eta, _PARKED)
+        h = 1.0 - (sig * self.e).sum(axis=1)
+        self.t = np.where(feasible, 0.0, np.where(self.actor, h, np.inf).min(axis=0) - 1.0)
+        self.phase1 = ~feasible
+        self.mu = np.where(feasible, _MU2, _MU1)
+        self.done = np.zeros(B, bool)
+        self.ok = np.zeros(B, bool)
+        self.stage_iters = np.zeros(B, int)
+
+    def keep(self, sel: np.ndarray) -> None:
+        for name in _FIELDS:
+            setattr(self, name, getattr(self, name)[..., sel])
+
+
+def _barrier(x, sig, c, u0, quadratic, params):
+    """Two-phase log-barrier method on all draws at once (draws on the last axis). Returns
+    unit-scale packages [K, B], agreement flags and how many draws hit the iteration limit."""
+    B = x.shape[2]
+    u_out = u0.copy()
+    ok_out = np.zeros(B, bool)
+    st = _State(x, sig, c, u0, quadratic)
+    mu_end = params.tol
+    for _ in range(params.max_iter):
+        if st.idx.size == 0:
             break
-        yt, xt, st, ct, At, sh, act = y[todo], x[todo], s[todo], c[todo], A[todo], shift[todo], active[todo]
-        L, L1, L2 = _loss(yt[:, None, :] - xt, eps, quadratic)
-        h = np.where(act, At + sh - (st * L).sum(axis=2), 1.0)
-        cw = np.where(act, ct, 0.0)
-        dg = -st * L1  # d g_i / d y_k  [D, N, K]
-        grad = np.einsum("dn,dnk->dk", cw / h, dg)
-        hess = -np.einsum("dn,dnk,dnl->dkl", cw / (h * h), dg, dg)
-        diag = np.einsum("dn,dnk->dk", cw / h, st * L2)
-        hess = hess - diag[:, :, None] * eye - 1e-12 * eye
-        step = -np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
-        slope = (grad * step).sum(axis=1)
-        cand = np.clip(yt[:, None, :] + _ALPHAS[None, :, None] * step[:, None, :], 0.0, 100.0)
-        fc = _objective(cand, xt[:, None], st[:, None], ct[:, None], At[:, None], sh[:, None],
-                        act[:, None], eps, quadratic)
-        ft = f[todo]
-        good = (fc >= ft[:, None] + 1e-4 * _ALPHAS[None, :] * slope[:, None]) & (fc > ft[:, None])
-        moved = good.any(axis=1)
-        first = np.argmax(good, axis=1)
-        rows = np.arange(todo.size)
-        new_y = np.where(moved[:, None], cand[rows, first], yt)
-        change = np.abs(new_y - yt).max(axis=1)
-        y[todo] = new_y
-        f[todo] = np.where(moved, fc[rows, first], ft)
-        todo = todo[moved & (change > 1e-8)]
-    return y
+        dec = _newton_step(st, quadratic)
+        st.stage_iters += 1
+        centred = (dec < _CENTRED * st.mu) | (st.stage_iters >= _STAGE_ITERS)
+        # phase 1: a positive worst gain proves an agreement exists -> phase 2 from here
+        found = st.phase1 & (st.t > params.min_gain)
+        if found.any():
+            st.phase1 = st.phase1 & ~found
+            st.t = np.where(found, 0.0, st.t)
+            st.mu = np.where(found, _MU2, st.mu)
+            st.stage_iters[found] = 0
+            centred = centred & ~found
+        p1c = st.phase1 & centred & ~st.done
+        if p1c.any():
+            # the multipliers' bound proves no package gives everyone min_gain
+            none = p1c & (_upper_bound(st, quadratic) <= params.min_gain)
+            st.done |= none
+            st.mu = np.where(p1c & ~none, st.mu / _KAPPA1, st.mu)
+            st.done |= p1c & (st.mu < 1e-15)
+            st.stage_iters[p1c] = 0
+        p2c = ~st.phase1 & centred & ~st.done
+        if p2c.any():
+            fin = p2c & (st.mu <= mu_end)
+            st.ok |= fin
+            st.done |= fin
+            st.mu = np.where(p2c & ~fin, np.maximum(st.mu / _KAPPA2, mu_end), st.mu)
+            st.stage_iters[p2c] = 0
+        if st.done.mean() > 0.25 or st.done.all():
+            fin = st.done
+            u_out[:, st.idx[fin]] = st.u[:, fin]
+            ok_out[st.idx[fin]] = st.ok[fin]
+            st.keep(~fin)
+    unconverged = st.idx.size
+    if unconverged:  # out of iterations: phase 2 points are feasible packages, phase 1 not
+        u_out[:, st.idx] = st.u
+        ok_out[st.idx] = ~st.phase1
+    return u_out, ok_out, unconverged
+
+
+def _upper_bound(st: _State, quadratic: bool) -> np.ndarray:
+    """max_y sum_i lam_i gain_i(y) for the phase-1 multipliers lam_i = mu / (h_i - t) scaled to
+    sum one: an upper bound on max_y min_i gain_i(y), exact and separable across issues."""
+    h = 1.0 - (st.sig * st.e).sum(axis=1) - st.t
+    lam = np.where(st.actor, 1.0 / np.where(st.actor, h, 1.0), 0.0)
+    lam = lam / lam.sum(axis=0)
+    w = lam[:, None, :] * st.sig  # [N, K, B]
+    if quadratic:
+        ws = w.sum(axis=0)
+        mean = (w * st.x).sum(axis=0) / np.where(ws > 0, ws, 1.0)
+        cost = (w * (st.x - mean) ** 2).sum(axis=(0, 1))
+    else:
+        # sum_i w_ik |y - x_ik| is convex piecewise linear: its minimum is at a position x_jk
+        at = np.abs(st.x[:, None] - st.x[None, :])  # [j, i, K, B]
+        cost = (w[None] * at).sum(axis=1).min(axis=0).sum(axis=0)
+    return 1.0 - cost
+
+
+def _pair_terms(st: _State, quadratic: bool):
+    """Barrier derivatives per (actor, issue) pair: gradient wrt e and z, the diagonal Hessian
+    in e (delta), the e-z cross term (m) and the curvature left on z once e is eliminated."""
+    z = st.u[None] - st.x
+    mu = st.mu
+    pf = st.pf
+    if quadratic:
+        r = 1.0 / (st.e - z * z)
+        mr = mu * r * pf
+        ge = mr
+        gz = -2.0 * z * mr
+        delta = mr * r + (1.0 - pf)
+        m = 2.0 * z * r * mr
+        rest = 2.0 * mr
+    else:
+        p = 1.0 / (st.e - z)
+        q = 1.0 / (st.e + z)
+        p2, q2 = p * p, q * q
+        mpf = mu * pf
+        ge = mpf * (p + q)
+        gz = mpf * (q - p)
+        s2 = p2 + q2
+        delta = mpf * s2 + (1.0 - pf)
+        m = mpf * (p2 - q2)
+        rest = 4.0 * mpf * p2 * q2 / s2
+    return z, ge, gz, delta, m, rest
+
+
+def _merit(st: _State, u, e, t, quadratic: bool) -> np.ndarray:
+    """Barrier objective: [t in phase 1] + sum_i omega_i log(h_i - t) + mu sum log(slacks)."""
+    z = u[None] - st.x
+    slack = e - z * z if quadratic else (e - z) * (e + z)
+    h = 1.0 - (st.sig * e).sum(axis=1) - t
+    bad = (st.actor & (h <= 0)).any(axis=0) | (st.pair & (slack <= 0)).any(axis=(0, 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bar = (st.pf * np.log(np.where(st.pair, slack, 1.0))).sum(axis=(0, 1))
+        logs = np.log(np.where(st.actor, h, 1.0))
+    omega = np.where(st.phase1, st.mu * st.actor, st.c)
+    val = np.where(st.phase1, t, 0.0) + (omega * logs).sum(axis=0) + st.mu * bar
+    return np.where(bad, -np.inf, val)
+
+
+def _newton_step(st: _State, quadratic: bool) -> np.ndarray:
+    """One damped Newton step of the barrier problem on every working draw; returns the
+    Newton decrement squared before the step (zero for finished draws)."""
+    N, K, B = st.x.shape
+    z, ge, gz, delta, m, rest = _pair_terms(st, quadratic)
+    p1 = st.phase1
+    h = 1.0 - (st.sig * st.e).sum(axis=1) - st.t
+    h = np.where(st.actor, h, 1.0)
+    omega = np.where(p1, st.mu * st.actor, st.c)
+    a = omega / h  # [N, B]
+    w = a / h
+    r_e = ge - a[:, None] * st.sig
+    r_u = gz.sum(axis=0)
+    r_t = np.where(p1, 1.0 - a.sum(axis=0), 0.0)
+    v = st.sig / delta
+    rho = w / (1.0 + w * (st.sig * v).sum(axis=1))  # [N, B]
+    mv = m * v  # [N, K, B]
+    # reduced system on (u, t): diag(rest) + sum_i rho_i phi_i phi_i^T, phi_i = (m v, 1)
+    n = K + 1
+    phi = np.empty((N, n, B))
+    phi[:, :K] = mv
+    phi[:, K] = 1.0
+    S = ((rho[:, None] * phi)[:, :, None] * phi[:, None]).sum(axis=0)  # [n, n, B]
+    kk = np.arange(K)
+    S[kk, kk] += rest.sum(axis=0) + st.free
+    y = r_e / delta - (rho * (v * r_e).sum(axis=1))[:, None] * v
+    rhs = np.empty((n, B))
+    rhs[:K] = r_u + (m * y).sum(axis=0)
+    rhs[K] = r_t - (w[:, None] * st.sig * y).sum(axis=(0, 1))
+    # phase 2 keeps t fixed at zero
+    p2 = ~p1
+    S[K, :, p2] = 0.0
+    S[:, K, p2] = 0.0
+    S[K, K, p2] = 1.0
+    rhs[K, p2] = 0.0
+    step = _chol_solve(S, rhs)
+    du, dt = step[:K], step[K]
+    de = y + (m / delta) * du - (rho * ((mv * du).sum(axis=1) + dt))[:, None] * v
+    de *= st.pf
+    dec = (r_u * du).sum(axis=0) + r_t * dt + (r_e * de).sum(axis=(0, 1))
+    dec = np.where(st.done, 0.0, np.maximum(dec, 0.0))
+    alpha = np.minimum(1.0, 0.99 * _max_step(st, z, du, de, dt, quadratic))
+    alpha = np.where(st.done | ~np.isfinite(dec), 0.0, alpha)
+    # backtracking (Armijo) unless Newton is already in its fast local region
+    check = (dec > 0.1 * st.mu) & (alpha > 0)
+    if check.any():
+        f0 = _merit(st, st.u, st.e, st.t, quadratic)
+        for _ in range(40):
+            f1 = _merit(st, st.u + alpha * du, st.e + alpha * de, st.t + alpha * dt, quadratic)
+            bad = check & ~(f1 >= f0 + 1e-2 * alpha * dec)
+            if not bad.any():
+                break
+            alpha = np.where(bad, alpha * 0.5, alpha)
+            check = bad
+    st.u = st.u + alpha * du
+    st.e = np.where(st.pair, st.e + alpha * de, _PARKED)
+    st.t = st.t + alpha * dt
+    return dec
+
+
+def _max_step(st: _State, z, du, de, dt, quadratic: bool) -> np.ndarray:
+    """Largest step keeping every barrier argument positive (exact ratio test)."""
+    inf = np.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = 1.0 - (st.sig * st.e).sum(axis=1) - st.t
+        dh = -(st.sig * de).sum(axis=1) - dt
+        r = np.where(st.actor & (dh < 0), -h / dh, inf).min(axis=0)
+        if quadratic:
+            a0 = st.e - z * z
+            A = du * du
+            Bc = de - 2.0 * z * du
+            root = np.sqrt(Bc * Bc + 4.0 * A * a0)
+            alpha = np.where(Bc <= 0, 2.0 * a0 / (root - Bc), (Bc + root) / (2.0 * A))
+            alpha = np.where((A == 0) & (Bc >= 0), inf, alpha)
+            r2 = np.where(st.pair, alpha, inf).min(axis=(0, 1))
+        else:
+            lo, dlo = st.e - z, de - du
+            hi, dhi = st.e + z, de + du
+            r_lo = np.where(st.pair & (dlo < 0), -lo / dlo, inf).min(axis=(0, 1))
+            r_hi = np.where(st.pair & (dhi < 0), -hi / dhi, inf).min(axis=(0, 1))
+            r2 = np.minimum(r_lo, r_hi)
+    return np.minimum(r, r2)
+
+
+def _chol_solve(S: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve S x = b for small symmetric positive definite systems stacked on the last axis
+    (S [n, n, B], b [n, B]): loops over the few rows, vectorised over the stack."""
+    n = S.shape[0]
+    L = np.zeros_like(S)
+    for j in range(n):
+        dj = S[j, j] - (L[j, :j] ** 2).sum(axis=0)
+        dj = np.sqrt(np.maximum(dj, 1e-300 + 1e-15 * np.abs(S[j, j])))
+        L[j, j] = dj
+        for i in range(j + 1, n):
+            L[i, j] = (S[i, j] - (L[i, :j] * L[j, :j]).sum(axis=0)) / dj
+    yv = np.empty_like(b)
+    for j in range(n):
+        yv[j] = (b[j] - (L[j, :j] * yv[:j]).sum(axis=0)) / L[j, j]
+    xv = np.empty_like(b)
+    for j in range(n - 1, -1, -1):
+        xv[j] = (yv[j] - (L[j + 1 :, j] * xv[j + 1 :]).sum(axis=0)) / L[j, j]
+    return xv
