@@ -10,7 +10,20 @@ from pydantic import BaseModel, ConfigDict, model_validator
 Kind = Literal["fixed", "triangular", "normal"]
 
 
+TODO = "TODO"
+"""Placeholder a draft (`parley draft`) leaves where only the analyst can give the number."""
+
+
+def _todo(name: str) -> ValueError:
+    return ValueError(
+        f"{name}is still TODO: give a number (positions and saliences on 0–100, capability > 0), "
+        "or {low, mode, high} / {mean, sd} when unsure"
+    )
+
+
 def _number(value: Any, name: str) -> float:
+    if value == TODO:
+        raise _todo(f"`{name}` ")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(
             f"`{name}` must be a number, got {type(value).__name__} {value!r}; "
@@ -47,6 +60,8 @@ class Estimate(BaseModel):
             return data
         if isinstance(data, dict) and "kind" in data:
             return data  # already normalised (e.g. from model_dump)
+        if data == TODO:
+            raise _todo("")
         if not isinstance(data, dict):
             x = _number(data, "value")
             return {"kind": "fixed", "low": x, "mode": x, "high": x}

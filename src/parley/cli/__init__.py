@@ -5,6 +5,7 @@ from __future__ import annotations
 # Each command module attaches its commands to `app` when imported.
 from parley.cli import (
     backtest,  # noqa: F401
+    draft,  # noqa: F401
     run_command,  # noqa: F401
     scenario_commands,  # noqa: F401
 )

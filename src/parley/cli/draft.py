@@ -1,0 +1,105 @@
+"""`parley draft`: news text in, a draft scenario (actors, issues, quoted stances, TODO numbers) out."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import typer
+
+from parley.cli.app import app, err_console, handles_input_errors, print_json
+from parley.draft import draft_files, headline
+from parley.draft.lexicon import load_lexicon
+from parley.draft.merge import load_existing, merge
+from parley.draft.render import dump, to_data, to_json
+from parley.errors import ParleyInputError, Problem
+
+
+@app.command("draft")
+@handles_input_errors
+def draft_command(
+    articles: list[Path] = typer.Argument(..., help="Article files: plain text or HTML."),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Write the draft here (default: stdout; with --merge: that file)."
+    ),
+    merge_into: Path | None = typer.Option(
+        None, "--merge", help="Add the evidence to this scenario file; nothing in it is overwritten."
+    ),
+    aliases: list[Path] = typer.Option(
+        [], "--aliases", help="Extra alias table(s) (YAML, same format as the shipped one)."
+    ),
+    topics: list[Path] = typer.Option([], "--topics", help="Extra topic lexicon(s) (YAML)."),
+    rules: bool = typer.Option(
+        False, "--rules", help="Use the rule-based reader (no spaCy needed; finds fewer stances)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
+    as_json: bool = typer.Option(False, "--json", help="Print everything found as JSON."),
+) -> None:
+    """Draft a scenario from news articles, offline: actors, candidate issues and quoted stance
+    evidence; every number stays TODO for you to fill in (see docs/draft.md)."""
+    lexicon = load_lexicon(aliases, topics)
+    existing = load_existing(merge_into) if merge_into is not None else None
+    target = output if output is not None else merge_into
+    clobber = output is not None and output.exists() and output != merge_into
+    if clobber and not force:
+        raise ParleyInputError(
+            [
+                Problem(
+                    "--output",
+                    "the file exists and would be overwritten",
+                    "pass --force, or choose another name",
+                )
+            ],
+            str(target),
+        )
+    taken = list(existing.get("sources", {}) or {}) if existing is not None else []
+    draft = draft_files(articles, "rules" if rules else "auto", aliases, topics, taken)
+    report = None
+    if existing is not None:
+        report = merge(existing, draft, lexicon)
+        data = existing
+    else:
+        data = to_data(draft, headline(articles[0]))
+    text = dump(data)
+    if target is not None:
+        _write(target, text)
+    elif not as_json:
+        typer.echo(text, nl=False)
+    summary = (
+        f"{len(draft.actors)} actors, {len(draft.issues)} issues, {len(draft.stances)} stances from "
+        f"{len(articles)} article(s) ({draft.engine} reader)"
+    )
+    if as_json:
+        out = to_json(draft)
+        out["output"] = str(target) if target is not None else None
+        if report is not None:
+            out["merge"] = report.as_dict()
+        print_json(out)
+        return
+    if report is not None:
+        err_console.print(
+            f"merged into {target}: {summary}; added {len(report.actors)} actors, {len(report.issues)} "
+            f"issues, {len(report.stances)} stances, {report.evidence} evidence lines to existing stances",
+            highlight=False,
+        )
+    elif target is not None:
+        err_console.print(
+            f"wrote {target}: {summary}; numbers are TODO (`parley validate` lists them)",
+            highlight=False,
+        )
+
+
+def _write(path: Path, text: str) -> None:
+    """Write atomically, so an interrupted run never leaves half a scenario file."""
+    path = path.resolve()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".parley-draft-", dir=path.parent)
+    except OSError as exc:
+        raise ParleyInputError(
+            [Problem("--output", f"cannot write there: {exc.strerror}", "choose a writable folder")],
+            str(path),
+        ) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
