@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,19 @@ class Draws:
                 else:
                     info.setdefault(key, value)
         return cls(info=info, **merged)
+
+
+class InlineExecutor(Executor):
+    """Runs each task at once in this process: the executor for small runs, where starting
+    worker processes would cost more than the work (same interface, same results)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        fut: Future[Any] = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future
+            fut.set_exception(exc)
+        return fut
 
 
 def chunks(draws: int, chunk: int = DEFAULT_CHUNK) -> Iterator[tuple[int, int]]:
