@@ -202,23 +202,25 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
     return u_out * 100.0, agree, counts
 
 
-_MU1, _KAPPA1 = 1.0, 10.0  # phase 1: starting barrier parameter and its reduction factor
-_MU2, _KAPPA2 = 1e-1, 10.0  # phase 2
-_CENTRED = 1e-2
-_STAGE_ITERS = 200  # Newton steps allowed per barrier stage before moving on regardless
+_SIGMA = 0.1  # centring: each step aims at this share of the current complementarity gap
+_GAP0 = 1e-2  # complementarity per constraint at the start of phase 2
+_FTB = 0.99  # fraction of the way to the boundary a step may go
 
-_FIELDS = ("idx", "x", "sig", "c", "u", "pair", "pf", "free", "actor", "e", "t", "phase1", "mu",
-           "done", "ok", "stage_iters")
+_FIELDS = ("idx", "x", "sig", "c", "u", "pair", "pf", "free", "actor", "e", "t", "lam1", "lam2",
+           "nu", "phase1", "done", "ok", "n_con")
 
 
 class _State:
-    """Working set of draws (last axis) being solved, with their barrier iterates.
+    """Working set of draws (last axis) being solved: primal iterates (u, e, t) and the
+    multipliers of the epigraph constraints (lam1: e - z >= 0 or e - z^2 >= 0, lam2: e + z >= 0)
+    and, in phase 1, of the actor constraints gain_i - t >= 0 (nu).
 
-    x, sig, pair, pf, e: [N, K, B]; u: [K, B]; c, actor: [N, B]; t, mu, flags: [B].
+    x, sig, pair, pf, e, lam1, lam2: [N, K, B]; u: [K, B]; c, actor, nu: [N, B]; t, flags: [B].
     """
 
     def __init__(self, x, sig, c, u, quadratic):
         B = x.shape[2]
+        self.quadratic = quadratic
         self.idx = np.arange(B)
         self.x, self.sig, self.c, self.u = x, sig, c, u.copy()
         self.pair = sig > 0
@@ -228,7 +230,7 @@ class _State:
         L = _loss(self.u[None] - x, quadratic)
         gain = 1.0 - (sig * L).sum(axis=1)  # [N, B]
         gmin = np.where(self.actor, gain, np.inf).min(axis=0)
-        feasible = gmin > 1e-3
+        feasible = gmin > 1e-6
         # phase 2 start: slacks that keep every gain at half its value at the start
         ssum = sig.sum(axis=1)
         eta2 = 0.5 * gain / np.where(ssum > 0, ssum, 1.0)
@@ -238,10 +240,45 @@ class _State:
         h = 1.0 - (sig * self.e).sum(axis=1)
         self.t = np.where(feasible, 0.0, np.where(self.actor, h, np.inf).min(axis=0) - 1.0)
         self.phase1 = ~feasible
-        self.mu = np.where(feasible, _MU2, _MU1)
+        self.n_con = (0.0 if quadratic else 2.0) * self.pf.sum(axis=(0, 1))
+        self.lam1 = np.zeros_like(self.e)
+        self.lam2 = np.zeros_like(self.e)
+        self.nu = np.zeros_like(c)
+        self.reset_duals(np.ones(B, bool))
         self.done = np.zeros(B, bool)
         self.ok = np.zeros(B, bool)
-        self.stage_iters = np.zeros(B, int)
+
+    def slacks(self):
+        z = self.u[None] - self.x
+        if self.quadratic:  # no epigraph: the gains themselves are smooth
+            ones = np.ones_like(z)
+            hh = 1.0 - (self.sig * z * z).sum(axis=1) - self.t
+            return z, ones, ones, np.where(self.actor, hh, 1.0)
+        s1 = np.where(self.pair, self.e - z, 1.0)
+        s2 = np.where(self.pair, self.e + z, 1.0)
+        hh = np.where(self.actor, 1.0 - (self.sig * self.e).sum(axis=1) - self.t, 1.0)
+        return z, s1, s2, hh
+
+    def reset_duals(self, which: np.ndarray) -> None:
+        """Multipliers on the central path at the starting gap of the draw's phase: phase 1
+        (maximise t) needs sum nu = 1; phase 2 starts at complementarity _GAP0."""
+        _, s1, s2, hh = self.slacks()
+        inv = np.where(self.actor, 1.0 / hh, 0.0)
+        mu = np.where(self.phase1, 1.0 / np.maximum(inv.sum(axis=0), 1e-300), _GAP0)
+        self.lam1 = np.where(which, mu * self.pf / s1, self.lam1)
+        self.lam2 = np.where(which, (not self.quadratic) * mu * self.pf / s2, self.lam2)
+        self.nu = np.where(which, np.where(self.phase1, mu * inv, 0.0), self.nu)
+
+    def gap(self, s1, s2, hh) -> np.ndarray:
+        """Mean complementarity s * multiplier over the draw's constraints."""
+        total = (self.lam1 * s1 * self.pf).sum(axis=(0, 1)) + (self.lam2 * s2 * self.pf).sum(
+            axis=(0, 1)
+        )
+        count = self.n_con.copy()
+        if self.phase1.any():
+            total = total + np.where(self.phase1, (self.nu * hh * self.actor).sum(axis=0), 0.0)
+            count = count + np.where(self.phase1, self.actor.sum(axis=0), 0)
+        return total / np.maximum(count, 1)
 
     def keep(self, sel: np.ndarray) -> None:
         for name in _FIELDS:
@@ -249,42 +286,31 @@ class _State:
 
 
 def _barrier(x, sig, c, u0, quadratic, params):
-    """Two-phase log-barrier method on all draws at once (draws on the last axis). Returns
-    unit-scale packages [K, B], agreement flags and how many draws hit the iteration limit."""
+    """Two-phase primal-dual interior-point method on all draws at once (draws on the last
+    axis). Returns unit-scale packages [K, B], agreement flags and the number of draws that
+    hit the iteration limit."""
     B = x.shape[2]
     u_out = u0.copy()
     ok_out = np.zeros(B, bool)
     st = _State(x, sig, c, u0, quadratic)
-    mu_end = params.tol
     for _ in range(params.max_iter):
         if st.idx.size == 0:
             break
-        dec = _newton_step(st, quadratic)
-        st.stage_iters += 1
-        centred = (dec < _CENTRED * st.mu) | (st.stage_iters >= _STAGE_ITERS)
-        # phase 1: a positive worst gain proves an agreement exists -> phase 2 from here
+        gap, resid = _newton_quad(st) if quadratic else _newton_step(st)
+        # phase 1: a positive worst gain proves that an agreement exists -> phase 2 from here
         found = st.phase1 & (st.t > params.min_gain)
         if found.any():
             st.phase1 = st.phase1 & ~found
             st.t = np.where(found, 0.0, st.t)
-            st.mu = np.where(found, _MU2, st.mu)
-            st.stage_iters[found] = 0
-            centred = centred & ~found
-        p1c = st.phase1 & centred & ~st.done
-        if p1c.any():
-            # the multipliers' bound proves no package gives everyone min_gain
-            none = p1c & (_upper_bound(st, quadratic) <= params.min_gain)
-            st.done |= none
-            st.mu = np.where(p1c & ~none, st.mu / _KAPPA1, st.mu)
-            st.done |= p1c & (st.mu < 1e-15)
-            st.stage_iters[p1c] = 0
-        p2c = ~st.phase1 & centred & ~st.done
-        if p2c.any():
-            fin = p2c & (st.mu <= mu_end)
-            st.ok |= fin
-            st.done |= fin
-            st.mu = np.where(p2c & ~fin, np.maximum(st.mu / _KAPPA2, mu_end), st.mu)
-            st.stage_iters[p2c] = 0
+            st.reset_duals(found)
+        p1 = st.phase1 & ~st.done
+        if p1.any():
+            # any multipliers bound max_y min_i gain_i(y); a bound <= min_gain proves no deal
+            st.done |= p1 & ((_upper_bound(st) <= params.min_gain) | (gap < 1e-15))
+        p2 = ~st.phase1 & ~found & ~st.done
+        fin = p2 & (gap <= params.tol) & (resid <= 1e-7)
+        st.ok |= fin
+        st.done |= fin
         if st.done.mean() > 0.25 or st.done.all():
             fin = st.done
             u_out[:, st.idx[fin]] = st.u[:, fin]
@@ -297,14 +323,14 @@ def _barrier(x, sig, c, u0, quadratic, params):
     return u_out, ok_out, unconverged
 
 
-def _upper_bound(st: _State, quadratic: bool) -> np.ndarray:
-    """max_y sum_i lam_i gain_i(y) for the phase-1 multipliers lam_i = mu / (h_i - t) scaled to
-    sum one: an upper bound on max_y min_i gain_i(y), exact and separable across issues."""
-    h = 1.0 - (st.sig * st.e).sum(axis=1) - st.t
-    lam = np.where(st.actor, 1.0 / np.where(st.actor, h, 1.0), 0.0)
-    lam = lam / lam.sum(axis=0)
+def _upper_bound(st: _State) -> np.ndarray:
+    """max_y sum_i lam_i gain_i(y) with the phase-1 multipliers lam = nu scaled to sum one: an
+    upper bound on max_y min_i gain_i(y) valid for any lam >= 0, exact and separable across
+    issues (a weighted-median problem per issue for the linear loss)."""
+    lam = np.where(st.actor, np.maximum(st.nu, 0.0), 0.0)
+    lam = lam / np.maximum(lam.sum(axis=0), 1e-300)
     w = lam[:, None, :] * st.sig  # [N, K, B]
-    if quadratic:
+    if st.quadratic:
         ws = w.sum(axis=0)
         mean = (w * st.x).sum(axis=0) / np.where(ws > 0, ws, 1.0)
         cost = (w * (st.x - mean) ** 2).sum(axis=(0, 1))
@@ -315,59 +341,46 @@ def _upper_bound(st: _State, quadratic: bool) -> np.ndarray:
     return 1.0 - cost
 
 
-def _pair_terms(st: _State, quadratic: bool):
-    """Barrier derivatives per (actor, issue) pair: gradient wrt e and z, the diagonal Hessian
-    in e (delta), the e-z cross term (m) and the curvature left on z once e is eliminated."""
-    z = st.u[None] - st.x
-    mu = st.mu
-    pf = st.pf
-    if quadratic:
-        r = 1.0 / (st.e - z * z)
-        mr = mu * r * pf
-        ge = mr
-        gz = -2.0 * z * mr
-        delta = mr * r + (1.0 - pf)
-        m = 2.0 * z * r * mr
-        rest = 2.0 * mr
-    else:
-        p = 1.0 / (st.e - z)
-        q = 1.0 / (st.e + z)
-        p2, q2 = p * p, q * q
-        mpf = mu * pf
-        ge = mpf * (p + q)
-        gz = mpf * (q - p)
-        s2 = p2 + q2
-        delta = mpf * s2 + (1.0 - pf)
-        m = mpf * (p2 - q2)
-        rest = 4.0 * mpf * p2 * q2 / s2
-    return z, ge, gz, delta, m, rest
-
-
-def _merit(st: _State, u, e, t, quadratic: bool) -> np.ndarray:
-    """Barrier objective: [t in phase 1] + sum_i omega_i log(h_i - t) + mu sum log(slacks)."""
-    z = u[None] - st.x
-    slack = e - z * z if quadratic else (e - z) * (e + z)
-    h = 1.0 - (st.sig * e).sum(axis=1) - t
-    bad = (st.actor & (h <= 0)).any(axis=0) | (st.pair & (slack <= 0)).any(axis=(0, 1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        bar = (st.pf * np.log(np.where(st.pair, slack, 1.0))).sum(axis=(0, 1))
-        logs = np.log(np.where(st.actor, h, 1.0))
-    omega = np.where(st.phase1, st.mu * st.actor, st.c)
-    val = np.where(st.phase1, t, 0.0) + (omega * logs).sum(axis=0) + st.mu * bar
-    return np.where(bad, -np.inf, val)
-
-
-def _newton_step(st: _State, quadratic: bool) -> np.ndarray:
-    """One damped Newton step of the barrier problem on every working draw; returns the
-    Newton decrement squared before the step (zero for finished draws)."""
+def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
+    """One primal-dual Newton step on every working draw towards the central point at
+    _SIGMA x the current gap. Returns the gap and the relative dual residual before the step."""
     N, K, B = st.x.shape
-    z, ge, gz, delta, m, rest = _pair_terms(st, quadratic)
+    quadratic = st.quadratic
+    z, s1, s2, hh = st.slacks()
+    gap = st.gap(s1, s2, hh)
+    mu = _SIGMA * gap
+    pf = st.pf
     p1 = st.phase1
-    h = 1.0 - (st.sig * st.e).sum(axis=1) - st.t
-    h = np.where(st.actor, h, 1.0)
-    omega = np.where(p1, st.mu * st.actor, st.c)
-    a = omega / h  # [N, B]
-    w = a / h
+    d1 = st.lam1 / s1
+    if quadratic:
+        ge = mu * pf / s1
+        gz = -2.0 * z * ge
+        delta = d1 * pf + (1.0 - pf)
+        m = 2.0 * z * d1 * pf
+        rest = 2.0 * st.lam1 * pf
+        dual_e = st.lam1
+        dual_u = (-2.0 * z * st.lam1).sum(axis=0)
+        scale_u = (2.0 * np.abs(z) * st.lam1).sum(axis=0)
+    else:
+        d2 = st.lam2 / s2
+        ge = mu * pf * (1.0 / s1 + 1.0 / s2)
+        gz = mu * pf * (1.0 / s2 - 1.0 / s1)
+        dsum = d1 + d2
+        delta = dsum * pf + (1.0 - pf)
+        m = (d1 - d2) * pf
+        rest = 4.0 * d1 * d2 / np.where(pf > 0, dsum, 1.0) * pf
+        dual_e = st.lam1 + st.lam2
+        dual_u = (st.lam2 - st.lam1).sum(axis=0)
+        scale_u = (st.lam1 + st.lam2).sum(axis=0)
+    # actor terms: phase 1 constraint gain_i - t >= 0 (multiplier nu), phase 2 objective c log
+    a = np.where(p1, mu, st.c) / hh  # gradient weight
+    w = np.where(p1, st.nu / hh, st.c / (hh * hh))  # curvature weight
+    a = a * st.actor
+    w = w * st.actor
+    # relative residual of the Lagrangian's stationarity (for the stopping test)
+    obj_e = np.where(p1, st.nu, st.c / hh)[:, None] * st.sig
+    res_e = np.abs(dual_e - obj_e) * pf / (dual_e + obj_e + 1e-300)
+    resid = np.maximum(res_e.max(axis=(0, 1)), (np.abs(dual_u) / (scale_u + 1e-300)).max(axis=0))
     r_e = ge - a[:, None] * st.sig
     r_u = gz.sum(axis=0)
     r_t = np.where(p1, 1.0 - a.sum(axis=0), 0.0)
@@ -386,8 +399,7 @@ def _newton_step(st: _State, quadratic: bool) -> np.ndarray:
     rhs = np.empty((n, B))
     rhs[:K] = r_u + (m * y).sum(axis=0)
     rhs[K] = r_t - (w[:, None] * st.sig * y).sum(axis=(0, 1))
-    # phase 2 keeps t fixed at zero
-    p2 = ~p1
+    p2 = ~p1  # phase 2 keeps t fixed at zero
     S[K, :, p2] = 0.0
     S[:, K, p2] = 0.0
     S[K, K, p2] = 1.0
@@ -395,26 +407,89 @@ def _newton_step(st: _State, quadratic: bool) -> np.ndarray:
     step = _chol_solve(S, rhs)
     du, dt = step[:K], step[K]
     de = y + (m / delta) * du - (rho * ((mv * du).sum(axis=1) + dt))[:, None] * v
-    de *= st.pf
-    dec = (r_u * du).sum(axis=0) + r_t * dt + (r_e * de).sum(axis=(0, 1))
-    dec = np.where(st.done, 0.0, np.maximum(dec, 0.0))
-    alpha = np.minimum(1.0, 0.99 * _max_step(st, z, du, de, dt, quadratic))
-    alpha = np.where(st.done | ~np.isfinite(dec), 0.0, alpha)
-    # backtracking (Armijo) unless Newton is already in its fast local region
-    check = (dec > 0.1 * st.mu) & (alpha > 0)
-    if check.any():
-        f0 = _merit(st, st.u, st.e, st.t, quadratic)
-        for _ in range(40):
-            f1 = _merit(st, st.u + alpha * du, st.e + alpha * de, st.t + alpha * dt, quadratic)
-            bad = check & ~(f1 >= f0 + 1e-2 * alpha * dec)
-            if not bad.any():
-                break
-            alpha = np.where(bad, alpha * 0.5, alpha)
-            check = bad
+    de *= pf
+    # multipliers from the linearised complementarity  lam * s = mu
+    if quadratic:
+        dl1 = (mu / s1 - st.lam1 - d1 * (de - 2.0 * z * du)) * pf
+        dl2 = np.zeros_like(dl1)
+    else:
+        dl1 = (mu / s1 - st.lam1 - d1 * (de - du)) * pf
+        dl2 = (mu / s2 - st.lam2 - d2 * (de + du)) * pf
+    dhh = -(st.sig * de).sum(axis=1) - dt
+    dnu = np.where(p1, mu / hh - st.nu - (st.nu / hh) * dhh, 0.0) * st.actor
+    alpha = np.minimum(_max_step(st, z, du, de, dt, quadratic), _dual_step(st, dl1, dl2, dnu))
+    alpha = np.minimum(1.0, _FTB * alpha)
+    alpha = np.where(st.done | ~np.isfinite(alpha), 0.0, alpha)
     st.u = st.u + alpha * du
     st.e = np.where(st.pair, st.e + alpha * de, _PARKED)
     st.t = st.t + alpha * dt
-    return dec
+    st.lam1 = st.lam1 + alpha * dl1
+    st.lam2 = st.lam2 + alpha * dl2
+    st.nu = st.nu + alpha * dnu
+    return gap, resid
+
+
+def _newton_quad(st: _State) -> tuple[np.ndarray, np.ndarray]:
+    """Quadratic loss: gains are smooth, so no epigraph variables are needed. Phase 1 is a
+    primal-dual step on max t s.t. gain_i >= t (multipliers nu); phase 2 a damped Newton step on
+    sum_i c_i log gain_i. Returns (phase 1 gap | phase 2 Newton decrement^2, zeros)."""
+    N, K, B = st.x.shape
+    p1 = st.phase1
+    z = st.u[None] - st.x  # [N, K, B]
+    sz = st.sig * z
+    hh = np.where(st.actor, 1.0 - (sz * z).sum(axis=1) - st.t, 1.0)  # [N, B]
+    count = np.maximum(st.actor.sum(axis=0), 1)
+    gap = np.where(p1, (st.nu * hh * st.actor).sum(axis=0) / count, 0.0)
+    mu = _SIGMA * gap
+    a = np.where(p1, mu, st.c) / hh * st.actor  # gradient weight of each actor's term
+    w = np.where(p1, st.nu / hh, st.c / (hh * hh)) * st.actor  # weight of grad h grad h^T
+    bend = np.where(p1, st.nu, st.c / hh) * st.actor  # weight of the curvature of h itself
+    n = K + 1
+    phi = np.empty((N, n, B))  # -grad h_i with respect to (u, t)
+    phi[:, :K] = 2.0 * sz
+    phi[:, K] = 1.0
+    S = ((w[:, None] * phi)[:, :, None] * phi[:, None]).sum(axis=0)
+    kk = np.arange(K)
+    S[kk, kk] += 2.0 * (bend[:, None] * st.sig).sum(axis=0) + st.free
+    rhs = -(a[:, None] * phi).sum(axis=0)
+    rhs[K] += 1.0
+    p2 = ~p1
+    S[K, :, p2] = 0.0
+    S[:, K, p2] = 0.0
+    S[K, K, p2] = 1.0
+    rhs[K, p2] = 0.0
+    step = _chol_solve(S, rhs)
+    du, dt = step[:K], step[K]
+    dec = np.maximum((rhs * step).sum(axis=0), 0.0)
+    # gain_i - t along the step is a concave quadratic in alpha: exact ratio test
+    A = (st.sig * du * du).sum(axis=1)
+    Bc = -2.0 * (sz * du).sum(axis=1) - dt
+    with np.errstate(divide="ignore", invalid="ignore"):
+        root = np.sqrt(Bc * Bc + 4.0 * A * hh)
+        amax = np.where(Bc <= 0, 2.0 * hh / (root - Bc), (Bc + root) / (2.0 * A))
+        amax = np.where((A <= 0) & (Bc >= 0), np.inf, amax)
+        amax = np.where(st.actor, amax, np.inf).min(axis=0)
+        dhh = -(2.0 * sz * du[None]).sum(axis=1) - dt
+        dnu = np.where(p1, mu / hh - st.nu - (st.nu / hh) * dhh, 0.0) * st.actor
+        anu = np.where(st.actor & (dnu < 0) & p1, -st.nu / dnu, np.inf).min(axis=0)
+    alpha = np.minimum(1.0, _FTB * np.minimum(amax, anu))
+    # phase 2: damped Newton (1 / (1 + decrement)) until the fast local region
+    alpha = np.where(p2 & (dec > 0.0625), np.minimum(alpha, 1.0 / (1.0 + np.sqrt(dec))), alpha)
+    alpha = np.where(st.done | ~np.isfinite(alpha), 0.0, alpha)
+    st.u = st.u + alpha * du
+    st.t = st.t + alpha * dt
+    st.nu = st.nu + alpha * dnu
+    return np.where(p1, gap, dec), np.zeros(B)
+
+
+def _dual_step(st: _State, dl1, dl2, dnu) -> np.ndarray:
+    """Largest step keeping every multiplier positive."""
+    inf = np.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1 = np.where(st.pair & (dl1 < 0), -st.lam1 / dl1, inf).min(axis=(0, 1))
+        r2 = np.where(st.pair & (dl2 < 0), -st.lam2 / dl2, inf).min(axis=(0, 1))
+        r3 = np.where(st.actor & (dnu < 0) & st.phase1, -st.nu / dnu, inf).min(axis=0)
+    return np.minimum(np.minimum(r1, r2), r3)
 
 
 def _max_step(st: _State, z, du, de, dt, quadratic: bool) -> np.ndarray:
