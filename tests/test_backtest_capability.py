@@ -89,3 +89,11 @@ def test_conventions_needing_actor_data_say_so():
         capabilities(d, CapabilitySpec("column"))
     with pytest.raises(ParleyInputError, match="unknown capability convention"):
         capabilities(d, CapabilitySpec("weird"))  # type: ignore[arg-type]
+
+
+def test_fixed_vote_column_rescales_states_without_votes_under_it():
+    d = load_deu()
+    k = next(j for j, i in enumerate(d.issues) if "pl" in i.actors)
+    caps = dict(zip(d.issues[k].actors, capabilities(d, CapabilitySpec("votes_pre_nice"))[k],
+                    strict=True))
+    assert caps["de"] == 10.0 and np.isclose(caps["pl"], 27 * 10 / 29)

@@ -3,8 +3,8 @@
 Conventions (the `--capability` option):
 - `equal`: every actor 1 (the compromise model is then the salience-weighted mean).
 - `votes`: Council votes of the decision's era (pre-Nice for decisions before May 2004, Nice after).
-- `votes_pre_nice` / `votes_nice`: one weighting for every issue (states without votes under it
-  get the era's votes instead, so EU-25 issues still score).
+- `votes_pre_nice` / `votes_nice`: one weighting for every issue (a state without votes under it,
+  such as Poland before Nice, gets its era's votes rescaled so the largest states match).
 - `ssi`: the Shapley–Shubik index of each state in the Council of the era under the issue's voting
   rule (QMV: the era's weights and quota; unanimity: every member 1/n).
 - `population`: population in millions (about 2019).
@@ -103,7 +103,8 @@ def capabilities(dataset: Dataset, spec: CapabilitySpec) -> list[np.ndarray]:
                       "votes_nice": "council_votes_nice"}[spec.convention]
             members = _column(actors, column, dataset)
             fallback = _column(actors, era.column, dataset)
-            members = {a: members.get(a, fallback.get(a)) for a in fallback}
+            scale = max(members.values()) / max(fallback.values()) if members else 1.0
+            members = {a: members.get(a, fallback[a] * scale) for a in fallback}
         out.append(_institutions(issue, members, spec))
     return out
 

@@ -35,9 +35,9 @@ def backtest(
     issues: Path = typer.Option(None, "--issues", help="Issues CSV (isnr,prnr,...,outcome)."),
     stances: Path = typer.Option(None, "--stances", help="Stances CSV (isnr,actor,position,salience)."),
     actors: Path = typer.Option(None, "--actors", help="Actors CSV (actor, vote/population columns)."),
-    capability: str = typer.Option(
-        "votes", "--capability", "-c",
-        help=f"Capability convention: {', '.join(CONVENTIONS)}."),
+    capability: list[str] = typer.Option(
+        ["votes"], "--capability", "-c",
+        help=f"Capability convention(s), repeatable or 'all': {', '.join(CONVENTIONS)}."),
     commission: float = typer.Option(1.0, "--commission",
                                      help="Commission capability, x the largest member state."),
     parliament: float = typer.Option(1.0, "--parliament",
@@ -53,8 +53,7 @@ def backtest(
 ) -> None:
     """Score every model on data with known outcomes: MAE, RMSE, median AE, share within 10
     (95% bootstrap intervals resampled by proposal) and coverage of 50%/80% intervals."""
-    spec = CapabilitySpec(capability, commission, parliament)  # type: ignore[arg-type]
-    check_spec(spec)
+    specs = _specs(capability, commission, parliament)
     models = _models(model)
     if target is not None and target not in TARGETS:
         raise ParleyInputError([Problem("target", f"unknown backtest '{target}'",
@@ -68,8 +67,9 @@ def backtest(
         if issues or stances:
             raise ParleyInputError([Problem("--issues", "give either `deu` or data files, not both",
                                             "drop `deu` to score your own files")])
-        board = leaderboard(load_deu(min_actors), spec, models, n_folds=folds, seed=seed,
-                            reps=reps)
+        dev = load_deu(min_actors)
+        boards = [leaderboard(dev, spec, models, n_folds=folds, seed=seed, reps=reps)
+                  for spec in specs]
         notes: list[str] = []
     else:
         if issues is None or stances is None:
@@ -80,16 +80,29 @@ def backtest(
         data = load_tidy(issues, stances, actors, min_actors=min_actors)
         dev = load_deu(min_actors)
         notes = _overlap_notes(data, dev)
-        board = leaderboard(data, spec, models, calibration=dev, n_folds=folds, seed=seed,
-                            reps=reps)
+        boards = [leaderboard(data, spec, models, calibration=dev, n_folds=folds, seed=seed,
+                              reps=reps) for spec in specs]
     if csv_path is not None:
-        _write_csv(csv_path, board.predictions)
+        _write_csv(csv_path, [p for b in boards for p in b.predictions])
     if as_json:
-        out = board.as_dict()
+        out = boards[0].as_dict()
+        out["capability"] = [b.capability for b in boards]
+        out["rows"] = [r for b in boards for r in b.as_dict()["rows"]]
         out["notes"] = notes
         print_json(out)
     else:
-        show(board, notes)
+        for board in boards:
+            show(board, notes if board is boards[-1] else [])
+
+
+def _specs(conventions: list[str], commission: float, parliament: float) -> list[CapabilitySpec]:
+    names = [c.strip() for item in conventions for c in item.split(",") if c.strip()]
+    if "all" in names:
+        names = [c for c in CONVENTIONS if c != "column"]
+    specs = [CapabilitySpec(c, commission, parliament) for c in dict.fromkeys(names)]  # type: ignore[arg-type]
+    for spec in specs:
+        check_spec(spec)
+    return specs
 
 
 def _models(requested: list[str]) -> list[str] | None:
