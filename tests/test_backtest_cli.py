@@ -20,7 +20,8 @@ def test_deu_json_lists_every_requested_model_with_intervals(tmp_path):
                                  "--csv", str(out), "-c", "ssi"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["setting"] == "development (grouped CV)" and data["capability"] == "ssi"
+    assert data["setting"] == "development (grouped CV)" and data["capability"] == ["ssi"]
+    assert all(r["capability"] == "ssi" for r in data["rows"])
     models = [r["model"] for r in data["rows"]]
     assert models == ["compromise", "median"]  # the baseline is always included
     row = data["rows"][1]
