@@ -189,14 +189,17 @@ def _output_cases(result, as_json: bool, csv_path: Path | None) -> None:
         print_json(result)
         return
     table = Table(title="Classic cases: forecast vs outcome (0–100)", title_justify="left")
-    for col in ("case", "horizon", "outcome", "model", "forecast", "error", "coded by"):
-        table.add_column(col, justify="left" if col in ("case", "model", "coded by", "horizon")
-                         else "right")
+    for col in ("case", "horizon", "outcome", "model", "forecast", "error"):
+        table.add_column(col, justify="left" if col in ("case", "model", "horizon") else "right",
+                         no_wrap=True)
     for r in rows:
         table.add_row(r["case"], r["horizon"], f"{r['outcome']:.1f}", r["model"],
                       "—" if r["forecast"] is None else f"{r['forecast']:.1f}",
-                      "—" if r["error"] is None else f"{r['error']:+.1f}", r["coded_by"])
+                      "—" if r["error"] is None else f"{r['error']:+.1f}")
     console.print(table)
+    console.print("Outcomes: BDM case as published (8.83 years); SOE cases as coded by a third "
+                  "party (ranges in data/cases/outcomes.csv). Three cases cannot rank models.",
+                  highlight=False)
     for name, reason in result.get("skipped_models", {}).items():
         console.print(f"[yellow]skipped {name}[/]: {reason}", highlight=False)
     sys.stdout.flush()
