@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from parley.draft.cues import (
+    CLAUSE_BREAK,
     MODAL_RE,
     Cue,
     clause_end,
@@ -169,17 +170,18 @@ def _holder(
     if holder is None:
         lo = clause_start(text, cue.start)
         before = [m for m in mentions if lo <= m.start and m.end <= cue.start]
-        before = [
-            m
-            for m in before
-            if m.kind != "adjective" or re.fullmatch(r"\s*(?:\w+\s+)?", text[m.end : cue.start])
-        ]
+        before = [m for m in before if m.kind != "adjective" or _qualifies(text, m, cue)]
         # with a parse, only a word that is the subject (or owner) of something can hold a stance
         before = [m for m in before if engine.dep(sent, m.end - 1) in (None, *_HOLDER_DEPS)]
         if not before or cue.start - before[-1].end > 90:
             return None, None
         holder = before[-1]
-    if holder.kind == "adjective" and not re.fullmatch(r"\s*(?:\w+\s+)?", text[holder.end : cue.start]):
+    if holder.kind == "adjective" and not _qualifies(text, holder, cue):
+        return None, None
+    gap = text[holder.end : cue.start] if holder.end <= cue.start else ""
+    if _OBJECT_GAP.fullmatch(gap) or _SUBORDINATE.search(gap):
+        # "urged Kyiv to accept": Kyiv is the one asked, the stance is the urger's;
+        # "insists that the world recognise": the clause has a subject of its own
         return None, None
     if holder.start < cue.start and MODAL_RE.search(text, holder.end, cue.start):
         speakers = [
@@ -194,6 +196,21 @@ def _holder(
 
 
 _HOLDER_DEPS = ("nsubj", "nsubjpass", "poss", "amod", "appos")
+_GROUP_NOUNS = (
+    "officials", "leaders", "government", "governments", "negotiators", "diplomats", "authorities",
+    "ministers", "delegation", "delegates", "lawmakers", "officers", "administration",
+)
+_OBJECT_GAP = re.compile(r"\s+to\s+(?:\w+\s+)?")
+_SUBORDINATE = re.compile(r"(?<![\w])(?:that|which|who|whom|whose|where|when|because|if)(?![\w])", re.I)
+
+
+def _qualifies(text: str, adjective: Mention, cue: Cue) -> bool:
+    """A demonym holds a stance only when it qualifies the cue or a group that acts:
+    "American support", "Indian officials oppose" (not "European wines in exchange for")."""
+    if cue.kind == "condition":
+        return False
+    gap = text[adjective.end : cue.start].strip().lower()
+    return gap == "" or gap in _GROUP_NOUNS
 
 
 def _headline(text: str) -> bool:
@@ -291,10 +308,15 @@ def extract(article: Article, engine: Engine, lexicon: Lexicon) -> ArticleFindin
         conditional = has_condition(cues)
         up, down = salience_words(text)
         seen: set[tuple[str, str]] = set()
+        last: tuple[Mention, Cue] | None = None
         for cue in cues:
             holder, on = _holder(engine, sent, cue, mentions)
             if holder is None:
                 continue
+            same = last is not None and last[0] == holder
+            if same and not CLAUSE_BREAK.search(text, last[1].end, cue.start):
+                continue  # "called for more weapons and financial support": one stance, not two
+            last = (holder, cue)
             scope = engine.scope(sent, cue.start)
             if cue.kind == "condition":  # a trade names both sides: the whole sentence
                 scope = (0, len(text))
