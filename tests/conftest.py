@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,12 @@ MINIMAL: dict[str, Any] = {
         {"actor": "B", "issue": "y", "position": 90, "salience": 40, "reservation": 30},
     ],
 }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_runs_registry(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every forecast records a run; tests write to a throwaway registry, never the user's."""
+    os.environ["PARLEY_DB"] = str(tmp_path_factory.mktemp("runs") / "runs.sqlite")
 
 
 def minimal() -> dict[str, Any]:

@@ -7,6 +7,7 @@ from parley.cli import (
     backtest,  # noqa: F401
     draft,  # noqa: F401
     run_command,  # noqa: F401
+    runs,  # noqa: F401
     scenario_commands,  # noqa: F401
 )
 from parley.cli.app import app

@@ -9,7 +9,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from parley import bundled
+from parley import bundled, runs
 from parley.cli.app import app, console, handles_input_errors, print_json
 from parley.errors import ParleyInputError, Problem
 from parley.estimate import Estimate
@@ -66,6 +66,7 @@ def run(
     format: str = typer.Option("yaml", "--format", help="Input format: yaml, ktab, decide."),
     workers: int = typer.Option(0, "--workers", help="Worker processes (0 = automatic)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    db: str = typer.Option(None, "--db", help="Runs registry file (default: $PARLEY_DB or user data dir)."),
 ) -> None:
     """Forecast the outcome per issue and the chance of a settlement."""
     if rule not in ("compensatory", "strict"):
@@ -74,15 +75,16 @@ def run(
     for m in models:
         registry.module(m)
     s = load(scenario, format=format)
-    fc = forecast(
-        s,
-        models,
-        draws=draws,
-        seed=seed,
-        params=parse_params(param),
-        rule=rule,  # type: ignore[arg-type]
-        workers=workers or None,
-    )
+    with runs.recording(db, source="cli"):
+        fc = forecast(
+            s,
+            models,
+            draws=draws,
+            seed=seed,
+            params=parse_params(param),
+            rule=rule,  # type: ignore[arg-type]
+            workers=workers or None,
+        )
     if as_json:
         print_json(fc.to_dict())
     else:
@@ -152,6 +154,13 @@ def show(fc: Forecast) -> None:
             "deal" if r.point_settles else "no deal",
         )
     console.print(st)
+    zs = fc.zone_summary()
+    if zs is not None:
+        console.print(
+            f"Zone of agreement (any model): some package satisfies every veto player in "
+            f"[bold]{pct(zs['p_exists'])}[/] of the first {zs['draws']:,} draws "
+            f"(90% MC interval {pct(zs['ci_low'])}–{pct(zs['ci_high'])})."
+        )
 
     acc = fc.actors()
     at = Table(title="P(accept) per veto player")
