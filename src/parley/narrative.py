@@ -46,6 +46,8 @@ def answer(fc: Forecast, model: str | None = None) -> str:
         table = fc.settlement().set_index("model")["p_settlement"]
         spread = ", ".join(f"{m} {pct(v)}" for m, v in table.items())
         parts.append(f"Across models: {spread}.")
+    if fc.zone is not None:
+        parts.append(_zone_sentence(fc, p))
     if res.p_package() < 0.999:
         parts.append(
             f"The {model} model finds no package that leaves every party better off than no deal "
@@ -140,3 +142,19 @@ def _opposed_sentence(fc: Forecast, model: str, a, b, blockers) -> str:
 
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _zone_sentence(fc: Forecast, p_model: float) -> str:
+    """How often *any* package would satisfy every veto player: the ceiling for every model."""
+    assert fc.zone is not None
+    pz, lo, hi = fc.zone.p_exists()
+    text = (
+        f"Some package that every veto player would accept exists in {pct(pz)} of cases "
+        f"({pct(lo)}–{pct(hi)}, any model)"
+    )
+    if pz < 0.05:
+        return text + ": their reservation points leave no room for a deal, so the obstacle is the " \
+            "walk-away points themselves, not the design of the package."
+    if pz - p_model >= 0.10:
+        return text + ": a package designed for the veto players could do better than the forecast one."
+    return text + "."
