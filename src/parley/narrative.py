@@ -28,7 +28,14 @@ def verdict(p: float) -> str:
 
 
 def pct(p: float) -> str:
-    return f"{100 * p:.0f}%" if np.isfinite(p) else "n/a"
+    """A share as a whole percentage, never rounding a rare event to 0% or a near-certain one to 100%."""
+    if not np.isfinite(p):
+        return "n/a"
+    if 0 < p < 0.005:
+        return "<1%"
+    if 0.995 < p < 1:
+        return ">99%"
+    return f"{100 * p:.0f}%"
 
 
 def answer(fc: Forecast, model: str | None = None) -> str:
