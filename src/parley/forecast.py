@@ -22,6 +22,26 @@ DEFAULT_DRAWS = 10_000
 DEFAULT_SEED = 20250501
 BAND = (5.0, 95.0)
 CI_LEVEL = 0.90
+ZONE_DRAWS = 2_000
+"""The zone-of-agreement check runs on the first draws only: it is model-free and slower than
+the static models, and 2,000 draws pin its share to about +-2 points (reported with its interval)."""
+
+
+@dataclass(frozen=True)
+class ZoneResult:
+    """Whether any package satisfies every veto player, over the first `n` draws."""
+
+    exists: np.ndarray  # [n]
+    package: np.ndarray  # [n, K]
+
+    @property
+    def n(self) -> int:
+        return int(self.exists.shape[0])
+
+    def p_exists(self) -> tuple[float, float, float]:
+        k = int(self.exists.sum())
+        lo, hi = wilson(k, self.n, CI_LEVEL)
+        return k / max(self.n, 1), lo, hi
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,7 @@ class Forecast:
     scenario: Scenario
     results: dict[str, ModelResult]
     provenance: dict[str, Any] = field(default_factory=dict)
+    zone: ZoneResult | None = None
 
     # --- tables ----------------------------------------------------------------------
     def outcomes(self) -> pd.DataFrame:
@@ -156,6 +177,19 @@ class Forecast:
                     )
         return pd.DataFrame(rows)
 
+    def zone_summary(self) -> dict[str, Any] | None:
+        """Share of draws in which some package satisfies every veto player (any model)."""
+        if self.zone is None:
+            return None
+        p, lo, hi = self.zone.p_exists()
+        ok = self.zone.exists
+        package = {
+            issue.id: (float(np.nanmedian(self.zone.package[ok, k])) if ok.any() else None)
+            for k, issue in enumerate(self.scenario.issues)
+        }
+        return {"p_exists": p, "ci_low": lo, "ci_high": hi, "ci_level": CI_LEVEL,
+                "draws": self.zone.n, "median_package": package}
+
     def to_dict(self) -> dict[str, Any]:
         """The forecast as plain JSON-ready data."""
         from parley.narrative import answer
@@ -177,6 +211,7 @@ class Forecast:
             "disclaimer": disclaimer(self.scenario),
             "outcomes": records(self.outcomes()),
             "settlement": records(self.settlement()),
+            "zone_of_agreement": self.zone_summary(),
             "actors": records(self.actors()),
             "blockers": records(self.blockers()),
             "model_info": {name: _json_info(res.draws.info) for name, res in self.results.items()},
@@ -248,6 +283,15 @@ def forecast(
         "uncertain_inputs": lay.n_inputs,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    fc = Forecast(scenario, results, provenance)
+    fc = Forecast(scenario, results, provenance, zone=_zone(lay, min(draws, ZONE_DRAWS), seed, rule))
     record.finish(fc)
     return fc
+
+
+def _zone(lay: batching.Layout, draws: int, seed: int, rule: Rule) -> ZoneResult:
+    """The zone of agreement on the first draws of the same stream the models saw."""
+    from parley.agreement_zone import zone
+
+    b = batching.sample(lay, draws, seed)
+    z = zone(b, rule)
+    return ZoneResult(z.exists, z.package)

@@ -154,6 +154,13 @@ def show(fc: Forecast) -> None:
             "deal" if r.point_settles else "no deal",
         )
     console.print(st)
+    zs = fc.zone_summary()
+    if zs is not None:
+        console.print(
+            f"Zone of agreement (any model): some package satisfies every veto player in "
+            f"[bold]{pct(zs['p_exists'])}[/] of the first {zs['draws']:,} draws "
+            f"(90% MC interval {pct(zs['ci_low'])}–{pct(zs['ci_high'])})."
+        )
 
     acc = fc.actors()
     at = Table(title="P(accept) per veto player")
