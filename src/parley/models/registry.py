@@ -31,6 +31,9 @@ MODELS: dict[str, ModelInfo] = {
     "bdm": ModelInfo("bdm", "parley.models.bdm",
                      "Bueno de Mesquita's expected-utility challenge model (rounds of offers)",
                      dynamic=True),
+    "pce": ModelInfo("pce", "parley.models.pce",
+                     "KTAB's spatial bargaining model with probabilistic Condorcet elections",
+                     dynamic=True),
     "ensemble": ModelInfo("ensemble", "parley.models.ensemble",
                           "convex mix of mean, median, Commission, Parliament, reference, centre "
                           "fitted on DEU"),

@@ -1,0 +1,416 @@
+"""KTAB's spatial model of politics with probabilistic Condorcet elections (PCE).
+
+Each turn every actor looks for the best challenge against another actor (judged from its own
+view of everyone's risk attitude, with third parties joining the side they expect to pay off),
+proposes a bargain between the two positions, and every actor then adopts, by a probabilistic
+Condorcet election among the bargains that concern it (and the status quo), the most likely
+one. Turns repeat until the movement dies down. Specification: ../shared/models/pce.md;
+choices and differences from KTAB's program: docs/models/pce.md.
+
+All issues are bargained together (positions are vectors). Everything is an array over draws:
+[D, N, K] positions, [D, N, N] challenge tables, [D, N, N, N] third-party tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from parley.batch import Batch
+from parley.models import _pce_kernel as kern
+from parley.models.base import Outcome
+
+SUMMARY = "KTAB's spatial bargaining model with probabilistic Condorcet elections"
+
+BigRRange = Literal["mid", "min", "max"]
+BigRAdjust = Literal["none", "one_third", "half", "two_thirds", "full"]
+ThirdParty = Literal["semi", "none", "full"]
+Interp = Literal["s2p2", "s1p1"]
+Forecast = Literal["cluster", "expected", "mode"]
+
+_ADJUST = {"none": 0.0, "one_third": 1.0 / 3.0, "half": 0.5, "two_thirds": 2.0 / 3.0, "full": 1.0}
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters, with KTAB's defaults (spec §7).
+
+    - `voting_rule`: how a voter's utility difference becomes a vote (default "prop").
+    - `victory_model`: coalition strengths -> victory probability ("linear": ratio).
+    - `pce_model`: "conditional" (default), "markov_uniform", "markov_incentive".
+    - `big_r_range`: range of the risk attitude R from position win probabilities
+      ("mid": [-1/2, 1]; "min": [0, 1]; "max": [-1, 1]).
+    - `big_r_adjust`: how much of the other actor's own R an actor uses when estimating it
+      ("one_third": R_hi = (2 R_h + R_i) / 3; "none": own R; "full": i's R).
+    - `third_party`: third-party commitment: "semi" (joins the loser's move only when its
+      side loses), "none" (never moves), "full" (moves with its side either way).
+    - `interpolation`: bargain point weights per dimension: "s2p2" (s^2 p^2) or "s1p1" (s p).
+    - `stochastic`: sample each actor's bargain with its PCE probability instead of taking
+      the most probable; reproducible for `seed` (each draw has its own stream).
+    - `max_turns` (100), `stop_ratio` (0.02): stop when the turn's total movement falls below
+      stop_ratio x (first turn's movement + 1e-4), from turn 2 on; also stop when a state
+      repeats exactly (a cycle, reported as oscillation).
+    - `forecast`: outcome per issue: "cluster" (capability-weighted centre of the most probable
+      cluster of final positions, clusters joining positions within `cluster_radius` on the
+      0–100 scale), "expected" (win-probability-weighted mean of the distinct final positions)
+      or "mode" (the single most probable final position).
+    - `chunk_elements`: largest [draws x actors^3] block held in memory.
+    - `explain`: record each turn's chosen bargains (automatic for a single draw).
+    """
+
+    voting_rule: kern.VotingRule = "prop"
+    victory_model: kern.VictoryModel = "linear"
+    pce_model: kern.PCEModel = "conditional"
+    big_r_range: BigRRange = "mid"
+    big_r_adjust: BigRAdjust = "one_third"
+    third_party: ThirdParty = "semi"
+    interpolation: Interp = "s2p2"
+    stochastic: bool = False
+    seed: int = 0
+    max_turns: int = 100
+    stop_ratio: float = 0.02
+    forecast: Forecast = "cluster"
+    cluster_radius: float = 2.5
+    tolerance: float = 1e-9
+    chunk_elements: int = 2_000_000
+    explain: bool = False
+
+    def __post_init__(self) -> None:
+        choices = {
+            "voting_rule": kern.VOTING_RULES,
+            "victory_model": kern.VICTORY_MODELS,
+            "pce_model": kern.PCE_MODELS,
+            "big_r_range": ("mid", "min", "max"),
+            "big_r_adjust": tuple(_ADJUST),
+            "third_party": ("semi", "none", "full"),
+            "interpolation": ("s2p2", "s1p1"),
+            "forecast": ("cluster", "expected", "mode"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+        if self.max_turns < 1:
+            raise ValueError(f"max_turns must be >= 1, got {self.max_turns}")
+        if self.stop_ratio < 0:
+            raise ValueError(f"stop_ratio must be >= 0, got {self.stop_ratio}")
+
+
+# --- pieces of one turn ----------------------------------------------------------------------
+def big_r(p: np.ndarray, rng: str) -> np.ndarray:
+    """Risk attitude from each actor's position win probability p[D, N] (`bigRfromProb`)."""
+    hi = p.max(axis=-1, keepdims=True)
+    lo = p.min(axis=-1, keepdims=True)
+    span = hi - lo
+    ok = span > 1e-12
+    den = np.where(ok, span, 1.0)
+    if rng == "mid":
+        r = (3.0 * p - (hi + 2.0 * lo)) / (2.0 * den)
+    elif rng == "min":
+        r = (p - lo) / den
+    else:
+        r = (2.0 * p - hi - lo) / den
+    return np.where(ok, r, 0.0)
+
+
+def position_probabilities(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.ndarray,
+                           r: np.ndarray, params: Params, distinct: bool) -> np.ndarray:
+    """P(each actor's current position wins) [D, N], by a PCE with capability-weighted votes.
+
+    With `distinct`, positions held by several actors count once (KTAB's reported column);
+    otherwise every actor's position is an option (KTAB's input to the risk attitudes).
+    """
+    d = kern.distances(y, x, s)  # [D, voter, option]
+    u = kern.bs_util(d, r[..., :, None])
+    c_mat = kern.coalitions(params.voting_rule, c, u)
+    v = kern.victory(params.victory_model, c_mat)
+    if not distinct:
+        return kern.pce(params.pce_model, v, c=c_mat)
+    same = (np.abs(x[:, :, None, :] - x[:, None, :, :]).max(axis=-1) <= 1e-12)
+    mult = same.sum(axis=-1)
+    if params.pce_model == "conditional":
+        # one factor per distinct other position: weight 1/multiplicity, none for own copies
+        v = np.where(same & ~np.eye(x.shape[1], dtype=bool), 1.0, v)
+        p = kern.pce("conditional", v, weight=1.0 / mult)
+        return p
+    first = ~np.tril(same, k=-1).any(axis=-1)  # first actor holding each distinct position
+    p = kern.pce(params.pce_model, v, c=c_mat, mask=first)
+    idx = np.argmax(same, axis=-1)  # first holder of my position
+    return np.take_along_axis(p, idx, axis=-1)
+
+
+@dataclass(frozen=True)
+class Challenges:
+    """Each initiator's best challenge: target, its probability of prevailing, gain in EU."""
+
+    target: np.ndarray  # [D, N] (-1: no challenge)
+    p_win: np.ndarray  # [D, N] P_i[i beats target]
+    gain: np.ndarray  # [D, N] EU gain of the best challenge
+    p_all: np.ndarray  # [D, N, N] P_i[i beats j]
+    gain_all: np.ndarray  # [D, N, N]
+
+
+def best_challenges(au: np.ndarray, s_tot: np.ndarray, c: np.ndarray, params: Params) -> Challenges:
+    """`bestChallengeUtils` for every initiator h = i at once.
+
+    au[D, h, a, b] = h's estimate of a's utility for b's position. s_tot[D, N] total salience.
+    """
+    n = c.shape[1]
+    vr = params.voting_rule
+    w = s_tot * c  # challenge weights c_i * sum_k s_ik
+    idx = np.arange(n)
+    u_hh = au[:, idx, idx, idx]  # [D, h]
+    u_hj = au[:, idx, idx, :]  # [D, h, j] = au[h, h, j]
+    u_j_h = np.moveaxis(au[:, idx, :, idx], 0, 1)  # [D, h, j] = au[h, j, h]
+    u_j_j = au[:, :, idx, idx]  # [D, h, j] = au[h, j, j]
+    ci = kern.vote(vr, w[:, :, None], u_hh[:, :, None], u_hj)  # >= 0, [D, h, j]
+    cj = kern.vote(vr, w[:, None, :], u_j_h, u_j_j)  # <= 0
+    c_ij = 1e-10 + ci
+    c_ji = 1e-10 - cj
+    # third parties n: au[h, n, h], au[h, n, j], au[h, n, n]
+    u_n_h = u_j_h[:, :, None, :]  # [D, h, 1, n] (au[h, n, h])
+    u_n_j = np.swapaxes(au, 2, 3)  # [D, h, j, n] = au[h, n, j]
+    u_n_n = u_j_j[:, :, None, :]  # [D, h, 1, n]
+    wn = w[:, None, None, :]
+    v_n = kern.vote(vr, wn, u_n_h, u_n_j)  # [D, h, j, n]
+    cij = c_ij[..., None]
+    cji = c_ji[..., None]
+    p_in = (cij + np.maximum(v_n, 0.0)) / (cij + cji + np.abs(v_n))
+    p_jn = 1.0 - p_in
+    if params.third_party == "semi":
+        join_i = p_in * (2.0 * u_n_h + u_n_n) + p_jn * 3.0 * u_n_j
+        join_j = p_in * 3.0 * u_n_h + p_jn * (2.0 * u_n_j + u_n_n)
+    elif params.third_party == "full":
+        join_i = p_in * 3.0 * u_n_h + p_jn * 3.0 * u_n_j
+        join_j = join_i
+    else:
+        join_i = p_in * (2.0 * u_n_h + u_n_n) + p_jn * (2.0 * u_n_j + u_n_n)
+        join_j = join_i
+    v3 = kern.vote(vr, wn, join_i, join_j)
+    third = ~(np.eye(n, dtype=bool)[None, :, :, None] | np.eye(n, dtype=bool)[None, :, None, :])
+    v3 = np.where(third, v3, 0.0)
+    c_ij = c_ij + np.maximum(v3, 0.0).sum(axis=-1)
+    c_ji = c_ji + np.maximum(-v3, 0.0).sum(axis=-1)
+    p = c_ij / (c_ij + c_ji)
+    s_j = s_tot[:, None, :]
+    sq = u_hh[:, :, None] + u_hj
+    vict = 2.0 * u_hh[:, :, None]
+    contest = p * 2.0 * u_hh[:, :, None] + (1.0 - p) * 2.0 * u_hj
+    gain = (1.0 - s_j) * vict + s_j * contest - sq
+    gain = np.where(np.eye(n, dtype=bool)[None], -np.inf, gain)
+    target = np.argmax(gain, axis=-1)
+    best = np.take_along_axis(gain, target[..., None], axis=-1)[..., 0]
+    ok = best > 1e-5
+    p_best = np.take_along_axis(p, target[..., None], axis=-1)[..., 0]
+    return Challenges(np.where(ok, target, -1), p_best, best, p, gain)
+
+
+def bargains(x: np.ndarray, s: np.ndarray, ch: Challenges, interp: str) -> np.ndarray:
+    """Bargain point of each initiator i with its target (S2P2 / S1P1 weights): [D, N, K]."""
+    tgt = np.maximum(ch.target, 0)
+    xj = np.take_along_axis(x, tgt[..., None], axis=1)
+    sj = np.take_along_axis(s, tgt[..., None], axis=1)
+    pi = ch.p_win[..., None]
+    pj = 1.0 - pi
+    if interp == "s2p2":
+        wi, wj = (s * pi) ** 2, (sj * pj) ** 2
+    else:
+        wi, wj = s * pi, sj * pj
+    tot = wi + wj
+    mid = (x + xj) / 2.0
+    return np.where(tot > 0, (wi * x + wj * xj) / np.where(tot > 0, tot, 1.0), mid)
+
+
+def resolve(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.ndarray, r: np.ndarray,
+            ch: Challenges, b: np.ndarray, params: Params,
+            u_rand: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Each actor's election among the status quo and the bargains it takes part in.
+
+    Returns the new positions [D, N, K] and the chosen option per actor [D, N]
+    (0: status quo, m + 1: the bargain initiated by actor m).
+    """
+    dd, n, _ = x.shape
+    valid = ch.target >= 0  # [D, m]
+    rr = r[..., :, None]
+    u_own = kern.bs_util(kern.distances(y, x, s), rr)  # [D, a, n]: a's utility of n's position
+    u_bar = kern.bs_util(kern.distances(y, b, s), rr)  # [D, a, m]: of bargain m
+    base = u_own.mean(axis=-1)  # [D, a]
+    tgt = np.maximum(ch.target, 0)
+    u_tgt = np.take_along_axis(u_own, np.broadcast_to(tgt[:, None, :], u_own.shape), axis=-1)
+    u_ini = u_own  # actor m itself is the initiator of bargain m
+    util_b = base[..., None] + (2.0 * u_bar - u_ini - u_tgt) / n  # [D, a, m]
+    util = np.concatenate([base[..., None], util_b], axis=-1)  # [D, a, 1 + N]
+    c_mat = kern.coalitions(params.voting_rule, c, util)  # [D, M, M]
+    v = kern.victory(params.victory_model, c_mat)
+    eye = np.eye(n, dtype=bool)
+    member = (eye[None] | (tgt[:, :, None] == np.arange(n)[None, None, :])) & valid[..., None]  # [D, m, k]
+    queue = np.concatenate([np.ones((dd, n, 1), bool), np.swapaxes(member, 1, 2)], axis=-1)  # [D, k, M]
+    p = kern.pce(params.pce_model, v[:, None], c=c_mat[:, None], mask=queue)  # [D, k, M]
+    if u_rand is None:
+        choice = np.argmax(p, axis=-1)
+    else:
+        cum = np.cumsum(p, axis=-1)
+        choice = (cum < u_rand[..., None] * cum[..., -1:]).sum(axis=-1)
+        choice = np.minimum(choice, n)
+    opts = np.concatenate([x[:, :, None, :], np.broadcast_to(b[:, None], (dd, n, n, x.shape[2]))],
+                          axis=2)  # [D, k, M, K]: option 0 = own position
+    new = np.take_along_axis(opts, choice[:, :, None, None], axis=2)[:, :, 0]
+    return new, choice
+
+
+# --- the turns -------------------------------------------------------------------------------
+def _prepare(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Internal arrays: positions on [0, 1], saliences with per-actor totals at most 1, c."""
+    x = batch.position / 100.0
+    s = np.where(batch.engaged[None], batch.salience, 0.0)
+    tot = s.sum(axis=-1, keepdims=True)
+    s = np.where(tot > 1.0, s / np.where(tot > 1.0, tot, 1.0), s)
+    # an actor not engaged on an issue sits at the capability-weighted centre of those who are
+    w = batch.capability[:, :, None] * batch.engaged[None]
+    centre = (w * x).sum(axis=1, keepdims=True) / np.maximum(w.sum(axis=1, keepdims=True), 1e-300)
+    x = np.where(batch.engaged[None], x, centre)
+    return x, s, batch.capability.astype(float)
+
+
+@dataclass
+class _Trace:
+    positions: list[np.ndarray]
+    probs: list[np.ndarray]
+    log: list[dict[str, Any]]
+
+
+def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: int,
+         explain: bool, names: tuple[str, ...]) -> tuple[_Trace, np.ndarray, np.ndarray]:
+    dd, n, _ = x0.shape
+    x = x0.copy()
+    y = x0.copy()
+    s_tot = s.sum(axis=-1)
+    adj = _ADJUST[params.big_r_adjust]
+    rngs = ([np.random.default_rng([params.seed, draw0 + i]) for i in range(dd)]
+            if params.stochastic else None)
+    trace = _Trace([x.copy()], [], [])
+    active = np.ones(dd, bool)
+    turns = np.zeros(dd, int)
+    status = np.zeros(dd, int)  # 0 running/cap, 1 converged, 2 oscillated
+    first_move = np.zeros(dd)
+    for t in range(1, params.max_turns + 1):
+        p0 = position_probabilities(x, y, s, c, np.zeros((dd, n)), params, distinct=False)
+        r = big_r(p0, params.big_r_range)
+        r_est = (1.0 - adj) * r[:, :, None] + adj * r[:, None, :]  # [D, h, i]
+        d = kern.distances(y, x, s)  # [D, a, b]
+        au = kern.bs_util(d[:, None], r_est[..., None])  # [D, h, a, b]
+        ch = best_challenges(au, s_tot, c, params)
+        b = bargains(x, s, ch, params.interpolation)
+        u_rand = np.stack([g.random(n) for g in rngs]) if rngs is not None else None
+        new, choice = resolve(x, y, s, c, r, ch, b, params, u_rand)
+        new = np.where(active[:, None, None], new, x)
+        trace.probs.append(position_probabilities(x, y, s, c, r, params, distinct=True))
+        if explain:
+            trace.log.extend(_turn_log(t, x, ch, b, choice, names))
+        moved = np.sqrt(((new - x) ** 2).sum(axis=-1)).sum(axis=-1)  # D(t)
+        if t == 1:
+            first_move = moved
+        stop = active & (t >= 2) & (moved / (first_move + 1e-4) < params.stop_ratio)
+        cyc = np.zeros(dd, bool)
+        for old in trace.positions[:-1]:
+            cyc |= np.abs(new - old).max(axis=(1, 2)) <= params.tolerance
+        cyc &= active & ~stop & (moved > params.tolerance)
+        turns = np.where(active, t, turns)
+        status = np.where(stop, 1, np.where(cyc, 2, status))
+        x = new
+        y = x.copy()  # ideals follow positions (KTAB's CSV default: A = identity)
+        active &= ~(stop | cyc)
+        trace.positions.append(x.copy())
+        if not active.any():
+            break
+    r_final = big_r(position_probabilities(x, y, s, c, np.zeros((dd, n)), params, distinct=False),
+                    params.big_r_range)
+    trace.probs.append(position_probabilities(x, y, s, c, r_final, params, distinct=True))
+    return trace, turns, status
+
+
+def _turn_log(t: int, x: np.ndarray, ch: Challenges, b: np.ndarray, choice: np.ndarray,
+              names: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Plain records of the bargains proposed in turn t of draw 0 (for `--explain`)."""
+    out = []
+    for i in range(x.shape[1]):
+        j = int(ch.target[0, i])
+        if j < 0:
+            continue
+        out.append({
+            "turn": t,
+            "initiator": names[i],
+            "target": names[j],
+            "p_initiator_wins": float(ch.p_win[0, i]),
+            "eu_gain": float(ch.gain[0, i]),
+            "bargain": [float(v) * 100 for v in b[0, i]],
+            "adopted_by": [names[k] for k in range(x.shape[1]) if choice[0, k] == i + 1],
+        })
+    return out
+
+
+def forecast(x: np.ndarray, p: np.ndarray, c: np.ndarray, engaged: np.ndarray,
+             params: Params) -> np.ndarray:
+    """Outcome per issue [D, K] (0–100) from final positions x[D, N, K] and their win
+    probabilities p[D, N] (a position held by several actors shows the same p for each)."""
+    n = x.shape[1]
+    dist = np.sqrt(((x[:, :, None, :] - x[:, None, :, :]) ** 2).sum(axis=-1)) * 100.0
+    same = dist <= 1e-9
+    mult = same.sum(axis=-1)
+    share = p / mult  # each distinct position's probability spread over its holders
+    w_eng = c[:, :, None] * engaged[None]
+    if params.forecast == "expected":
+        return 100.0 * (share[..., None] * x).sum(axis=1) / share.sum(axis=1)[:, None]
+    if params.forecast == "mode":
+        best = np.argmax(p, axis=-1)
+        return 100.0 * np.take_along_axis(x, best[:, None, None], axis=1)[:, 0]
+    link = dist <= params.cluster_radius
+    for _ in range(max(1, int(np.ceil(np.log2(max(n, 2)))) + 1)):  # transitive closure
+        link = (link.astype(np.float32) @ link.astype(np.float32)) > 0
+    weight = (link * share[:, None, :]).sum(axis=-1)  # cluster probability seen by each actor
+    top = weight >= weight.max(axis=-1, keepdims=True) - 1e-12
+    lead = np.argmax(top, axis=-1)  # one actor of the most probable cluster
+    members = np.take_along_axis(link, lead[:, None, None], axis=1)[:, 0]  # [D, N]
+    w = w_eng * members[..., None]
+    tot = w.sum(axis=1)
+    fallback = (w_eng * x).sum(axis=1) / np.maximum(w_eng.sum(axis=1), 1e-300)
+    return 100.0 * np.where(tot > 0, (w * x).sum(axis=1) / np.where(tot > 0, tot, 1.0), fallback)
+
+
+def solve(batch: Batch, params: Params | None = None) -> Outcome:
+    """Run KTAB's bargaining turns for every draw; outcome per `params.forecast`."""
+    params = params or Params()
+    x, s, c = _prepare(batch)
+    d, n, _ = x.shape
+    step = max(1, params.chunk_elements // max(1, n**3 * 6))
+    explain = params.explain or d == 1
+    parts = []
+    for a in range(0, d, step):
+        sl = slice(a, min(d, a + step))
+        parts.append(_run(x[sl], s[sl], c[sl], params, a, explain and a == 0, batch.actors))
+    t_max = max(len(tr.positions) for tr, _, _ in parts)
+    traj = np.concatenate([_pad(np.stack(tr.positions, axis=1), t_max) for tr, _, _ in parts])
+    probs = np.concatenate([_pad(np.stack(tr.probs, axis=1), t_max) for tr, _, _ in parts])
+    turns = np.concatenate([t for _, t, _ in parts])
+    status = np.concatenate([st for _, _, st in parts])
+    final = traj[:, -1]
+    out = forecast(final, probs[:, -1], c, batch.engaged, params)
+    info: dict[str, Any] = {
+        "rounds": turns,
+        "converged": status == 1,
+        "oscillated": status == 2,
+        "cap": status == 0,
+        "win_probability": probs,
+        "forecast": params.forecast,
+    }
+    if explain:
+        info["bargains"] = parts[0][0].log
+    return Outcome(outcome=out, agreement=np.ones(d, bool), trajectory=traj * 100.0, info=info)
+
+
+def _pad(a: np.ndarray, t: int) -> np.ndarray:
+    """Hold the last state along axis 1 up to length t (draws that stopped earlier)."""
+    if a.shape[1] == t:
+        return a
+    return np.concatenate([a, np.repeat(a[:, -1:], t - a.shape[1], axis=1)], axis=1)
