@@ -171,6 +171,8 @@ class SpacyEngine:
         tok = self._token(sentence, offset)
         if tok is None:
             return None
+        while tok.dep_ in ("aux", "auxpass", "neg") and tok.head is not tok:  # "would consider"
+            tok = tok.head
         base = sentence.span.start_char
         sub = list(tok.subtree)
         return (sub[0].idx - base, sub[-1].idx - base + len(sub[-1]))

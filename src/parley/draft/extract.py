@@ -164,6 +164,9 @@ def _holder(
     subj = engine.subject(sent, cue.start)
     if isinstance(subj, tuple):
         over = [m for m in mentions if m.start < subj[1] and subj[0] < m.end]
+        if not over and text[subj[0] : subj[1]].lower() in _GROUP_NOUNS:
+            # "Indian officials oppose", "Russia's negotiators rejected"
+            over = [m for m in mentions if re.fullmatch(r"(?:['’]s)?\s*", text[m.end : subj[0]])]
         if not over:
             return None, None  # the subject is something else ("the agreement"): not a stance
         holder = over[0]
