@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -105,6 +105,54 @@ class Stance(BaseModel):
     note: Text = ""
 
 
+LeverField = Literal["position", "salience", "reservation", "capability", "status_quo"]
+
+
+class Change(BaseModel):
+    """One edit a lever makes: `set`, `shift` or `scale` one field for some actors and issues.
+
+    Values are written like the scenario's own: positions, reservations and status quo on the
+    issue's 0–100 scale (or its units when it declares a `scale`), salience 0–100, capability
+    on the actors' scale. Omitted `actors` / `issues` mean all of them.
+    """
+
+    model_config = _STRICT
+
+    field: LeverField
+    actors: list[Id] | None = None
+    issues: list[Id] | None = None
+    set: float | None = None
+    shift: float | None = None
+    scale: float | None = None
+    note: Text = ""
+
+    @model_validator(mode="after")
+    def _one_operation(self) -> Change:
+        given = [k for k in ("set", "shift", "scale") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"a change needs exactly one of `set`, `shift` or `scale`, got {given or 'none'}; "
+                "e.g. `shift: -10` moves the value 10 points down"
+            )
+        return self
+
+
+class Lever(BaseModel):
+    """A named, declarative change to the scenario (what `parley compare` tests)."""
+
+    model_config = _STRICT
+
+    id: Id
+    name: Text
+    description: Text = ""
+    counterfactual_of: Text = Field(
+        "", description="Set when the lever removes something in force (e.g. 'the minerals deal'): "
+        "its effect is then reported as what that thing changes (baseline minus lever)."
+    )
+    changes: list[Change] = Field(min_length=1)
+    sources: list[Id] = []
+
+
 class Scenario(BaseModel):
     """A whole negotiation as analysts describe it."""
 
@@ -120,6 +168,7 @@ class Scenario(BaseModel):
     actors: list[Actor] = Field(min_length=1)
     issues: list[Issue] = Field(min_length=1)
     stances: list[Stance] = Field(min_length=1)
+    levers: list[Lever] = []
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -148,7 +197,8 @@ class Scenario(BaseModel):
 
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON form: what a result's provenance records."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        data = self.model_dump(mode="json", exclude={"levers"} if not self.levers else None)
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
     def to_yaml_data(self) -> dict[str, Any]:
@@ -234,6 +284,10 @@ def check(s: Scenario) -> list[Problem]:
     if not problems:
         problems += _reservation_sides(s)
         problems += _coverage(s)
+    if not problems and s.levers:
+        from parley.levers import lever_problems  # lazy: levers builds on this module
+
+        problems += lever_problems(s, s.levers)
     return problems
 
 
@@ -257,6 +311,7 @@ def _source_refs(s: Scenario) -> list[tuple[str, list[str]]]:
     refs = [(f"actors[{i}]", a.sources) for i, a in enumerate(s.actors)]
     refs += [(f"issues[{i}]", x.sources) for i, x in enumerate(s.issues)]
     refs += [(f"stances[{i}]", x.sources) for i, x in enumerate(s.stances)]
+    refs += [(f"levers[{i}]", x.sources) for i, x in enumerate(s.levers)]
     return refs
 
 

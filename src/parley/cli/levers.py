@@ -1,0 +1,256 @@
+"""`parley compare`, `parley levers`, `parley sensitivity`, `parley report`: what would change
+the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import typer
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from parley import bundled
+from parley import levers as lv
+from parley.cli.app import app, console, err_console, handles_input_errors, print_json
+from parley.cli.run_command import parse_params
+from parley.errors import ParleyInputError, Problem
+from parley.forecast import DEFAULT_DRAWS, DEFAULT_SEED
+from parley.loading import load
+from parley.models import registry
+from parley.narrative import pct
+from parley.scenario import Scenario
+
+
+@contextmanager
+def progress_bar(label: str, total: int, quiet: bool = False) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (only on a terminal); yields the callback that advances it."""
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=quiet or not err_console.is_terminal,
+    )
+    with bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _models(model: list[str]) -> list[str]:
+    names = [m.strip() for item in model for m in item.split(",") if m.strip()]
+    for m in names:
+        registry.module(m)
+    return names
+
+
+def _rule(rule: str) -> str:
+    if rule not in ("compensatory", "strict"):
+        raise ParleyInputError([Problem("--rule", f"unknown rule '{rule}'", "use compensatory or strict")])
+    return rule
+
+
+def load_with_levers(scenario: str, levers_file: str | None, format: str = "yaml") -> tuple[Scenario, list]:
+    s = load(scenario, format=format)
+    extra = lv.load_lever_file(levers_file, s) if levers_file else []
+    return s, lv.all_levers(s, extra)
+
+
+MODEL_OPT = typer.Option(
+    list(registry.STATIC), "--model", "-m",
+    help=f"Model(s); repeat for several. Available: {', '.join(registry.names())}.",
+)
+DRAWS_OPT = typer.Option(DEFAULT_DRAWS, "--draws", "-n", help="Monte Carlo draws.")
+SEED_OPT = typer.Option(DEFAULT_SEED, "--seed", help="Random seed (results are reproducible).")
+RULE_OPT = typer.Option("compensatory", "--rule", help="Settlement rule: compensatory or strict.")
+PARAM_OPT = typer.Option([], "--param", help="Model parameter, e.g. nash.loss=quadratic.")
+LEVERS_FILE_OPT = typer.Option(None, "--levers", help="Extra lever definitions (YAML file).")
+SCHEDULER_OPT = typer.Option(
+    None, "--scheduler", help="Dask scheduler address (needs parley[distributed]), e.g. tcp://127.0.0.1:8786."
+)
+WORKERS_OPT = typer.Option(0, "--workers", help="Local worker processes (0 = automatic, 1 = none).")
+JSON_OPT = typer.Option(False, "--json", help="Print JSON instead of tables.")
+SCENARIO_ARG = typer.Argument(bundled.DEFAULT, help="Scenario file or bundled name.")
+
+
+def _signed(x: float, digits: int = 1) -> str:
+    if not np.isfinite(x):
+        return "—"
+    v = round(x, digits) + 0.0
+    return f"{v:+.{digits}f}"
+
+
+@app.command()
+@handles_input_errors
+def compare(
+    scenario: str = SCENARIO_ARG,
+    lever: list[str] = typer.Option(
+        [], "--lever", "-l", help="Lever id; repeat for several; 'a+b' applies a and b together."
+    ),
+    all_levers: bool = typer.Option(False, "--all", help="Compare every defined lever."),
+    combine: bool = typer.Option(False, "--combine", help="Also run all the given levers together."),
+    levers_file: str | None = LEVERS_FILE_OPT,
+    model: list[str] = MODEL_OPT,
+    draws: int = DRAWS_OPT,
+    seed: int = SEED_OPT,
+    rule: str = RULE_OPT,
+    param: list[str] = PARAM_OPT,
+    scheduler: str | None = SCHEDULER_OPT,
+    workers: int = WORKERS_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Baseline against levers on the same random draws: change in P(settlement) and outcomes."""
+    from parley.compare import compare as run_compare
+
+    models = _models(model)
+    s, pool = load_with_levers(scenario, levers_file)
+    names = list(lever)
+    if all_levers or not names:
+        names = [x.id for x in pool] + [n for n in names if n not in {x.id for x in pool}]
+    if not names:
+        raise ParleyInputError([Problem("--lever", "no levers to compare",
+                                        "define `levers:` in the scenario or pass --levers FILE")])
+    if combine and len(names) > 1:
+        names.append("+".join(n for n in names if "+" not in n))
+    variants = lv.variants(s, names, pool)
+    with progress_bar("comparing", draws, as_json) as tick:
+        cmp = run_compare(s, variants, models, draws=draws, seed=seed, params=parse_params(param),
+                          rule=_rule(rule), scheduler=scheduler, workers=workers or None,  # type: ignore[arg-type]
+                          progress=tick)
+    if as_json:
+        print_json(cmp.to_dict())
+        return
+    show_comparison(cmp)
+
+
+def show_comparison(cmp: Any) -> None:
+    from parley.compare import lever_answer
+
+    s = cmp.scenario
+    console.print(Panel(lever_answer(cmp), title=f"{s.title}: what the levers change", border_style="green"))
+    st = cmp.settlement()
+    t = Table(title="P(settlement) per lever, and the change from the baseline on the same draws "
+                    "(90% intervals)")
+    for col in ("lever", *cmp.models):
+        t.add_column(col, justify="left" if col == "lever" else "right")
+    for var in cmp.variants:
+        cells = []
+        for m in cmp.models:
+            r = st[(st.model == m) & (st.variant == var.id)].iloc[0]
+            cell = f"{pct(r.p_settlement)}"
+            if not var.is_baseline:
+                cell += (f"\n{_signed(100 * r.delta)} pts [{_signed(100 * r.delta_low)}, "
+                         f"{_signed(100 * r.delta_high)}]")
+            cells.append(cell)
+        t.add_row(f"{var.name}\n[dim]{var.id}[/]", *cells)
+    console.print(t)
+    ac = cmp.actors()
+    at = Table(title="P(accept) per veto player (change from the baseline)")
+    at.add_column("lever")
+    veto = [a for a in s.actors if a.veto]
+    for m in cmp.models:
+        for a in veto:
+            at.add_column(f"{m}\n{a.id}", justify="right")
+    for var in cmp.variants:
+        cells = []
+        for m in cmp.models:
+            for a in veto:
+                r = ac[(ac.model == m) & (ac.variant == var.id) & (ac.actor == a.id)].iloc[0]
+                cells.append(pct(r.p_accept) + ("" if var.is_baseline else f" ({_signed(100 * r.delta, 0)})"))
+        at.add_row(var.id, *cells)
+    console.print(at)
+    oc = cmp.outcomes()
+    for m in cmp.models:
+        ot = Table(title=f"{m}: mean outcome per issue (0–100) at the baseline, and the change each lever "
+                         "makes (90% intervals in --json)")
+        ot.add_column("lever")
+        for issue in s.issues:
+            ot.add_column(issue.id, justify="right")
+        for var in cmp.variants:
+            cells = []
+            for issue in s.issues:
+                r = oc[(oc.model == m) & (oc.variant == var.id) & (oc.issue == issue.id)].iloc[0]
+                if not np.isfinite(r["mean"]):
+                    cells.append("no package")
+                else:
+                    cells.append(f"{r['mean']:.1f}" if var.is_baseline else _signed(r.delta))
+            ot.add_row(var.id, *cells)
+        console.print(ot)
+    pv = cmp.provenance
+    console.print(f"[dim]Common random numbers: every variant uses the same {pv['draws']:,} draws "
+                  f"(seed {pv['seed']}); parley {pv['parley_version']} · scenario {pv['scenario_id']} "
+                  f"sha256:{pv['scenario_hash'][:12]} · rule {pv['settlement_rule']}[/]")
+
+
+@app.command("levers")
+@handles_input_errors
+def levers_command(
+    scenario: str = SCENARIO_ARG,
+    issue: str | None = typer.Option(None, "--issue", help="Rank by the change in this issue's outcome."),
+    levers_file: str | None = LEVERS_FILE_OPT,
+    model: list[str] = typer.Option(["compromise"], "--model", "-m", help="Model(s) to rank under."),
+    draws: int = DRAWS_OPT,
+    seed: int = SEED_OPT,
+    rule: str = RULE_OPT,
+    param: list[str] = PARAM_OPT,
+    scheduler: str | None = SCHEDULER_OPT,
+    workers: int = WORKERS_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Rank every lever by its effect on P(settlement) (or on one issue), with sources."""
+    from parley.compare import compare as run_compare
+
+    models = _models(model)
+    s, pool = load_with_levers(scenario, levers_file)
+    if not pool:
+        raise ParleyInputError([Problem("levers", f"scenario '{s.id}' defines no levers",
+                                        "add a `levers:` section (docs/levers.md) or pass --levers FILE")])
+    if issue is not None and issue not in s.issue_ids:
+        raise ParleyInputError([Problem("--issue", f"unknown issue '{issue}'",
+                                        f"use one of: {', '.join(s.issue_ids)}")])
+    variants = lv.variants(s, [x.id for x in pool], pool)
+    with progress_bar("ranking levers", draws, as_json) as tick:
+        cmp = run_compare(s, variants, models, draws=draws, seed=seed, params=parse_params(param),
+                          rule=_rule(rule), scheduler=scheduler, workers=workers or None,  # type: ignore[arg-type]
+                          progress=tick)
+    records = {r["id"]: r for r in lv.lever_records(s, pool)}
+    if as_json:
+        out = []
+        for m in models:
+            for row in cmp.ranking(m, issue).to_dict(orient="records"):
+                row["lever"] = records[row["variant"]]
+                out.append(row)
+        print_json({"scenario": s.id, "ranked_by": issue or "p_settlement", "ranking": out,
+                    "provenance": cmp.provenance})
+        return
+    for m in models:
+        rank = cmp.ranking(m, issue)
+        what = f"the outcome on {s.issue(issue).name}" if issue else "P(settlement)"
+        t = Table(title=f"Levers ranked by their effect on {what} ({m} model, {cmp.n:,} common draws)")
+        veto = [a for a in s.actors if a.veto]
+        for col in ("#", "lever", "ΔP(settlement) pts [90%]", *[f"ΔP(accept) {a.id}" for a in veto]):
+            t.add_column(col, justify="right" if col not in ("lever",) else "left")
+        if issue:
+            t.add_column(f"Δ {issue} [90%]", justify="right")
+        for r in rank.itertuples():
+            rec = records[r.variant]
+            label = f"{r.name}\n[dim]{r.variant} · sources: {', '.join(rec['sources']) or '—'}[/]"
+            interval = f"[{_signed(100 * r.delta_low)}, {_signed(100 * r.delta_high)}]"
+            cells = [str(r.rank), label, f"{_signed(100 * r.delta)} {interval}"]
+            cells += [_signed(100 * getattr(r, f"accept_{a.id}"), 0) for a in veto]
+            if issue:
+                cells.append(f"{_signed(r.issue_delta)} [{_signed(r.issue_delta_low)}, "
+                             f"{_signed(r.issue_delta_high)}]")
+            t.add_row(*cells)
+        console.print(t)
+    lt = Table(title="What each lever changes")
+    lt.add_column("lever")
+    lt.add_column("changes")
+    for rec in records.values():
+        lt.add_row(rec["id"], "\n".join(rec["changes"]))
+    console.print(lt)
