@@ -97,3 +97,20 @@ def test_fixed_vote_column_rescales_states_without_votes_under_it():
     caps = dict(zip(d.issues[k].actors, capabilities(d, CapabilitySpec("votes_pre_nice"))[k],
                     strict=True))
     assert caps["de"] == 10.0 and np.isclose(caps["pl"], 27 * 10 / 29)
+
+
+def test_column_convention_reads_the_actors_capability_column(tmp_path):
+    from parley.backtest.data import load_tidy
+
+    (tmp_path / "i.csv").write_text("isnr,prnr,outcome\ni1,p1,30\n")
+    (tmp_path / "s.csv").write_text("isnr,actor,position,salience\n"
+                                    "i1,a,0,100\ni1,b,100,100\ni1,com,50,100\n")
+    (tmp_path / "a.csv").write_text("actor,capability\na,3\nb,1\ncom,\n")
+    d = load_tidy(tmp_path / "i.csv", tmp_path / "s.csv", tmp_path / "a.csv")
+    caps = capabilities(d, CapabilitySpec("column", commission=0.5))[0]
+    np.testing.assert_allclose(caps, [3.0, 1.0, 1.5])  # com: half the largest (3)
+
+
+def test_negative_institution_weight_is_rejected():
+    with pytest.raises(ParleyInputError, match="commission weight"):
+        capabilities(load_deu(), CapabilitySpec("equal", commission=-1.0))
