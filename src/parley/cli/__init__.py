@@ -6,6 +6,7 @@ from __future__ import annotations
 from parley.cli import (
     backtest,  # noqa: F401
     draft,  # noqa: F401
+    dynamic,  # noqa: F401
     levers,  # noqa: F401
     run_command,  # noqa: F401
     runs,  # noqa: F401

@@ -204,8 +204,6 @@ def _value_problems(data: KtabData) -> list[Problem]:
             out.append(Problem(where, f"saliences add up to {total:g}, more than 100",
                                "KTAB splits at most 100 points of salience across dimensions: "
                                "scale them down", line))
-    if not data.actors and not out:
-        out.append(Problem("", "the file has no actors", _CSV_FORMAT))
     return out
 
 
@@ -294,8 +292,8 @@ def to_scenario(data: KtabData, source: str, scenario_id: str, as_of: dt.date) -
     actor_ids = _unique_ids(data.actors, "actor")
     issue_ids = _unique_ids(data.dims, "dim")
     try:
-        actors = [Actor(id=actor_ids[i], name=name, capability=data.capability[i],
-                        description=data.descriptions[i])
+        actors = [Actor(id=actor_ids[i], name=data.descriptions[i] or name,
+                        capability=data.capability[i], description=f"KTAB actor '{name}'")
                   for i, name in enumerate(data.actors)]
         issues = [Issue(id=issue_ids[k], name=dim, low=f"0 on KTAB's '{dim}' scale",
                         high=f"100 on KTAB's '{dim}' scale")

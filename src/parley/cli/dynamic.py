@@ -1,0 +1,268 @@
+"""`parley trajectory` (how actors move round by round in the dynamic models) and
+`parley import ktab` (KTAB scenario files to parley YAML)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from parley import batch as batching
+from parley.cli.app import app, console, handles_input_errors, print_json
+from parley.cli.import_group import import_app
+from parley.errors import ParleyInputError, Problem
+from parley.loading import load
+from parley.models import registry
+from parley.scenario import Scenario
+
+PLOT_SUFFIXES = (".png", ".svg")
+
+
+def _format_for(file: str, fmt: str) -> str:
+    """`auto`: KTAB for .csv and .xml files, parley YAML otherwise."""
+    if fmt != "auto":
+        return fmt
+    return "ktab" if Path(file).suffix.lower() in (".csv", ".xml") else "yaml"
+
+
+def _parse_params(items: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ParleyInputError([Problem("--param", f"'{item}' is not key=value",
+                                            "e.g. --param rounds=20 or --param stochastic=true")])
+        key, text = item.split("=", 1)
+        low = text.lower()
+        value: Any = text
+        if low in ("true", "false"):
+            value = low == "true"
+        else:
+            for cast in (int, float):
+                try:
+                    value = cast(text)
+                    break
+                except ValueError:
+                    pass
+        out[key.strip()] = value
+    return out
+
+
+def run_dynamic(s: Scenario, model: str, overrides: dict[str, Any]) -> tuple[Any, batching.Batch]:
+    """The dynamic model on the scenario's point estimate (one deterministic draw)."""
+    info = registry.MODELS.get(model)
+    if info is None or not info.dynamic:
+        dynamic = [m for m, i in registry.MODELS.items() if i.dynamic]
+        raise ParleyInputError([Problem("--model", f"'{model}' is not a dynamic model",
+                                        f"use one of: {', '.join(dynamic)}")])
+    params = registry.make_params(model, dict(overrides, explain=True))
+    b = batching.point(s)
+    return registry.module(model).solve(b, params), b
+
+
+def trajectory_data(s: Scenario, model: str, out: Any, b: batching.Batch) -> dict[str, Any]:
+    """Plain data of a single-draw dynamic run (what `--json` prints)."""
+    traj = out.trajectory[0]  # [T, N, K]
+    info = out.info
+    status = ("converged" if info["converged"][0] else "oscillated" if info["oscillated"][0]
+              else "hit the round cap")
+    data: dict[str, Any] = {
+        "scenario": s.id,
+        "model": model,
+        "rounds": int(info["rounds"][0]),
+        "status": status,
+        "actors": list(b.actors),
+        "issues": list(b.issues),
+        "forecast": {iss: float(out.outcome[0, k]) for k, iss in enumerate(b.issues)},
+        "trajectory": {
+            iss: {a: [float(v) for v in traj[:, i, k]] for i, a in enumerate(b.actors) if b.engaged[i, k]}
+            for k, iss in enumerate(b.issues)
+        },
+    }
+    if "cycle_length" in info and info["oscillated"][0]:
+        data["cycle_length"] = {iss: int(info["cycle_length"][0, k]) for k, iss in enumerate(b.issues)}
+    if "median" in info:
+        data["median_by_round"] = {iss: [float(v) for v in info["median"][0, :, k]]
+                                   for k, iss in enumerate(b.issues)}
+    if "win_probability" in info:
+        data["win_probability_by_round"] = {
+            a: [float(v) for v in info["win_probability"][0, :, i]] for i, a in enumerate(b.actors)
+        }
+    if "challenges" in info:
+        data["challenges"] = info["challenges"]
+    if "bargains" in info:
+        data["bargains"] = info["bargains"]
+    return data
+
+
+@app.command()
+@handles_input_errors
+def trajectory(
+    file: str = typer.Argument(..., help="Scenario file (YAML, KTAB .csv/.xml) or bundled name."),
+    model: str = typer.Option("bdm", "--model", "-m", help="Dynamic model: bdm or pce."),
+    fmt: str = typer.Option("auto", "--format",
+                            help="Input format: auto (KTAB for .csv/.xml), yaml, ktab, decide."),
+    param: list[str] = typer.Option([], "--param", help="Model parameter key=value, e.g. rounds=20."),
+    plot: str = typer.Option(None, "--plot", help="Save a plot of the paths (.png or .svg)."),
+    explain: bool = typer.Option(False, "--explain",
+                                 help="Show who challenged whom (bdm) or the bargains (pce)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+) -> None:
+    """Each actor's position round by round under a dynamic model (point estimates)."""
+    fmt = _format_for(file, fmt)
+    if plot is not None and Path(plot).suffix.lower() not in PLOT_SUFFIXES:
+        raise ParleyInputError([Problem("--plot", f"cannot tell the image type of '{plot}'",
+                                        "give a file name ending in .png or .svg")])
+    s = load(file, format=fmt)
+    overrides = _parse_params(param)
+    if fmt == "ktab" and model == "pce":
+        from parley.io.ktab import read_ktab
+
+        overrides = {**read_ktab(file).params, **overrides}
+    out, b = run_dynamic(s, model, overrides)
+    data = trajectory_data(s, model, out, b)
+    if plot is not None:
+        _plot(data, plot)
+    if as_json:
+        print_json(data)
+        return
+    _show(s, data, explain)
+    if plot is not None:
+        console.print(f"plot saved to {plot}")
+
+
+def _show(s: Scenario, data: dict[str, Any], explain: bool) -> None:
+    unit = "round" if data["model"] == "bdm" else "turn"
+    console.print(f"[bold]{s.title}[/] · model {data['model']} · {data['rounds']} {unit}s · "
+                  f"{data['status']}")
+    for iss, paths in data["trajectory"].items():
+        steps = len(next(iter(paths.values())))
+        shown = _shown(steps, max(len(a) for a in paths))
+        table = Table(title=f"{s.issue(iss).name if iss in s.issue_ids else iss} "
+                            f"(forecast {data['forecast'][iss]:.1f})")
+        table.add_column("actor", no_wrap=True)
+        for t in shown:
+            table.add_column(str(t), justify="right", no_wrap=True)
+        for actor, values in paths.items():
+            table.add_row(actor, *(f"{values[t]:.1f}" for t in shown))
+        if "median_by_round" in data:
+            med = data["median_by_round"][iss]
+            table.add_row("[italic]median[/]", *(f"{med[t]:.1f}" for t in shown))
+        console.print(table)
+        if steps > len(shown):
+            console.print(f"(some {unit}s not shown for width; --json or --plot show all)")
+    if explain:
+        _explain(data)
+
+
+def _shown(steps: int, name_width: int, col: int = 8) -> list[int]:
+    """Rounds that fit the console: all, or the first and last ones."""
+    fit = max(2, (console.width - name_width - 4) // col)
+    if steps <= fit:
+        return list(range(steps))
+    head = (fit + 1) // 2
+    return [*range(head), *range(steps - (fit - head), steps)]
+
+
+def _explain(data: dict[str, Any]) -> None:
+    if "challenges" in data:
+        current = None
+        for c in data["challenges"]:
+            if (c["round"], c["issue"]) != current:
+                current = (c["round"], c["issue"])
+                console.print(f"[bold]round {c['round']} · {c['issue']}[/]")
+            verdict = "accepted" if c["accepted"] else "not taken"
+            console.print(f"  {c['challenger']} → {c['target']}: {c['kind']} "
+                          f"(EU {c['eu_challenger']:+.3f} vs {c['eu_target']:+.3f}); offer "
+                          f"{c['from']:.1f} → {c['offer']:.1f}, {verdict}", highlight=False)
+        if not data["challenges"]:
+            console.print("no actor made an offer")
+    if "bargains" in data:
+        current = None
+        for bg in data["bargains"]:
+            if bg["turn"] != current:
+                current = bg["turn"]
+                console.print(f"[bold]turn {current}[/]")
+            point = ", ".join(f"{v:.1f}" for v in bg["bargain"])
+            adopted = ", ".join(bg["adopted_by"]) or "nobody"
+            console.print(f"  {bg['initiator']} challenges {bg['target']} "
+                          f"(P win {bg['p_initiator_wins']:.2f}, EU gain {bg['eu_gain']:+.3f}): "
+                          f"bargain ({point}) adopted by {adopted}", highlight=False)
+        probs = data.get("win_probability_by_round", {})
+        if probs:
+            table = Table(title="P(actor's position wins) by turn")
+            table.add_column("actor", no_wrap=True)
+            steps = len(next(iter(probs.values())))
+            shown = _shown(steps, max(len(a) for a in probs), col=9)
+            for t in shown:
+                table.add_column(str(t), justify="right", no_wrap=True)
+            for actor, values in probs.items():
+                table.add_row(actor, *(f"{values[t]:.3f}" for t in shown))
+            console.print(table)
+
+
+def _plot(data: dict[str, Any], path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    issues = list(data["trajectory"])
+    fig, axes = plt.subplots(len(issues), 1, figsize=(7, 2.6 * len(issues) + 0.6), squeeze=False)
+    for ax, iss in zip(axes[:, 0], issues, strict=True):
+        for actor, values in data["trajectory"][iss].items():
+            ax.plot(np.arange(len(values)), values, marker=".", linewidth=1, label=actor)
+        ax.axhline(data["forecast"][iss], color="black", linestyle="--", linewidth=1, label="forecast")
+        ax.set_title(iss)
+        ax.set_ylim(-2, 102)
+        ax.set_ylabel("position (0–100)")
+    axes[-1, 0].set_xlabel("round" if data["model"] == "bdm" else "turn")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if len(labels) <= 16:
+        fig.legend(handles, labels, loc="upper right", fontsize=7)
+    fig.suptitle(f"{data['scenario']} · {data['model']} · {data['status']}")
+    fig.tight_layout()
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise ParleyInputError([Problem("--plot", f"cannot write '{path}': {exc.strerror}",
+                                        "choose a writable location")]) from None
+    finally:
+        plt.close(fig)
+
+
+@import_app.command("ktab")
+@handles_input_errors
+def import_ktab(
+    file: str = typer.Argument(..., help="KTAB scenario file (.csv, with or without trailing "
+                                         "commas, or .xml)."),
+    output: str = typer.Option(None, "--output", "-o", help="YAML file to write (default: stdout)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
+) -> None:
+    """Convert a KTAB scenario (CSV or XML) into a parley scenario YAML file."""
+    from parley.io.ktab import load_ktab
+    from parley.runs import yaml_text
+
+    s = load_ktab(file)
+    text = (
+        f"# Converted from the KTAB file {Path(file).name} by `parley import ktab`.\n"
+        "# KTAB files have no veto players or reservations. Before `parley run` on this file,\n"
+        "# mark the actors who must sign a settlement with `veto: true` and give them a\n"
+        "# `reservation`; or run the KTAB file directly: `parley run FILE --format ktab`.\n"
+        + yaml_text(s.to_yaml_data())
+    )
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ParleyInputError([Problem("--output", f"cannot write '{output}': {exc.strerror}",
+                                        "choose a writable location")]) from None
+    summary = {"written": output, "actors": len(s.actors), "issues": len(s.issues), "id": s.id}
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(f"wrote {output}: {len(s.actors)} actors, {len(s.issues)} issue(s)")
