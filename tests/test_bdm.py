@@ -42,7 +42,7 @@ def test_two_equal_actors_make_no_offers() -> None:
     np.testing.assert_allclose(out.trajectory[0, -1, :, 0], [0.0, 100.0])
     assert out.outcome[0, 0] == pytest.approx(50.0)
     assert out.info["converged"][0]
-    assert out.info["challenges"] == []
+    assert bdm.challenge_log(out) == []
 
 
 def test_compromise_worked_by_hand() -> None:
@@ -59,7 +59,7 @@ def test_compromise_worked_by_hand() -> None:
     out = bdm.solve(batch, bdm.Params(rounds=4))
     np.testing.assert_allclose(out.trajectory[0, :, 1, 0], [100 * f**t for t in range(5)], rtol=1e-9)
     np.testing.assert_allclose(out.trajectory[0, :, 0, 0], 0.0)
-    first = [c for c in out.info["challenges"] if c["round"] == 1]
+    first = [c for c in bdm.challenge_log(out) if c["round"] == 1]
     assert first == [
         {
             "round": 1, "issue": "k0", "challenger": "A", "target": "B", "kind": "compromise",
@@ -84,7 +84,7 @@ def test_ec_emissions_first_round_moves() -> None:
     # Round 1 offers computed from the specification's equations (see docs/models/bdm.md,
     # "EC emissions case"): the UK, at 10 years, accepts the least-moving offer it gets.
     out = bdm.solve(ec_batch())
-    log = out.info["challenges"]
+    log = bdm.challenge_log(out)
     uk = [c for c in log if c["round"] == 1 and c["target"] == "UK"]
     assert uk, "the UK receives offers in round 1"
     taken = [c for c in uk if c["accepted"]]
@@ -104,7 +104,7 @@ def test_status_flags_and_shapes_for_many_draws() -> None:
     flags = out.info["converged"].astype(int) + out.info["oscillated"] + out.info["cap"]
     assert (flags == 1).all()
     assert out.agreement.all()
-    assert "challenges" not in out.info  # only recorded for one draw unless asked
+    assert "challenge_table" not in out.info  # only recorded for one draw unless asked
 
 
 def test_draws_are_independent_of_batching() -> None:

@@ -90,8 +90,10 @@ def trajectory_data(s: Scenario, model: str, out: Any, b: batching.Batch) -> dic
         data["win_probability_by_round"] = {
             a: [float(v) for v in info["win_probability"][0, :, i]] for i, a in enumerate(b.actors)
         }
-    if "challenges" in info:
-        data["challenges"] = info["challenges"]
+    if "challenge_table" in info:
+        from parley.models.bdm import challenge_log
+
+        data["challenges"] = challenge_log(out)
     if "bargains" in info:
         data["bargains"] = info["bargains"]
     return data

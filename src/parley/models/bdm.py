@@ -110,14 +110,18 @@ def win_probability(x: np.ndarray, w: np.ndarray, act: np.ndarray) -> np.ndarray
 
     Votes v_k(i, j) = w_k (|x_k - x_j| - |x_k - x_i|); P = sum of positive votes / sum of
     absolute votes, 1/2 when nobody cares (the range Delta cancels out of the ratio).
+    Computed as (sum v + sum |v|) / (2 sum |v|): sum v = F_j - F_i with F_i = sum_k w_k |x_k - x_i|
+    is cheap, so only sum |v| needs the [B, N, N, N] pass (as one matrix product).
     """
     wa = np.where(act, w, 0.0)
     dist = np.abs(x[:, :, None] - x[:, None, :])  # symmetric: dist[b, j, k] = |x_j - x_k|
-    # v[b, i, j, k] = w_k (|x_k - x_j| - |x_k - x_i|)
-    v = wa[:, None, None, :] * (dist[:, None, :, :] - dist[:, :, None, :])
-    pos = np.maximum(v, 0.0).sum(axis=3)
-    tot = np.abs(v).sum(axis=3)
-    return np.where(tot > 0, pos / np.where(tot > 0, tot, 1.0), 0.5)
+    f = dist @ wa[:, :, None]  # [B, N, 1]: F_i
+    diff = dist[:, None, :, :] - dist[:, :, None, :]  # [B, i, j, k] = |x_j - x_k| - |x_i - x_k|
+    np.abs(diff, out=diff)
+    tot = (diff @ wa[:, None, :, None])[..., 0]  # [B, i, j]
+    net = f[:, None, :, 0] - f[:, :, 0][:, :, None]  # F_j - F_i = sum_k v_k(i, j)
+    ok = tot > 1e-12 * np.maximum(wa.sum(axis=1), 1e-300)[:, None, None]
+    return np.where(ok, 0.5 * (net + tot) / np.where(ok, tot, 1.0), 0.5)
 
 
 def expected_utilities(
@@ -223,11 +227,11 @@ class _Run:
     means: list[np.ndarray]
     stop: np.ndarray  # [B] round at which the slab converged / closed a cycle (-1: not yet)
     cycle: np.ndarray  # [B] cycle length (0: none; 1 means converged)
-    log: list[dict[str, Any]]
+    log: list[dict[str, np.ndarray]]
 
 
 def _run_block(x0: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, params: Params,
-               explain: bool, names: tuple[str, ...], issue_of: np.ndarray) -> _Run:
+               explain: bool, slab0: int) -> _Run:
     x = x0.copy()
     b = x.shape[0]
     run = _Run([x.copy()], [], [], np.full(b, -1), np.zeros(b, int), [])
@@ -237,7 +241,7 @@ def _run_block(x0: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, pa
         run.medians.append(res.mu)
         run.means.append(weighted_mean(x, w, act))
         if explain:
-            run.log.extend(_challenge_log(t + 1, res, x, names, issue_of))
+            run.log.append(_offer_columns(t + 1, res, x, slab0))
         new = res.new_x
         open_ = run.stop < 0
         # Compare the new state with every earlier state: equal to the last = converged
@@ -256,24 +260,47 @@ def _run_block(x0: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, pa
     return run
 
 
-def _challenge_log(rnd: int, res: RoundResult, x: np.ndarray, names: tuple[str, ...],
-                   issue_of: np.ndarray) -> list[dict[str, Any]]:
-    """Plain records of every offer made in a round (for `--explain`)."""
-    out = []
-    for bb, i, j in zip(*np.nonzero(res.kind), strict=True):
-        out.append({
-            "round": rnd,
-            "issue": int(issue_of[bb]),
-            "challenger": names[i],
-            "target": names[j],
-            "kind": KINDS[res.kind[bb, i, j]],
-            "eu_challenger": float(res.eu[bb, i, j]),
-            "eu_target": float(res.eu[bb, j, i]),
-            "from": float(x[bb, j]),
-            "offer": float(res.offer[bb, i, j]),
-            "accepted": bool(res.chosen[bb, j] == i),
-        })
-    return out
+def _offer_columns(rnd: int, res: RoundResult, x: np.ndarray, slab0: int) -> dict[str, np.ndarray]:
+    """Every offer made in a round, as columns (slab = draw * issues + issue)."""
+    bb, i, j = np.nonzero(res.kind)
+    return {
+        "round": np.full(bb.shape, rnd),
+        "slab": bb + slab0,
+        "challenger": i,
+        "target": j,
+        "kind": res.kind[bb, i, j],
+        "eu_challenger": res.eu[bb, i, j],
+        "eu_target": res.eu[bb, j, i],
+        "from": x[bb, j],
+        "offer": res.offer[bb, i, j],
+        "accepted": res.chosen[bb, j] == i,
+    }
+
+
+def challenge_log(outcome: Outcome, draw: int = 0) -> list[dict[str, Any]]:
+    """Plain records of the offers of one draw (for `--explain` and JSON): round, issue,
+    challenger, target, kind, both expected utilities, position before, offer, accepted.
+
+    Needs a solve with `explain=True` (automatic for a single draw)."""
+    table = outcome.info.get("challenge_table")
+    if table is None:
+        raise ValueError("no challenge log recorded: solve with Params(explain=True)")
+    actors, issues = outcome.info["actors"], outcome.info["issues"]
+    k = len(issues)
+    keep = table["slab"] // k == draw
+    cols = {name: col[keep].tolist() for name, col in table.items()}
+    return [
+        {
+            "round": r, "issue": issues[sl % k], "challenger": actors[i], "target": actors[j],
+            "kind": KINDS[kd], "eu_challenger": ei, "eu_target": ej, "from": fr, "offer": of,
+            "accepted": ac,
+        }
+        for r, sl, i, j, kd, ei, ej, fr, of, ac in zip(
+            cols["round"], cols["slab"], cols["challenger"], cols["target"], cols["kind"],
+            cols["eu_challenger"], cols["eu_target"], cols["from"], cols["offer"], cols["accepted"],
+            strict=True,
+        )
+    ]
 
 
 def solve(batch: Batch, params: Params | None = None) -> Outcome:
@@ -285,13 +312,11 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
     s = batch.salience.transpose(0, 2, 1).reshape(d * k, n)
     w = (batch.capability[:, None, :] * batch.salience.transpose(0, 2, 1)).reshape(d * k, n)
     act = np.broadcast_to(batch.engaged.T[None], (d, k, n)).reshape(d * k, n)
-    issue_of = np.tile(np.arange(k), d)
     explain = params.explain or d == 1
     per_slab = max(1, n**3 * 4)
     step = max(1, params.chunk_elements // per_slab)
     runs = [
-        _run_block(x[a:a + step], w[a:a + step], s[a:a + step], act[a:a + step], params, explain,
-                   batch.actors, issue_of[a:a + step])
+        _run_block(x[a:a + step], w[a:a + step], s[a:a + step], act[a:a + step], params, explain, a)
         for a in range(0, d * k, step)
     ]
     t_max = max(len(r.positions) for r in runs)
@@ -318,8 +343,14 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
         "forecast": params.forecast,
     }
     if explain:
-        log = [dict(rec, issue=batch.issues[rec["issue"]]) for r in runs for rec in r.log]
-        info["challenges"] = log
+        parts = [cols for r in runs for cols in r.log]
+        info["challenge_table"] = {
+            name: np.concatenate([p[name] for p in parts]) if parts else np.zeros(0)
+            for name in ("round", "slab", "challenger", "target", "kind", "eu_challenger",
+                         "eu_target", "from", "offer", "accepted")
+        }
+        info["actors"] = batch.actors
+        info["issues"] = batch.issues
     return Outcome(outcome=forecast.reshape(d, k), agreement=np.ones(d, bool),
                    trajectory=trajectory, info=info)
 
