@@ -84,3 +84,18 @@ def test_grouped_folds_keep_proposals_together_and_reproduce():
         assert len(set(f[groups == g])) == 1
     assert set(f) == {0, 1, 2}
     np.testing.assert_array_equal(f, grouped_folds(groups, 3, seed=7))
+
+
+def test_crps_of_a_point_mass_is_the_absolute_error_and_matches_the_integral():
+    from parley.backtest.intervals import crps_from_residuals
+
+    f, y = np.array([40.0, 70.0]), np.array([50.0, 65.0])
+    np.testing.assert_allclose(crps_from_residuals(f, y, np.zeros(3)), [10.0, 5.0])
+    # against the definition: integral of (F(z) - 1[z >= y])^2 over a fine grid
+    resid = np.array([-20.0, -5.0, 0.0, 10.0, 30.0])
+    z = np.linspace(0, 100, 200001)
+    samples = np.clip(40.0 + resid, 0, 100)
+    cdf = (samples[None, :] <= z[:, None]).mean(axis=1)
+    integral = np.trapezoid((cdf - (z >= 50.0)) ** 2, z)
+    got = crps_from_residuals(np.array([40.0]), np.array([50.0]), resid)[0]
+    assert abs(got - integral) < 1e-2

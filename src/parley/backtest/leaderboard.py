@@ -39,6 +39,7 @@ class Row:
     coverage: dict[float, float]  # level -> share of outcomes inside
     width: dict[float, float]  # level -> mean interval width
     seconds: float
+    crps: Estimate | None = None  # of forecast + out-of-sample residual distribution
     no_agreement: int = 0
     fell_back: int = 0
     error: str = ""
@@ -51,6 +52,7 @@ class Row:
             "error": self.error or None,
             "metrics": {k: v.as_dict() for k, v in self.metrics.items()},
             "mae_minus_baseline": self.vs_baseline.as_dict() if self.vs_baseline else None,
+            "crps": self.crps.as_dict() if self.crps else None,
             "coverage": {f"{int(k * 100)}%": v for k, v in self.coverage.items()},
             "mean_width": {f"{int(k * 100)}%": v for k, v in self.width.items()},
         }
@@ -119,7 +121,7 @@ def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
         cal_folds = grouped_folds(calibration.groups, n_folds, seed)
         cal_runs = forecasts(calibration, spec, [m for m in models if runs[m].ok],
                              folds=cal_folds, budget_s=budget_s)
-        cal_errors = {m: np.abs(r.forecast - calibration.outcomes) for m, r in cal_runs.items()}
+        cal_errors = {m: calibration.outcomes - r.forecast for m, r in cal_runs.items()}
 
     base = runs.get(BASELINE)
     rows, predictions = [], []
@@ -140,13 +142,18 @@ def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
                 cov[level], width[level] = iv.cv_coverage(run.forecast, y, folds, level)
                 bounds[level] = _cv_bounds(run.forecast, y, folds, level)
             else:
-                q = iv.conformal_quantile(cal_errors.get(name, np.array([])), level)
+                q = iv.conformal_quantile(np.abs(cal_errors.get(name, np.array([]))), level)
                 cov[level], width[level] = iv.fixed_coverage(run.forecast, y, q)
                 bounds[level] = iv.interval(run.forecast, q)
+        if development:
+            crps = iv.cv_crps(run.forecast, y, folds)
+        else:
+            crps = iv.crps_from_residuals(run.forecast, y, cal_errors.get(name, np.array([])))
+        crps_est = bootstrap_metrics(crps[ok], groups[ok], reps=reps, seed=seed)["mae"]
         evaluation = (run.evaluation if development or run.evaluation == "fixed parameters"
                       else "shipped parameters")
         rows.append(Row(name, evaluation, spec.label(), int(ok.sum()), int((~ok).sum()),
-                        metrics, diff, cov, width, run.seconds, run.no_agreement,
+                        metrics, diff, cov, width, run.seconds, crps_est, run.no_agreement,
                         run.fell_back))
         for i, issue in enumerate(dataset.issues):
             predictions.append({
@@ -155,6 +162,7 @@ def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
                 "forecast": _num(run.forecast[i]), "error": _num(err[i]),
                 "low50": _num(bounds[0.5][0][i]), "high50": _num(bounds[0.5][1][i]),
                 "low80": _num(bounds[0.8][0][i]), "high80": _num(bounds[0.8][1][i]),
+                "crps": _num(crps[i]),
             })
     return Leaderboard(
         dataset=dataset.name,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from parley.backtest.capability import CONVENTIONS, CapabilitySpec, check_spec
@@ -25,6 +26,8 @@ from parley.errors import ParleyInputError, Problem
 from parley.models import registry
 
 TARGETS = ("deu", "cases")
+TABLE_WIDTH = 150
+"""Width of the leaderboard when stdout is not a terminal (pipes, files): one line per model."""
 
 
 @app.command()
@@ -138,15 +141,15 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def _ci(est, scale: float = 1.0, digits: int = 1) -> str:
-    """Value over its interval, two lines, so the table fits a normal terminal."""
-    return (f"{est.value * scale:.{digits}f}\n[{est.low * scale:.{digits}f}, "
+    """Value and its interval on one line."""
+    return (f"{est.value * scale:.{digits}f} [{est.low * scale:.{digits}f}, "
             f"{est.high * scale:.{digits}f}]")
 
 
 def show(board: Leaderboard, notes: list[str]) -> None:
     table = Table(title=f"Backtest {board.dataset}: {board.setting}; capability "
                         f"{board.capability}", title_justify="left")
-    for col in ("model", "n", "MAE", "RMSE", "median AE", "≤10 (%)", "ΔMAE",
+    for col in ("model", "n", "MAE", "RMSE", "median AE", "≤10 (%)", "ΔMAE", "CRPS",
                 "cov 50/80", "s"):
         table.add_column(col, justify="left" if col == "model" else "right",
                          no_wrap=col == "model", min_width=10 if col == "model" else None)
@@ -155,11 +158,13 @@ def show(board: Leaderboard, notes: list[str]) -> None:
         m = r.metrics
         table.add_row(
             r.model + ("*" if r.evaluation != "fixed parameters" else ""),
-            f"{r.n}" + (f"\n+{r.missing} none" if r.missing else ""),
+            f"{r.n}" + (f" (+{r.missing} none)" if r.missing else ""),
             _ci(m["mae"]), _ci(m["rmse"]), _ci(m["median_ae"]), _ci(m["within10"], 100, 0),
             _ci(r.vs_baseline) if r.vs_baseline else "—",
+            f"{r.crps.value:.1f}" if r.crps else "—",
             f"{r.coverage[0.5] * 100:.0f}% / {r.coverage[0.8] * 100:.0f}%", f"{r.seconds:.2f}")
-    console.print(table)
+    out = console if console.is_terminal else Console(width=TABLE_WIDTH)
+    out.print(table)
     for r in ranked:
         if r.evaluation != "fixed parameters":
             console.print(f"* {r.model}: {r.evaluation}", highlight=False)
@@ -175,7 +180,8 @@ def show(board: Leaderboard, notes: list[str]) -> None:
         + (f", {n_skip} left out (no outcome or too few actors)" if n_skip else "")
         + ". \\[brackets]: 95% bootstrap intervals resampling proposals. cov: share of outcomes "
         f"inside the 50%/80% conformal intervals ({board.setting}, {board.folds} folds, seed "
-        f"{board.seed}). ΔMAE: MAE − {BASELINE} MAE on the same issues (paired); < 0 is better.",
+        f"{board.seed}). ΔMAE: MAE − {BASELINE} MAE on the same issues (paired); < 0 is better. "
+        "CRPS: of forecast + out-of-sample errors as a distribution (lower is better).",
         highlight=False)
     for note in notes:
         console.print(f"[yellow]note[/]: {note}", highlight=False)
