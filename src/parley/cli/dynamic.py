@@ -94,8 +94,10 @@ def trajectory_data(s: Scenario, model: str, out: Any, b: batching.Batch) -> dic
         from parley.models.bdm import challenge_log
 
         data["challenges"] = challenge_log(out)
-    if "bargains" in info:
-        data["bargains"] = info["bargains"]
+    if "bargain_table" in info:
+        from parley.models.pce import bargain_log
+
+        data["bargains"] = bargain_log(out)
     return data
 
 

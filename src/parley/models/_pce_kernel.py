@@ -24,7 +24,12 @@ _NU = {"linear": 1.0, "square": 2.0, "quartic": 4.0, "octic": 8.0}
 
 def vote(rule: str, w: np.ndarray, ua: np.ndarray, ub: np.ndarray) -> np.ndarray:
     """Vote of weight w between options with utilities ua, ub (positive: for a)."""
-    delta = ua - ub
+    return vote_delta(rule, w, ua - ub)
+
+
+def vote_delta(rule: str, w: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """Vote of weight w given the utility difference delta = u_a - u_b (every rule depends on
+    the difference only)."""
     if rule == "prop":
         return w * delta
     binary = np.clip(delta / 1e-8, -1.0, 1.0)

@@ -151,54 +151,59 @@ class Challenges:
     gain_all: np.ndarray  # [D, N, N]
 
 
-def best_challenges(au: np.ndarray, s_tot: np.ndarray, c: np.ndarray, params: Params) -> Challenges:
+def best_challenges(d: np.ndarray, r_est: np.ndarray, s_tot: np.ndarray, c: np.ndarray,
+                    params: Params) -> Challenges:
     """`bestChallengeUtils` for every initiator h = i at once.
 
-    au[D, h, a, b] = h's estimate of a's utility for b's position. s_tot[D, N] total salience.
+    h's estimate of a's utility for b's position is au[h, a, b] = bs_util(d[a, b], R[h, a]),
+    which is A[a, b] + R[h, a] B[a, b] with A = 1 - d and B = d (1 - d) (for d <= 1): only the
+    third parties' table au[h, n, j] needs the [D, h, j, n] size. d[D, a, b] distances from
+    ideals to positions, r_est[D, h, a] estimated risk attitudes, s_tot[D, N] total saliences.
     """
     n = c.shape[1]
     vr = params.voting_rule
     w = s_tot * c  # challenge weights c_i * sum_k s_ik
     idx = np.arange(n)
-    u_hh = au[:, idx, idx, idx]  # [D, h]
-    u_hj = au[:, idx, idx, :]  # [D, h, j] = au[h, h, j]
-    u_j_h = np.moveaxis(au[:, idx, :, idx], 0, 1)  # [D, h, j] = au[h, j, h]
-    u_j_j = au[:, :, idx, idx]  # [D, h, j] = au[h, j, j]
-    ci = kern.vote(vr, w[:, :, None], u_hh[:, :, None], u_hj)  # >= 0, [D, h, j]
-    cj = kern.vote(vr, w[:, None, :], u_j_h, u_j_j)  # <= 0
-    c_ij = 1e-10 + ci
-    c_ji = 1e-10 - cj
-    # third parties n: au[h, n, h], au[h, n, j], au[h, n, n]
-    u_n_h = u_j_h[:, :, None, :]  # [D, h, 1, n] (au[h, n, h])
-    u_n_j = np.swapaxes(au, 2, 3)  # [D, h, j, n] = au[h, n, j]
-    u_n_n = u_j_j[:, :, None, :]  # [D, h, 1, n]
-    wn = w[:, None, None, :]
-    v_n = kern.vote(vr, wn, u_n_h, u_n_j)  # [D, h, j, n]
-    cij = c_ij[..., None]
-    cji = c_ji[..., None]
-    p_in = (cij + np.maximum(v_n, 0.0)) / (cij + cji + np.abs(v_n))
-    p_jn = 1.0 - p_in
+    a_mat = 1.0 - d
+    b_mat = np.where(d <= 1.0, d * (1.0 - d), 1.0 - d)
+    diag_a = a_mat[:, idx, idx]  # [D, a]
+    diag_b = b_mat[:, idx, idx]
+    r_self = r_est[:, idx, idx]  # [D, h]
+    u_hh = diag_a + r_self * diag_b  # [D, h]
+    u_hj = a_mat + r_self[:, :, None] * b_mat  # [D, h, j] = au[h, h, j]
+    u_jh = np.swapaxes(a_mat, 1, 2) + r_est * np.swapaxes(b_mat, 1, 2)  # [D, h, j] = au[h, j, h]
+    u_jj = diag_a[:, None, :] + r_est * diag_b[:, None, :]  # [D, h, j] = au[h, j, j]
+    c_ij = 1e-10 + kern.vote_delta(vr, w[:, :, None], u_hh[:, :, None] - u_hj)  # >= 0
+    c_ji = 1e-10 - kern.vote_delta(vr, w[:, None, :], u_jh - u_jj)  # >= 0
     if params.third_party == "semi":
-        join_i = p_in * (2.0 * u_n_h + u_n_n) + p_jn * 3.0 * u_n_j
-        join_j = p_in * 3.0 * u_n_h + p_jn * (2.0 * u_n_j + u_n_n)
-    elif params.third_party == "full":
-        join_i = p_in * 3.0 * u_n_h + p_jn * 3.0 * u_n_j
-        join_j = join_i
-    else:
-        join_i = p_in * (2.0 * u_n_h + u_n_n) + p_jn * (2.0 * u_n_j + u_n_n)
-        join_j = join_i
-    v3 = kern.vote(vr, wn, join_i, join_j)
-    third = ~(np.eye(n, dtype=bool)[None, :, :, None] | np.eye(n, dtype=bool)[None, :, None, :])
-    v3 = np.where(third, v3, 0.0)
-    c_ij = c_ij + np.maximum(v3, 0.0).sum(axis=-1)
-    c_ji = c_ji + np.maximum(-v3, 0.0).sum(axis=-1)
+        # third parties n: au[h, n, h] = u_jh[h, n], au[h, n, n] = u_jj[h, n],
+        # au[h, n, j] = A[n, j] + R[h, n] B[n, j] -> t_nj[D, h, j, n]
+        t_nj = np.swapaxes(a_mat, 1, 2)[:, None] + r_est[:, :, None, :] * np.swapaxes(b_mat, 1, 2)[:, None]
+        u_nh = u_jh[:, :, None, :]
+        u_nn = u_jj[:, :, None, :]
+        wn = w[:, None, None, :]
+        v_n = kern.vote_delta(vr, wn, u_nh - t_nj)  # n's own preference between i and j
+        cij, cji = c_ij[..., None], c_ji[..., None]
+        p_in = (cij + np.maximum(v_n, 0.0)) / (cij + cji + np.abs(v_n))
+        # joining i:  p (2 u_ni + u_nn) + (1 - p) 3 u_nj;  joining j:  p 3 u_ni + (1 - p)(2 u_nj + u_nn)
+        lose = t_nj - u_nn
+        delta = lose + p_in * ((u_nn - u_nh) - lose)
+        v3 = kern.vote_delta(vr, wn, delta)
+        v3[:, idx, :, idx] = 0.0  # n = h is a principal, not a third party
+        v3[:, :, idx, idx] = 0.0  # n = j likewise
+        net = v3.sum(axis=-1)
+        mag = np.abs(v3).sum(axis=-1)
+        c_ij = c_ij + 0.5 * (mag + net)
+        c_ji = c_ji + 0.5 * (mag - net)
+    # "none" and "full": with one p_in for both sides the two expected utilities coincide,
+    # so third parties add nothing (docs/models/pce.md).
     p = c_ij / (c_ij + c_ji)
     s_j = s_tot[:, None, :]
     sq = u_hh[:, :, None] + u_hj
     vict = 2.0 * u_hh[:, :, None]
     contest = p * 2.0 * u_hh[:, :, None] + (1.0 - p) * 2.0 * u_hj
     gain = (1.0 - s_j) * vict + s_j * contest - sq
-    gain = np.where(np.eye(n, dtype=bool)[None], -np.inf, gain)
+    gain[:, idx, idx] = -np.inf
     target = np.argmax(gain, axis=-1)
     best = np.take_along_axis(gain, target[..., None], axis=-1)[..., 0]
     ok = best > 1e-5
@@ -277,7 +282,7 @@ def _prepare(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 class _Trace:
     positions: list[np.ndarray]
     probs: list[np.ndarray]
-    log: list[dict[str, Any]]
+    log: list[dict[str, np.ndarray]]
 
 
 def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: int,
@@ -299,15 +304,16 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
         r = big_r(p0, params.big_r_range)
         r_est = (1.0 - adj) * r[:, :, None] + adj * r[:, None, :]  # [D, h, i]
         d = kern.distances(y, x, s)  # [D, a, b]
-        au = kern.bs_util(d[:, None], r_est[..., None])  # [D, h, a, b]
-        ch = best_challenges(au, s_tot, c, params)
+        ch = best_challenges(d, r_est, s_tot, c, params)
         b = bargains(x, s, ch, params.interpolation)
         u_rand = np.stack([g.random(n) for g in rngs]) if rngs is not None else None
         new, choice = resolve(x, y, s, c, r, ch, b, params, u_rand)
         new = np.where(active[:, None, None], new, x)
         trace.probs.append(position_probabilities(x, y, s, c, r, params, distinct=True))
         if explain:
-            trace.log.extend(_turn_log(t, x, ch, b, choice, names))
+            trace.log.append({"target": ch.target[0].copy(), "p_win": ch.p_win[0].copy(),
+                              "gain": ch.gain[0].copy(), "bargain": b[0].copy(),
+                              "choice": choice[0].copy()})
         moved = np.sqrt(((new - x) ** 2).sum(axis=-1)).sum(axis=-1)  # D(t)
         if t == 1:
             first_move = moved
@@ -330,23 +336,26 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
     return trace, turns, status
 
 
-def _turn_log(t: int, x: np.ndarray, ch: Challenges, b: np.ndarray, choice: np.ndarray,
-              names: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Plain records of the bargains proposed in turn t of draw 0 (for `--explain`)."""
+def bargain_log(outcome: Outcome) -> list[dict[str, Any]]:
+    """Plain records of the bargains proposed in each turn of draw 0 (for `--explain`):
+    turn, initiator, target, its probability of prevailing, EU gain, bargain point (0–100) and
+    the actors who adopted it. Needs a solve with `explain=True` (automatic for one draw)."""
+    turns = outcome.info.get("bargain_table")
+    if turns is None:
+        raise ValueError("no bargain log recorded: solve with Params(explain=True)")
+    names = outcome.info["actors"]
     out = []
-    for i in range(x.shape[1]):
-        j = int(ch.target[0, i])
-        if j < 0:
-            continue
-        out.append({
-            "turn": t,
-            "initiator": names[i],
-            "target": names[j],
-            "p_initiator_wins": float(ch.p_win[0, i]),
-            "eu_gain": float(ch.gain[0, i]),
-            "bargain": [float(v) * 100 for v in b[0, i]],
-            "adopted_by": [names[k] for k in range(x.shape[1]) if choice[0, k] == i + 1],
-        })
+    for t, rec in enumerate(turns, start=1):
+        for i in np.nonzero(rec["target"] >= 0)[0].tolist():
+            out.append({
+                "turn": t,
+                "initiator": names[i],
+                "target": names[int(rec["target"][i])],
+                "p_initiator_wins": float(rec["p_win"][i]),
+                "eu_gain": float(rec["gain"][i]),
+                "bargain": (rec["bargain"][i] * 100.0).tolist(),
+                "adopted_by": [names[k] for k in np.nonzero(rec["choice"] == i + 1)[0].tolist()],
+            })
     return out
 
 
@@ -405,7 +414,8 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
         "forecast": params.forecast,
     }
     if explain:
-        info["bargains"] = parts[0][0].log
+        info["bargain_table"] = parts[0][0].log
+        info["actors"] = batch.actors
     return Outcome(outcome=out, agreement=np.ones(d, bool), trajectory=traj * 100.0, info=info)
 
 
