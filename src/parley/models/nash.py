@@ -202,12 +202,14 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
     return u_out * 100.0, agree, counts
 
 
-_SIGMA = 0.1  # centring: each step aims at this share of the current complementarity gap
+_SIGMA = 0.1  # the barrier parameter shrinks by this factor once the iterate is centred
+_CENTRED_RES = 0.05  # centred: relative stationarity residual below this ...
+_CENTRED_GAP = 3.0  # ... and mean complementarity below this multiple of the parameter
 _GAP0 = 1e-2  # complementarity per constraint at the start of phase 2
 _FTB = 0.99  # fraction of the way to the boundary a step may go
 
 _FIELDS = ("idx", "x", "sig", "c", "u", "pair", "pf", "free", "actor", "e", "t", "lam1", "lam2",
-           "nu", "phase1", "done", "ok", "n_con")
+           "nu", "mu", "phase1", "done", "ok", "n_con")
 
 
 class _State:
@@ -244,6 +246,7 @@ class _State:
         self.lam1 = np.zeros_like(self.e)
         self.lam2 = np.zeros_like(self.e)
         self.nu = np.zeros_like(c)
+        self.mu = np.zeros(B)
         self.reset_duals(np.ones(B, bool))
         self.done = np.zeros(B, bool)
         self.ok = np.zeros(B, bool)
@@ -259,6 +262,11 @@ class _State:
         hh = np.where(self.actor, 1.0 - (self.sig * self.e).sum(axis=1) - self.t, 1.0)
         return z, s1, s2, hh
 
+    def constrained(self) -> np.ndarray:
+        """[N, B] actors whose gain enters as a constraint with a multiplier: all of them in
+        phase 1, and in phase 2 those with zero capability (they must gain but add no weight)."""
+        return self.actor & (self.phase1 | (self.c <= 0))
+
     def reset_duals(self, which: np.ndarray) -> None:
         """Multipliers on the central path at the starting gap of the draw's phase: phase 1
         (maximise t) needs sum nu = 1; phase 2 starts at complementarity _GAP0."""
@@ -267,7 +275,8 @@ class _State:
         mu = np.where(self.phase1, 1.0 / np.maximum(inv.sum(axis=0), 1e-300), _GAP0)
         self.lam1 = np.where(which, mu * self.pf / s1, self.lam1)
         self.lam2 = np.where(which, (not self.quadratic) * mu * self.pf / s2, self.lam2)
-        self.nu = np.where(which, np.where(self.phase1, mu * inv, 0.0), self.nu)
+        self.nu = np.where(which, np.where(self.constrained(), mu * inv, 0.0), self.nu)
+        self.mu = np.where(which, mu, self.mu)
 
     def gap(self, s1, s2, hh) -> np.ndarray:
         """Mean complementarity s * multiplier over the draw's constraints."""
@@ -275,9 +284,9 @@ class _State:
             axis=(0, 1)
         )
         count = self.n_con.copy()
-        if self.phase1.any():
-            total = total + np.where(self.phase1, (self.nu * hh * self.actor).sum(axis=0), 0.0)
-            count = count + np.where(self.phase1, self.actor.sum(axis=0), 0)
+        con = self.constrained()
+        total = total + (self.nu * hh * con).sum(axis=0)
+        count = count + con.sum(axis=0)
         return total / np.maximum(count, 1)
 
     def keep(self, sel: np.ndarray) -> None:
@@ -342,19 +351,17 @@ def _upper_bound(st: _State) -> np.ndarray:
 
 
 def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
-    """One primal-dual Newton step on every working draw towards the central point at
-    _SIGMA x the current gap. Returns the gap and the relative dual residual before the step."""
+    """One primal-dual Newton step on every working draw towards the central point of its
+    barrier parameter. Returns the mean complementarity and the relative stationarity residual
+    before the step."""
     N, K, B = st.x.shape
     quadratic = st.quadratic
     z, s1, s2, hh = st.slacks()
     gap = st.gap(s1, s2, hh)
-    mu = _SIGMA * gap
     pf = st.pf
     p1 = st.phase1
     d1 = st.lam1 / s1
     if quadratic:
-        ge = mu * pf / s1
-        gz = -2.0 * z * ge
         delta = d1 * pf + (1.0 - pf)
         m = 2.0 * z * d1 * pf
         rest = 2.0 * st.lam1 * pf
@@ -363,8 +370,6 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
         scale_u = (2.0 * np.abs(z) * st.lam1).sum(axis=0)
     else:
         d2 = st.lam2 / s2
-        ge = mu * pf * (1.0 / s1 + 1.0 / s2)
-        gz = mu * pf * (1.0 / s2 - 1.0 / s1)
         dsum = d1 + d2
         delta = dsum * pf + (1.0 - pf)
         m = (d1 - d2) * pf
@@ -372,15 +377,23 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
         dual_e = st.lam1 + st.lam2
         dual_u = (st.lam2 - st.lam1).sum(axis=0)
         scale_u = (st.lam1 + st.lam2).sum(axis=0)
-    # actor terms: phase 1 constraint gain_i - t >= 0 (multiplier nu), phase 2 objective c log
-    a = np.where(p1, mu, st.c) / hh  # gradient weight
-    w = np.where(p1, st.nu / hh, st.c / (hh * hh))  # curvature weight
-    a = a * st.actor
-    w = w * st.actor
-    # relative residual of the Lagrangian's stationarity (for the stopping test)
-    obj_e = np.where(p1, st.nu, st.c / hh)[:, None] * st.sig
+    # actor terms: constraints gain_i - t >= 0 with multiplier nu (phase 1, and actors without
+    # capability), else the objective c_i log gain_i
+    con = st.constrained()
+    # relative residual of the Lagrangian's stationarity (centring and stopping tests)
+    obj_e = np.where(con, st.nu, st.c / hh)[:, None] * st.sig
     res_e = np.abs(dual_e - obj_e) * pf / (dual_e + obj_e + 1e-300)
     resid = np.maximum(res_e.max(axis=(0, 1)), (np.abs(dual_u) / (scale_u + 1e-300)).max(axis=0))
+    resid = np.maximum(resid, np.where(p1, np.abs(1.0 - (st.nu * con).sum(axis=0)), 0.0))
+    mu = _target(st, gap, resid)
+    a = np.where(con, mu, st.c) / hh * st.actor  # gradient weight
+    w = np.where(con, st.nu / hh, st.c / (hh * hh)) * st.actor  # curvature weight
+    if quadratic:
+        ge = mu * pf / s1
+        gz = -2.0 * z * ge
+    else:
+        ge = mu * pf * (1.0 / s1 + 1.0 / s2)
+        gz = mu * pf * (1.0 / s2 - 1.0 / s1)
     r_e = ge - a[:, None] * st.sig
     r_u = gz.sum(axis=0)
     r_t = np.where(p1, 1.0 - a.sum(axis=0), 0.0)
@@ -416,7 +429,7 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
         dl1 = (mu / s1 - st.lam1 - d1 * (de - du)) * pf
         dl2 = (mu / s2 - st.lam2 - d2 * (de + du)) * pf
     dhh = -(st.sig * de).sum(axis=1) - dt
-    dnu = np.where(p1, mu / hh - st.nu - (st.nu / hh) * dhh, 0.0) * st.actor
+    dnu = np.where(con, mu / hh - st.nu - (st.nu / hh) * dhh, 0.0)
     alpha = np.minimum(_max_step(st, z, du, de, dt, quadratic), _dual_step(st, dl1, dl2, dnu))
     alpha = np.minimum(1.0, _FTB * alpha)
     alpha = np.where(st.done | ~np.isfinite(alpha), 0.0, alpha)
@@ -438,12 +451,16 @@ def _newton_quad(st: _State) -> tuple[np.ndarray, np.ndarray]:
     z = st.u[None] - st.x  # [N, K, B]
     sz = st.sig * z
     hh = np.where(st.actor, 1.0 - (sz * z).sum(axis=1) - st.t, 1.0)  # [N, B]
-    count = np.maximum(st.actor.sum(axis=0), 1)
-    gap = np.where(p1, (st.nu * hh * st.actor).sum(axis=0) / count, 0.0)
-    mu = _SIGMA * gap
-    a = np.where(p1, mu, st.c) / hh * st.actor  # gradient weight of each actor's term
-    w = np.where(p1, st.nu / hh, st.c / (hh * hh)) * st.actor  # weight of grad h grad h^T
-    bend = np.where(p1, st.nu, st.c / hh) * st.actor  # weight of the curvature of h itself
+    con = st.constrained()
+    count = np.maximum(con.sum(axis=0), 1)
+    gap = (st.nu * hh * con).sum(axis=0) / count
+    b = np.where(con, st.nu, st.c / hh)[:, None] * sz * st.actor[:, None]
+    resid = (np.abs(b.sum(axis=0)) / (np.abs(b).sum(axis=0) + 1e-300)).max(axis=0)
+    resid = np.maximum(resid, np.where(p1, np.abs(1.0 - (st.nu * con).sum(axis=0)), 0.0))
+    mu = _target(st, gap, resid)
+    a = np.where(con, mu, st.c) / hh * st.actor  # gradient weight of each actor's term
+    w = np.where(con, st.nu / hh, st.c / (hh * hh)) * st.actor  # weight of grad h grad h^T
+    bend = np.where(con, st.nu, st.c / hh) * st.actor  # weight of the curvature of h itself
     n = K + 1
     phi = np.empty((N, n, B))  # -grad h_i with respect to (u, t)
     phi[:, :K] = 2.0 * sz
@@ -470,8 +487,8 @@ def _newton_quad(st: _State) -> tuple[np.ndarray, np.ndarray]:
         amax = np.where((A <= 0) & (Bc >= 0), np.inf, amax)
         amax = np.where(st.actor, amax, np.inf).min(axis=0)
         dhh = -(2.0 * sz * du[None]).sum(axis=1) - dt
-        dnu = np.where(p1, mu / hh - st.nu - (st.nu / hh) * dhh, 0.0) * st.actor
-        anu = np.where(st.actor & (dnu < 0) & p1, -st.nu / dnu, np.inf).min(axis=0)
+        dnu = np.where(con, mu / hh - st.nu - (st.nu / hh) * dhh, 0.0)
+        anu = np.where(con & (dnu < 0), -st.nu / dnu, np.inf).min(axis=0)
     alpha = np.minimum(1.0, _FTB * np.minimum(amax, anu))
     # phase 2: damped Newton (1 / (1 + decrement)) until the fast local region
     alpha = np.where(p2 & (dec > 0.0625), np.minimum(alpha, 1.0 / (1.0 + np.sqrt(dec))), alpha)
@@ -479,7 +496,15 @@ def _newton_quad(st: _State) -> tuple[np.ndarray, np.ndarray]:
     st.u = st.u + alpha * du
     st.t = st.t + alpha * dt
     st.nu = st.nu + alpha * dnu
-    return np.where(p1, gap, dec), np.zeros(B)
+    return np.where(p1, gap, np.maximum(gap, dec)), np.zeros(B)
+
+
+def _target(st: _State, gap: np.ndarray, resid: np.ndarray) -> np.ndarray:
+    """Barrier parameter for this step: lowered by _SIGMA only once the iterate is centred for
+    the current one, so the multipliers cannot collapse before stationarity is reached."""
+    centred = (resid < _CENTRED_RES) & (gap < _CENTRED_GAP * st.mu)
+    st.mu = np.where(centred, _SIGMA * np.minimum(st.mu, gap), st.mu)
+    return st.mu
 
 
 def _dual_step(st: _State, dl1, dl2, dnu) -> np.ndarray:
@@ -488,7 +513,7 @@ def _dual_step(st: _State, dl1, dl2, dnu) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         r1 = np.where(st.pair & (dl1 < 0), -st.lam1 / dl1, inf).min(axis=(0, 1))
         r2 = np.where(st.pair & (dl2 < 0), -st.lam2 / dl2, inf).min(axis=(0, 1))
-        r3 = np.where(st.actor & (dnu < 0) & st.phase1, -st.nu / dnu, inf).min(axis=0)
+        r3 = np.where(st.constrained() & (dnu < 0), -st.nu / dnu, inf).min(axis=0)
     return np.minimum(np.minimum(r1, r2), r3)
 
 

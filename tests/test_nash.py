@@ -1,0 +1,376 @@
+"""Nash bargaining solution: hand-computed cases, brute-force references and invariants.
+
+The references are independent of the solver: an exact linear program (HiGHS) for whether any
+package gives every actor a positive gain (linear loss), SLSQP from several starts on the
+smooth epigraph form for the optimum, and dense grids for one and two issues.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog, minimize
+
+from parley.batch import Batch
+from parley.models import nash
+
+LIN = nash.Params()
+QUAD = nash.Params(loss="quadratic")
+SQ = nash.Params(disagreement="status_quo")
+
+
+def one_issue(pos, cap, sal=None, status_quo=None) -> Batch:
+    pos = np.asarray(pos, float)[:, None]
+    sal = np.ones_like(pos) if sal is None else np.asarray(sal, float)[:, None]
+    sq = None if status_quo is None else np.array([status_quo], float)
+    return Batch.from_arrays(pos, sal, np.asarray(cap, float), status_quo=sq)
+
+
+def random_batch(seed: int, draws: int, n: int, k: int, status_quo: bool = True) -> Batch:
+    """Random draws; some positions on a coarse grid so that ties and kinks coincide."""
+    rng = np.random.default_rng(seed)
+    pos = rng.uniform(0, 100, (draws, n, k))
+    pos = np.where(rng.random(pos.shape) < 0.3, np.round(pos / 25) * 25, pos)
+    sal = rng.uniform(0, 1, (draws, n, k))
+    sal = np.where(rng.random(sal.shape) < 0.15, 0.0, sal)
+    cap = rng.uniform(0.1, 1, (draws, n))
+    sq = rng.uniform(0, 100, (draws, k)) if status_quo else None
+    return Batch.from_arrays(pos, sal, cap, status_quo=sq)
+
+
+def normalised(batch: Batch, params: nash.Params = LIN):
+    """Unit-scale positions, stakes divided by each actor's largest gain, and capabilities,
+    computed here from the definitions (not by the solver)."""
+    d, _ = nash.disagreement_points(batch, params.disagreement)
+    x = batch.position / 100
+    s = batch.salience * batch.engaged[None]
+    dist = np.abs(d / 100 - x) if params.loss == "linear" else (d / 100 - x) ** 2
+    maxgain = (s * dist).sum(axis=2)
+    sig = s / np.where(maxgain > 0, maxgain, 1.0)[:, :, None]
+    active = s.sum(axis=2) > 0
+    c = np.where(active, batch.capability, 0.0)
+    return x, sig, c / c.sum(axis=1, keepdims=True), active
+
+
+def gains(batch: Batch, package: np.ndarray, params: nash.Params = LIN) -> np.ndarray:
+    """Each actor's gain over disagreement at a package, as a share of its largest gain."""
+    x, sig, _, _ = normalised(batch, params)
+    z = package[:, None, :] / 100 - x
+    return 1 - (sig * (np.abs(z) if params.loss == "linear" else z * z)).sum(axis=2)
+
+
+def lp_maxmin(x: np.ndarray, sig: np.ndarray) -> tuple[float, np.ndarray]:
+    """max_y min_i gain_i(y) (linear loss) as an LP in (y, e, t): the exact feasibility test."""
+    n, k = x.shape
+    nv = k + n * k + 1
+    rows, rhs = [], []
+    for i in range(n):
+        if sig[i].sum() == 0:
+            continue
+        row = np.zeros(nv)
+        row[k + i * k : k + (i + 1) * k] = sig[i]
+        row[-1] = 1.0
+        rows.append(row)
+        rhs.append(1.0)
+        for j in range(k):
+            if sig[i, j] == 0:
+                continue
+            for sign in (1.0, -1.0):
+                r = np.zeros(nv)
+                r[j] = sign
+                r[k + i * k + j] = -1.0
+                rows.append(r)
+                rhs.append(sign * x[i, j])
+    cost = np.zeros(nv)
+    cost[-1] = -1.0
+    bounds = [(0, 1)] * k + [(0, None)] * (n * k) + [(None, 1)]
+    res = linprog(cost, A_ub=np.array(rows), b_ub=np.array(rhs), bounds=bounds, method="highs")
+    assert res.status == 0
+    return -res.fun, res.x[:k]
+
+
+def slsqp_nash(x, sig, c, starts) -> float:
+    """Best Nash objective found by SLSQP on the smooth epigraph form from several starts."""
+    n, k = x.shape
+    act = sig.sum(axis=1) > 0
+    pair = sig > 0
+
+    def split(v):
+        return v[:k], v[k:].reshape(n, k)
+
+    def f(v):
+        _, e = split(v)
+        g = 1 - (sig * e).sum(axis=1)
+        if (g[act] <= 0).any():
+            return 1e6
+        return -(c[act] * np.log(g[act])).sum()
+
+    def grad(v):
+        _, e = split(v)
+        g = 1 - (sig * e).sum(axis=1)
+        out = np.zeros_like(v)
+        out[k:] = ((c / np.where(act, g, 1.0))[:, None] * sig).ravel()
+        return out
+
+    cons = []
+    for i in range(n):
+        for j in range(k):
+            if pair[i, j]:
+                cons.append({"type": "ineq", "fun": lambda v, i=i, j=j: v[k + i * k + j] - (v[j] - x[i, j])})
+                cons.append({"type": "ineq", "fun": lambda v, i=i, j=j: v[k + i * k + j] + (v[j] - x[i, j])})
+    best = -np.inf
+    for y0 in starts:
+        e0 = np.abs(y0[None] - x) + 1e-9
+        res = minimize(f, np.concatenate([y0, e0.ravel()]), jac=grad, constraints=cons,
+                       method="SLSQP", bounds=[(0, 1)] * k + [(0, 2)] * (n * k),
+                       options={"ftol": 1e-14, "maxiter": 500})
+        y = res.x[:k]
+        g = 1 - (sig * np.abs(y[None] - x)).sum(axis=1)
+        if (g[act] > 0).all():
+            best = max(best, (c[act] * np.log(g[act])).sum())
+    return best
+
+
+# ---------------------------------------------------------------- hand-computed cases
+
+
+def test_two_actors_one_issue_capabilities_1_to_3_gives_75() -> None:
+    # positions 0 and 100, no status quo: disagreement is each actor's worst end (100 and 0);
+    # gains 100 - y and y, maximise log(100 - y) + 3 log(y): y = 75
+    out = nash.solve(one_issue([0, 100], [1, 3]))
+    assert out.agreement[0]
+    assert out.outcome[0, 0] == pytest.approx(75.0, abs=1e-6)
+
+
+def test_symmetric_cases_give_the_midpoint() -> None:
+    assert nash.solve(one_issue([20, 80], [2, 2])).outcome[0, 0] == pytest.approx(50.0, abs=1e-6)
+    # two issues, each actor cares most about a different one (a logroll): swapping the issues
+    # swaps the actors, so y1 = y2. Each gets its important issue: at (10, 10) both lose
+    # 0.3 * 80 of a largest gain of 90, and moving issue 1 by dy costs actor 1 0.7 dy but gives
+    # actor 2 only 0.3 dy, so the product falls either way
+    pos = np.array([[10.0, 90.0], [90.0, 10.0]])
+    sal = np.array([[0.7, 0.3], [0.3, 0.7]])
+    out = nash.solve(Batch.from_arrays(pos, sal, np.array([1.0, 1.0])))
+    np.testing.assert_allclose(out.outcome[0], [10.0, 10.0], atol=1e-6)
+
+
+def test_status_quo_between_the_positions_means_no_agreement() -> None:
+    out = nash.solve(one_issue([0, 100], [1, 1], status_quo=50))
+    assert not out.agreement[0]
+    assert np.isnan(out.outcome[0, 0])
+    assert out.info["no_agreement_draws"] == 1
+
+
+def test_status_quo_on_one_side_gives_an_agreement_between_it_and_the_positions() -> None:
+    # gains over the status quo 0: 60 - |y - 60| and 100 - |y - 100|. Below 60 both rise with
+    # y; on [60, 100] they are 120 - y and y, and with capabilities 1:2 the derivative
+    # -1/(120 - y) + 2/y vanishes at y = 80
+    out = nash.solve(one_issue([60, 100], [1, 2], status_quo=0))
+    assert out.agreement[0]
+    assert out.outcome[0, 0] == pytest.approx(80.0, abs=1e-6)
+
+
+def test_actor_holding_all_capability_gets_its_ideal() -> None:
+    b = one_issue([30, 70, 90], [1, 0, 0])
+    b = Batch.from_arrays(b.position, b.salience, np.array([1.0, 0.0, 0.0]))
+    out = nash.solve(b)
+    assert out.agreement[0]
+    assert out.outcome[0, 0] == pytest.approx(30.0, abs=1e-6)
+
+
+def test_actor_whose_disagreement_is_its_ideal_blocks_agreement() -> None:
+    out = nash.solve(one_issue([0, 100], [1, 1], status_quo=0), SQ)
+    assert not out.agreement[0]
+    assert out.info["actor_cannot_gain_draws"] == 1
+
+
+def test_reservation_rule_uses_reservations_before_the_status_quo() -> None:
+    b = one_issue([0, 100], [1, 1], status_quo=50)
+    res = np.array([[[60.0], [40.0]]])  # each accepts up to 60 / down to 40
+    b = Batch.from_arrays(b.position, b.salience, b.capability, reservation=res,
+                          status_quo=b.status_quo)
+    d, fallback = nash.disagreement_points(b, "reservation")
+    assert d[0, :, 0].tolist() == [60.0, 40.0] and fallback == 0
+    assert nash.disagreement_points(b, "status_quo")[0][0, :, 0].tolist() == [50.0, 50.0]
+    out = nash.solve(b)
+    assert out.agreement[0] and out.outcome[0, 0] == pytest.approx(50.0, abs=1e-6)
+    assert not nash.solve(b, SQ).agreement[0]
+
+
+def test_quadratic_loss_matches_its_first_order_condition() -> None:
+    # positions 0 and 100, worst-end disagreement, capabilities 1:3: gains 100^2 - y^2 and
+    # 100^2 - (100 - y)^2, so y^2 (200 - y) = 3 (100 - y)^2 (100 + y) at the optimum
+    poly = np.polysub(np.polymul([1, 0, 0], [-1, 200]),
+                      3 * np.polymul(np.polymul([1, -100], [1, -100]), [1, 100]))
+    roots = [r.real for r in np.roots(poly) if abs(r.imag) < 1e-9 and 0 < r.real < 100]
+    assert len(roots) == 1
+    out = nash.solve(one_issue([0, 100], [1, 3]), QUAD)
+    assert out.outcome[0, 0] == pytest.approx(roots[0], abs=1e-6)
+    assert nash.solve(one_issue([0, 100], [2, 2]), QUAD).outcome[0, 0] == pytest.approx(50, abs=1e-6)
+
+
+def test_quadratic_loss_several_issues_is_the_gain_weighted_mean() -> None:
+    # at the optimum y_k = sum_i l_i s_ik x_ik / sum_i l_i s_ik with l_i = c_i / gain_i
+    b = random_batch(3, 20, 4, 3, status_quo=False)
+    out = nash.solve(b, QUAD)
+    assert out.agreement.all()
+    d, _ = nash.disagreement_points(b)
+    s = b.salience
+    gain = (s * ((d - b.position) ** 2 - (out.outcome[:, None] - b.position) ** 2)).sum(axis=2)
+    lam = b.capability / gain
+    mean = (lam[:, :, None] * s * b.position).sum(1) / (lam[:, :, None] * s).sum(1)
+    np.testing.assert_allclose(out.outcome, mean, atol=1e-5)
+
+
+def test_nobody_with_a_stake_is_a_vacuous_agreement() -> None:
+    b = one_issue([10, 30], [1, 1], sal=[0, 0])
+    out = nash.solve(b)
+    assert out.agreement[0] and out.info["no_stake_draws"] == 1
+    assert 10 <= out.outcome[0, 0] <= 30
+
+
+# ---------------------------------------------------------------- brute-force references
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_feasibility_verdict_matches_the_exact_linear_program(k: int) -> None:
+    b = random_batch(100 + k, 120, 5, k)
+    out = nash.solve(b, SQ)
+    x, sig, _, _ = normalised(b, SQ)
+    checked = 0
+    for j in range(b.draws):
+        value, _ = lp_maxmin(x[j], sig[j])
+        # with the status quo as everyone's disagreement point, the package y = status quo
+        # gives every actor zero gain, so the max-min gain is exactly 0 when there is no deal
+        if 1e-9 < value < 1e-7:  # a feasible set thinner than the tolerance: either verdict
+            continue
+        checked += 1
+        assert out.agreement[j] == (value > 1e-9), (j, value)
+    assert checked > 100
+    if k <= 2:  # the hard regime: both verdicts occur
+        assert 0.1 < out.agreement.mean() < 0.9
+
+
+@pytest.mark.parametrize(("k", "rule"), [(2, SQ), (3, SQ), (5, LIN)])
+def test_objective_matches_multistart_slsqp(k: int, rule: nash.Params) -> None:
+    b = random_batch(200 + k, 25, 5, k)
+    out = nash.solve(b, rule)
+    x, sig, c, _ = normalised(b, rule)
+    ours = nash.objective(b, out.outcome, rule)
+    rng = np.random.default_rng(k)
+    compared = 0
+    for j in np.flatnonzero(out.agreement)[:12]:
+        value, y_lp = lp_maxmin(x[j], sig[j])
+        starts = [y_lp] + [np.clip(y_lp + rng.normal(0, 0.05, k), 0, 1) for _ in range(2)]
+        ref = slsqp_nash(x[j], sig[j], c[j], starts)
+        assert ours[j] >= ref - 1e-6, (j, ours[j], ref)
+        compared += 1
+    assert compared >= 8
+
+
+def test_one_issue_matches_a_dense_grid() -> None:
+    b = random_batch(7, 60, 4, 1)
+    out = nash.solve(b, SQ)
+    grid = np.linspace(0, 100, 20001)
+    kinks = b.position[:, :, 0]
+    for j in range(b.draws):
+        cand = np.concatenate([grid, kinks[j]])
+        bj = b.take(np.zeros(cand.size, int) + j)
+        f = nash.objective(bj, cand[:, None], SQ)
+        if not np.isfinite(f.max()):
+            assert not out.agreement[j]
+            continue
+        assert out.agreement[j]
+        best = cand[np.argmax(f)]
+        assert out.outcome[j, 0] == pytest.approx(best, abs=0.05)
+        assert nash.objective(b.take([j]), out.outcome[j : j + 1], SQ)[0] >= f.max() - 1e-9
+
+
+def test_two_issues_match_a_dense_grid() -> None:
+    b = random_batch(8, 12, 4, 2)
+    out = nash.solve(b, SQ)
+    axis = np.linspace(0, 100, 301)
+    for j in range(b.draws):
+        pts = np.stack(np.meshgrid(np.union1d(axis, b.position[j, :, 0]),
+                                   np.union1d(axis, b.position[j, :, 1])), -1).reshape(-1, 2)
+        f = nash.objective(b.take(np.zeros(len(pts), int) + j), pts, SQ)
+        if not np.isfinite(f.max()):
+            assert not out.agreement[j]
+            continue
+        assert out.agreement[j]
+        ours = nash.objective(b.take([j]), out.outcome[j : j + 1], SQ)[0]
+        assert ours >= f.max() - 1e-9
+
+
+def test_quadratic_matches_multistart_optimisation() -> None:
+    b = random_batch(9, 15, 4, 3, status_quo=False)
+    out = nash.solve(b, QUAD)
+    ours = nash.objective(b, out.outcome, QUAD)
+    rng = np.random.default_rng(0)
+    for j in range(b.draws):
+        bj = b.take([j])
+
+        def f(y, bj=bj):
+            v = nash.objective(bj, y[None] * 100, QUAD)[0]
+            return -v if np.isfinite(v) else 1e6
+
+        best = min(minimize(f, y0, method="Nelder-Mead",
+                            options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000}).fun
+                   for y0 in [out.outcome[j] / 100, rng.random(3), rng.random(3)])
+        assert ours[j] >= -best - 1e-9
+
+
+# ---------------------------------------------------------------- invariants
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 5), k=st.integers(1, 3),
+       quadratic=st.booleans())
+def test_outcome_lies_in_the_hull_of_engaged_positions(seed, n, k, quadratic) -> None:
+    b = random_batch(seed, 8, n, k, status_quo=seed % 2 == 0)
+    out = nash.solve(b, QUAD if quadratic else LIN)
+    pos = np.where(b.engaged[None], b.position, np.nan)
+    ok = out.agreement
+    assert (out.outcome[ok] >= np.nanmin(pos, axis=1)[ok] - 1e-9).all()
+    assert (out.outcome[ok] <= np.nanmax(pos, axis=1)[ok] + 1e-9).all()
+    assert np.isnan(out.outcome[~ok]).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 6), k=st.integers(1, 4),
+       scale=st.floats(1e-3, 1e3))
+def test_invariant_to_actor_order_and_capability_scale(seed, n, k, scale) -> None:
+    b = random_batch(seed, 10, n, k)
+    base = nash.solve(b, SQ)
+    order = np.random.default_rng(seed).permutation(n)
+    for other in (b.permute_actors(order),
+                  Batch.from_arrays(b.position, b.salience, b.capability * scale,
+                                    status_quo=b.status_quo)):
+        out = nash.solve(other, SQ)
+        np.testing.assert_array_equal(out.agreement, base.agreement)
+        f0 = nash.objective(b, base.outcome, SQ)
+        f1 = nash.objective(b, out.outcome, SQ)
+        np.testing.assert_allclose(f1[base.agreement], f0[base.agreement], atol=1e-7)
+        np.testing.assert_allclose(gains(b, out.outcome, SQ)[base.agreement],
+                                   gains(b, base.outcome, SQ)[base.agreement], atol=1e-3)
+
+
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 10_000), extra=st.integers(1, 100), chunk=st.integers(20, 64))
+def test_more_draws_or_other_chunks_never_change_earlier_draws(seed, extra, chunk) -> None:
+    b = random_batch(seed, 40 + extra, 5, 3)
+    first = nash.solve(b.take(slice(0, 40)), SQ)
+    full = nash.solve(b, SQ)
+    small = nash.solve(b, nash.Params(disagreement="status_quo", chunk=chunk))
+    np.testing.assert_array_equal(full.outcome[:40], first.outcome)
+    np.testing.assert_array_equal(full.agreement[:40], first.agreement)
+    np.testing.assert_array_equal(small.outcome, full.outcome)
+
+
+def test_unknown_options_are_rejected() -> None:
+    with pytest.raises(ValueError, match="loss"):
+        nash.solve(one_issue([0, 100], [1, 1]), nash.Params(loss="cubic"))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="disagreement"):
+        nash.disagreement_points(one_issue([0, 100], [1, 1]), "hope")
