@@ -317,59 +317,72 @@ def _interval(lo: float, hi: float) -> str:
 def lever_answer(cmp: Comparison, model: str | None = None) -> str:
     """Plain words: first what the counterfactual thing (e.g. a deal) changes, then the levers
     that move P(settlement) most, each with its interval."""
+    parts = [counterfactual_text(cmp, model), levers_text(cmp, model)]
+    return " ".join(p for p in parts if p)
+
+
+def counterfactual_text(cmp: Comparison, model: str | None = None) -> str:
+    """For each counterfactual lever ("no deal"): the difference the real thing makes, i.e.
+    the baseline (with it) minus the lever (without it), on the same draws."""
     from parley.narrative import pct
 
     model = model or cmp.models[0]
     st = cmp.settlement()
     st = st[st.model == model].set_index("variant")
     base = st.iloc[0]
-    parts: list[str] = []
     acc = cmp.actors()
     acc = acc[acc.model == model]
+    oc = cmp.outcomes()
+    parts = []
     for var in cmp.variants[1:]:
         thing = var.counterfactual_of
         if not thing:
             continue
         r = st.loc[var.id]
-        # the effect of the thing = baseline (with it) minus the counterfactual (without it)
         eff, lo, hi = -r.delta, -r.delta_high, -r.delta_low
+        size = "hardly any difference" if abs(eff) < 0.005 else "a difference"
         text = (
-            f"What difference does {thing} make? Under the {model} model, with it (the scenario as "
-            f"written) P(settlement) is {pct(base.p_settlement)}; in the counterfactual without it, "
-            f"{pct(r.p_settlement)}: {thing} changes the chance of a settlement by {_pts(eff)} "
-            f"({_interval(lo, hi)}; the same {cmp.n:,} simulated cases with and without it)."
+            f"What difference does {thing} make? Under the {model} model, {size} to the chance of a "
+            f"settlement: {pct(base.p_settlement)} with it, {pct(r.p_settlement)} without it "
+            f"({_pts(eff)}; {_interval(lo, hi)}; same {cmp.n:,} simulated cases)."
         )
         a_var = acc[acc.variant == var.id]
         moves = [f"{row.actor_name} {_pts(-row.delta)}" for row in a_var.itertuples()
                  if np.isfinite(row.delta) and abs(row.delta) >= 0.005]
-        if moves:
-            text += f" It changes how often each veto player accepts the package: {', '.join(moves)}."
-        oc = cmp.outcomes()
-        oc = oc[(oc.model == model) & (oc.variant == var.id)]
-        big = oc.reindex(oc.delta.abs().sort_values(ascending=False).index).head(2)
-        shifts = [f"{r2.issue_name} {-r2.delta:+.1f}" for r2 in big.itertuples()
+        o_var = oc[(oc.model == model) & (oc.variant == var.id)]
+        big = o_var.reindex(o_var.delta.abs().sort_values(ascending=False).index).head(2)
+        shifts = [f"{r2.issue_name} by {-r2.delta:+.1f}" for r2 in big.itertuples()
                   if np.isfinite(r2.delta) and abs(r2.delta) >= 0.5]
-        if shifts:
-            text += f" Predicted outcomes it moves most (points on 0–100): {', '.join(shifts)}."
+        if moves:
+            text += f" It changes how often the veto players accept the package: {', '.join(moves)}"
+            text += f"; and it moves {' and '.join(shifts)} points." if shifts else "."
+        elif shifts:
+            text += f" It moves {' and '.join(shifts)} points."
         parts.append(text)
-    others = [v for v in cmp.variants[1:] if not v.counterfactual_of]
-    if others:
-        rank = cmp.ranking(model)
-        rank = rank[rank.variant.isin([v.id for v in others])]
-        top = rank.head(3)
-        items = []
-        for r in top.itertuples():
-            item = f"{r.name}: {_pts(r.delta)} ({_interval(r.delta_low, r.delta_high)})"
-            moved = [f"{a.actor_name} {_pts(a.delta)}" for a in acc[acc.variant == r.variant].itertuples()
-                     if np.isfinite(a.delta) and abs(a.delta) >= 0.005]
-            if moved:
-                item += f", acceptance {', '.join(moved)}"
-            items.append(item)
-        if items:
-            parts.append(
-                f"The levers that move P(settlement) (baseline {pct(base.p_settlement)}) most: "
-                + "; ".join(items) + "."
-            )
-    if not parts:
-        parts.append(f"Baseline P(settlement) under the {model} model: {pct(base.p_settlement)}.")
     return " ".join(parts)
+
+
+def levers_text(cmp: Comparison, model: str | None = None, k: int = 3) -> str:
+    """The k ordinary levers with the largest effect on P(settlement), then on acceptance."""
+    from parley.narrative import pct
+
+    model = model or cmp.models[0]
+    others = [v for v in cmp.variants[1:] if not v.counterfactual_of]
+    if not others:
+        return ""
+    st = cmp.settlement()
+    base = st[(st.model == model)].iloc[0]
+    acc = cmp.actors()
+    acc = acc[acc.model == model]
+    rank = cmp.ranking(model)
+    rank = rank[rank.variant.isin([v.id for v in others])].head(k)
+    items = []
+    for r in rank.itertuples():
+        item = f"{r.name}: {_pts(r.delta)} ({_interval(r.delta_low, r.delta_high)})"
+        moved = [f"{a.actor_name} {_pts(a.delta)}" for a in acc[acc.variant == r.variant].itertuples()
+                 if np.isfinite(a.delta) and abs(a.delta) >= 0.005]
+        if moved:
+            item += f", acceptance {', '.join(moved)}"
+        items.append(item)
+    return (f"The levers that move P(settlement) (baseline {pct(base.p_settlement)}, {model} model) "
+            "most: " + "; ".join(items) + ".")

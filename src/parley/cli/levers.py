@@ -254,3 +254,145 @@ def levers_command(
     for rec in records.values():
         lt.add_row(rec["id"], "\n".join(rec["changes"]))
     console.print(lt)
+
+
+@app.command()
+@handles_input_errors
+def sensitivity(
+    scenario: str = SCENARIO_ARG,
+    model: str = typer.Option("compromise", "--model", "-m", help="Model to analyse."),
+    method: str = typer.Option("sobol", "--method", help="sobol (first/total-order indices) or morris "
+                               "(screening, cheaper for large scenarios)."),
+    samples: int = typer.Option(512, "--samples", "-n", help="Sobol base samples (runs = n x (inputs + 2)) "
+                                "or Morris trajectories (runs = n x (inputs + 1))."),
+    group_by: str = typer.Option("input", "--group-by", help="input, actor, field or issue."),
+    output: list[str] = typer.Option([], "--output", "-o",
+                                     help="Result(s): settlement, gap or an issue id (default: all)."),
+    top: int = typer.Option(12, "--top", help="Inputs to show per result."),
+    plot: str | None = typer.Option(None, "--plot", help="Write tornado chart(s) to this .svg/.png file."),
+    seed: int = SEED_OPT,
+    rule: str = RULE_OPT,
+    param: list[str] = PARAM_OPT,
+    scheduler: str | None = SCHEDULER_OPT,
+    workers: int = WORKERS_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Which uncertain estimates drive P(settlement), the deal gap and each outcome (SALib)."""
+    from parley.sensitivity import sensitivity as run_sensitivity
+
+    registry.module(model)
+    s = load(scenario)
+    wanted = [o for item in output for o in item.split(",") if o]
+    state: dict[str, Any] = {}
+    bar = Progress(TextColumn("[bold]sensitivity"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   console=err_console, transient=True, disable=as_json or not err_console.is_terminal)
+    with bar:
+        def total(n: int) -> None:
+            state["task"] = bar.add_task("runs", total=n)
+
+        res = run_sensitivity(s, model, method=method, n=samples, seed=seed,  # type: ignore[arg-type]
+                              group_by=group_by, outputs=wanted or None,  # type: ignore[arg-type]
+                              params=parse_params(param).get(model), rule=_rule(rule),  # type: ignore[arg-type]
+                              scheduler=scheduler, workers=workers or None,
+                              progress=lambda k: bar.advance(state["task"], k), on_total=total)
+    shown = wanted or res.outputs()
+    if plot:
+        _write_tornado(res, [o for o in shown if o not in res.constant] or shown[:1], plot, top)
+    if as_json:
+        data = res.to_dict()
+        data["indices"] = [r for r in data["indices"] if r["output"] in shown]
+        print_json(data)
+        return
+    score = res.score
+    for o in shown:
+        if o in res.constant:
+            console.print(f"[dim]'{o}' does not vary across the {res.runs:,} runs: no input moves it.[/]")
+            continue
+        t = Table(title=f"What drives '{o}' ({model}, {method}, {res.runs:,} runs)")
+        t.add_column("input")
+        cols = ("ST", "ST_conf", "S1", "S1_conf") if score == "ST" else ("mu_star", "mu_star_conf", "sigma")
+        for c in cols:
+            t.add_column(c.replace("_conf", " ±"), justify="right")
+        rows = res.top(o, top)
+        biggest = max(float(rows[score].max()), 1e-12)
+        for r in rows.itertuples():
+            bar_len = round(20 * max(getattr(r, score), 0) / biggest)
+            t.add_row(f"{r.input} [cyan]{'█' * bar_len}[/]", *[f"{getattr(r, c):.3f}" for c in cols])
+        console.print(t)
+    console.print("[dim]ST: share of the result's variance due to the input including interactions; "
+                  "S1: alone. 'gap': largest shortfall of a veto player from its reservation "
+                  "(salience-weighted points; <= 0 means all accept).[/]")
+
+
+def _write_tornado(res: Any, outputs: list[str], path: str, top: int) -> None:
+    from matplotlib import rc_context
+
+    from parley.report import figures
+
+    if not path.endswith((".svg", ".png")):
+        raise ParleyInputError([Problem("--plot", f"'{path}' must end in .svg or .png",
+                                        "e.g. --plot tornado.svg")])
+    fig = figures.tornado_figure(res, outputs[0], top)
+    try:
+        with rc_context(figures.STYLE):
+            fig.savefig(path, dpi=150, bbox_inches="tight")
+    except OSError as exc:
+        raise ParleyInputError([Problem("--plot", f"cannot write '{path}': {exc.strerror}",
+                                        "choose a writable path")]) from None
+
+
+@app.command()
+@handles_input_errors
+def report(
+    scenario: str = SCENARIO_ARG,
+    out: str = typer.Option("report.html", "--output", "-o", help="HTML file to write."),
+    model: list[str] = MODEL_OPT,
+    draws: int = DRAWS_OPT,
+    seed: int = SEED_OPT,
+    rule: str = RULE_OPT,
+    param: list[str] = PARAM_OPT,
+    levers_file: str | None = LEVERS_FILE_OPT,
+    lever_draws: int = typer.Option(2000, "--lever-draws", help="Common draws for the lever section."),
+    sensitivity_samples: int = typer.Option(128, "--sensitivity-samples",
+                                            help="Sobol base samples (0 skips the sensitivity section)."),
+    scheduler: str | None = SCHEDULER_OPT,
+    workers: int = WORKERS_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Write one self-contained HTML report (answer, forecasts, levers, sensitivity, inputs)."""
+    import time
+    from pathlib import Path
+
+    from parley.report import build_report, render
+
+    models = _models(model)
+    s, pool = load_with_levers(scenario, levers_file)
+    t0 = time.perf_counter()
+    steps = ["forecast", "levers", "sensitivity", "render"]
+    bar = Progress(TextColumn("[bold]report: {task.fields[step]}"), BarColumn(), MofNCompleteColumn(),
+                   console=err_console, transient=True, disable=as_json or not err_console.is_terminal)
+    with bar:
+        task = bar.add_task("report", total=len(steps), step="forecast")
+
+        def step(name: str) -> None:
+            bar.update(task, completed=steps.index(name), step=name)
+
+        data = build_report(s, models, draws=draws, seed=seed, params=parse_params(param), rule=_rule(rule),  # type: ignore[arg-type]
+                            levers=pool, lever_draws=lever_draws, sensitivity_samples=sensitivity_samples,
+                            scheduler=scheduler, workers=workers or None, step=step)
+        step("render")
+        html = render(data)
+    try:
+        Path(out).write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise ParleyInputError([Problem("--output", f"cannot write '{out}': {exc.strerror}",
+                                        "choose a writable path")]) from None
+    info = {"file": str(Path(out).resolve()), "bytes": len(html.encode()),
+            "seconds": round(time.perf_counter() - t0, 2),
+            "sections": {"levers": data.comparison is not None, "sensitivity": data.sensitivity is not None,
+                         "trajectories": sorted(data.trajectories)}}
+    if as_json:
+        print_json(info)
+    else:
+        console.print(f"wrote {info['file']} ({info['bytes'] / 1e6:.2f} MB, {info['seconds']:.1f} s); "
+                      "open it in any browser, no network needed")
