@@ -128,6 +128,18 @@ def test_ktab_scenarios_run_and_converge(name: str) -> None:
     assert out.info["win_probability"].shape == (1, out.trajectory.shape[1], batch.n_actors)
 
 
+def test_soe_policy_replicates_ktab_turn_by_turn_outcome() -> None:
+    # Every actor's final position within 0.5 of KTAB's and the same number of turns
+    # (KTAB's `states` counts the initial state too).
+    batch = ktab_batch("SOE-Policy")
+    states, ref = reference("SOE-Policy")
+    out = pce.solve(batch)
+    final = np.array([ref[a][1] for a in batch.actors])
+    np.testing.assert_allclose(out.trajectory[0, -1], final, atol=0.1)
+    assert out.info["rounds"][0] == states - 1
+    assert out.outcome[0, 0] == pytest.approx(38.9, abs=0.1)  # KTAB's converged cluster
+
+
 @pytest.mark.xfail(reason="final positions differ from KTAB's (docs/models/pce.md, 'Replication')",
                    strict=False)
 @pytest.mark.parametrize("name", ["dummyData_3Dim", "SOE-Pol-Comp"])

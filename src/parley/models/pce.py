@@ -47,6 +47,8 @@ class Params:
     - `third_party`: third-party commitment: "semi" (joins the loser's move only when its
       side loses), "none" (never moves), "full" (moves with its side either way).
     - `interpolation`: bargain point weights per dimension: "s2p2" (s^2 p^2) or "s1p1" (s p).
+    - `bargain_decimals`: bargain coordinates are rounded to this many decimals on KTAB's
+      internal 0–1 scale (4, i.e. 0.01 on 0–100, as KTAB does; None: no rounding).
     - `stochastic`: sample each actor's bargain with its PCE probability instead of taking
       the most probable; reproducible for `seed` (each draw has its own stream).
     - `max_turns` (100), `stop_ratio` (0.02): stop when the turn's total movement falls below
@@ -67,6 +69,7 @@ class Params:
     big_r_adjust: BigRAdjust = "one_third"
     third_party: ThirdParty = "semi"
     interpolation: Interp = "s2p2"
+    bargain_decimals: int | None = 4
     stochastic: bool = False
     seed: int = 0
     max_turns: int = 100
@@ -306,6 +309,8 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
         d = kern.distances(y, x, s)  # [D, a, b]
         ch = best_challenges(d, r_est, s_tot, c, params)
         b = bargains(x, s, ch, params.interpolation)
+        if params.bargain_decimals is not None:
+            b = np.round(b, params.bargain_decimals)
         u_rand = np.stack([g.random(n) for g in rngs]) if rngs is not None else None
         new, choice = resolve(x, y, s, c, r, ch, b, params, u_rand)
         new = np.where(active[:, None, None], new, x)
