@@ -238,10 +238,15 @@ def test_seed_analysis(engine):
 @needs_spacy
 def test_spacy_reader_uses_the_parse():
     eng = get_engine("spacy")
-    text = "The agreement, which Kyiv signed, does not include guarantees.\n\nTalks moved to France."
+    text = (
+        "The agreement, which Kyiv signed, does not offer guarantees.\n\n"
+        "Talks moved to Geneva. Ana Ribeiro rejected the proposal."
+    )
     sents, ents = eng.analyse(text)
-    assert len(sents) == 2
-    at = sents[0].text.index("include")
+    assert len(sents) == 3
+    at = sents[0].text.index("offer")
     assert eng.subject(sents[0], at) == (4, 13)  # "agreement": not an actor -> no stance
-    france = [e for e in ents if e.text == "France"]
-    assert france and text[france[0].start : france[0].end] == "France"  # article offsets
+    assert sents[1].span is None  # no stance cue: not parsed
+    assert eng.subject(sents[2], sents[2].text.index("rejected")) == (4, 11)  # "Ribeiro"
+    people = [e for e in ents if e.label == "PERSON"]
+    assert "Ana Ribeiro" in [text[e.start : e.end] for e in people]  # article offsets

@@ -125,6 +125,11 @@ def _negated(sentence: str, start: int) -> bool:
     return any(w in NEGATORS or w.endswith("n't") for w in words) or "lack of" in before.lower()
 
 
+def has_cue(sentence: str) -> bool:
+    """Whether a sentence contains any stance cue (cheap test before parsing it)."""
+    return _CUE_RE.search(sentence.replace("’", "'")) is not None
+
+
 def has_condition(cues: list[Cue]) -> bool:
     return any(c.kind == "condition" for c in cues)
 

@@ -277,9 +277,11 @@ def _quote(text: str, cue: Cue) -> str:
 def extract(article: Article, engine: Engine, lexicon: Lexicon) -> ArticleFindings:
     """All stance evidence in one article."""
     found = ArticleFindings(article)
-    sentences, ents = engine.analyse(article.text)
-    found.sentences = len(sentences)
     lexicon = lexicon.with_people(title_people(article.text, lexicon))
+    sentences, ents = engine.analyse(
+        article.text, covered=lambda t: [(m.start, m.end) for m in lexicon.mentions(t)]
+    )
+    found.sentences = len(sentences)
     last_person: Mention | None = None
     last_person_at = -10
     for n, sent in enumerate(sentences, start=1):
