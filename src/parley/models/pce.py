@@ -230,6 +230,13 @@ def bargains(x: np.ndarray, s: np.ndarray, ch: Challenges, interp: str) -> np.nd
     return np.where(tot > 0, (wi * x + wj * xj) / np.where(tot > 0, tot, 1.0), mid)
 
 
+def _rounded(b: np.ndarray, x: np.ndarray, target: np.ndarray, decimals: int) -> np.ndarray:
+    """Bargains rounded like KTAB's, kept between the two parties' coordinates (rounding a
+    point between positions with more decimals could otherwise step outside them)."""
+    xj = np.take_along_axis(x, np.maximum(target, 0)[..., None], axis=1)
+    return np.clip(np.round(b, decimals), np.minimum(x, xj), np.maximum(x, xj))
+
+
 def resolve(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.ndarray, r: np.ndarray,
             ch: Challenges, b: np.ndarray, params: Params,
             u_rand: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -310,7 +317,7 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
         ch = best_challenges(d, r_est, s_tot, c, params)
         b = bargains(x, s, ch, params.interpolation)
         if params.bargain_decimals is not None:
-            b = np.round(b, params.bargain_decimals)
+            b = _rounded(b, x, ch.target, params.bargain_decimals)
         u_rand = np.stack([g.random(n) for g in rngs]) if rngs is not None else None
         new, choice = resolve(x, y, s, c, r, ch, b, params, u_rand)
         new = np.where(active[:, None, None], new, x)
