@@ -11,6 +11,7 @@ from parley.cli import (
     run_command,  # noqa: F401
     runs,  # noqa: F401
     scenario_commands,  # noqa: F401
+    web,  # noqa: F401
 )
 from parley.cli.app import app
 

@@ -1,0 +1,444 @@
+"""The FastAPI application behind `parley ui`: pick or upload a scenario, edit it, run, read.
+
+Pages are rendered on the server with Jinja2 (autoescaped: names from user files are shown,
+never executed); htmx, vendored under static/, swaps fragments for cell edits, progress and
+results. The app is meant for one analyst on their own machine: it binds to 127.0.0.1 unless
+told otherwise, refuses requests whose Host or Origin is not its own (so a web page in another
+tab cannot drive it), and caps request bodies before they are parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from parley import bundled, runs
+from parley.errors import ParleyInputError, Problem
+from parley.models import registry
+from parley.version import VERSION
+from parley.web import drafts as dr
+from parley.web import views
+from parley.web.jobs import Job, Jobs, new_id, trajectories
+
+MAX_UPLOAD_BYTES = 1_000_000
+"""Scenario files are hand-written and small. Keeping uploads under Starlette's 1 MiB spool
+size also means an upload is held in memory, never spooled to a temporary file outside the
+app's data directory."""
+MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 32_768
+MAX_DRAWS = 1_000_000
+WAIT_FOR_SHORT_RUNS_S = 1.5
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]", "testserver"]
+FORMAT_SUFFIX = {"yaml": ".yaml", "ktab": ".csv", "decide": ".csv"}
+
+PKG = resources.files("parley.web")
+
+
+class BodyLimit:
+    """Refuse request bodies over a limit, counting the bytes as they arrive (a missing or
+    false Content-Length does not get past it)."""
+
+    def __init__(self, app: ASGIApp, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await _too_large(scope, receive, send, self.limit)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _BodyTooLarge:
+            await _too_large(scope, receive, send, self.limit)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    resp = PlainTextResponse(
+        f"Request too large: uploads are limited to {MAX_UPLOAD_BYTES / 1e6:.1f} MB "
+        "(scenario files are hand-written and much smaller).",
+        status_code=413,
+    )
+    await resp(scope, receive, send)
+
+
+class SameOrigin:
+    """Refuse state-changing requests sent from another site's page (cross-site request forgery
+    against a server on localhost): when the browser names an Origin, it must be this server."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            headers = dict(scope.get("headers") or [])
+            origin = headers.get(b"origin")
+            host = headers.get(b"host", b"").decode("latin-1")
+            if origin is not None and origin != b"null":
+                netloc = urlsplit(origin.decode("latin-1")).netloc
+                if netloc != host:
+                    resp = PlainTextResponse("Cross-site request refused.", status_code=403)
+                    await resp(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def create_app(
+    data_dir: str | Path | None = None,
+    db: str | Path | None = None,
+    allow_remote: bool = False,
+    workers: int = 2,
+    wait_for_short_runs: float = WAIT_FOR_SHORT_RUNS_S,
+) -> FastAPI:
+    """The web app. `data_dir` holds drafts and uploads (default: the user data directory's
+    `web/`); `db` is the runs registry (default: as for the CLI; None with PARLEY_DB=off)."""
+    root = Path(data_dir) if data_dir is not None else runs.user_data_dir() / "web"
+    root.mkdir(parents=True, exist_ok=True)
+    db_path = Path(db) if db is not None else runs.default_path()
+    store = dr.DraftStore(root)
+    jobs = Jobs(db_path, workers=workers)
+    upload_dir = root / "uploads"
+    upload_dir.mkdir(exist_ok=True)
+
+    app = FastAPI(title="parley", version=VERSION, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.data_dir = root
+    app.state.db = db_path
+    app.state.store = store
+    app.state.jobs = jobs
+    app.add_middleware(SameOrigin)
+    if not allow_remote:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=LOCAL_HOSTS)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.mount("/static", StaticFiles(directory=str(PKG / "static")), name="static")
+    templates = Jinja2Templates(directory=str(PKG / "templates"))
+    templates.env.globals.update(
+        version=VERSION, pct=views.pct, num=views.num, estimate_text=dr.estimate_text,
+        tojson=json.dumps,
+    )
+    upload_lock = threading.Lock()
+
+    def registry_or_none() -> runs.Registry | None:
+        return runs.registry_for(db_path) if db_path is not None else None
+
+    def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        return templates.TemplateResponse(request, name, ctx, status_code=status)
+
+    def is_htmx(request: Request) -> bool:
+        return request.headers.get("hx-request") == "true"
+
+    def draft_or_404(draft_id: str) -> dr.Draft:
+        try:
+            return store.get(draft_id)
+        except (KeyError, ValueError, OSError):
+            raise HTTPException(404, "No such scenario draft: open one from the start page.") from None
+
+    def recent_runs(limit: int = 15) -> tuple[list[runs.Run], str | None]:
+        reg = registry_or_none()
+        if reg is None:
+            return [], "Run recording is turned off (PARLEY_DB=off)."
+        try:
+            return reg.list(limit=limit), None
+        except (ParleyInputError, OSError) as exc:
+            return [], f"The runs registry cannot be read: {exc}"
+
+    def index_page(request: Request, status: int = 200, problems: list[Problem] | None = None,
+                   source: str | None = None) -> HTMLResponse:
+        scenarios = []
+        for name in bundled.names():
+            try:
+                from parley.loading import load
+
+                s = load(name)
+                scenarios.append({"name": name, "title": s.title, "as_of": s.as_of.isoformat()})
+            except ParleyInputError:
+                scenarios.append({"name": name, "title": name, "as_of": ""})
+        past, runs_error = recent_runs()
+        from parley.loading import formats
+
+        return page(
+            request, "index.html", status, scenarios=scenarios, formats=formats(), runs=past,
+            runs_error=runs_error, problems=problems or [], source=source,
+            max_upload=MAX_UPLOAD_BYTES,
+        )
+
+    # --- pages ---------------------------------------------------------------------------
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request) -> HTMLResponse:
+        return index_page(request)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": VERSION}
+
+    @app.post("/open")
+    def open_bundled(name: str = Form(...)) -> Response:
+        path = bundled.path(name) if name in bundled.names() else None
+        if path is None:
+            raise HTTPException(404, "No bundled scenario of that name.")
+        from parley.loading import load
+
+        s = load(name)
+        d = store.create(name, "yaml", s.to_yaml_data())
+        return RedirectResponse(f"/d/{d.id}", status_code=303)
+
+    @app.post("/upload")
+    async def upload(request: Request, file: UploadFile = File(...), format: str = Form("yaml")) -> Response:
+        from parley.io.yaml_io import parse_yaml, read_text
+        from parley.loading import formats, load
+
+        display = (file.filename or "upload")[:200]
+        if format not in formats():
+            return index_page(request, 422, [Problem("format", f"unknown format '{format}'",
+                                                     f"choose one of: {', '.join(formats())}")], display)
+        raw = await file.read(MAX_UPLOAD_BYTES + 1)
+        if len(raw) > MAX_UPLOAD_BYTES:
+            return index_page(request, 413, [Problem("", f"the file is over {MAX_UPLOAD_BYTES / 1e6:.1f} MB",
+                                                     "scenario files are hand-written; check the file")],
+                              display)
+        stem = dr.safe_stem(display)
+        folder = upload_dir / new_id()
+        with upload_lock:
+            folder.mkdir(parents=True)
+            target = folder / (stem + FORMAT_SUFFIX.get(format, ".txt"))
+            target.write_bytes(raw)
+        try:
+            if format == "yaml":
+                text = read_text(target)
+                data, _lines = parse_yaml(text, display)
+                if not isinstance(data, dict):
+                    top = Problem("", "the top level must be a mapping (title:, actors:, ...)",
+                                  "see docs/scenario-format.md")
+                    raise ParleyInputError([top], display)
+                d = store.create(display, "yaml", data)
+            else:
+                s = load(target, format=format)
+                d = store.create(display, format, s.to_yaml_data())
+        except ParleyInputError as exc:
+            problems = [Problem(p.path, p.message.replace(str(target), display), p.fix, p.line)
+                        for p in exc.problems]
+            return index_page(request, 422, problems, display)
+        return RedirectResponse(f"/d/{d.id}", status_code=303)
+
+    @app.get("/d/{draft_id}", response_class=HTMLResponse)
+    def editor(request: Request, draft_id: str) -> HTMLResponse:
+        d = draft_or_404(draft_id)
+        scenario, problems = dr.validate(d.data, d.lenient, d.name)
+        return page(request, "editor.html", **editor_context(d, scenario, problems))
+
+    def editor_context(d: dr.Draft, scenario: Any, problems: list[Problem]) -> dict[str, Any]:
+        cells = dr.problems_by_cell(problems)
+        known = cell_paths(d.data)
+        loose = [p for p in problems if p.path not in known]
+        return {
+            "d": d, "data": d.data, "scenario": scenario, "problems": problems, "cells": cells,
+            "loose": loose, "tables": dr.tables_ok(d.data), "models": list(registry.MODELS.values()),
+            "static_models": registry.STATIC, "max_draws": MAX_DRAWS,
+            "default_models": ["compromise"],
+        }
+
+    @app.post("/d/{draft_id}/cell", response_class=HTMLResponse)
+    def edit_cell(
+        request: Request, draft_id: str, path: str = Form(...), value: str = Form("")
+    ) -> HTMLResponse:
+        d = draft_or_404(draft_id)
+        try:
+            dr.set_cell(d.data, path, value)
+        except KeyError:
+            raise HTTPException(422, f"No editable cell '{path[:80]}'.") from None
+        store.save(d)
+        scenario, problems = dr.validate(d.data, d.lenient, d.name)
+        ctx = editor_context(d, scenario, problems)
+        ctx["all_cells"] = cell_paths(d.data)
+        return page(request, "_problems.html", **ctx)
+
+    @app.get("/d/{draft_id}/scenario.yaml")
+    def draft_yaml(draft_id: str) -> Response:
+        d = draft_or_404(draft_id)
+        scenario, _ = dr.validate(d.data, d.lenient, d.name)
+        data = scenario.to_yaml_data() if scenario is not None else d.data
+        text = runs.yaml_text(data)
+        if scenario is None:
+            text = "# This scenario does not validate yet: see the problems in the editor.\n" + text
+        name = dr.safe_stem(str(data.get("id") or d.name)) + ".yaml"
+        return Response(text, media_type="application/yaml",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    @app.post("/d/{draft_id}/run", response_class=HTMLResponse)
+    def run(
+        request: Request,
+        draft_id: str,
+        model: list[str] = Form(["compromise"]),
+        draws: str = Form("10000"),
+        seed: str = Form("20250501"),
+        rule: str = Form("compensatory"),
+    ) -> HTMLResponse:
+        d = draft_or_404(draft_id)
+        scenario, problems = dr.validate(d.data, d.lenient, d.name)
+        form_problems = []
+        n_draws = _int(draws)
+        n_seed = _int(seed)
+        if n_draws is None or not 1 <= n_draws <= MAX_DRAWS:
+            form_problems.append(Problem("draws", f"draws must be a whole number from 1 to {MAX_DRAWS:,}",
+                                         "e.g. 10000"))
+        if n_seed is None or not 0 <= n_seed < 2**63:
+            form_problems.append(Problem("seed", "seed must be a whole number ≥ 0", "e.g. 20250501"))
+        if rule not in ("compensatory", "strict"):
+            form_problems.append(Problem("rule", f"unknown rule '{rule[:40]}'", "compensatory or strict"))
+        unknown = [m for m in model if m not in registry.MODELS]
+        if unknown or not model:
+            form_problems.append(Problem("model", "choose at least one known model",
+                                         ", ".join(registry.MODELS)))
+        if scenario is None or form_problems:
+            return page(request, "_run_error.html", 422, problems=form_problems,
+                        scenario_problems=problems)
+        job = Job(new_id(), scenario, list(dict.fromkeys(model)), n_draws, n_seed, rule, draft_id=d.id)
+        done = jobs.submit(job)
+        _wait(done, wait_for_short_runs)
+        return job_fragment(request, job)
+
+    def job_fragment(request: Request, job: Job) -> HTMLResponse:
+        if job.status == "done":
+            ctx = views.context(job.result or {}, job.scenario, job.trajectories)
+            return page(request, "_results.html", job=job, run_id=job.run_id, levers=None, **ctx)
+        if job.status == "failed":
+            return page(request, "_run_error.html", 200, problems=[Problem("", job.error or "failed")],
+                        scenario_problems=[])
+        return page(request, "_progress.html", job=job)
+
+    @app.get("/jobs/{job_id}", response_class=HTMLResponse)
+    def job_status(request: Request, job_id: str) -> HTMLResponse:
+        try:
+            job = jobs.get(job_id)
+        except KeyError:
+            raise HTTPException(404, "No such job (the server may have restarted).") from None
+        return job_fragment(request, job)
+
+    @app.get("/jobs/{job_id}/progress.json")
+    def job_progress(job_id: str) -> dict[str, Any]:
+        try:
+            job = jobs.get(job_id)
+        except KeyError:
+            raise HTTPException(404, "No such job.") from None
+        return {"status": job.status, "done": job.done, "total": job.total, "run_id": job.run_id,
+                "error": job.error}
+
+    @app.get("/jobs/{job_id}/results.json")
+    def job_json(job_id: str) -> JSONResponse:
+        try:
+            job = jobs.get(job_id)
+        except KeyError:
+            raise HTTPException(404, "No such job.") from None
+        if job.result is None:
+            raise HTTPException(409, f"The job is {job.status}, no results yet.")
+        return JSONResponse(job.result, headers={"Content-Disposition":
+                                                 f'attachment; filename="parley-{job.id}.json"'})
+
+    # --- runs registry -------------------------------------------------------------------
+    @app.get("/runs", response_class=HTMLResponse)
+    def runs_page(request: Request, limit: int = 100) -> HTMLResponse:
+        past, err = recent_runs(max(1, min(limit, 1000)))
+        return page(request, "runs.html", runs=past, runs_error=err)
+
+    def run_or_404(run_id: int) -> runs.Run:
+        reg = registry_or_none()
+        if reg is None:
+            raise HTTPException(404, "Run recording is turned off.")
+        try:
+            return reg.get(run_id)
+        except ParleyInputError:
+            raise HTTPException(404, f"No run with id {run_id}.") from None
+
+    @app.get("/runs/{run_id}", response_class=HTMLResponse)
+    def run_page(request: Request, run_id: int) -> HTMLResponse:
+        r = run_or_404(run_id)
+        scenario = None
+        traj: dict[str, Any] = {}
+        try:
+            scenario = r.scenario()
+            if r.status == "ok":
+                traj = trajectories(scenario, r.models, r.params)
+        except (ParleyInputError, ValueError):
+            pass
+        ctx = views.context(r.results or {}, scenario, traj) if r.results else {}
+        return page(request, "run.html", run=r, run_id=r.id, scenario=scenario, levers=None, **ctx)
+
+    @app.get("/runs/{run_id}/results.json")
+    def run_json(run_id: int) -> JSONResponse:
+        r = run_or_404(run_id)
+        return JSONResponse(r.to_dict(), headers={"Content-Disposition":
+                                                  f'attachment; filename="parley-run-{r.id}.json"'})
+
+    @app.get("/runs/{run_id}/scenario.yaml")
+    def run_yaml(run_id: int) -> Response:
+        r = run_or_404(run_id)
+        text = runs.yaml_text(r.scenario().to_yaml_data())
+        return Response(text, media_type="application/yaml",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="{dr.safe_stem(r.scenario_id)}-run-{r.id}.yaml"'})
+
+    @app.post("/runs/{run_id}/edit")
+    def run_to_draft(run_id: int) -> Response:
+        r = run_or_404(run_id)
+        s = r.scenario()
+        fmt = "yaml" if any(a.veto for a in s.actors) else "imported"
+        d = store.create(f"run {r.id}: {r.scenario_id}", fmt, s.to_yaml_data())
+        return RedirectResponse(f"/d/{d.id}", status_code=303)
+
+    return app
+
+
+def cell_paths(data: Any) -> set[str]:
+    """Every editable cell path of the data (problems elsewhere go in the page-level list)."""
+    out: set[str] = set()
+    if not dr.tables_ok(data):
+        return out
+    for section in ("actors", "issues", "stances"):
+        names = dr.ESTIMATE_FIELDS[section] + dr.TEXT_FIELDS[section] + dr.BOOL_FIELDS[section]
+        for i in range(len(data[section])):
+            out.update(f"{section}[{i}].{n}" for n in names)
+    return out
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(str(text).strip().replace(",", "").replace("_", ""))
+    except ValueError:
+        return None
+
+
+def _wait(job: Job, seconds: float) -> None:
+    """Give short runs the chance to answer in the same request (no polling round trip)."""
+    import time
+
+    deadline = time.perf_counter() + seconds
+    while job.status in ("queued", "running") and time.perf_counter() < deadline:
+        time.sleep(0.01)

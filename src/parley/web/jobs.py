@@ -1,0 +1,139 @@
+"""Forecast jobs for the web app: run in worker threads, report progress, keep the result.
+
+A page starts a job and polls it; a small pool (two workers by default) bounds how many
+forecasts run at once, so a burst of clicks queues instead of overloading the machine.
+Every job's forecast is recorded in the runs registry with source `web`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from parley.errors import ParleyInputError
+from parley.scenario import Scenario
+
+KEEP = 200
+
+
+@dataclass
+class Job:
+    id: str
+    scenario: Scenario
+    models: list[str]
+    draws: int
+    seed: int
+    rule: str
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    draft_id: str | None = None
+    status: str = "queued"  # queued, running, done, failed
+    done: int = 0
+    error: str | None = None
+    run_id: int | None = None
+    result: dict[str, Any] | None = None
+    trajectories: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+    seconds: float | None = None
+
+    @property
+    def total(self) -> int:
+        return self.draws * len(self.models)
+
+    @property
+    def elapsed(self) -> float:
+        return self.seconds if self.seconds is not None else time.perf_counter() - self.started
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 1.0
+
+
+class Jobs:
+    """The job table and the worker pool."""
+
+    def __init__(self, db: Path | None, workers: int = 2):
+        self.db = db
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parley-job")
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def submit(self, job: Job) -> Job:
+        with self._lock:
+            self._jobs[job.id] = job
+            while len(self._jobs) > KEEP:
+                self._jobs.popitem(last=False)
+        self._pool.submit(self._run, job)
+        return job
+
+    def get(self, job_id: str) -> Job:
+        with self._lock:
+            return self._jobs[job_id]
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self, job: Job) -> None:
+        from parley import runs
+        from parley.forecast import forecast
+
+        job.status = "running"
+        job.started = time.perf_counter()
+
+        def progress(n: int) -> None:
+            job.done += n
+
+        try:
+            with runs.recording(self.db, source="web", enabled=self.db is not None):
+                fc = forecast(
+                    job.scenario,
+                    job.models,
+                    draws=job.draws,
+                    seed=job.seed,
+                    params=job.params,
+                    rule=job.rule,  # type: ignore[arg-type]
+                    progress=progress,
+                )
+                job.run_id = runs.last_id() if self.db is not None else None
+            job.result = runs._finite(fc.to_dict())
+            job.trajectories = trajectories(job.scenario, job.models, job.params)
+            job.status = "done"
+        except ParleyInputError as exc:
+            job.error = exc.render()
+            job.status = "failed"
+        except Exception as exc:  # shown on the page; the registry has the run marked failed
+            job.error = f"{type(exc).__name__}: {exc}"
+            job.status = "failed"
+        finally:
+            job.seconds = time.perf_counter() - job.started
+
+
+def new_id() -> str:
+    return secrets.token_hex(12)
+
+
+def trajectories(
+    scenario: Scenario, models: list[str], params: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Rounds of the dynamic models on the point estimates: positions[T][N][K] per model.
+
+    Only the point estimate: one run of each dynamic model, cheap, and what the chart shows."""
+    from parley import batch as batching
+    from parley.models import registry
+
+    out: dict[str, Any] = {}
+    dynamic = [m for m in models if registry.MODELS.get(m) and registry.MODELS[m].dynamic]
+    if not dynamic:
+        return out
+    lay = batching.layout(scenario)
+    for name in dynamic:
+        p = registry.make_params(name, (params or {}).get(name))
+        res = registry.module(name).solve(lay.base, p)
+        if res.trajectory is not None:
+            out[name] = res.trajectory[0].tolist()  # [T, N, K]
+    return out
