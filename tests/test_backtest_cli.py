@@ -78,3 +78,9 @@ def test_cases_forecast_against_outcome():
     # published: the capability x salience weighted mean is about 7.4 years = 56.7 on 0-100
     assert abs(bdm["forecast"] - 56.7) < 1.0 and bdm["outcome"] == 80.55
     assert {r["horizon"] for r in rows} >= {"about 2017", "about 2020"}
+
+
+def test_counts_are_checked():
+    result = runner.invoke(app, ["backtest", "deu", "--reps", "0", "--folds", "1"])
+    assert result.exit_code == 2
+    assert "--reps 0 is too small" in result.output and "--folds 1" in result.output

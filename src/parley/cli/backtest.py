@@ -57,6 +57,7 @@ def backtest(
     """Score every model on data with known outcomes: MAE, RMSE, median AE, share within 10
     (95% bootstrap intervals resampled by proposal) and coverage of 50%/80% intervals."""
     specs = _specs(capability, commission, parliament)
+    _check_counts({"--folds": (folds, 2), "--reps": (reps, 10), "--min-actors": (min_actors, 1)})
     models = _models(model)
     if target is not None and target not in TARGETS:
         raise ParleyInputError([Problem("target", f"unknown backtest '{target}'",
@@ -96,6 +97,13 @@ def backtest(
     else:
         for board in boards:
             show(board, notes if board is boards[-1] else [])
+
+
+def _check_counts(values: dict[str, tuple[int, int]]) -> None:
+    problems = [Problem(opt, f"{opt} {value} is too small", f"use at least {least}")
+                for opt, (value, least) in values.items() if value < least]
+    if problems:
+        raise ParleyInputError(problems)
 
 
 def _specs(conventions: list[str], commission: float, parliament: float) -> list[CapabilitySpec]:
