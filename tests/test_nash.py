@@ -114,12 +114,16 @@ def slsqp_nash(x, sig, c, starts) -> float:
         out[k:] = ((c / np.where(act, g, 1.0))[:, None] * sig).ravel()
         return out
 
-    cons = []
-    for i in range(n):
-        for j in range(k):
-            if pair[i, j]:
-                cons.append({"type": "ineq", "fun": lambda v, i=i, j=j: v[k + i * k + j] - (v[j] - x[i, j])})
-                cons.append({"type": "ineq", "fun": lambda v, i=i, j=j: v[k + i * k + j] + (v[j] - x[i, j])})
+    rows, offs = [], []
+    for i, j in zip(*np.nonzero(pair), strict=True):
+        for sign in (1.0, -1.0):  # e_ij - sign (y_j - x_ij) >= 0
+            r = np.zeros(k + n * k)
+            r[k + i * k + j] = 1.0
+            r[j] = -sign
+            rows.append(r)
+            offs.append(sign * x[i, j])
+    G, off = np.array(rows), np.array(offs)
+    cons = [{"type": "ineq", "fun": lambda v: G @ v + off, "jac": lambda v: G}]
     best = -np.inf
     for y0 in starts:
         e0 = np.abs(y0[None] - x) + 1e-9
@@ -255,19 +259,21 @@ def test_feasibility_verdict_matches_the_exact_linear_program(k: int) -> None:
 
 @pytest.mark.parametrize(("k", "rule"), [(2, SQ), (3, SQ), (5, LIN)])
 def test_objective_matches_multistart_slsqp(k: int, rule: nash.Params) -> None:
-    b = random_batch(200 + k, 25, 5, k)
+    b = random_batch(200 + k, 60, 5, k)
     out = nash.solve(b, rule)
     x, sig, c, _ = normalised(b, rule)
     ours = nash.objective(b, out.outcome, rule)
     rng = np.random.default_rng(k)
-    compared = 0
-    for j in np.flatnonzero(out.agreement)[:12]:
+    diffs = []
+    for j in np.flatnonzero(out.agreement)[:40]:
         value, y_lp = lp_maxmin(x[j], sig[j])
         starts = [y_lp] + [np.clip(y_lp + rng.normal(0, 0.05, k), 0, 1) for _ in range(2)]
         ref = slsqp_nash(x[j], sig[j], c[j], starts)
         assert ours[j] >= ref - 1e-6, (j, ours[j], ref)
-        compared += 1
-    assert compared >= 8
+        diffs.append(ours[j] - ref)
+    assert len(diffs) >= 20
+    # the reference is sharp: it usually reaches the same optimum
+    assert np.median(np.abs(diffs)) < 1e-6
 
 
 def test_one_issue_matches_a_dense_grid() -> None:
