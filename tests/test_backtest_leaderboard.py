@@ -112,3 +112,12 @@ def test_shipped_ensemble_file_is_the_fit_on_the_dev_split(deu):
     # applied without refitting: solve uses the shipped weights
     out = ensemble.solve(issue_batches(deu.subset(np.arange(3)), CapabilitySpec("votes"))[0])
     assert out.info["version"] == 1 and "80%" in out.info["interval_halfwidth"]
+
+
+def test_interval_halfwidths_for_other_callers_match_the_ensemble_file():
+    from parley.backtest.calibration import interval_halfwidths
+
+    q = interval_halfwidths("ensemble")
+    shipped = ensemble.shipped()["interval_halfwidth"]
+    assert np.isclose(q[0.5], shipped["50%"]) and np.isclose(q[0.8], shipped["80%"])
+    assert 0 < interval_halfwidths("compromise")[0.5] < interval_halfwidths("compromise")[0.8]
