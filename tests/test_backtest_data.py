@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parley.backtest.data import load_deu, load_tidy
 from parley.errors import ParleyInputError
@@ -100,3 +102,17 @@ def test_nothing_scorable_is_an_error(tmp_path):
     stances = "isnr,actor,position,salience\ni1,a,0,50\ni1,b,100,50\ni1,c,50,50\n"
     with pytest.raises(ParleyInputError, match="no issue has both an outcome"):
         load_tidy(*write(tmp_path, issues=issues, stances=stances, actors=None))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 100), st.integers(0, 100)), min_size=3, max_size=8),
+       st.integers(0, 100))
+def test_any_valid_issue_round_trips(tmp_path_factory, stances, outcome):
+    tmp = tmp_path_factory.mktemp("rt")
+    (tmp / "i.csv").write_text(f"isnr,prnr,outcome\nx1,p1,{outcome}\n")
+    rows = "".join(f"x1,a{k},{p},{s}\n" for k, (p, s) in enumerate(stances))
+    (tmp / "s.csv").write_text("isnr,actor,position,salience\n" + rows)
+    issue = load_tidy(tmp / "i.csv", tmp / "s.csv").issues[0]
+    np.testing.assert_allclose(issue.position, [p for p, _ in stances])
+    np.testing.assert_allclose(issue.salience, [s / 100 for _, s in stances])
+    assert issue.outcome == outcome and len(issue.actors) == len(stances)
