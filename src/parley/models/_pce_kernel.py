@@ -53,7 +53,15 @@ def coalitions(rule: str, w: np.ndarray, util: np.ndarray, mask: np.ndarray | No
     `mask[..., V]` leaves voters out.
     """
     ww = w if mask is None else np.where(mask, w, 0.0)
-    v = vote(rule, ww[..., :, None, None], util[..., :, :, None], util[..., :, None, :])
+    diff = util[..., :, :, None] - util[..., :, None, :]  # [..., V, a, b]
+    if rule == "prop":
+        # weights are >= 0, so max(0, w d) = w max(0, d): one weighted sum over voters
+        np.maximum(diff, 0.0, out=diff)
+        lead, (nv, na, nb) = diff.shape[:-3], diff.shape[-3:]
+        wv = np.broadcast_to(ww, (*lead, nv))[..., None, :]  # [..., 1, V]
+        summed = (wv @ diff.reshape(*lead, nv, na * nb)).reshape(*lead, na, nb)
+        return 1e-8 + summed
+    v = vote_delta(rule, ww[..., :, None, None], diff)
     return 1e-8 + np.maximum(v, 0.0).sum(axis=-3)
 
 

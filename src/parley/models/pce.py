@@ -179,25 +179,7 @@ def best_challenges(d: np.ndarray, r_est: np.ndarray, s_tot: np.ndarray, c: np.n
     c_ij = 1e-10 + kern.vote_delta(vr, w[:, :, None], u_hh[:, :, None] - u_hj)  # >= 0
     c_ji = 1e-10 - kern.vote_delta(vr, w[:, None, :], u_jh - u_jj)  # >= 0
     if params.third_party == "semi":
-        # third parties n: au[h, n, h] = u_jh[h, n], au[h, n, n] = u_jj[h, n],
-        # au[h, n, j] = A[n, j] + R[h, n] B[n, j] -> t_nj[D, h, j, n]
-        t_nj = np.swapaxes(a_mat, 1, 2)[:, None] + r_est[:, :, None, :] * np.swapaxes(b_mat, 1, 2)[:, None]
-        u_nh = u_jh[:, :, None, :]
-        u_nn = u_jj[:, :, None, :]
-        wn = w[:, None, None, :]
-        v_n = kern.vote_delta(vr, wn, u_nh - t_nj)  # n's own preference between i and j
-        cij, cji = c_ij[..., None], c_ji[..., None]
-        p_in = (cij + np.maximum(v_n, 0.0)) / (cij + cji + np.abs(v_n))
-        # joining i:  p (2 u_ni + u_nn) + (1 - p) 3 u_nj;  joining j:  p 3 u_ni + (1 - p)(2 u_nj + u_nn)
-        lose = t_nj - u_nn
-        delta = lose + p_in * ((u_nn - u_nh) - lose)
-        v3 = kern.vote_delta(vr, wn, delta)
-        v3[:, idx, :, idx] = 0.0  # n = h is a principal, not a third party
-        v3[:, :, idx, idx] = 0.0  # n = j likewise
-        net = v3.sum(axis=-1)
-        mag = np.abs(v3).sum(axis=-1)
-        c_ij = c_ij + 0.5 * (mag + net)
-        c_ji = c_ji + 0.5 * (mag - net)
+        c_ij, c_ji = _third_parties(a_mat, b_mat, r_est, u_jh, u_jj, w, c_ij, c_ji, vr)
     # "none" and "full": with one p_in for both sides the two expected utilities coincide,
     # so third parties add nothing (docs/models/pce.md).
     p = c_ij / (c_ij + c_ji)
@@ -212,6 +194,45 @@ def best_challenges(d: np.ndarray, r_est: np.ndarray, s_tot: np.ndarray, c: np.n
     ok = best > 1e-5
     p_best = np.take_along_axis(p, target[..., None], axis=-1)[..., 0]
     return Challenges(np.where(ok, target, -1), p_best, best, p, gain)
+
+
+def _third_parties(a_mat: np.ndarray, b_mat: np.ndarray, r_est: np.ndarray, u_jh: np.ndarray,
+                   u_jj: np.ndarray, w: np.ndarray, c_ij: np.ndarray, c_ji: np.ndarray,
+                   vr: str) -> tuple[np.ndarray, np.ndarray]:
+    """Add the semi-committed third parties' votes to both sides' strengths: [D, h, j] each.
+
+    For a third party n, au[h, n, h] = u_jh[h, n], au[h, n, n] = u_jj[h, n] and
+    au[h, n, j] = A[n, j] + R[h, n] B[n, j]. With L = au[h, n, j] - u_nn and
+    a = u_nn - u_nh, n's own vote is vote(u_nh - u_nj) = vote(-(L + a)), and joining i rather
+    than j is worth p_in (u_nn - u_nh) + (1 - p_in)(u_nj - u_nn) = L + p_in (a - L).
+    Everything [D, h, j, n] is computed in place to keep the passes over memory few.
+    """
+    n = w.shape[1]
+    idx = np.arange(n)
+    u_nn = u_jj[:, :, None, :]  # [D, h, 1, n]
+    a = u_nn - u_jh[:, :, None, :]  # u_nn - u_nh
+    big = r_est[:, :, None, :] * np.swapaxes(b_mat, 1, 2)[:, None]  # [D, h, j, n]
+    big += np.swapaxes(a_mat, 1, 2)[:, None]
+    big -= u_nn  # L
+    wn = w[:, None, None, :]
+    v = big + a
+    np.negative(v, out=v)  # u_nh - u_nj
+    v = kern.vote_delta(vr, wn, v) if vr != "prop" else np.multiply(v, wn, out=v)
+    total = (c_ij + c_ji)[..., None]
+    p = np.abs(v)
+    p += total
+    np.maximum(v, 0.0, out=v)
+    v += c_ij[..., None]
+    np.divide(v, p, out=p)  # p_in
+    a = a - big  # a - L, [D, h, j, n]
+    a *= p
+    a += big  # delta
+    v3 = kern.vote_delta(vr, wn, a) if vr != "prop" else np.multiply(a, wn, out=a)
+    v3[:, idx, :, idx] = 0.0  # n = h is a principal, not a third party
+    v3[:, :, idx, idx] = 0.0  # n = j likewise
+    net = v3.sum(axis=-1)
+    mag = np.abs(v3, out=v3).sum(axis=-1)
+    return c_ij + 0.5 * (mag + net), c_ji + 0.5 * (mag - net)
 
 
 def bargains(x: np.ndarray, s: np.ndarray, ch: Challenges, interp: str) -> np.ndarray:
@@ -321,7 +342,8 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
         u_rand = np.stack([g.random(n) for g in rngs]) if rngs is not None else None
         new, choice = resolve(x, y, s, c, r, ch, b, params, u_rand)
         new = np.where(active[:, None, None], new, x)
-        trace.probs.append(position_probabilities(x, y, s, c, r, params, distinct=True))
+        if explain:
+            trace.probs.append(position_probabilities(x, y, s, c, r, params, distinct=True))
         if explain:
             trace.log.append({"target": ch.target[0].copy(), "p_win": ch.p_win[0].copy(),
                               "gain": ch.gain[0].copy(), "bargain": b[0].copy(),
@@ -412,21 +434,23 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
         parts.append(_run(x[sl], s[sl], c[sl], params, a, explain and a == 0, batch.actors))
     t_max = max(len(tr.positions) for tr, _, _ in parts)
     traj = np.concatenate([_pad(np.stack(tr.positions, axis=1), t_max) for tr, _, _ in parts])
-    probs = np.concatenate([_pad(np.stack(tr.probs, axis=1), t_max) for tr, _, _ in parts])
+    final_p = np.concatenate([tr.probs[-1] for tr, _, _ in parts])
     turns = np.concatenate([t for _, t, _ in parts])
     status = np.concatenate([st for _, _, st in parts])
     final = traj[:, -1]
-    out = forecast(final, probs[:, -1], c, batch.engaged, params)
+    out = forecast(final, final_p, c, batch.engaged, params)
     info: dict[str, Any] = {
         "rounds": turns,
         "converged": status == 1,
         "oscillated": status == 2,
         "cap": status == 0,
-        "win_probability": probs,
+        "final_win_probability": final_p,
         "forecast": params.forecast,
     }
     if explain:
-        info["bargain_table"] = parts[0][0].log
+        first = parts[0][0]
+        info["win_probability"] = _pad(np.stack(first.probs, axis=1), t_max)[:1]
+        info["bargain_table"] = first.log
         info["actors"] = batch.actors
     return Outcome(outcome=out, agreement=np.ones(d, bool), trajectory=traj * 100.0, info=info)
 
