@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from parley.estimate import Estimate
 from parley.scenario import Scenario
@@ -151,6 +150,8 @@ def inverse_cdf(est: Estimate, u: np.ndarray, lower: float, upper: float) -> np.
         left = lo + np.sqrt(u * (hi - lo) * (mo - lo))
         right = hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mo))
         return np.where(u < cut, left, right)
+    from scipy.special import ndtr, ndtri  # only normal estimates need it; keeps start-up fast
+
     a = ndtr((lower - est.mode) / est.sd)
     b = ndtr((upper - est.mode) / est.sd) if np.isfinite(upper) else 1.0
     p = a + u * (b - a)

@@ -87,9 +87,9 @@ def wilson(successes: int, n: int, level: float = 0.90) -> tuple[float, float]:
     """Wilson score interval for a binomial share (the Monte Carlo precision of a probability)."""
     if n == 0:
         return (0.0, 1.0)
-    from scipy.special import ndtri
+    from statistics import NormalDist
 
-    z = float(ndtri(0.5 + level / 2))
+    z = NormalDist().inv_cdf(0.5 + level / 2)
     p = successes / n
     den = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / den
