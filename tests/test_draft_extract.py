@@ -147,13 +147,21 @@ def test_no_actor_subject_means_no_stance(lexicon):
 
 # --- whole articles against hand labels ------------------------------------------------------
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("name", ["peace_talks.txt", "trade_talks.txt", "climate_talks.html"])
-def test_against_hand_labels(name, engine, lexicon):
+@pytest.mark.parametrize(
+    ("name", "min_recall"),
+    [
+        ("peace_talks.txt", 0.75),
+        ("trade_talks.txt", 0.75),
+        ("climate_talks.html", 0.75),
+        ("nuclear_talks.txt", 0.6),  # held out: written after the rules, recall is lower
+    ],
+)
+def test_against_hand_labels(name, min_recall, engine, lexicon):
     labels = gold()[name]
     found = _evidence(name, engine, lexicon)
     s = score(found.evidence, labels)
-    assert s["precision"] >= 0.85, s
-    assert s["recall"] >= 0.75, s
+    assert s["precision"] >= 0.85, s  # precision over recall
+    assert s["recall"] >= min_recall, s
     assert s["direction_accuracy"] >= 0.75, s
     for snippet in labels["sentences_without_stance"]:
         assert not [e for e in found.evidence if snippet in e.quote], snippet

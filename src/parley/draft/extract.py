@@ -314,11 +314,19 @@ def extract(article: Article, engine: Engine, lexicon: Lexicon) -> ArticleFindin
         up, down = salience_words(text)
         seen: set[tuple[str, str]] = set()
         last: tuple[Mention, Cue] | None = None
-        for cue in cues:
-            holder, on = _holder(engine, sent, cue, mentions)
+        # a condition ("as long as", "in exchange for") belongs to the stance the sentence
+        # already states, so it takes that stance's holder rather than the nearest name
+        ordered = [c for c in cues if c.kind != "condition"] + [c for c in cues if c.kind == "condition"]
+        first: tuple[Mention, str | None] | None = None
+        for cue in ordered:
+            if cue.kind == "condition" and first is not None:
+                holder, on = first
+            else:
+                holder, on = _holder(engine, sent, cue, mentions)
             if holder is None:
                 continue
-            same = last is not None and last[0] == holder
+            first = first or (holder, on)
+            same = last is not None and last[0] == holder and cue.kind != "condition"
             if same and not CLAUSE_BREAK.search(text, last[1].end, cue.start):
                 continue  # "called for more weapons and financial support": one stance, not two
             last = (holder, cue)
