@@ -61,6 +61,9 @@ def test_leaderboard_has_every_model_and_honest_intervals(deu):
         assert m.low < m.value < m.high
         assert 0.72 <= r.coverage[0.8] <= 0.88 and 0.42 <= r.coverage[0.5] <= 0.58
     assert len(board.predictions) == 3 * len(deu.issues)
+    regimes = rows["compromise"].by_regime
+    assert regimes["proc=COD"]["n"] + regimes["proc=CNS"]["n"] == len(deu.issues)
+    assert regimes["rule=Unan"]["n"] == sum(i.rule == "Unan" for i in deu.issues)
     json.dumps(board.as_dict())  # plain data
 
 

@@ -43,6 +43,7 @@ class Row:
     no_agreement: int = 0
     fell_back: int = 0
     error: str = ""
+    by_regime: dict[str, dict[str, float]] = field(default_factory=dict)  # "proc=COD" -> n, mae
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +54,7 @@ class Row:
             "metrics": {k: v.as_dict() for k, v in self.metrics.items()},
             "mae_minus_baseline": self.vs_baseline.as_dict() if self.vs_baseline else None,
             "crps": self.crps.as_dict() if self.crps else None,
+            "mae_by_regime": self.by_regime,
             "coverage": {f"{int(k * 100)}%": v for k, v in self.coverage.items()},
             "mean_width": {f"{int(k * 100)}%": v for k, v in self.width.items()},
         }
@@ -154,7 +156,7 @@ def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
                       else "shipped parameters")
         rows.append(Row(name, evaluation, spec.label(), int(ok.sum()), int((~ok).sum()),
                         metrics, diff, cov, width, run.seconds, crps_est, run.no_agreement,
-                        run.fell_back))
+                        run.fell_back, by_regime=_by_regime(dataset, err)))
         for i, issue in enumerate(dataset.issues):
             predictions.append({
                 "isnr": issue.isnr, "prnr": issue.prnr, "model": name,
@@ -170,6 +172,18 @@ def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
         capability=spec.label(), rows=rows, predictions=predictions,
         skipped_issues=dict(dataset.skipped), folds=int(folds.max() + 1), seed=seed,
         seconds=time.perf_counter() - start)
+
+
+def _by_regime(dataset: Dataset, err: np.ndarray) -> dict[str, dict[str, float]]:
+    """MAE per procedure and per Council voting rule (where the data codes them)."""
+    out: dict[str, dict[str, float]] = {}
+    for key in ("proc", "rule"):
+        values = np.array([getattr(i, key) for i in dataset.issues])
+        for v in sorted(set(values) - {""}):
+            sel = (values == v) & np.isfinite(err)
+            if sel.any():
+                out[f"{key}={v}"] = {"n": int(sel.sum()), "mae": float(np.abs(err[sel]).mean())}
+    return out
 
 
 def _cv_bounds(forecast, y, folds, level):
