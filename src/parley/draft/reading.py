@@ -144,18 +144,17 @@ def html_to_text(html: str) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
                 out.append(" ")
                 pos += 1
             continue
-        if pending_break:
-            if out:
-                kept = out[-1].rstrip(" ")
-                pos -= len(out[-1]) - len(kept)
-                out[-1] = kept
+        if pending_break and out and not out[-1].endswith("\n"):
+            kept = out[-1].rstrip(" ")
+            pos -= len(out[-1]) - len(kept)
+            out[-1] = kept
             out.append("\n\n")
             pos += 2
-            pending_break = False
+        pending_break = False
         if not out or out[-1].endswith("\n"):
             chunk = chunk.lstrip()
         starts.append(pos)
         lines.append(line)
         out.append(chunk)
         pos += len(chunk)
-    return "".join(out), tuple(starts) or (0,), tuple(lines) or (1,)
+    return "".join(out).rstrip(), tuple(starts) or (0,), tuple(lines) or (1,)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -35,15 +36,14 @@ def _clean(text: str) -> str:
 def evidence_line(e: Evidence) -> str:
     who = e.holder if not e.person or e.person == e.holder else f"{e.holder} = {e.person}"
     asked = f", asks {e.on}" if e.on else ""
-    return f'- {e.location} [{who}; {e.cue_kind} "{e.cue}"; {e.direction}{asked}] "{_clean(e.quote)}"'
+    where = f"{Path(e.path).name}:{e.line} (sentence {e.sentence})"
+    return f'- {where} [{who}; {e.cue_kind} "{e.cue}"; {e.direction}{asked}] "{_clean(e.quote)}"'
 
 
 def stance_note(st: DraftStance, known: set[str] = frozenset()) -> tuple[str, int]:
     """The note text for a stance (evidence lines not in `known`), and how many lines were cut."""
-    head = [
-        f"Suggested direction: {st.direction} "
-        f"({', '.join(f'{k} {v}' for k, v in sorted(st.directions.items()))}); {DIRECTION_HELP}.",
-    ]
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(st.directions.items()))
+    head = [f"Suggested direction: {st.direction} ({counts}); {DIRECTION_HELP}."]
     if st.salience_up or st.salience_down:
         head.append(
             "Salience cues: "
