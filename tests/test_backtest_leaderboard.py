@@ -124,3 +124,20 @@ def test_interval_halfwidths_for_other_callers_match_the_ensemble_file():
     shipped = ensemble.shipped()["interval_halfwidth"]
     assert np.isclose(q[0.5], shipped["50%"]) and np.isclose(q[0.8], shipped["80%"])
     assert 0 < interval_halfwidths("compromise")[0.5] < interval_halfwidths("compromise")[0.8]
+
+
+def test_proposal_batches_keep_every_issue_and_separable_models_agree(deu):
+    from parley.backtest.runner import proposal_batches, run_model_by_proposal
+
+    spec = CapabilitySpec("votes")
+    sub = deu.subset(np.arange(40))
+    parts = proposal_batches(sub, spec)
+    assert sorted(np.concatenate([idx for idx, _ in parts])) == list(range(40))
+    for idx, batch in parts:
+        for j, i in enumerate(idx):  # engaged exactly where the issue coded the actor
+            coded = {a for a, e in zip(batch.actors, batch.engaged[:, j], strict=True) if e}
+            assert coded == set(sub.issues[i].actors)
+    batches = issue_batches(sub, spec)
+    for name in ("compromise", "median"):  # issue by issue models: the same either way
+        np.testing.assert_allclose(run_model_by_proposal(name, sub, spec).forecast,
+                                   run_model(name, batches, sub).forecast)

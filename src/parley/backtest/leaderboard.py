@@ -21,7 +21,13 @@ from parley.backtest.capability import CapabilitySpec
 from parley.backtest.cv import DEFAULT_FOLDS, grouped_folds
 from parley.backtest.data import Dataset
 from parley.backtest.metrics import Estimate, bootstrap_metrics, paired_difference
-from parley.backtest.runner import ModelRun, issue_batches, run_model, runnable_models
+from parley.backtest.runner import (
+    ModelRun,
+    issue_batches,
+    run_model,
+    run_model_by_proposal,
+    runnable_models,
+)
 from parley.models import registry
 
 BASELINE = "compromise"
@@ -71,11 +77,12 @@ class Leaderboard:
     folds: int = DEFAULT_FOLDS
     seed: int = 0
     seconds: float = 0.0
+    unit: str = "issue"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "dataset": self.dataset, "setting": self.setting, "capability": self.capability,
-            "baseline": BASELINE, "folds": self.folds, "seed": self.seed,
+            "baseline": BASELINE, "folds": self.folds, "seed": self.seed, "unit": self.unit,
             "seconds": round(self.seconds, 3),
             "issues_skipped": self.skipped_issues,
             "rows": [r.as_dict() for r in self.rows],
@@ -83,10 +90,11 @@ class Leaderboard:
 
 
 def forecasts(dataset: Dataset, spec: CapabilitySpec, models: list[str], *,
-              fit_on: Dataset | None = None, folds: np.ndarray | None = None,
-              budget_s: float = 120.0) -> dict[str, ModelRun]:
+              folds: np.ndarray | None = None, budget_s: float = 120.0,
+              unit: str = "issue") -> dict[str, ModelRun]:
     """Point forecasts of every model; fitted models are refitted per fold when `folds` is given
-    (development) or fitted once on `fit_on` (a different dataset), else use shipped parameters."""
+    (development), else use their shipped parameters. `unit="proposal"` solves each proposal's
+    issues together (for models that link issues); fitted models always work issue by issue."""
     batches = issue_batches(dataset, spec)
     out: dict[str, ModelRun] = {}
     for name in models:
@@ -95,6 +103,8 @@ def forecasts(dataset: Dataset, spec: CapabilitySpec, models: list[str], *,
             mod = _module(name)
             if mod is not None and _is_fitted(mod):
                 out[name] = _fitted_run(name, mod, batches, dataset, folds)
+            elif unit == "proposal":
+                out[name] = run_model_by_proposal(name, dataset, spec, budget_s=budget_s)
             else:
                 out[name] = run_model(name, batches, dataset, budget_s=budget_s)
     return out
@@ -103,7 +113,7 @@ def forecasts(dataset: Dataset, spec: CapabilitySpec, models: list[str], *,
 def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
                 models: list[str] | None = None, *, calibration: Dataset | None = None,
                 n_folds: int = DEFAULT_FOLDS, seed: int = 0, reps: int = 2000,
-                budget_s: float = 120.0) -> Leaderboard:
+                budget_s: float = 120.0, unit: str = "issue") -> Leaderboard:
     """Score every model on `dataset`.
 
     `calibration=None` means `dataset` is development data (grouped CV for everything fitted);
@@ -117,12 +127,12 @@ def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
     development = calibration is None
     folds = grouped_folds(groups, n_folds, seed)
     runs = forecasts(dataset, spec, models, folds=folds if development else None,
-                     budget_s=budget_s)
+                     budget_s=budget_s, unit=unit)
     cal_errors: dict[str, np.ndarray] = {}
     if not development:
         cal_folds = grouped_folds(calibration.groups, n_folds, seed)
         cal_runs = forecasts(calibration, spec, [m for m in models if runs[m].ok],
-                             folds=cal_folds, budget_s=budget_s)
+                             folds=cal_folds, budget_s=budget_s, unit=unit)
         cal_errors = {m: calibration.outcomes - r.forecast for m, r in cal_runs.items()}
 
     base = runs.get(BASELINE)
@@ -171,7 +181,7 @@ def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
         setting="development (grouped CV)" if development else "new data (fixed parameters)",
         capability=spec.label(), rows=rows, predictions=predictions,
         skipped_issues=dict(dataset.skipped), folds=int(folds.max() + 1), seed=seed,
-        seconds=time.perf_counter() - start)
+        seconds=time.perf_counter() - start, unit=unit)
 
 
 def _by_regime(dataset: Dataset, err: np.ndarray) -> dict[str, dict[str, float]]:

@@ -125,7 +125,11 @@ def run_model(name: str, batches: list[Batch], dataset: Dataset, params: Any = N
     except Exception as exc:  # a broken or unfinished model must not stop the leaderboard
         return ModelRun(name, np.full(len(batches), np.nan), time.perf_counter() - start,
                         error=f"{type(exc).__name__}: {exc}".strip()[:300])
-    seconds = time.perf_counter() - start
+    return _finish(name, forecast, dataset, time.perf_counter() - start)
+
+
+def _finish(name: str, forecast: np.ndarray, dataset: Dataset, seconds: float) -> ModelRun:
+    """No-agreement issues to the reference point where coded; forecasts clipped to 0–100."""
     bad = ~np.isfinite(forecast)
     ref = np.array([i.reference_point for i in dataset.issues])
     fill = bad & np.isfinite(ref)
@@ -133,3 +137,62 @@ def run_model(name: str, batches: list[Batch], dataset: Dataset, params: Any = N
     forecast = np.where(np.isfinite(forecast), np.clip(forecast, 0.0, 100.0), np.nan)
     return ModelRun(name, forecast, seconds, no_agreement=int(bad.sum()),
                     fell_back=int(fill.sum()))
+
+
+def proposal_batches(dataset: Dataset, spec: CapabilitySpec) -> list[tuple[np.ndarray, Batch]]:
+    """One multi-issue Batch per proposal: (issue indices, batch with K = its issues).
+
+    Issues of one proposal were negotiated together, so models that link issues (vote trading,
+    package deals) can only show what they do when they see them together. Actors are the union
+    of the proposal's coded actors; an actor not coded on an issue is not engaged there. An
+    actor's capability is the one its first issue gives it (the era and voting rule rarely
+    differ within a proposal).
+    """
+    caps = capabilities(dataset, spec)
+    by_proposal: dict[str, list[int]] = {}
+    for i, issue in enumerate(dataset.issues):
+        by_proposal.setdefault(issue.prnr, []).append(i)
+    out = []
+    for idx in by_proposal.values():
+        actors: list[str] = []
+        capability: dict[str, float] = {}
+        for i in idx:
+            for a, c in zip(dataset.issues[i].actors, caps[i], strict=True):
+                if a not in capability:
+                    actors.append(a)
+                    capability[a] = float(c)
+        n, k = len(actors), len(idx)
+        pos, sal = np.zeros((n, k)), np.zeros((n, k))
+        engaged = np.zeros((n, k), bool)
+        row = {a: r for r, a in enumerate(actors)}
+        for j, i in enumerate(idx):
+            issue = dataset.issues[i]
+            rows = [row[a] for a in issue.actors]
+            pos[rows, j], sal[rows, j], engaged[rows, j] = issue.position, issue.salience, True
+        out.append((np.array(idx), Batch.from_arrays(
+            pos, sal, np.array([capability[a] for a in actors]), engaged=engaged,
+            status_quo=np.array([dataset.issues[i].reference_point for i in idx]),
+            actors=tuple(actors), issues=tuple(dataset.issues[i].isnr for i in idx))))
+    return out
+
+
+def run_model_by_proposal(name: str, dataset: Dataset, spec: CapabilitySpec,
+                          params: Any = None, budget_s: float = 120.0) -> ModelRun:
+    """Like run_model, with each proposal's issues solved together as one package."""
+    start = time.perf_counter()
+    forecast = np.full(len(dataset.issues), np.nan)
+    try:
+        mod = registry.module(name)
+        params = params if params is not None else mod.Params()
+        for idx, batch in proposal_batches(dataset, spec):
+            try:
+                out = np.asarray(mod.solve(batch, params).outcome, dtype=float)
+            except Exception as exc:
+                raise type(exc)(f"{exc} (proposal {dataset.issues[idx[0]].prnr})") from None
+            forecast[idx] = out.reshape(-1)[: len(idx)]
+            if time.perf_counter() - start > budget_s:
+                raise TimeoutError(f"stopped after {budget_s:.0f} s")
+    except Exception as exc:
+        return ModelRun(name, np.full(len(forecast), np.nan), time.perf_counter() - start,
+                        error=f"{type(exc).__name__}: {exc}".strip()[:300])
+    return _finish(name, forecast, dataset, time.perf_counter() - start)

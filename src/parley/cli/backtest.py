@@ -51,6 +51,9 @@ def backtest(
     seed: int = typer.Option(0, "--seed", help="Seed of folds and bootstrap."),
     reps: int = typer.Option(2000, "--reps", help="Bootstrap replicates (resampling proposals)."),
     min_actors: int = typer.Option(3, "--min-actors", help="Skip issues with fewer coded actors."),
+    unit: str = typer.Option("issue", "--unit",
+                             help="issue: one issue at a time; proposal: each proposal's issues "
+                                  "together (for models that link issues)."),
     csv_path: Path = typer.Option(None, "--csv", help="Write per-issue predictions to this CSV."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
@@ -58,6 +61,9 @@ def backtest(
     (95% bootstrap intervals resampled by proposal) and coverage of 50%/80% intervals."""
     specs = _specs(capability, commission, parliament)
     _check_counts({"--folds": (folds, 2), "--reps": (reps, 10), "--min-actors": (min_actors, 1)})
+    if unit not in ("issue", "proposal"):
+        raise ParleyInputError([Problem("--unit", f"unknown unit '{unit}'",
+                                        "use issue or proposal")])
     models = _models(model)
     if target is not None and target not in TARGETS:
         raise ParleyInputError([Problem("target", f"unknown backtest '{target}'",
@@ -72,7 +78,7 @@ def backtest(
             raise ParleyInputError([Problem("--issues", "give either `deu` or data files, not both",
                                             "drop `deu` to score your own files")])
         dev = load_deu(min_actors)
-        boards = [leaderboard(dev, spec, models, n_folds=folds, seed=seed, reps=reps)
+        boards = [leaderboard(dev, spec, models, n_folds=folds, seed=seed, reps=reps, unit=unit)
                   for spec in specs]
         notes: list[str] = []
     else:
@@ -85,7 +91,7 @@ def backtest(
         dev = load_deu(min_actors)
         notes = _overlap_notes(data, dev)
         boards = [leaderboard(data, spec, models, calibration=dev, n_folds=folds, seed=seed,
-                              reps=reps) for spec in specs]
+                              reps=reps, unit=unit) for spec in specs]
     if csv_path is not None:
         _write_csv(csv_path, [p for b in boards for p in b.predictions])
     if as_json:
@@ -156,7 +162,7 @@ def _ci(est, scale: float = 1.0, digits: int = 1) -> str:
 
 def show(board: Leaderboard, notes: list[str]) -> None:
     table = Table(title=f"Backtest {board.dataset}: {board.setting}; capability "
-                        f"{board.capability}", title_justify="left")
+                        f"{board.capability}; solved by {board.unit}", title_justify="left")
     for col in ("model", "n", "MAE", "RMSE", "median AE", "≤10 (%)", "ΔMAE", "CRPS",
                 "cov 50/80", "s"):
         table.add_column(col, justify="left" if col == "model" else "right",
