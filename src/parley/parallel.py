@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 from parley.errors import ParleyInputError, Problem
 
 T = TypeVar("T")
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for a Dask scheduler before saying it cannot be reached."""
 
 
 def _ignore_sigint() -> None:
@@ -66,7 +68,7 @@ def _dask_client(address: str) -> Any:
                      "install it with `pip install 'parley[distributed]'`")]
         ) from None
     try:
-        return Client(address, timeout=10, set_as_default=False)
+        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise ParleyInputError(
             [Problem("--scheduler", f"cannot reach the Dask scheduler at {address}: {exc}",
