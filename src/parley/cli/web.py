@@ -77,6 +77,7 @@ def ui(
         raise ParleyInputError(
             [Problem("--port", f"cannot listen on {host}:{port}: {exc.strerror}", "choose another --port")]
         ) from None
+    sock.listen(128)  # connections made as soon as the address is printed wait in the backlog
     bound = sock.getsockname()[1]
     shown = f"[{host.strip('[]')}]" if ":" in host.strip("[]") else host
     typer.echo(f"parley web app: http://{shown}:{bound}/  (Ctrl+C to stop)", err=False)

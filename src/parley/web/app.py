@@ -145,6 +145,10 @@ def create_app(
         tojson=json.dumps,
     )
     upload_lock = threading.Lock()
+    # Work done once before the server listens, so the first page is as quick as the rest.
+    bundled_list()
+    for name in ("index.html", "editor.html", "_results.html", "runs.html"):
+        templates.env.get_template(name)
 
     def registry_or_none() -> runs.Registry | None:
         return runs.registry_for(db_path) if db_path is not None else None
@@ -172,15 +176,7 @@ def create_app(
 
     def index_page(request: Request, status: int = 200, problems: list[Problem] | None = None,
                    source: str | None = None) -> HTMLResponse:
-        scenarios = []
-        for name in bundled.names():
-            try:
-                from parley.loading import load
-
-                s = load(name)
-                scenarios.append({"name": name, "title": s.title, "as_of": s.as_of.isoformat()})
-            except ParleyInputError:
-                scenarios.append({"name": name, "title": name, "as_of": ""})
+        scenarios = bundled_list()
         past, runs_error = recent_runs()
         from parley.loading import formats
 
@@ -414,6 +410,27 @@ def create_app(
         return RedirectResponse(f"/d/{d.id}", status_code=303)
 
     return app
+
+
+_bundled_cache: dict[tuple[str, float], dict[str, str]] = {}
+
+
+def bundled_list() -> list[dict[str, str]]:
+    """Name, title and date of each bundled scenario, read once per file version."""
+    from parley.loading import load
+
+    out = []
+    for name in bundled.names():
+        path = bundled.path(name)
+        key = (name, path.stat().st_mtime if path else 0.0)
+        if key not in _bundled_cache:
+            try:
+                s = load(name)
+                _bundled_cache[key] = {"name": name, "title": s.title, "as_of": s.as_of.isoformat()}
+            except ParleyInputError:
+                _bundled_cache[key] = {"name": name, "title": name, "as_of": ""}
+        out.append(_bundled_cache[key])
+    return out
 
 
 def cell_paths(data: Any) -> set[str]:
