@@ -11,6 +11,7 @@ and drafted together as the CLI does (one scenario from all files).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import random
 import re
 import tempfile
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 from parley.draft import draft_files
-from parley.draft.engines import get_engine, spacy_available
+from parley.draft.engines import MODEL, get_engine
 from parley.draft.reading import read_article
 
 ARTICLES = Path(__file__).resolve().parents[1] / "tests" / "data" / "articles"
@@ -48,7 +49,8 @@ def main() -> None:
     ap.add_argument("--rules", action="store_true", help="only the rule-based reader")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    engines = ["rules"] if args.rules or not spacy_available() else ["rules", "spacy"]
+    have = importlib.util.find_spec("spacy") and importlib.util.find_spec(MODEL)
+    engines = ["rules"] if args.rules or not have else ["rules", "spacy"]
     with tempfile.TemporaryDirectory() as tmp:
         paths = make_articles(Path(tmp))
         total = sum(len(p.read_text(encoding="utf-8").split()) for p in paths)
