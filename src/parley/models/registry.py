@@ -34,6 +34,9 @@ MODELS: dict[str, ModelInfo] = {
     "pce": ModelInfo("pce", "parley.models.pce",
                      "KTAB's spatial bargaining model with probabilistic Condorcet elections",
                      dynamic=True),
+    "exchange": ModelInfo("exchange", "parley.models.exchange",
+                          "Stokman–Van Oosten exchange model: equal-gain trades of support across "
+                          "issues (rounds)", dynamic=True),
     "ensemble": ModelInfo("ensemble", "parley.models.ensemble",
                           "convex mix of mean, median, Commission, Parliament, reference, centre "
                           "fitted on DEU"),

@@ -1,0 +1,263 @@
+"""Stokman–Van Oosten exchange model (issue linkage), equal-gain variant, with the REX option.
+
+Actors trade support across issues: each concedes on the issue it cares less about in return
+for a concession on the issue it cares more about. The outcome of an issue is the weighted mean
+of positions (capability x salience); an exchange moves both partners' positions, and hence the
+outcomes, so that both gain equally. Each round carries out the most profitable exchanges
+greedily; between rounds actors move part of the way to the positions they voted for.
+
+Every loop here is over rounds or over exchanges within a round; all draws advance together.
+Ties between equally profitable exchanges go to the lowest (actor pair, issue pair) index, so
+the same input always gives the same result (Decide, the reference implementation, flips an
+unseeded coin instead). See docs/models/exchange.md for every interpretive choice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from parley.batch import Batch
+from parley.models._exchange_candidates import Pairs, compute
+from parley.models.base import Outcome
+
+SUMMARY = "Stokman–Van Oosten exchange model: equal-gain trades of support across issues"
+
+Update = Literal["salience", "full"]
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of the exchange model.
+
+    `rounds`: maximum number of rounds (Decide runs exactly 10); a draw stops earlier when a
+    round finds no exchange, since nothing can change after that.
+    `update`: how positions move after a round towards the position y an actor voted for in it.
+    "salience" (default): x' = x + (0.1 + 0.4 (1 - s)) (y - x), the less an actor cares the
+    further it goes; "full": x' = y.
+    `rex`: the randomised variant's p in [0, 1]; 0 is the deterministic equal-gain model.
+    `seed`: seeds REX's random numbers (combined with a hash of the inputs, see `_rex_rng`).
+    `min_gain`: exchanges gaining less than this (salience x scale points) are not made.
+    `log_draw`: the draw whose exchanges are recorded in `info["exchanges"]` (-1: none).
+    """
+
+    rounds: int = 10
+    update: Update = "salience"
+    rex: float = 0.0
+    seed: int = 0
+    min_gain: float = 1e-9
+    log_draw: int = 0
+
+    def __post_init__(self) -> None:
+        if self.rounds < 1:
+            raise ValueError(f"rounds must be >= 1, got {self.rounds}")
+        if not 0.0 <= self.rex <= 1.0:
+            raise ValueError(f"rex must lie in [0, 1], got {self.rex}")
+        if self.update not in ("salience", "full"):
+            raise ValueError(f"update must be 'salience' or 'full', got {self.update!r}")
+        if self.min_gain < 0:
+            raise ValueError(f"min_gain must be >= 0, got {self.min_gain}")
+
+
+@dataclass
+class _Log:
+    """Exchanges and per-round outcomes of one draw, as plain data for `info`."""
+
+    actors: tuple[str, ...]
+    issues: tuple[str, ...]
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+
+
+def solve(batch: Batch, params: Params | None = None) -> Outcome:
+    """Run the exchange rounds for every draw and return the final weighted-mean outcomes.
+
+    Round r starts from positions x_r, carries out exchanges (giving voting positions y_r) and
+    hands x_{r+1} = x_r + step (y_r - x_r) to the next round. The forecast is the outcome of
+    the last round's vote, the weighted mean of y_R; `trajectory[:, 0]` holds the initial
+    positions and `trajectory[:, r]` the voting positions of round r.
+    """
+    params = params or Params()
+    d, n, k = batch.position.shape
+    x = np.clip(batch.position.astype(float), 0.0, 100.0)
+    s = np.where(batch.engaged[None], batch.salience, 0.0)
+    w = batch.capability[:, :, None] * s
+    total = w.sum(axis=1)
+    empty = total <= 0
+    if empty.any():  # nobody with weight on an issue: equal weights among the engaged
+        eng = np.broadcast_to(batch.engaged[None].astype(float), w.shape)
+        w = np.where(empty[:, None, :], eng, w)
+        total = w.sum(axis=1)
+    total = np.where(total > 0, total, 1.0)
+    pairs = Pairs.build(n, k)
+    rng = _rex_rng(batch, params) if params.rex > 0 else None
+    log_draw = params.log_draw if 0 <= params.log_draw < d else -1
+    log = _Log(batch.actors, batch.issues)
+    step = 0.1 + 0.4 * (1.0 - s) if params.update == "salience" else np.ones_like(s)
+
+    trajectory = np.empty((d, params.rounds + 1, n, k))
+    trajectory[:, 0] = x
+    y = x
+    active = np.ones(d, bool)
+    rounds_run = np.zeros(d, int)
+    n_exchanges = np.zeros(d, int)
+    for r in range(params.rounds):
+        outcome = (w * x).sum(axis=1) / total
+        y_new, made = _round(pairs, x, s, w, outcome, total, params, rng, log, r, log_draw)
+        made = np.where(active, made, 0)  # a converged draw stays where it is
+        y = np.where(active[:, None, None], y_new, y)
+        trajectory[:, r + 1] = y
+        rounds_run += made > 0
+        n_exchanges += made
+        if log_draw >= 0 and active[log_draw]:
+            after = (w[log_draw] * y[log_draw]).sum(axis=0) / total[log_draw]
+            log.rounds.append(_round_record(r, outcome[log_draw], after, int(made[log_draw]), batch))
+        active &= made > 0
+        x = np.where(active[:, None, None], x + step * (y - x), x)
+        if not active.any():
+            trajectory[:, r + 2 :] = y[:, None]
+            break
+    outcome = (w * y).sum(axis=1) / total
+    info: dict[str, Any] = {
+        "rounds_run": rounds_run,
+        "converged": ~active,
+        "exchanges_made": n_exchanges,
+    }
+    if log_draw >= 0:
+        info["exchanges"] = log.exchanges
+        info["rounds"] = log.rounds
+        info["log_draw"] = log_draw
+    return Outcome(outcome=outcome, agreement=np.ones(d, bool), trajectory=trajectory, info=info)
+
+
+def _round(
+    pairs: Pairs,
+    x: np.ndarray,
+    s: np.ndarray,
+    w: np.ndarray,
+    outcome: np.ndarray,
+    total: np.ndarray,
+    params: Params,
+    rng: np.random.Generator | None,
+    log: _Log,
+    r: int,
+    log_draw: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One round: the voting positions y[D, N, K] and the number of exchanges made per draw.
+
+    All candidates are evaluated once, on the positions and outcomes at the start of the round
+    (as Decide computes the outcome once per round). The most profitable is carried out; an
+    actor moves at most once per issue in a round, so every candidate that would move an
+    (actor, issue) that has already moved is dropped; repeat until nothing profitable is left.
+    An actor may still demand on an issue several times (from different partners).
+    """
+    d, n, k = x.shape
+    rex = None
+    if rng is not None:
+        u, v, z = rng.random((3, d, pairs.size))
+        rex = (params.rex, u, v, z)
+    c = compute(pairs, x, s, w, outcome, total, rex)
+    score = np.where(c.valid, np.maximum(c.gain_a, c.gain_b), -np.inf)
+    score[score <= params.min_gain] = -np.inf
+    chosen = _greedy(score, c.a * k + pairs.q[None], c.b * k + pairs.p[None], n * k)
+    dr, rank = np.nonzero(chosen >= 0)  # row-major: draw, then greedy order within the draw
+    cb = chosen[dr, rank]
+    a, b = c.a[dr, cb], c.b[dr, cb]
+    p, q = pairs.p[cb], pairs.q[cb]
+    dp, dq = c.dp[dr, cb], c.dq[dr, cb]
+    # b supplies on p (moves towards a), a supplies on q (moves towards b); every (actor,
+    # issue) moves at most once, so these assignments never collide
+    move_b = np.sign(x[dr, a, p] - x[dr, b, p]) * dp * total[dr, p] / w[dr, b, p]
+    move_a = np.sign(x[dr, b, q] - x[dr, a, q]) * dq * total[dr, q] / w[dr, a, q]
+    y = x.copy()
+    y[dr, b, p] = np.clip(x[dr, b, p] + move_b, 0.0, 100.0)
+    y[dr, a, q] = np.clip(x[dr, a, q] + move_a, 0.0, 100.0)
+    made = np.bincount(dr, minlength=d)
+    if log_draw >= 0:
+        for m in np.flatnonzero(dr == log_draw):
+            log.exchanges.append(
+                _exchange_record(log, r, c, x, y, outcome, dr[m], cb[m], a[m], b[m], p[m], q[m])
+            )
+    return y, made
+
+
+def _greedy(score: np.ndarray, key_a: np.ndarray, key_b: np.ndarray, n_keys: int) -> np.ndarray:
+    """Greedy selection by score, where no two chosen candidates share a key (a moving
+    (actor, issue)). Returns [D, M] candidate indices in the order greedy takes them, -1 padded.
+
+    Equivalent to scanning the candidates from best to worst (ties: lowest index first) and
+    taking each whose keys are still free, but done in a few vectorised sweeps: a candidate
+    that ranks first among the live users of both its keys is taken (nothing before it can
+    block it), candidates sharing a key with a taken one die, and the sweep repeats.
+    """
+    d, _ = score.shape
+    order = np.argsort(-score, axis=1, kind="stable")
+    live = np.isfinite(np.take_along_axis(score, order, axis=1))
+    width = int(live.sum(axis=1).max(initial=0))
+    if width == 0:
+        return np.full((d, 0), -1, dtype=np.intp)
+    order, live = order[:, :width], live[:, :width]
+    offset = (np.arange(d) * n_keys)[:, None]
+    ka = np.take_along_axis(key_a, order, axis=1) + offset
+    kb = np.take_along_axis(key_b, order, axis=1) + offset
+    rank = np.broadcast_to(np.arange(width), (d, width))
+    taken = np.zeros((d, width), bool)
+    while live.any():
+        first = np.full(d * n_keys, width, dtype=np.intp)
+        np.minimum.at(first, ka[live], rank[live])
+        np.minimum.at(first, kb[live], rank[live])
+        win = live & (first[ka] == rank) & (first[kb] == rank)
+        taken |= win
+        used = np.zeros(d * n_keys, bool)
+        used[ka[win]] = True
+        used[kb[win]] = True
+        live &= ~win & ~used[ka] & ~used[kb]
+    return np.where(taken, order, -1)
+
+
+def _exchange_record(
+    log: _Log, r: int, c: Any, x: np.ndarray, y: np.ndarray, outcome: np.ndarray,
+    d: int, cand: int, a: int, b: int, p: int, q: int,
+) -> dict[str, Any]:
+    """One exchange as plain data: who supplies what on which issue to whom, and the gains."""
+    sign_p = np.sign(x[d, a, p] - outcome[d, p])
+    sign_q = np.sign(x[d, b, q] - outcome[d, q])
+    return {
+        "round": r + 1,
+        "actor_a": log.actors[a],
+        "actor_b": log.actors[b],
+        "supply_a": {"issue": log.issues[q], "from": float(x[d, a, q]), "to": float(y[d, a, q])},
+        "supply_b": {"issue": log.issues[p], "from": float(x[d, b, p]), "to": float(y[d, b, p])},
+        "gain_a": float(c.gain_a[d, cand]),
+        "gain_b": float(c.gain_b[d, cand]),
+        "outcome_shift": {
+            log.issues[p]: float(sign_p * c.dp[d, cand]),
+            log.issues[q]: float(sign_q * c.dq[d, cand]),
+        },
+    }
+
+
+def _round_record(r: int, before: np.ndarray, after: np.ndarray, made: int, batch: Batch) -> dict:
+    return {
+        "round": r + 1,
+        "exchanges": made,
+        "outcome_before": {k: float(v) for k, v in zip(batch.issues, before, strict=True)},
+        "outcome_after": {k: float(v) for k, v in zip(batch.issues, after, strict=True)},
+    }
+
+
+def _rex_rng(batch: Batch, params: Params) -> np.random.Generator:
+    """REX's generator: seeded by `params.seed` and a hash of the batch's inputs.
+
+    A model sees only its batch, not the draws' global indices; hashing the inputs makes the
+    stream reproducible (same batch + seed -> same numbers) while different Monte Carlo chunks,
+    whose sampled inputs differ, get different streams.
+    """
+    h = hashlib.sha256()
+    for arr in (batch.position, batch.salience, batch.capability):
+        h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
+    key = int.from_bytes(h.digest()[:8], "little")
+    return np.random.default_rng(np.random.SeedSequence([params.seed, key]))
