@@ -400,3 +400,55 @@ def test_ui_command_guards_remote_hosts_and_missing_extra(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "uvicorn", None)
     r = runner.invoke(app, ["ui", "--port", "0"])
     assert r.exit_code == 2 and "pip install 'parley[web]'" in r.output
+
+
+# --- levers, compare and the HTML report ------------------------------------------------------
+def test_levers_are_listed_and_compared_on_common_random_numbers(env) -> None:
+    from parley.compare import compare
+    from parley.levers import variants
+
+    client, _, _ = env
+    draft = open_bundled(client)
+    page = client.get(draft).text
+    s = load("ukraine-2025-05")
+    assert 'id="levers-panel"' in page
+    for lv in s.levers:
+        assert f'value="{lv.id}"' in page
+    chosen = [s.levers[0].id, s.levers[-1].id]
+    r = client.post(
+        f"{draft}/compare",
+        data={"lever": chosen, "model": ["compromise"], "draws": "2000", "seed": "4"},
+    )
+    assert r.status_code == 200, r.text
+    html = r.text
+    deadline = time.time() + 60
+    while 'id="comparison"' not in html and time.time() < deadline:
+        job = re.search(r'hx-get="/jobs/([a-f0-9]+)"', html)
+        time.sleep(0.2)
+        html = client.get(f"/jobs/{job.group(1)}").text
+    cmp = compare(s, variants(s, chosen), ["compromise"], draws=2000, seed=4).to_dict()
+    for row in cmp["settlement"][1:]:
+        m = re.search(rf'data-variant="{row["variant"]}">.*?</tr>', html, re.S)
+        assert m is not None
+        assert f"{100 * row['delta']:+.1f} pts" in m.group(0)
+    bad = client.post(f"{draft}/compare", data={"lever": ["no_such_lever"], "model": ["compromise"]})
+    assert bad.status_code == 422 and "levers" in bad.text
+
+
+def test_no_lever_panel_without_levers(env, tiny_data) -> None:
+    client, _, _ = env
+    r = upload(client, yaml_bytes(tiny_data), "tiny.yaml")
+    assert 'id="levers-panel"' not in client.get(r.headers["location"]).text
+
+
+def test_html_report_of_a_run_is_self_contained(env, tiny_data) -> None:
+    client, _, _ = env
+    r = upload(client, yaml_bytes(tiny_data), "tiny.yaml")
+    html = run_and_wait(client, r.headers["location"], draws="300")
+    run_id = re.search(r'data-run-id="(\d+)"', html).group(1)
+    assert f'href="/runs/{run_id}/report.html"' in html
+    rep = client.get(f"/runs/{run_id}/report.html")
+    assert rep.status_code == 200 and rep.headers["content-disposition"].endswith(f'run-{run_id}.html"')
+    assert "Tiny test negotiation" in rep.text and "<script src=" not in rep.text
+    assert client.get(f"/runs/{run_id}/report.html").text == rep.text  # cached, same file
+    assert client.get("/runs/999/report.html").status_code == 404

@@ -255,6 +255,7 @@ def create_app(
         known = cell_paths(d.data)
         loose = [p for p in problems if p.path not in known]
         return {
+            "levers": lever_rows(scenario), "report": report_available(),
             "d": d, "data": d.data, "scenario": scenario, "problems": problems, "cells": cells,
             "loose": loose, "tables": dr.tables_ok(d.data), "models": list(registry.MODELS.values()),
             "static_models": registry.STATIC, "max_draws": MAX_DRAWS,
@@ -299,32 +300,48 @@ def create_app(
     ) -> HTMLResponse:
         d = draft_or_404(draft_id)
         scenario, problems = dr.validate(d.data, d.lenient, d.name)
-        form_problems = []
-        n_draws = _int(draws)
-        n_seed = _int(seed)
-        if n_draws is None or not 1 <= n_draws <= MAX_DRAWS:
-            form_problems.append(Problem("draws", f"draws must be a whole number from 1 to {MAX_DRAWS:,}",
-                                         "e.g. 10000"))
-        if n_seed is None or not 0 <= n_seed < 2**63:
-            form_problems.append(Problem("seed", "seed must be a whole number ≥ 0", "e.g. 20250501"))
-        if rule not in ("compensatory", "strict"):
-            form_problems.append(Problem("rule", f"unknown rule '{rule[:40]}'", "compensatory or strict"))
-        unknown = [m for m in model if m not in registry.MODELS]
-        if unknown or not model:
-            form_problems.append(Problem("model", "choose at least one known model",
-                                         ", ".join(registry.MODELS)))
+        form_problems = _form_problems(model, draws, seed, rule)
         if scenario is None or form_problems:
             return page(request, "_run_error.html", 422, problems=form_problems,
                         scenario_problems=problems)
-        job = Job(new_id(), scenario, list(dict.fromkeys(model)), n_draws, n_seed, rule, draft_id=d.id)
+        job = Job(new_id(), scenario, list(dict.fromkeys(model)), _int(draws) or 1, _int(seed) or 0, rule,
+                  draft_id=d.id)
         done = jobs.submit(job)
         _wait(done, wait_for_short_runs)
         return job_fragment(request, job)
 
+    @app.post("/d/{draft_id}/compare", response_class=HTMLResponse)
+    def compare_levers(
+        request: Request,
+        draft_id: str,
+        lever: list[str] = Form([]),
+        model: list[str] = Form(["compromise"]),
+        draws: str = Form("10000"),
+        seed: str = Form("20250501"),
+        rule: str = Form("compensatory"),
+    ) -> HTMLResponse:
+        d = draft_or_404(draft_id)
+        scenario, problems = dr.validate(d.data, d.lenient, d.name)
+        form_problems = _form_problems(model, draws, seed, rule)
+        known = {r["id"] for r in lever_rows(scenario)}
+        if not lever or any(x not in known for x in lever):
+            form_problems.append(Problem("lever", "choose at least one of the scenario's levers",
+                                         ", ".join(sorted(known)) or "this scenario has no levers"))
+        if scenario is None or form_problems:
+            return page(request, "_run_error.html", 422, problems=form_problems,
+                        scenario_problems=problems)
+        job = Job(new_id(), scenario, list(dict.fromkeys(model)), _int(draws) or 1, _int(seed) or 0, rule,
+                  draft_id=d.id, kind="compare", levers=list(dict.fromkeys(lever)))
+        _wait(jobs.submit(job), wait_for_short_runs)
+        return job_fragment(request, job)
+
     def job_fragment(request: Request, job: Job) -> HTMLResponse:
+        if job.status == "done" and job.kind == "compare":
+            return page(request, "_compare.html", job=job, cmp=job.result or {})
         if job.status == "done":
             ctx = views.context(job.result or {}, job.scenario, job.trajectories)
-            return page(request, "_results.html", job=job, run_id=job.run_id, levers=None, **ctx)
+            return page(request, "_results.html", job=job, run_id=job.run_id, report=report_available(),
+                        **ctx)
         if job.status == "failed":
             return page(request, "_run_error.html", 200, problems=[Problem("", job.error or "failed")],
                         scenario_problems=[])
@@ -385,7 +402,8 @@ def create_app(
         except (ParleyInputError, ValueError):
             pass
         ctx = views.context(r.results or {}, scenario, traj) if r.results else {}
-        return page(request, "run.html", run=r, run_id=r.id, scenario=scenario, levers=None, **ctx)
+        return page(request, "run.html", run=r, run_id=r.id, scenario=scenario, report=report_available(),
+                    **ctx)
 
     @app.get("/runs/{run_id}/results.json")
     def run_json(run_id: int) -> JSONResponse:
@@ -400,6 +418,31 @@ def create_app(
         return Response(text, media_type="application/yaml",
                         headers={"Content-Disposition":
                                  f'attachment; filename="{dr.safe_stem(r.scenario_id)}-run-{r.id}.yaml"'})
+
+    report_lock = threading.Lock()
+
+    @app.get("/runs/{run_id}/report.html")
+    def run_report(run_id: int) -> Response:
+        """The self-contained HTML report of a run, rebuilt from its recorded settings (same
+        numbers) and kept in the data directory for the next download."""
+        if not report_available():
+            raise HTTPException(404, "The HTML report is not available in this installation.")
+        r = run_or_404(run_id)
+        if r.status != "ok":
+            raise HTTPException(409, f"Run {r.id} is {r.status}; only finished runs have a report.")
+        cache = root / "reports" / f"run-{r.id}.html"
+        with report_lock:
+            if not cache.is_file():
+                from parley.report.build import build_report, render
+
+                with runs.recording(enabled=False):  # the run is recorded already
+                    data = build_report(r.scenario(), r.models, draws=r.draws, seed=r.seed,
+                                        params=r.params, rule=r.rule)  # type: ignore[arg-type]
+                cache.parent.mkdir(exist_ok=True)
+                cache.write_text(render(data), encoding="utf-8")
+        name = f"{dr.safe_stem(r.scenario_id)}-run-{r.id}.html"
+        return Response(cache.read_text(encoding="utf-8"), media_type="text/html",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @app.post("/runs/{run_id}/edit")
     def run_to_draft(run_id: int) -> Response:
@@ -443,6 +486,39 @@ def cell_paths(data: Any) -> set[str]:
         for i in range(len(data[section])):
             out.update(f"{section}[{i}].{n}" for n in names)
     return out
+
+
+def _form_problems(model: list[str], draws: str, seed: str, rule: str) -> list[Problem]:
+    """Problems with the run settings, each naming the field."""
+    out = []
+    n_draws, n_seed = _int(draws), _int(seed)
+    if n_draws is None or not 1 <= n_draws <= MAX_DRAWS:
+        out.append(Problem("draws", f"draws must be a whole number from 1 to {MAX_DRAWS:,}", "e.g. 10000"))
+    if n_seed is None or not 0 <= n_seed < 2**63:
+        out.append(Problem("seed", "seed must be a whole number ≥ 0", "e.g. 20250501"))
+    if rule not in ("compensatory", "strict"):
+        out.append(Problem("rule", f"unknown rule '{rule[:40]}'", "compensatory or strict"))
+    if not model or any(m not in registry.MODELS for m in model):
+        out.append(Problem("model", "choose at least one known model", ", ".join(registry.MODELS)))
+    return out
+
+
+def report_available() -> bool:
+    """Whether this installation has the HTML report (parley.report)."""
+    import importlib.util
+
+    return importlib.util.find_spec("parley.report") is not None
+
+
+def lever_rows(scenario: Any) -> list[dict[str, Any]]:
+    """The scenario's levers as rows for the page; none when levers are not available."""
+    if scenario is None or not getattr(scenario, "levers", None):
+        return []
+    try:
+        from parley.levers import lever_records
+    except ImportError:
+        return []
+    return lever_records(scenario, list(scenario.levers))
 
 
 def _int(text: str) -> int | None:

@@ -32,6 +32,8 @@ class Job:
     rule: str
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     draft_id: str | None = None
+    kind: str = "forecast"  # forecast, or compare (baseline against `levers`)
+    levers: list[str] = field(default_factory=list)
     status: str = "queued"  # queued, running, done, failed
     done: int = 0
     error: str | None = None
@@ -43,7 +45,8 @@ class Job:
 
     @property
     def total(self) -> int:
-        return self.draws * len(self.models)
+        # compare() reports draws done across all models at once; forecast() per model
+        return self.draws if self.kind == "compare" else self.draws * len(self.models)
 
     @property
     def elapsed(self) -> float:
@@ -89,6 +92,9 @@ class Jobs:
             job.done += n
 
         try:
+            if job.kind == "compare":
+                self._compare(job, progress)
+                return
             with runs.recording(self.db, source="web", enabled=self.db is not None):
                 fc = forecast(
                     job.scenario,
@@ -111,6 +117,29 @@ class Jobs:
             job.status = "failed"
         finally:
             job.seconds = time.perf_counter() - job.started
+
+
+    @staticmethod
+    def _compare(job: Job, progress: Any) -> None:
+        """Baseline and the chosen levers on common random numbers (not a forecast: the
+        registry records forecasts, so comparisons are not recorded there)."""
+        from parley import runs
+        from parley.compare import compare
+        from parley.levers import variants
+
+        vs = variants(job.scenario, job.levers)
+        cmp = compare(
+            job.scenario,
+            vs,
+            job.models,
+            draws=job.draws,
+            seed=job.seed,
+            params=job.params,
+            rule=job.rule,  # type: ignore[arg-type]
+            progress=progress,
+        )
+        job.result = runs._finite(cmp.to_dict())
+        job.status = "done"
 
 
 def new_id() -> str:
