@@ -118,7 +118,7 @@ def _parse_rows(text: str, source: str) -> _Parsed:
         if not fields:
             continue
         kind = fields[0].upper()
-        where = f"row {n}"
+        where = f"{kind} row" if kind in ROW_TYPES else "row"
         if kind not in ROW_TYPES:
             problems.append(Problem(where, f"unknown row type {fields[0]!r}",
                                     f"start every row with #A, #P, #M or #D; {_FORMAT}", n))
@@ -131,8 +131,8 @@ def _parse_rows(text: str, source: str) -> _Parsed:
             _take(out, kind, fields, n, delimiter)
         except _RowError as exc:
             problems.append(Problem(where, exc.message, exc.fix, n))
-    if not problems:
-        problems += _cross_check(out)
+    problems += _cross_check(out, complete=not problems)
+    problems.sort(key=lambda pr: pr.line or 0)
     if problems:
         raise ParleyInputError(problems, source)
     return out
@@ -193,23 +193,26 @@ def _take(out: _Parsed, kind: str, f: list[str], n: int, delimiter: str) -> None
         out.stances.append((n, f[1], f[2], position, salience, power))
 
 
-def _cross_check(out: _Parsed) -> list[Problem]:
-    """References, scale ranges, duplicate stances and one power per actor."""
+def _cross_check(out: _Parsed, complete: bool = True) -> list[Problem]:
+    """References, scale ranges, duplicate stances and one power per actor; with `complete`
+    also what is missing (which would be misleading while some rows failed to parse)."""
     problems: list[Problem] = []
-    if not out.actors:
+    if not complete:
+        pass
+    elif not out.actors:
         problems.append(Problem("", "no #A rows: the file defines no actors", _FORMAT))
-    if not out.issues:
+    if complete and not out.issues:
         problems.append(Problem("", "no #P rows: the file defines no issues", _FORMAT))
     for issue_id, rows in out.issues.items():
         values = {v for v, _, _ in rows.points}
         if len(values) < 2:
-            problems.append(Problem(f"row {rows.row}", f"issue {issue_id!r} needs two #M rows with "
+            problems.append(Problem("#P row", f"issue {issue_id!r} needs two #M rows with "
                                     f"different values (its scale's ends), has {len(rows.points)}",
                                     "add e.g. `#M;issue;0;...` and `#M;issue;100;...`", rows.row))
     seen: dict[tuple[str, str], int] = {}
     power: dict[str, tuple[float, int]] = {}
     for n, actor, issue, position, _s, c in out.stances:
-        where = f"row {n}"
+        where = "#D row"
         if actor not in out.actors:
             problems.append(Problem(where, f"stance of actor {actor!r}, which no #A row defines",
                                     "add an #A row for it or fix the actor id", n))
@@ -234,14 +237,16 @@ def _cross_check(out: _Parsed) -> list[Problem]:
                                     "each actor one capability", "use the same power on all of "
                                     "the actor's #D rows", n))
         power.setdefault(actor, (c, n))
+    if not complete:
+        return problems
     for issue_id, rows in out.issues.items():
         if not any(st[2] == issue_id for st in out.stances):
-            problems.append(Problem(f"row {rows.row}", f"no #D row gives a stance on issue "
+            problems.append(Problem("#P row", f"no #D row gives a stance on issue "
                                     f"{issue_id!r}", "add stances for it or remove the issue",
                                     rows.row))
     for actor_id, (row, _, _) in out.actors.items():
         if actor_id not in power:
-            problems.append(Problem(f"row {row}", f"actor {actor_id!r} has no #D rows, so parley "
+            problems.append(Problem("#A row", f"actor {actor_id!r} has no #D rows, so parley "
                                     "cannot know its power", "add its stances or remove the actor",
                                     row))
     return problems
