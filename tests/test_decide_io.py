@@ -155,3 +155,33 @@ def test_decides_own_files(name: str, actors: int, issues: int, stances: int) ->
     if name == "copenhagen.csv":
         assert s.actor("EU_incl_Norway").name == "EU (incl Norway)"
         assert s.stance("Russia", "Commitments") is None
+
+
+# --- `parley import decide` ---------------------------------------------------------------------
+def cli(*args: str):
+    from typer.testing import CliRunner
+
+    from parley.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_import_writes_yaml_that_reads_back(tmp_path: Path) -> None:
+    from parley.io.yaml_io import parse_yaml
+
+    out = tmp_path / "s.yaml"
+    result = cli("import", "decide", str(DATA / "decide_small.csv"), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert text.startswith("# Converted from the Decide file decide_small.csv")
+    data, _ = parse_yaml(text, str(out))
+    original = load_decide(DATA / "decide_small.csv")
+    assert data["actors"][1] == {"id": "South_bloc", "name": "Southern Bloc", "capability": 1}
+    assert len(data["stances"]) == len(original.stances)
+    assert data["issues"][0]["scale"] == {"unit": "on Decide's scale", "at_0": 0.5, "at_100": 7}
+
+
+def test_import_of_a_malformed_file_exits_2() -> None:
+    result = cli("import", "decide", str(DATA / "decide_small_errors.csv"))
+    assert result.exit_code == 2
+    assert "decide_small_errors.csv:8" in result.output and "Traceback" not in result.output

@@ -37,7 +37,7 @@ def test_one_round_by_hand() -> None:
     # Equal gain: dq = dp (0.8+0.4)/(0.2+0.6) = 1.5 dp, so dq's cap binds: dq = 25, dp = 16.67.
     # Gains: A 0.8*16.67 - 0.2*25 = 8.33; B 0.6*25 - 0.4*16.67 = 8.33.
     # Moves: B on p by 16.67*1.2/0.4 = 50; A on q by 25*0.8/0.2 = 100 (to B, the cap).
-    out = exchange.solve(two_actor(), exchange.Params(rounds=1))
+    out = exchange.solve(two_actor(), exchange.Params(rounds=1, explain=True))
     assert out.outcome[0] == pytest.approx([100 / 1.2, 100.0])
     [ex] = out.info["exchanges"]
     assert (ex["actor_a"], ex["actor_b"]) == ("A", "B")
@@ -54,7 +54,7 @@ def test_second_round_starts_from_salience_weighted_step() -> None:
     # Round 2: O_p = (80 + 0.4*17)/1.2 = 72.33, O_q = (8.4 + 60)/0.8 = 85.5;
     # dp <= 0.4/1.2*83 = 27.67, dq <= 0.2/0.8*58 = 14.5 -> dq = 14.5, dp = 9.667;
     # B moves 9.667*1.2/0.4 = 29 to 46; O_p = (80 + 0.4*46)/1.2 = 82.
-    out = exchange.solve(two_actor(), exchange.Params(rounds=2))
+    out = exchange.solve(two_actor(), exchange.Params(rounds=2, explain=True))
     assert out.outcome[0] == pytest.approx([82.0, 100.0])
     assert [e["supply_b"]["from"] for e in out.info["exchanges"]] == pytest.approx([0, 17])
     assert [e["supply_a"]["from"] for e in out.info["exchanges"]] == pytest.approx([0, 42])
@@ -73,7 +73,7 @@ def test_demanders_cap_binds_on_the_other_issue() -> None:
     # dp <= min(0.5*100, 50) = 50, dq <= min(0.25/1.25*100, 20) = 20; ratio 1 -> both 20.
     # gain 0.5*20 - 0.25*20 = 5 each; B moves 40 on p, A moves 100 on q (to B's position).
     out = exchange.solve(two_actor(sal=[[0.5, 0.25], [0.25, 0.5]], cap=(1.0, 2.0)),
-                         exchange.Params(rounds=1))
+                         exchange.Params(rounds=1, explain=True))
     [ex] = out.info["exchanges"]
     assert ex["gain_a"] == pytest.approx(5.0) and ex["gain_b"] == pytest.approx(5.0)
     assert ex["supply_b"]["to"] == pytest.approx(40.0)
@@ -89,7 +89,7 @@ def test_outcome_cap_at_the_demanders_position() -> None:
     sal = [[0.9, 0.1], [0.1, 0.9], [0.5, 0.0]]
     b = Batch.from_arrays(np.array(pos), np.array(sal), np.ones(3),
                           engaged=np.array([[1, 1], [1, 1], [1, 0]], bool))
-    out = exchange.solve(b, exchange.Params(rounds=1))
+    out = exchange.solve(b, exchange.Params(rounds=1, explain=True))
     [ex] = out.info["exchanges"]
     assert ex["outcome_shift"] == {"k0": pytest.approx(90 - 131 / 1.5),
                                    "k1": pytest.approx(90 - 131 / 1.5)}
@@ -122,7 +122,7 @@ def random_batch(seed: int, d: int, n: int, k: int) -> Batch:
        rex=st.sampled_from([0.0, 0.5, 1.0]))
 def test_no_exchange_makes_a_side_worse_off(seed: int, n: int, k: int, rex: float) -> None:
     b = random_batch(seed, 1, n, k)
-    out = exchange.solve(b, exchange.Params(rounds=4, rex=rex, seed=seed))
+    out = exchange.solve(b, exchange.Params(rounds=4, rex=rex, seed=seed, explain=True))
     s, c = b.salience[0], b.capability[0]
     total = (c[:, None] * s).sum(axis=0)
     idx_a, idx_k = {a: i for i, a in enumerate(b.actors)}, {x: j for j, x in enumerate(b.issues)}
@@ -156,16 +156,16 @@ def test_outcome_stays_within_the_positions(seed: int, n: int, k: int, rex: floa
 
 def test_draws_are_solved_independently() -> None:
     b = random_batch(7, 5, 6, 4)
-    together = exchange.solve(b, exchange.Params(log_draw=-1))
+    together = exchange.solve(b, exchange.Params())
     for i in range(5):
-        alone = exchange.solve(b.take(slice(i, i + 1)), exchange.Params(log_draw=-1))
+        alone = exchange.solve(b.take(slice(i, i + 1)), exchange.Params())
         np.testing.assert_allclose(alone.outcome[0], together.outcome[i], atol=1e-12)
         np.testing.assert_allclose(alone.trajectory[0], together.trajectory[i], atol=1e-12)
 
 
 def test_same_input_and_seed_same_result() -> None:
     b = random_batch(3, 4, 8, 5)
-    for params in (exchange.Params(), exchange.Params(rex=0.7, seed=11)):
+    for params in (exchange.Params(explain=True), exchange.Params(rex=0.7, seed=11, explain=True)):
         first, second = exchange.solve(b, params), exchange.solve(b, params)
         assert np.array_equal(first.outcome, second.outcome)
         assert first.info["exchanges"] == second.info["exchanges"]
@@ -179,7 +179,7 @@ def test_ties_go_to_the_lowest_index() -> None:
     pos = [[100.0, 0.0], [0.0, 100.0], [0.0, 100.0]]
     sal = [[0.8, 0.2], [0.4, 0.6], [0.4, 0.6]]
     b = Batch.from_arrays(np.array(pos), np.array(sal), np.ones(3), actors=("A", "B", "C"))
-    [first, *_] = exchange.solve(b, exchange.Params(rounds=1)).info["exchanges"]
+    [first, *_] = exchange.solve(b, exchange.Params(rounds=1, explain=True)).info["exchanges"]
     assert first["actor_b"] == "B"
 
 
@@ -199,10 +199,10 @@ def test_params_are_checked() -> None:
 def test_convergence_is_reported() -> None:
     out = exchange.solve(two_actor(), exchange.Params(rounds=50))
     assert out.info["converged"][0]
-    assert out.info["rounds_run"][0] < 50
+    assert out.info["rounds"][0] < 50
     assert out.trajectory.shape == (1, 51, 2, 2)
     # the first round without an exchange votes on the positions carried into it, and stays
-    last = out.info["rounds_run"][0] + 1
+    last = out.info["rounds"][0] + 1
     assert np.array_equal(out.trajectory[0, -1], out.trajectory[0, last])
 
 
@@ -263,3 +263,50 @@ def test_decide_reference_outcomes(case: str) -> None:
         distance = max(0.0, lo - value, value - hi)
         allowed = KNOWN_OUTSIDE.get((case, issue.name), 2.0)
         assert distance <= allowed, f"{case}/{issue.name}: {value:.2f} vs [{lo:.2f}, {hi:.2f}]"
+
+
+# --- `parley exchanges` -------------------------------------------------------------------------
+SMALL = Path(__file__).parent / "data" / "decide" / "decide_small.csv"
+
+
+def cli(*args: str):
+    from typer.testing import CliRunner
+
+    from parley.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_cli_lists_the_exchanges_as_json() -> None:
+    import json
+
+    result = cli("exchanges", str(SMALL), "--json", "--param", "rounds=2")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["params"]["rounds"] == 2 and len(data["rounds"]) == 2
+    [ex] = data["rounds"][0]["exchanges"]
+    # North cares about the levy (0.9 vs 0.3), South bloc about the dam (0.8 vs 0.4)
+    assert (ex["actor_a"], ex["supply_a"]["issue"]) == ("North", "dam")
+    assert (ex["actor_b"], ex["supply_b"]["issue"]) == ("South_bloc", "levy")
+    assert ex["gain_a"] == pytest.approx(ex["gain_b"])
+    assert data["units"]["levy"]["at_100"] == 7.0
+    first = data["rounds"][0]
+    for iss, shift in ex["outcome_shift"].items():
+        assert first["outcome_after"][iss] - first["outcome_before"][iss] == pytest.approx(shift)
+
+
+def test_cli_filters_and_tables() -> None:
+    result = cli("exchanges", str(SMALL), "--actor", "Farmers")
+    assert result.exit_code == 0 and "no exchange matches" in result.output
+    result = cli("exchanges", str(SMALL), "--issue", "dam", "--param", "rounds=1")
+    assert result.exit_code == 0
+    assert "North ⇄ South_bloc" in result.output and "North gives on dam" in result.output
+
+
+@pytest.mark.parametrize("args", [
+    ("--actor", "Nobody"), ("--issue", "nowhere"), ("--param", "rex=3"), ("--param", "colour=red"),
+    ("--format", "excel")])
+def test_cli_bad_options_exit_2(args: tuple[str, str]) -> None:
+    result = cli("exchanges", str(SMALL), *args)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output

@@ -7,6 +7,7 @@ from parley.cli import (
     backtest,  # noqa: F401
     draft,  # noqa: F401
     dynamic,  # noqa: F401
+    exchange,  # noqa: F401
     levers,  # noqa: F401
     run_command,  # noqa: F401
     runs,  # noqa: F401

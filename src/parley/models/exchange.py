@@ -41,7 +41,8 @@ class Params:
     `rex`: the randomised variant's p in [0, 1]; 0 is the deterministic equal-gain model.
     `seed`: seeds REX's random numbers (combined with a hash of the inputs, see `_rex_rng`).
     `min_gain`: exchanges gaining less than this (salience x scale points) are not made.
-    `log_draw`: the draw whose exchanges are recorded in `info["exchanges"]` (-1: none).
+    `explain`: record draw `log_draw`'s exchanges and per-round outcomes in `info["exchanges"]`
+    and `info["round_log"]` (what `parley exchanges` shows).
     """
 
     rounds: int = 10
@@ -49,6 +50,7 @@ class Params:
     rex: float = 0.0
     seed: int = 0
     min_gain: float = 1e-9
+    explain: bool = False
     log_draw: int = 0
 
     def __post_init__(self) -> None:
@@ -94,7 +96,7 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
     total = np.where(total > 0, total, 1.0)
     pairs = Pairs.build(n, k)
     rng = _rex_rng(batch, params) if params.rex > 0 else None
-    log_draw = params.log_draw if 0 <= params.log_draw < d else -1
+    log_draw = params.log_draw if params.explain and 0 <= params.log_draw < d else -1
     log = _Log(batch.actors, batch.issues)
     step = 0.1 + 0.4 * (1.0 - s) if params.update == "salience" else np.ones_like(s)
 
@@ -122,13 +124,14 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
             break
     outcome = (w * y).sum(axis=1) / total
     info: dict[str, Any] = {
-        "rounds_run": rounds_run,
-        "converged": ~active,
+        "rounds": rounds_run,  # rounds in which exchanges were made
+        "converged": ~active,  # a round without any exchange was reached
+        "oscillated": np.zeros(d, bool),  # (the key other dynamic models report)
         "exchanges_made": n_exchanges,
     }
     if log_draw >= 0:
         info["exchanges"] = log.exchanges
-        info["rounds"] = log.rounds
+        info["round_log"] = log.rounds
         info["log_draw"] = log_draw
     return Outcome(outcome=outcome, agreement=np.ones(d, bool), trajectory=trajectory, info=info)
 
