@@ -51,7 +51,8 @@ def normalised(batch: Batch, params: nash.Params = LIN):
     sig = s / np.where(maxgain > 0, maxgain, 1.0)[:, :, None]
     active = s.sum(axis=2) > 0
     c = np.where(active, batch.capability, 0.0)
-    return x, sig, c / c.sum(axis=1, keepdims=True), active
+    total = c.sum(axis=1, keepdims=True)
+    return x, sig, c / np.where(total > 0, total, 1.0), active
 
 
 def gains(batch: Batch, package: np.ndarray, params: nash.Params = LIN) -> np.ndarray:
@@ -266,7 +267,7 @@ def test_objective_matches_multistart_slsqp(k: int, rule: nash.Params) -> None:
     rng = np.random.default_rng(k)
     diffs = []
     for j in np.flatnonzero(out.agreement)[:40]:
-        value, y_lp = lp_maxmin(x[j], sig[j])
+        _, y_lp = lp_maxmin(x[j], sig[j])
         starts = [y_lp] + [np.clip(y_lp + rng.normal(0, 0.05, k), 0, 1) for _ in range(2)]
         ref = slsqp_nash(x[j], sig[j], c[j], starts)
         assert ours[j] >= ref - 1e-6, (j, ours[j], ref)

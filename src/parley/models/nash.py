@@ -34,8 +34,17 @@ from parley.models.base import Outcome
 
 SUMMARY = "Nash bargaining solution (capability-weighted product of gains over disagreement)"
 
+_PAD = """The engine never works on a single draw: with one draw left numpy turns a reduction over
+actors into a contiguous SIMD sum with a different rounding order, and a draw's result must not
+depend on which other draws share its chunk. One draw is solved as two copies, and a finished
+draw is kept as padding when only one is still running."""
+
 _PARKED = 1e3
-"""Epigraph value for (actor, issue) pairs without a stake: never binding, masked out."""
+"""Epigraph value for (actor, issue) pairs without a stake: never binding, masked out.
+
+Reductions in the engine run over one axis at a time (`.sum(axis=1).sum(axis=0)`, never
+`axis=(0, 1)`): numpy may reorder a multi-axis reduction when only one draw is left, and a draw's
+result must not depend on which other draws share its chunk."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,7 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
     D, _, K = batch.position.shape
     outcome = np.empty((D, K))
     agreement = np.zeros(D, bool)
-    counts = {"hopeless": 0, "unconverged": 0, "no_stake": 0}
+    counts = {"hopeless": 0, "unconverged": 0, "no_stake": 0, "stalled": 0}
     step = max(int(params.chunk), 1)
     for lo in range(0, D, step):  # chunks of draws (bounded memory), each solved vectorised
         hi = min(lo + step, D)
@@ -114,6 +123,7 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
             "actor_cannot_gain_draws": counts["hopeless"],
             "no_stake_draws": counts["no_stake"],
             "unconverged_draws": counts["unconverged"],
+            "precision_limited_draws": counts["stalled"],
         },
     )
 
@@ -177,11 +187,11 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
     agree[no_stake] = True
     u_out = u0.copy()
     todo = np.flatnonzero(~hopeless & ~no_stake)
-    unconverged = 0
+    unconverged = stalled = 0
     if todo.size:
         xt, st_ = x[todo], sig[todo]
         # the engine works draws-last ([N, K, B]) so that every reduction adds whole vectors
-        u, ok, unconverged = _barrier(
+        u, ok, unconverged, stalled = _barrier(
             np.ascontiguousarray(xt.transpose(1, 2, 0)),
             np.ascontiguousarray(st_.transpose(1, 2, 0)),
             np.ascontiguousarray(c[todo].T),
@@ -198,10 +208,11 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
         u_out[todo] = u
         agree[todo] = ok
     counts = {"hopeless": int(hopeless.sum()), "no_stake": int(no_stake.sum()),
-              "unconverged": int(unconverged)}
+              "unconverged": int(unconverged), "stalled": int(stalled)}
     return u_out * 100.0, agree, counts
 
 
+_MU_FLOOR = 1e-3  # the corrector never aims below this share of the current gap
 _SIGMA = 0.1  # the barrier parameter shrinks by this factor once the iterate is centred
 _CENTRED_RES = 0.05  # centred: relative stationarity residual below this ...
 _CENTRED_GAP = 3.0  # ... and mean complementarity below this multiple of the parameter
@@ -209,7 +220,7 @@ _GAP0 = 1e-2  # complementarity per constraint at the start of phase 2
 _FTB = 0.99  # fraction of the way to the boundary a step may go
 
 _FIELDS = ("idx", "x", "sig", "c", "u", "pair", "pf", "free", "actor", "e", "t", "lam1", "lam2",
-           "nu", "mu", "phase1", "done", "ok", "n_con")
+           "nu", "mu", "phase1", "done", "ok", "n_con", "stalled")
 
 
 class _State:
@@ -242,7 +253,7 @@ class _State:
         h = 1.0 - (sig * self.e).sum(axis=1)
         self.t = np.where(feasible, 0.0, np.where(self.actor, h, np.inf).min(axis=0) - 1.0)
         self.phase1 = ~feasible
-        self.n_con = (0.0 if quadratic else 2.0) * self.pf.sum(axis=(0, 1))
+        self.n_con = (0.0 if quadratic else 2.0) * self.pf.sum(axis=1).sum(axis=0)
         self.lam1 = np.zeros_like(self.e)
         self.lam2 = np.zeros_like(self.e)
         self.nu = np.zeros_like(c)
@@ -250,6 +261,7 @@ class _State:
         self.reset_duals(np.ones(B, bool))
         self.done = np.zeros(B, bool)
         self.ok = np.zeros(B, bool)
+        self.stalled = np.zeros(B, bool)
 
     def slacks(self):
         z = self.u[None] - self.x
@@ -261,6 +273,15 @@ class _State:
         s2 = np.where(self.pair, self.e + z, 1.0)
         hh = np.where(self.actor, 1.0 - (self.sig * self.e).sum(axis=1) - self.t, 1.0)
         return z, s1, s2, hh
+
+    def recentre(self, which: np.ndarray) -> None:
+        """Epigraph slacks that keep every actor at half its gain at the current package: a
+        well-centred phase-2 start (phase 1 ends near the boundary)."""
+        L = _loss(self.u[None] - self.x, self.quadratic)
+        gain = 1.0 - (self.sig * L).sum(axis=1)
+        ssum = self.sig.sum(axis=1)
+        eta = 0.5 * gain / np.where(ssum > 0, ssum, 1.0)
+        self.e = np.where(which & self.pair, L + eta[:, None], self.e)
 
     def constrained(self) -> np.ndarray:
         """[N, B] actors whose gain enters as a constraint with a multiplier: all of them in
@@ -280,7 +301,7 @@ class _State:
 
     def gap(self, s1, s2, hh) -> np.ndarray:
         """Mean complementarity s * multiplier over the draw's constraints."""
-        total = (self.lam1 * s1 * self.pf).sum(axis=(0, 1)) + (self.lam2 * s2 * self.pf).sum(
+        total = (self.lam1 * s1 * self.pf).sum(axis=1).sum(axis=0) + (self.lam2 * s2 * self.pf).sum(
             axis=(0, 1)
         )
         count = self.n_con.copy()
@@ -290,8 +311,8 @@ class _State:
         return total / np.maximum(count, 1)
 
     def keep(self, sel: np.ndarray) -> None:
-        for name in _FIELDS:
-            setattr(self, name, getattr(self, name)[..., sel])
+        for name in _FIELDS:  # contiguous copies: the layout decides numpy's summation order
+            setattr(self, name, np.ascontiguousarray(getattr(self, name)[..., sel]))
 
 
 def _barrier(x, sig, c, u0, quadratic, params):
@@ -299,9 +320,15 @@ def _barrier(x, sig, c, u0, quadratic, params):
     axis). Returns unit-scale packages [K, B], agreement flags and the number of draws that
     hit the iteration limit."""
     B = x.shape[2]
+    if B == 1:  # see _PAD
+        u, ok, unconverged, stalled = _barrier(
+            np.repeat(x, 2, axis=2), np.repeat(sig, 2, axis=2), np.repeat(c, 2, axis=1),
+            np.repeat(u0, 2, axis=1), quadratic, params)
+        return u[:, :1], ok[:1], min(unconverged, 1), min(stalled, 1)
     u_out = u0.copy()
     ok_out = np.zeros(B, bool)
     st = _State(x, sig, c, u0, quadratic)
+    stalled = 0
     for _ in range(params.max_iter):
         if st.idx.size == 0:
             break
@@ -311,25 +338,34 @@ def _barrier(x, sig, c, u0, quadratic, params):
         if found.any():
             st.phase1 = st.phase1 & ~found
             st.t = np.where(found, 0.0, st.t)
+            st.recentre(found)
             st.reset_duals(found)
         p1 = st.phase1 & ~st.done
         if p1.any():
             # any multipliers bound max_y min_i gain_i(y); a bound <= min_gain proves no deal
             st.done |= p1 & ((_upper_bound(st) <= params.min_gain) | (gap < 1e-15))
         p2 = ~st.phase1 & ~found & ~st.done
-        fin = p2 & (gap <= params.tol) & (resid <= 1e-7)
+        fin = p2 & (((gap <= params.tol) & (resid <= 1e-7)) | st.stalled)
         st.ok |= fin
         st.done |= fin
+        # a phase-1 draw that cannot progress has a feasible set too thin to resolve
+        st.done |= st.phase1 & st.stalled
         if st.done.mean() > 0.25 or st.done.all():
             fin = st.done
+            stalled += int((fin & st.stalled).sum())
             u_out[:, st.idx[fin]] = st.u[:, fin]
             ok_out[st.idx[fin]] = st.ok[fin]
-            st.keep(~fin)
-    unconverged = st.idx.size
+            sel = ~fin
+            if sel.sum() == 1:  # keep a finished draw as padding (see _PAD)
+                sel[np.argmax(fin)] = True
+            st.keep(sel)
+            if st.done.all():
+                break
+    unconverged = int((~st.done).sum())
     if unconverged:  # out of iterations: phase 2 points are feasible packages, phase 1 not
         u_out[:, st.idx] = st.u
-        ok_out[st.idx] = ~st.phase1
-    return u_out, ok_out, unconverged
+        ok_out[st.idx] = np.where(st.done, st.ok, ~st.phase1)
+    return u_out, ok_out, unconverged, stalled
 
 
 def _upper_bound(st: _State) -> np.ndarray:
@@ -342,7 +378,7 @@ def _upper_bound(st: _State) -> np.ndarray:
     if st.quadratic:
         ws = w.sum(axis=0)
         mean = (w * st.x).sum(axis=0) / np.where(ws > 0, ws, 1.0)
-        cost = (w * (st.x - mean) ** 2).sum(axis=(0, 1))
+        cost = (w * (st.x - mean) ** 2).sum(axis=1).sum(axis=0)
     else:
         # sum_i w_ik |y - x_ik| is convex piecewise linear: its minimum is at a position x_jk
         at = np.abs(st.x[:, None] - st.x[None, :])  # [j, i, K, B]
@@ -351,56 +387,32 @@ def _upper_bound(st: _State) -> np.ndarray:
 
 
 def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
-    """One primal-dual Newton step on every working draw towards the central point of its
-    barrier parameter. Returns the mean complementarity and the relative stationarity residual
-    before the step."""
+    """One Mehrotra predictor-corrector step of the primal-dual method (linear loss) on every
+    working draw. Returns the mean complementarity and the relative stationarity residual
+    before the step (for the stopping test)."""
     N, K, B = st.x.shape
-    quadratic = st.quadratic
-    z, s1, s2, hh = st.slacks()
+    _, s1, s2, hh = st.slacks()
     gap = st.gap(s1, s2, hh)
-    pf = st.pf
-    p1 = st.phase1
+    pf, p1 = st.pf, st.phase1
+    con = st.constrained()  # actors whose gain is a constraint with multiplier nu
     d1 = st.lam1 / s1
-    if quadratic:
-        delta = d1 * pf + (1.0 - pf)
-        m = 2.0 * z * d1 * pf
-        rest = 2.0 * st.lam1 * pf
-        dual_e = st.lam1
-        dual_u = (-2.0 * z * st.lam1).sum(axis=0)
-        scale_u = (2.0 * np.abs(z) * st.lam1).sum(axis=0)
-    else:
-        d2 = st.lam2 / s2
-        dsum = d1 + d2
-        delta = dsum * pf + (1.0 - pf)
-        m = (d1 - d2) * pf
-        rest = 4.0 * d1 * d2 / np.where(pf > 0, dsum, 1.0) * pf
-        dual_e = st.lam1 + st.lam2
-        dual_u = (st.lam2 - st.lam1).sum(axis=0)
-        scale_u = (st.lam1 + st.lam2).sum(axis=0)
-    # actor terms: constraints gain_i - t >= 0 with multiplier nu (phase 1, and actors without
-    # capability), else the objective c_i log gain_i
-    con = st.constrained()
-    # relative residual of the Lagrangian's stationarity (centring and stopping tests)
-    obj_e = np.where(con, st.nu, st.c / hh)[:, None] * st.sig
-    res_e = np.abs(dual_e - obj_e) * pf / (dual_e + obj_e + 1e-300)
-    resid = np.maximum(res_e.max(axis=(0, 1)), (np.abs(dual_u) / (scale_u + 1e-300)).max(axis=0))
+    d2 = st.lam2 / s2
+    dsum = d1 + d2
+    delta = dsum * pf + (1.0 - pf)  # [N, K, B] e-block diagonal (1 on unused pairs)
+    m = (d1 - d2) * pf  # e-u coupling
+    rest = 4.0 * d1 * d2 / np.where(pf > 0, dsum, 1.0) * pf  # u curvature left after e
+    # relative residual of the Lagrangian's stationarity
+    obj = np.where(con, st.nu, st.c / hh)[:, None] * st.sig
+    dual_e = st.lam1 + st.lam2
+    res_e = (np.abs(dual_e - obj) * pf / (dual_e + obj + 1e-300)).max(axis=(0, 1))
+    res_u = np.abs((st.lam2 - st.lam1).sum(axis=0)) / (dual_e.sum(axis=0) + 1e-300)
+    resid = np.maximum(res_e, res_u.max(axis=0))
     resid = np.maximum(resid, np.where(p1, np.abs(1.0 - (st.nu * con).sum(axis=0)), 0.0))
-    mu = _target(st, gap, resid)
-    a = np.where(con, mu, st.c) / hh * st.actor  # gradient weight
-    w = np.where(con, st.nu / hh, st.c / (hh * hh)) * st.actor  # curvature weight
-    if quadratic:
-        ge = mu * pf / s1
-        gz = -2.0 * z * ge
-    else:
-        ge = mu * pf * (1.0 / s1 + 1.0 / s2)
-        gz = mu * pf * (1.0 / s2 - 1.0 / s1)
-    r_e = ge - a[:, None] * st.sig
-    r_u = gz.sum(axis=0)
-    r_t = np.where(p1, 1.0 - a.sum(axis=0), 0.0)
+    # reduced (K+1) x (K+1) system on (u, t): diag(rest) + sum_i rho_i phi_i phi_i^T
+    w = np.where(con, st.nu / hh, st.c / (hh * hh)) * st.actor
     v = st.sig / delta
     rho = w / (1.0 + w * (st.sig * v).sum(axis=1))  # [N, B]
-    mv = m * v  # [N, K, B]
-    # reduced system on (u, t): diag(rest) + sum_i rho_i phi_i phi_i^T, phi_i = (m v, 1)
+    mv = m * v
     n = K + 1
     phi = np.empty((N, n, B))
     phi[:, :K] = mv
@@ -408,38 +420,84 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     S = ((rho[:, None] * phi)[:, :, None] * phi[:, None]).sum(axis=0)  # [n, n, B]
     kk = np.arange(K)
     S[kk, kk] += rest.sum(axis=0) + st.free
-    y = r_e / delta - (rho * (v * r_e).sum(axis=1))[:, None] * v
-    rhs = np.empty((n, B))
-    rhs[:K] = r_u + (m * y).sum(axis=0)
-    rhs[K] = r_t - (w[:, None] * st.sig * y).sum(axis=(0, 1))
     p2 = ~p1  # phase 2 keeps t fixed at zero
     S[K, :, p2] = 0.0
     S[:, K, p2] = 0.0
     S[K, K, p2] = 1.0
-    rhs[K, p2] = 0.0
-    step = _chol_solve(S, rhs)
-    du, dt = step[:K], step[K]
-    de = y + (m / delta) * du - (rho * ((mv * du).sum(axis=1) + dt))[:, None] * v
-    de *= pf
-    # multipliers from the linearised complementarity  lam * s = mu
-    if quadratic:
-        dl1 = (mu / s1 - st.lam1 - d1 * (de - 2.0 * z * du)) * pf
-        dl2 = np.zeros_like(dl1)
-    else:
-        dl1 = (mu / s1 - st.lam1 - d1 * (de - du)) * pf
-        dl2 = (mu / s2 - st.lam2 - d2 * (de + du)) * pf
-    dhh = -(st.sig * de).sum(axis=1) - dt
-    dnu = np.where(con, mu / hh - st.nu - (st.nu / hh) * dhh, 0.0)
-    alpha = np.minimum(_max_step(st, z, du, de, dt, quadratic), _dual_step(st, dl1, dl2, dnu))
+    L = _chol_factor(S)
+    wsig = w[:, None] * st.sig
+
+    def direction(tau1, tau2, tau_nu):
+        """Newton direction when complementarity s * lam aims at tau (per constraint)."""
+        q1, q2 = tau1 / s1, tau2 / s2
+        a = np.where(con, tau_nu, st.c) / hh * st.actor
+        r_e = (q1 + q2) * pf - a[:, None] * st.sig
+        rhs = np.empty((n, B))
+        y = r_e / delta - (rho * (v * r_e).sum(axis=1))[:, None] * v
+        rhs[:K] = ((q2 - q1) * pf).sum(axis=0) + (m * y).sum(axis=0)
+        rhs[K] = np.where(p1, 1.0 - a.sum(axis=0) - (wsig * y).sum(axis=1).sum(axis=0), 0.0)
+        step = _chol_back(L, rhs)
+        du, dt = step[:K], step[K]
+        de = (y + (m / delta) * du - (rho * ((mv * du).sum(axis=1) + dt))[:, None] * v) * pf
+        ds1, ds2 = de - du, de + du
+        dhh = -(st.sig * de).sum(axis=1) - dt
+        dl1 = (q1 - st.lam1 - d1 * ds1) * pf
+        dl2 = (q2 - st.lam2 - d2 * ds2) * pf
+        dnu = np.where(con, tau_nu / hh - st.nu - (st.nu / hh) * dhh, 0.0)
+        alpha = np.minimum(
+            np.minimum(_ratio(s1, ds1, st.pair, (0, 1)), _ratio(s2, ds2, st.pair, (0, 1))),
+            np.minimum(_ratio(hh, dhh, st.actor, 0), _ratio(st.nu, dnu, con, 0)),
+        )
+        alpha = np.minimum(alpha, _ratio(st.lam1, dl1, st.pair, (0, 1)))
+        alpha = np.minimum(alpha, _ratio(st.lam2, dl2, st.pair, (0, 1)))
+        return du, dt, de, ds1, ds2, dhh, dl1, dl2, dnu, alpha
+
+    # predictor: the pure Newton (affine-scaling) direction, tau = 0
+    _, _, _, ds1, ds2, dhh, dl1, dl2, dnu, aff = direction(0.0, 0.0, 0.0)
+    aff = np.minimum(aff, 1.0)
+    comp = ((s1 + aff * ds1) * (st.lam1 + aff * dl1) * pf).sum(axis=1).sum(axis=0)
+    comp += ((s2 + aff * ds2) * (st.lam2 + aff * dl2) * pf).sum(axis=1).sum(axis=0)
+    comp += ((hh + aff * dhh) * (st.nu + aff * dnu) * con).sum(axis=0)
+    count = np.maximum(st.n_con + con.sum(axis=0), 1)
+    gap_aff = np.maximum(comp / count, 0.0)
+    sigma = np.clip(gap_aff / np.maximum(gap, 1e-300), 0.0, 1.0) ** 3
+    # ... but while stationarity is far off, stay near the current gap (no collapse of the
+    # multipliers before the iterate is optimal for the objective)
+    # (phase 1 is a linear program, where plain Mehrotra is safe)
+    hold = np.where(p1, 0.0, np.minimum(resid, 1.0))
+    mu = gap * np.maximum(np.maximum(sigma, _MU_FLOOR), hold)
+    # corrector: aim at mu, minus the predictor's second-order complementarity error
+    du, dt, de, _, _, _, dl1c, dl2c, dnuc, alpha = direction(
+        mu - ds1 * dl1, mu - ds2 * dl2, mu - dhh * dnu
+    )
     alpha = np.minimum(1.0, _FTB * alpha)
     alpha = np.where(st.done | ~np.isfinite(alpha), 0.0, alpha)
-    st.u = st.u + alpha * du
-    st.e = np.where(st.pair, st.e + alpha * de, _PARKED)
-    st.t = st.t + alpha * dt
-    st.lam1 = st.lam1 + alpha * dl1
-    st.lam2 = st.lam2 + alpha * dl2
-    st.nu = st.nu + alpha * dnu
+    u = st.u + alpha * du
+    e = np.where(st.pair, st.e + alpha * de, _PARKED)
+    t = st.t + alpha * dt
+    lam1 = st.lam1 + alpha * dl1c
+    lam2 = st.lam2 + alpha * dl2c
+    nu = st.nu + alpha * dnuc
+    # near the limits of floating point a slack can round to zero: keep the last good iterate
+    z = u[None] - st.x
+    bad = ~np.isfinite(u).all(axis=0) | ~np.isfinite(lam1 + lam2).all(axis=(0, 1))
+    bad |= (st.pair & ((e - z <= 0) | (e + z <= 0))).any(axis=(0, 1))
+    bad |= (st.actor & (1.0 - (st.sig * e).sum(axis=1) - t <= 0)).any(axis=0)
+    keep = ~bad
+    st.u = np.where(keep, u, st.u)
+    st.e = np.where(keep, e, st.e)
+    st.t = np.where(keep, t, st.t)
+    st.lam1 = np.where(keep, lam1, st.lam1)
+    st.lam2 = np.where(keep, lam2, st.lam2)
+    st.nu = np.where(keep, nu, st.nu)
+    st.stalled |= bad & ~st.done
     return gap, resid
+
+
+def _ratio(val: np.ndarray, dval: np.ndarray, mask: np.ndarray, axis) -> np.ndarray:
+    """Largest step t with val + t dval >= 0 on the masked entries, reduced over `axis`."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mask & (dval < 0), -val / dval, np.inf).min(axis=axis)
 
 
 def _newton_quad(st: _State) -> tuple[np.ndarray, np.ndarray]:
@@ -541,9 +599,10 @@ def _max_step(st: _State, z, du, de, dt, quadratic: bool) -> np.ndarray:
     return np.minimum(r, r2)
 
 
-def _chol_solve(S: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Solve S x = b for small symmetric positive definite systems stacked on the last axis
-    (S [n, n, B], b [n, B]): loops over the few rows, vectorised over the stack."""
+def _chol_factor(S: np.ndarray) -> np.ndarray:
+    """Cholesky factors of small symmetric positive definite systems stacked on the last axis
+    (S [n, n, B]): loops over the few rows, vectorised over the stack (far faster than one
+    LAPACK call per draw)."""
     n = S.shape[0]
     L = np.zeros_like(S)
     for j in range(n):
@@ -552,6 +611,12 @@ def _chol_solve(S: np.ndarray, b: np.ndarray) -> np.ndarray:
         L[j, j] = dj
         for i in range(j + 1, n):
             L[i, j] = (S[i, j] - (L[i, :j] * L[j, :j]).sum(axis=0)) / dj
+    return L
+
+
+def _chol_back(L: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve L L^T x = b (b [n, B]) by forward and back substitution."""
+    n = L.shape[0]
     yv = np.empty_like(b)
     for j in range(n):
         yv[j] = (b[j] - (L[j, :j] * yv[:j]).sum(axis=0)) / L[j, j]
@@ -559,3 +624,8 @@ def _chol_solve(S: np.ndarray, b: np.ndarray) -> np.ndarray:
     for j in range(n - 1, -1, -1):
         xv[j] = (yv[j] - (L[j + 1 :, j] * xv[j + 1 :]).sum(axis=0)) / L[j, j]
     return xv
+
+
+def _chol_solve(S: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Solve S x = b for stacked small SPD systems (see _chol_factor)."""
+    return _chol_back(_chol_factor(S), b)
