@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 
 import numpy as np
 import pytest
@@ -158,14 +159,19 @@ def test_draws_are_clipped_but_point_is_checked():
 @settings(max_examples=30, deadline=None)
 @given(shift=st.floats(-30, 30), factor=st.floats(0, 1.5), field=st.sampled_from(["position", "salience"]))
 def test_apply_keeps_values_in_range(shift, factor, field):
-    s = parley.load("ukraine-2025-05")
-    b0 = batching.sample(s, 64, seed=4)
+    s, b0 = _bundled_sample()
     ops = (lv.compile_change(s, _change(field, shift=shift)),
            lv.compile_change(s, _change(field, scale=factor)))
     b = lv.apply(b0, ops)
     assert np.nanmin(b.position) >= 0 and np.nanmax(b.position) <= 100
     assert b.salience.min() >= 0 and b.salience.max() <= 1
     assert np.all(b.salience[:, ~b0.engaged] == 0)  # no stance, no salience
+
+
+@functools.cache
+def _bundled_sample():
+    s = parley.load("ukraine-2025-05")
+    return s, batching.sample(s, 64, seed=4)
 
 
 def _change(field, **op):
