@@ -303,3 +303,15 @@ def test_cli_compare_and_levers():
     r = runner.invoke(app, ["compare", "ukraine-2025-05", "-l", "nope"])
     assert r.exit_code == 2
     assert "unknown lever 'nope'" in r.output and "Traceback" not in r.output
+
+
+def test_counterfactual_lead_for_run_answers():
+    from parley.compare import counterfactual_lead
+    from parley.narrative import pct
+
+    fc = forecast(parley.load("ukraine-2025-05"), ["median"], draws=1500, seed=8)
+    text = counterfactual_lead(fc)
+    p = fc.settlement().p_settlement.iloc[0]
+    assert text.startswith("What difference does the US–Ukraine minerals deal make? Under the median model")
+    assert f"{pct(p)} with it" in text  # the baseline is exactly the forecast (same draws)
+    assert counterfactual_lead(forecast(parley.load("ukraine-2026-02"), ["median"], draws=200)) == ""

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from parley import batch as batching
-from parley.forecast import CI_LEVEL, DEFAULT_DRAWS, DEFAULT_SEED
+from parley.forecast import CI_LEVEL, DEFAULT_DRAWS, DEFAULT_SEED, Forecast
 from parley.levers import Op, Variant, apply
 from parley.models import registry
 from parley.parallel import executor, run_tasks
@@ -386,3 +386,24 @@ def levers_text(cmp: Comparison, model: str | None = None, k: int = 3) -> str:
         items.append(item)
     return (f"The levers that move P(settlement) (baseline {pct(base.p_settlement)}, {model} model) "
             "most: " + "; ".join(items) + ".")
+
+
+def counterfactual_lead(fc: Forecast, draws: int | None = None) -> str:
+    """The sentence(s) a plain-language answer should lead with when the scenario has a
+    counterfactual lever: what the thing in force (e.g. the minerals deal) changes, under the
+    forecast's first model, seed and rule, on the same draws. Empty when there is none.
+
+    For `parley run` / the web answer: prepend this to `narrative.answer(fc)`.
+    """
+    from parley.levers import variants as make_variants
+
+    s = fc.scenario
+    ids = [lv.id for lv in s.levers if lv.counterfactual_of]
+    if not ids:
+        return ""
+    model = next(iter(fc.results))
+    pv = fc.provenance
+    cmp = compare(s, make_variants(s, ids), model, draws=draws or int(pv.get("draws", DEFAULT_DRAWS)),
+                  seed=int(pv.get("seed", DEFAULT_SEED)), params={model: fc.results[model].params},
+                  rule=pv.get("settlement_rule", "compensatory"))
+    return counterfactual_text(cmp, model)
