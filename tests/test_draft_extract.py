@@ -47,6 +47,10 @@ def test_cue_direction(sentence, kind, direction):
     assert (cues[0].kind, cues[0].direction) == (kind, direction)
 
 
+def test_ability_is_not_a_stance():
+    assert find_cues("Trump has the tools to pressure Putin.") == []
+
+
 def test_condition_marks_trade():
     cues = find_cues("Russia would halt the war in exchange for the lifting of sanctions.")
     assert [c.kind for c in cues] == ["condition"]

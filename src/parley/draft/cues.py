@@ -73,6 +73,9 @@ CLAUSE_BREAK = re.compile(
 )
 
 
+_CAPACITY = re.compile(r"(?<![\w])(?:tools|means|ability|power|leverage|capacity)\s+to\s+$", re.I)
+
+
 @dataclass(frozen=True)
 class Cue:
     """One stance word in a sentence, after chains such as "unwilling to offer" are folded."""
@@ -97,6 +100,8 @@ def find_cues(sentence: str) -> list[Cue]:
     raw = [(m.start(), m.end(), m.lastgroup or "", m.group(0)) for m in _CUE_RE.finditer(sentence)]
     out: list[Cue] = []
     for start, end, kind, text in raw:
+        if _CAPACITY.search(sentence, max(0, start - 30), start):
+            continue  # "has the tools to pressure": an ability, not a stance
         neg = _negated(sentence, start)
         if out and kind != "condition" and out[-1].kind != "condition":
             prev = out[-1]

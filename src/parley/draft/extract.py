@@ -44,7 +44,10 @@ _STOP_WORDS = """
     under about against between both each it they them he she we you i also only even still
     just very so than then there here what which who whom whose when where why how all other
     another new further greater full back up down out off make making made take taking took
-    give giving gave get getting got begin start keep
+    give giving gave get getting got begin start keep despite although though while because
+    since after before during until within without towards toward across through including
+    instead rather already again ever yet soon now later next last first second third one two
+    several many much few little really quite far
     """
 _STOP = frozenset(_STOP_WORDS.split())
 
@@ -330,13 +333,16 @@ def extract(article: Article, engine: Engine, lexicon: Lexicon) -> ArticleFindin
             if same and not CLAUSE_BREAK.search(text, last[1].end, cue.start):
                 continue  # "called for more weapons and financial support": one stance, not two
             last = (holder, cue)
+            window = (cue.start, min(clause_end(text, cue.end), cue.end + 70))
             scope = engine.scope(sent, cue.start)
             if cue.kind == "condition":  # a trade names both sides: the whole sentence
                 scope = (0, len(text))
             elif scope is None:  # no parse: the rest of the clause, within reach
-                scope = (cue.start, min(clause_end(text, cue.end), cue.end + 70))
+                scope = window
             lo, hi = min(scope[0], cue.start), max(scope[1], cue.end)
             topics = _topics_for(lexicon, text, lo, hi, holder.start)
+            if not topics and scope != window:  # a parse that went astray (quotes, dashes)
+                topics = _topics_for(lexicon, text, *window, holder.start)
             if not topics:
                 key = _candidate_key(engine, sent, cue.end, hi, mentions)
                 topics = [f"other_{key}"] if key else []
