@@ -249,3 +249,40 @@ def test_cli_with_spacy(tmp_path: Path):
     data = _yaml(out)
     assert {"US", "UA", "RU", "EU", "IN"} <= {a["id"] for a in data["actors"]}
     assert len(data["sources"]) == 2
+
+
+def test_merge_to_another_file_leaves_the_original(peace_draft: Path, tmp_path: Path):
+    before = peace_draft.read_bytes()
+    out = tmp_path / "merged.yaml"
+    result = runner.invoke(app, ["draft", TRADE, "--rules", "--merge", str(peace_draft), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert peace_draft.read_bytes() == before
+    assert "IN" in {a["id"] for a in _yaml(out)["actors"]}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("- just\n- a list\n", "top level must be a mapping"),
+        ("id: x\nactors: {a: 1}\n", "expected a list"),
+        ("a: &x [1]\nb: *x\n", "anchors and aliases"),
+        ("id: [unclosed\n", "YAML syntax error"),
+    ],
+)
+def test_merge_into_a_broken_file_is_refused(tmp_path: Path, content: str, message: str):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["draft", TRADE, "--rules", "--merge", str(bad)])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+    assert bad.read_text(encoding="utf-8") == content
+
+
+def test_merge_into_a_bare_file_adds_every_section(tmp_path: Path):
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("id: mine\ntitle: Mine\n", encoding="utf-8")
+    result = runner.invoke(app, ["draft", TRADE, "--rules", "--merge", str(bare)])
+    assert result.exit_code == 0, result.output
+    data = _yaml(bare)
+    assert data["title"] == "Mine"
+    assert data["sources"] and data["actors"] and data["issues"] and data["stances"]
