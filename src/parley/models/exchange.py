@@ -41,6 +41,9 @@ class Params:
     `rex`: the randomised variant's p in [0, 1]; 0 is the deterministic equal-gain model.
     `seed`: seeds REX's random numbers (combined with a hash of the inputs, see `_rex_rng`).
     `min_gain`: exchanges gaining less than this (salience x scale points) are not made.
+    `ties`: which of equally profitable exchanges goes first: "first" (lowest actor-pair,
+    issue-pair index) or "random" (a seeded random order, as Decide's coin flips but
+    reproducible; for studying how much tie order matters). Gains equal to 9 decimals tie.
     `explain`: record draw `log_draw`'s exchanges and per-round outcomes in `info["exchanges"]`
     and `info["round_log"]` (what `parley exchanges` shows).
     """
@@ -48,6 +51,7 @@ class Params:
     rounds: int = 10
     update: Update = "salience"
     rex: float = 0.0
+    ties: Literal["first", "random"] = "first"
     seed: int = 0
     min_gain: float = 1e-9
     explain: bool = False
@@ -60,6 +64,8 @@ class Params:
             raise ValueError(f"rex must lie in [0, 1], got {self.rex}")
         if self.update not in ("salience", "full"):
             raise ValueError(f"update must be 'salience' or 'full', got {self.update!r}")
+        if self.ties not in ("first", "random"):
+            raise ValueError(f"ties must be 'first' or 'random', got {self.ties!r}")
         if self.min_gain < 0:
             raise ValueError(f"min_gain must be >= 0, got {self.min_gain}")
 
@@ -95,7 +101,7 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
         total = w.sum(axis=1)
     total = np.where(total > 0, total, 1.0)
     pairs = Pairs.build(n, k)
-    rng = _rex_rng(batch, params) if params.rex > 0 else None
+    rng = _rex_rng(batch, params) if params.rex > 0 or params.ties == "random" else None
     log_draw = params.log_draw if params.explain and 0 <= params.log_draw < d else -1
     log = _Log(batch.actors, batch.issues)
     step = 0.1 + 0.4 * (1.0 - s) if params.update == "salience" else np.ones_like(s)
@@ -159,13 +165,16 @@ def _round(
     """
     d, n, k = x.shape
     rex = None
-    if rng is not None:
+    if rng is not None and params.rex > 0:
         u, v, z = rng.random((3, d, pairs.size))
         rex = (params.rex, u, v, z)
+    tiebreak = None
+    if rng is not None and params.ties == "random":
+        tiebreak = rng.random((d, pairs.size))
     c = compute(pairs, x, s, w, outcome, total, rex)
     score = np.where(c.valid, np.maximum(c.gain_a, c.gain_b), -np.inf)
     score[score <= params.min_gain] = -np.inf
-    chosen = _greedy(score, c.a * k + pairs.q[None], c.b * k + pairs.p[None], n * k)
+    chosen = _greedy(score, c.a * k + pairs.q[None], c.b * k + pairs.p[None], n * k, tiebreak)
     dr, rank = np.nonzero(chosen >= 0)  # row-major: draw, then greedy order within the draw
     cb = chosen[dr, rank]
     a, b = c.a[dr, cb], c.b[dr, cb]
@@ -187,7 +196,13 @@ def _round(
     return y, made
 
 
-def _greedy(score: np.ndarray, key_a: np.ndarray, key_b: np.ndarray, n_keys: int) -> np.ndarray:
+def _greedy(
+    score: np.ndarray,
+    key_a: np.ndarray,
+    key_b: np.ndarray,
+    n_keys: int,
+    tiebreak: np.ndarray | None = None,
+) -> np.ndarray:
     """Greedy selection by score, where no two chosen candidates share a key (a moving
     (actor, issue)). Returns [D, M] candidate indices in the order greedy takes them, -1 padded.
 
@@ -197,7 +212,12 @@ def _greedy(score: np.ndarray, key_a: np.ndarray, key_b: np.ndarray, n_keys: int
     block it), candidates sharing a key with a taken one die, and the sweep repeats.
     """
     d, _ = score.shape
-    order = np.argsort(-score, axis=1, kind="stable")
+    # rounding makes exchanges that tie in exact arithmetic tie here too, whatever the float noise
+    key = -np.round(score, 9)
+    if tiebreak is None:
+        order = np.argsort(key, axis=1, kind="stable")
+    else:
+        order = np.lexsort((tiebreak, key), axis=1)
     live = np.isfinite(np.take_along_axis(score, order, axis=1))
     width = int(live.sum(axis=1).max(initial=0))
     if width == 0:
