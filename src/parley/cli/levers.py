@@ -233,13 +233,12 @@ def levers_command(
         what = f"the outcome on {s.issue(issue).name}" if issue else "P(settlement)"
         t = Table(title=f"Levers ranked by their effect on {what} ({m} model, {cmp.n:,} common draws)")
         veto = [a for a in s.actors if a.veto]
-        for col in ("#", "lever", "ΔP(settlement) pts [90%]", *[f"ΔP(accept) {a.id}" for a in veto]):
+        for col in ("#", "lever", "ΔP(settle) pts [90%]", *[f"Δaccept {a.id}" for a in veto]):
             t.add_column(col, justify="right" if col not in ("lever",) else "left")
         if issue:
             t.add_column(f"Δ {issue} [90%]", justify="right")
         for r in rank.itertuples():
-            rec = records[r.variant]
-            label = f"{r.name}\n[dim]{r.variant} · sources: {', '.join(rec['sources']) or '—'}[/]"
+            label = f"{r.name}\n[dim]{r.variant}[/]"
             interval = f"[{_signed(100 * r.delta_low)}, {_signed(100 * r.delta_high)}]"
             cells = [str(r.rank), label, f"{_signed(100 * r.delta)} {interval}"]
             cells += [_signed(100 * getattr(r, f"accept_{a.id}"), 0) for a in veto]
@@ -248,11 +247,13 @@ def levers_command(
                              f"{_signed(r.issue_delta_high)}]")
             t.add_row(*cells)
         console.print(t)
-    lt = Table(title="What each lever changes")
+    lt = Table(title="What each lever changes (ΔP in percentage points; Δaccept: change in a veto "
+                     "player's P(accept))")
     lt.add_column("lever")
     lt.add_column("changes")
+    lt.add_column("sources")
     for rec in records.values():
-        lt.add_row(rec["id"], "\n".join(rec["changes"]))
+        lt.add_row(rec["id"], "\n".join(rec["changes"]), "\n".join(rec["sources"]) or "—")
     console.print(lt)
 
 
