@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -125,7 +126,9 @@ def test_ktab_scenarios_run_and_converge(name: str) -> None:
     assert out.info["converged"][0]
     assert (out.trajectory[0] >= start.min(axis=0) - 1e-9).all()
     assert (out.trajectory[0] <= start.max(axis=0) + 1e-9).all()
-    assert out.info["win_probability"].shape == (1, out.trajectory.shape[1], batch.n_actors)
+    assert out.info["final_win_probability"].shape == (1, batch.n_actors)
+    explained = pce.solve(batch, pce.Params(explain=True))
+    assert explained.info["win_probability"].shape == (1, out.trajectory.shape[1], batch.n_actors)
 
 
 def test_soe_policy_replicates_ktab_turn_by_turn_outcome() -> None:
@@ -251,3 +254,42 @@ def test_single_or_identical_actors_do_not_move(x, s, n) -> None:
     out = pce.solve(Batch.from_arrays(pos, np.full((n, 2), s), np.full(n, 50.0)))
     np.testing.assert_allclose(out.trajectory[0], np.broadcast_to(pos, out.trajectory[0].shape), atol=1e-9)
     np.testing.assert_allclose(out.outcome[0], x, atol=1e-9)
+
+
+# --- the compiled engine -----------------------------------------------------------------------
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_compiled_and_numpy_engines_agree_on_ktab_samples(name: str) -> None:
+    pytest.importorskip("numba")
+    batch = ktab_batch(name)
+    fast = pce.solve(batch, pce.Params(engine="compiled"))
+    slow = pce.solve(batch, pce.Params(engine="numpy"))
+    assert fast.trajectory.shape == slow.trajectory.shape
+    np.testing.assert_allclose(fast.trajectory, slow.trajectory, atol=1e-9)
+    np.testing.assert_allclose(fast.outcome, slow.outcome, atol=1e-9)
+    assert fast.info["rounds"][0] == slow.info["rounds"][0]
+    fast_log, slow_log = pce.bargain_log(fast), pce.bargain_log(slow)
+    # who adopted a bargain can differ where a bargain and the status quo tie exactly (same
+    # position); the positions, compared above, cannot
+    assert [(r["turn"], r["initiator"], r["target"]) for r in fast_log] == [
+        (r["turn"], r["initiator"], r["target"]) for r in slow_log]
+    np.testing.assert_allclose([r["eu_gain"] for r in fast_log], [r["eu_gain"] for r in slow_log],
+                               rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(("params", "atol"), [
+    (pce.Params(stochastic=True, seed=5), 1e-7),
+    (pce.Params(voting_rule="asym_prosp", victory_model="quartic", big_r_range="min"), 1e-7),
+    (pce.Params(third_party="none", interpolation="s1p1", bargain_decimals=None), 1e-7),
+    # Markov PCEs iterate to a tolerance: the numpy engine stops when every election in the
+    # batch has converged, the compiled one per election, so bargains can round differently
+    (pce.Params(pce_model="markov_uniform"), 0.02),
+])
+def test_compiled_and_numpy_engines_agree_on_many_draws(params: pce.Params, atol: float) -> None:
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(21)
+    batch = Batch.from_arrays(rng.uniform(0, 100, (6, 7, 2)), rng.uniform(0.1, 0.5, (6, 7, 2)),
+                              rng.uniform(10, 200, (6, 7)))
+    fast = pce.solve(batch, replace(params, engine="compiled"))
+    slow = pce.solve(batch, replace(params, engine="numpy"))
+    np.testing.assert_allclose(fast.trajectory, slow.trajectory, atol=atol)
+    np.testing.assert_array_equal(fast.info["rounds"], slow.info["rounds"])

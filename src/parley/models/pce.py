@@ -60,6 +60,11 @@ class Params:
       or "mode" (the single most probable final position).
     - `chunk_elements`: largest [draws x actors^3] block held in memory.
     - `explain`: record each turn's chosen bargains (automatic for a single draw).
+    - `engine`: "compiled" (numba loops; needs the optional extra `parley[fast]`), "numpy"
+      (array operations over draws; the readable reference) or "auto" (compiled when numba is
+      installed). Both implement the same algorithm and give identical trajectories on every
+      KTAB sample; as the dynamics are chaotic, a last-digit difference could in principle still
+      send a run down another path.
     """
 
     voting_rule: kern.VotingRule = "prop"
@@ -79,6 +84,7 @@ class Params:
     tolerance: float = 1e-9
     chunk_elements: int = 2_000_000
     explain: bool = False
+    engine: Literal["auto", "compiled", "numpy"] = "auto"
 
     def __post_init__(self) -> None:
         choices = {
@@ -90,6 +96,7 @@ class Params:
             "third_party": ("semi", "none", "full"),
             "interpolation": ("s2p2", "s1p1"),
             "forecast": ("cluster", "expected", "mode"),
+            "engine": ("auto", "compiled", "numpy"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -342,7 +349,7 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
         u_rand = np.stack([g.random(n) for g in rngs]) if rngs is not None else None
         new, choice = resolve(x, y, s, c, r, ch, b, params, u_rand)
         new = np.where(active[:, None, None], new, x)
-        if explain:
+        if explain and params.explain:
             trace.probs.append(position_probabilities(x, y, s, c, r, params, distinct=True))
         if explain:
             trace.log.append({"target": ch.target[0].copy(), "p_win": ch.p_win[0].copy(),
@@ -421,17 +428,95 @@ def forecast(x: np.ndarray, p: np.ndarray, c: np.ndarray, engaged: np.ndarray,
     return 100.0 * np.where(tot > 0, (w * x).sum(axis=1) / np.where(tot > 0, tot, 1.0), fallback)
 
 
+CODES = {
+    "voting_rule": {"prop": 0, "binary": 1, "prop_bin": 2, "prop_cbc": 3, "cubic": 4, "asym_prosp": 5},
+    "victory_model": {"linear": 0, "square": 1, "quartic": 2, "octic": 3, "binary": 4},
+    "pce_model": {"conditional": 0, "markov_uniform": 1, "markov_incentive": 2},
+    "big_r_range": {"mid": 0, "min": 1, "max": 2},
+    "third_party": {"semi": 0, "none": 1, "full": 2},
+    "interpolation": {"s2p2": 0, "s1p1": 1},
+}
+"""Integer codes of the options, as the compiled engine takes them."""
+
+
+def _run_compiled(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: int,
+                  explain: bool) -> tuple[_Trace, np.ndarray, np.ndarray]:
+    """The turns of a block of draws in the compiled engine, returned like `_run`'s."""
+    from parley.models import _pce_numba
+
+    dd, n, k = x0.shape
+    t_cap = params.max_turns
+    codes = np.array([CODES[name][getattr(params, name)] for name in CODES], np.int64)
+    if params.stochastic:
+        u_rand = np.stack([np.random.default_rng([params.seed, draw0 + i]).random((t_cap, n))
+                           for i in range(dd)])
+    else:
+        u_rand = np.zeros((dd, 0, n))
+    traj = np.zeros((dd, t_cap + 1, n, k))
+    tgt = np.zeros((dd, t_cap, n), np.int64)
+    p_win = np.zeros((dd, t_cap, n))
+    gain = np.zeros((dd, t_cap, n))
+    barg = np.zeros((dd, t_cap, n, k))
+    choice = np.zeros((dd, t_cap, n), np.int64)
+    decimals = -1 if params.bargain_decimals is None else int(params.bargain_decimals)
+    turns, status = _pce_numba.run_draws(
+        np.ascontiguousarray(x0), np.ascontiguousarray(s), np.ascontiguousarray(c), codes,
+        _ADJUST[params.big_r_adjust], decimals, u_rand, t_cap, params.stop_ratio,
+        params.tolerance, traj, tgt, p_win, gain, barg, choice,
+    )
+    t_max = int(turns.max()) + 1
+    traj = traj[:, :t_max]
+    later = np.arange(t_max)[None, :] > turns[:, None]  # states after a draw stopped
+    last = traj[np.arange(dd), turns]
+    traj = np.where(later[:, :, None, None], last[:, None], traj)
+    trace = _Trace([traj[:, t] for t in range(t_max)], [], [])
+    if explain:
+        for t in range(int(turns[0])):
+            trace.log.append({"target": tgt[0, t], "p_win": p_win[0, t], "gain": gain[0, t],
+                              "bargain": barg[0, t], "choice": choice[0, t]})
+    if explain and params.explain:
+        for t in range(t_max - 1):
+            xt = traj[:, t]
+            r_t = big_r(position_probabilities(xt, xt, s, c, np.zeros((dd, n)), params, False),
+                        params.big_r_range)
+            trace.probs.append(position_probabilities(xt, xt, s, c, r_t, params, distinct=True))
+    x = traj[:, -1]
+    r_final = big_r(position_probabilities(x, x, s, c, np.zeros((dd, n)), params, distinct=False),
+                    params.big_r_range)
+    trace.probs.append(position_probabilities(x, x, s, c, r_final, params, distinct=True))
+    return trace, turns.astype(int), status.astype(int)
+
+
+def _use_compiled(engine: str) -> bool:
+    if engine == "numpy":
+        return False
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        if engine == "compiled":
+            raise ValueError("engine 'compiled' needs numba: pip install 'parley[fast]'") from None
+        return False
+    return True
+
+
 def solve(batch: Batch, params: Params | None = None) -> Outcome:
     """Run KTAB's bargaining turns for every draw; outcome per `params.forecast`."""
     params = params or Params()
     x, s, c = _prepare(batch)
-    d, n, _ = x.shape
-    step = max(1, params.chunk_elements // max(1, n**3 * 6))
+    d, n, k = x.shape
     explain = params.explain or d == 1
     parts = []
-    for a in range(0, d, step):
-        sl = slice(a, min(d, a + step))
-        parts.append(_run(x[sl], s[sl], c[sl], params, a, explain and a == 0, batch.actors))
+    if _use_compiled(params.engine):
+        per_draw = (params.max_turns + 1) * n * (k + 1) * 2 + n * n * 8
+        step = max(1, params.chunk_elements // per_draw)
+        for a in range(0, d, step):
+            sl = slice(a, min(d, a + step))
+            parts.append(_run_compiled(x[sl], s[sl], c[sl], params, a, explain and a == 0))
+    else:
+        step = max(1, params.chunk_elements // max(1, n**3 * 6))
+        for a in range(0, d, step):
+            sl = slice(a, min(d, a + step))
+            parts.append(_run(x[sl], s[sl], c[sl], params, a, explain and a == 0, batch.actors))
     t_max = max(len(tr.positions) for tr, _, _ in parts)
     traj = np.concatenate([_pad(np.stack(tr.positions, axis=1), t_max) for tr, _, _ in parts])
     final_p = np.concatenate([tr.probs[-1] for tr, _, _ in parts])
@@ -449,7 +534,8 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
     }
     if explain:
         first = parts[0][0]
-        info["win_probability"] = _pad(np.stack(first.probs, axis=1), t_max)[:1]
+        if params.explain:
+            info["win_probability"] = _pad(np.stack(first.probs, axis=1), t_max)[:1]
         info["bargain_table"] = first.log
         info["actors"] = batch.actors
     return Outcome(outcome=out, agreement=np.ones(d, bool), trajectory=traj * 100.0, info=info)

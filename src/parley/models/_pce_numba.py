@@ -1,0 +1,369 @@
+"""Compiled turn loop of the `pce` model (numba): the same algorithm as `pce.py`, per draw.
+
+Why: a KTAB turn is O(N^3) arithmetic but, written as array operations, small scenarios pay
+mostly fixed per-call overhead (a few ms per turn). Compiled loops remove it, and the third-party
+table is summed on the fly instead of being held as an [N, N, N] array. Each draw's turns are
+independent of the others, so results do not depend on how draws are chunked (parallelism
+across draws is the caller's: process chunks). Options are passed as integer codes (`CODES` in
+pce.py). Compiled on first use and cached on disk (numba `cache=True`); optional extra
+`parley[fast]`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_NU = np.array([1.0, 2.0, 4.0, 8.0])
+_LOG11 = math.log(1.1)
+
+
+@njit(cache=True)
+def _vote(rule: int, w: float, delta: float) -> float:
+    if rule == 0:  # prop
+        return w * delta
+    binary = min(1.0, max(-1.0, delta / 1e-8))
+    if rule == 1:
+        return w * binary
+    if rule == 2:
+        return w * (0.8 * delta + 0.2 * binary)
+    if rule == 3:
+        return w * (0.5 * delta + 0.5 * delta**3)
+    if rule == 4:
+        return w * delta**3
+    return w * delta if delta < 0 else w * (2.0 / 3.0) * delta  # asym_prosp
+
+
+@njit(cache=True)
+def _victory(model: int, s1: float, s2: float) -> float:
+    if model == 4:  # binary
+        return min(1.0, max(0.0, 0.5 + math.log(s1 / s2) / (2.0 * _LOG11)))
+    return 1.0 / (1.0 + (s2 / s1) ** _NU[model])
+
+
+@njit(cache=True)
+def _bs_util(d: float, r: float) -> float:
+    if d <= 1.0:
+        return (1.0 - d) * (1.0 + d * r)
+    return (1.0 - d) * (1.0 + r)
+
+
+@njit(cache=True)
+def _distances(y: np.ndarray, pos: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """d[a, m] from a's ideal y[a] to position pos[m], weighted by a's saliences."""
+    na, k = y.shape
+    nm = pos.shape[0]
+    out = np.zeros((na, nm))
+    for a in range(na):
+        norm = 0.0
+        for q in range(k):
+            norm += s[a, q] * s[a, q]
+        if norm <= 0.0:
+            continue
+        for m in range(nm):
+            sq = 0.0
+            for q in range(k):
+                diff = s[a, q] * (y[a, q] - pos[m, q])
+                sq += diff * diff
+            out[a, m] = math.sqrt(sq / norm)
+    return out
+
+
+@njit(cache=True)
+def _coalitions(rule: int, w: np.ndarray, util: np.ndarray) -> np.ndarray:
+    """C[a, b] = 1e-8 + sum over voters v of max(0, vote(w_v, util[v, a] - util[v, b]))."""
+    nv, m = util.shape
+    out = np.full((m, m), 1e-8)
+    for a in range(m):
+        for b in range(m):
+            if a == b:
+                continue
+            tot = 0.0
+            for v in range(nv):
+                x = _vote(rule, w[v], util[v, a] - util[v, b])
+                if x > 0.0:
+                    tot += x
+            out[a, b] += tot
+    return out
+
+
+@njit(cache=True)
+def _victory_matrix(model: int, c: np.ndarray) -> np.ndarray:
+    m = c.shape[0]
+    out = np.empty((m, m))
+    for a in range(m):
+        for b in range(m):
+            out[a, b] = 0.5 if a == b else _victory(model, c[a, b], c[b, a])
+    return out
+
+
+@njit(cache=True)
+def _pce(model: int, v: np.ndarray, c: np.ndarray, opts: np.ndarray) -> np.ndarray:
+    """Win probability of each option in `opts` (indices into v), by the chosen PCE model."""
+    q = opts.shape[0]
+    p = np.empty(q)
+    if model == 0:  # conditional
+        best = -np.inf
+        for i in range(q):
+            s = 0.0
+            for j in range(q):
+                s += math.log(max(v[opts[i], opts[j]], 1e-300))
+            p[i] = s
+            best = max(best, s)
+        tot = 0.0
+        for i in range(q):
+            p[i] = math.exp(p[i] - best)
+            tot += p[i]
+        return p / tot
+    p[:] = 1.0 / q
+    if model == 1:  # Markov, uniform challenges
+        for _ in range(100_000):
+            qn = np.empty(q)
+            for i in range(q):
+                s1 = 0.0
+                s2 = 0.0
+                for j in range(q):
+                    s1 += v[opts[i], opts[j]]
+                    s2 += v[opts[i], opts[j]] * p[j]
+                qn[i] = (p[i] * s1 + s2) / q
+            done = np.max(np.abs(qn - p)) < 1e-6
+            p = (p + qn) / 2.0
+            if done:
+                break
+        return p / p.sum()
+    # Markov, incentive-weighted challenges
+    chal = np.zeros((q, q))  # P[a -> b | b]
+    for j in range(q):
+        col = 0.0
+        for i in range(q):
+            col += c[opts[i], opts[j]] * v[opts[i], opts[j]] + (1e-10 if i == j else 0.0)
+        for i in range(q):
+            nij = c[opts[i], opts[j]] * v[opts[i], opts[j]] + (1e-10 if i == j else 0.0)
+            chal[i, j] = nij / col if col > 0 else 0.0
+    for _ in range(100_000):
+        qn = np.empty(q)
+        for i in range(q):
+            s = 0.0
+            for j in range(q):
+                s += v[opts[i], opts[j]] * (p[i] * chal[j, i] + p[j] * chal[i, j])
+            qn[i] = s
+        done = np.max(np.abs(qn - p)) < 1e-8
+        p = (p + qn) / 2.0
+        if done:
+            break
+    return p / p.sum()
+
+
+@njit(cache=True)
+def _big_r(p: np.ndarray, rng: int) -> np.ndarray:
+    hi = p.max()
+    lo = p.min()
+    span = hi - lo
+    if span <= 1e-12:
+        return np.zeros_like(p)
+    if rng == 0:
+        return (3.0 * p - (hi + 2.0 * lo)) / (2.0 * span)
+    if rng == 1:
+        return (p - lo) / span
+    return (2.0 * p - hi - lo) / span
+
+
+@njit(cache=True)
+def _turn(x, s, c, s_tot, codes, adj, decimals, u_rand, tgt, p_win, gain, barg, choice):
+    """One turn for one draw (ideals = positions). Writes the challenge/bargain/choice arrays
+    and returns the new positions."""
+    vr, vpm, pcem, rrng, tp, interp = codes[0], codes[1], codes[2], codes[3], codes[4], codes[5]
+    n, k = x.shape
+    d = _distances(x, x, s)
+    u0 = 1.0 - d
+    for a in range(n):
+        for m in range(n):
+            u0[a, m] = _bs_util(d[a, m], 0.0)
+    c0 = _coalitions(vr, c, u0)
+    v0 = _victory_matrix(vpm, c0)
+    r = _big_r(_pce(pcem, v0, c0, np.arange(n)), rrng)
+    w = s_tot * c
+    # --- best challenges (h = i) ---
+    for h in range(n):
+        best_gain = -np.inf
+        best_j = -1
+        best_p = 0.0
+        rh = r[h]
+        u_hh = _bs_util(d[h, h], rh)
+        for j in range(n):
+            if j == h:
+                continue
+            rhj = (1.0 - adj) * rh + adj * r[j]
+            u_hj = _bs_util(d[h, j], rh)
+            u_jh = _bs_util(d[j, h], rhj)
+            u_jj = _bs_util(d[j, j], rhj)
+            c_ij = 1e-10 + _vote(vr, w[h], u_hh - u_hj)
+            c_ji = 1e-10 - _vote(vr, w[j], u_jh - u_jj)
+            if tp == 0:
+                add_i = 0.0
+                add_j = 0.0
+                for m in range(n):
+                    if m == h or m == j:  # noqa: SIM109 (plain compares compile simply)
+                        continue
+                    rhm = (1.0 - adj) * rh + adj * r[m]
+                    u_nh = _bs_util(d[m, h], rhm)
+                    u_nj = _bs_util(d[m, j], rhm)
+                    u_nn = _bs_util(d[m, m], rhm)
+                    vn = _vote(vr, w[m], u_nh - u_nj)
+                    p_in = (c_ij + max(vn, 0.0)) / (c_ij + c_ji + abs(vn))
+                    lose = u_nj - u_nn
+                    delta = lose + p_in * ((u_nn - u_nh) - lose)
+                    v3 = _vote(vr, w[m], delta)
+                    if v3 > 0:
+                        add_i += v3
+                    else:
+                        add_j -= v3
+                c_ij += add_i
+                c_ji += add_j
+            p = c_ij / (c_ij + c_ji)
+            s_j = s_tot[j]
+            g = (1.0 - s_j) * 2.0 * u_hh + s_j * (p * 2.0 * u_hh + (1.0 - p) * 2.0 * u_hj) - (u_hh + u_hj)
+            if g > best_gain:
+                best_gain = g
+                best_j = j
+                best_p = p
+        gain[h] = best_gain
+        if best_gain > 1e-5:
+            tgt[h] = best_j
+            p_win[h] = best_p
+        else:
+            tgt[h] = -1
+            p_win[h] = best_p
+    # --- bargains ---
+    for i in range(n):
+        j = tgt[i] if tgt[i] >= 0 else 0
+        pi = p_win[i]
+        pj = 1.0 - pi
+        for q in range(k):
+            if interp == 0:
+                wi = (s[i, q] * pi) ** 2
+                wj = (s[j, q] * pj) ** 2
+            else:
+                wi = s[i, q] * pi
+                wj = s[j, q] * pj
+            if wi + wj > 0:  # noqa: SIM108
+                bq = (wi * x[i, q] + wj * x[j, q]) / (wi + wj)
+            else:
+                bq = (x[i, q] + x[j, q]) / 2.0
+            if decimals >= 0:
+                bq = np.round(bq, decimals)
+                lo = min(x[i, q], x[j, q])
+                hi = max(x[i, q], x[j, q])
+                bq = min(max(bq, lo), hi)
+            barg[i, q] = bq
+    # --- each actor's election among its status quo and its bargains ---
+    u_own = np.empty((n, n))
+    for a in range(n):
+        for m in range(n):
+            u_own[a, m] = _bs_util(d[a, m], r[a])
+    db = _distances(x, barg, s)
+    util = np.empty((n, n + 1))
+    for a in range(n):
+        base = 0.0
+        for m in range(n):
+            base += u_own[a, m]
+        base /= n
+        util[a, 0] = base
+        for m in range(n):
+            j = tgt[m] if tgt[m] >= 0 else 0
+            util[a, m + 1] = base + (2.0 * _bs_util(db[a, m], r[a]) - u_own[a, m] - u_own[a, j]) / n
+    cm = _coalitions(vr, c, util)
+    vm = _victory_matrix(vpm, cm)
+    new = x.copy()
+    opts = np.empty(n + 1, np.int64)
+    for kk in range(n):
+        q = 1
+        opts[0] = 0
+        for m in range(n):
+            if tgt[m] >= 0 and (m == kk or tgt[m] == kk):
+                opts[q] = m + 1
+                q += 1
+        p = _pce(pcem, vm, cm, opts[:q])
+        pick = 0
+        if u_rand.shape[0] == 0:
+            for i in range(1, q):
+                if p[i] > p[pick]:
+                    pick = i
+        else:
+            tot = 0.0
+            for i in range(q):
+                tot += p[i]
+            thr = u_rand[kk] * tot
+            acc = 0.0
+            pick = q - 1
+            for i in range(q):
+                acc += p[i]
+                if acc >= thr:
+                    pick = i
+                    break
+        choice[kk] = opts[pick]
+        if opts[pick] > 0:
+            new[kk, :] = barg[opts[pick] - 1, :]
+    return new
+
+
+@njit(cache=True)
+def _run_one(x0, s, c, codes, adj, decimals, u_rand, max_turns, stop_ratio, tol,
+             traj, tgt, p_win, gain, barg, choice):
+    """All turns of one draw; returns (turns, status: 0 cap, 1 converged, 2 oscillated)."""
+    n, k = x0.shape
+    s_tot = np.zeros(n)
+    for a in range(n):
+        for q in range(k):
+            s_tot[a] += s[a, q]
+    traj[0] = x0
+    x = x0.copy()
+    first = 0.0
+    empty = np.zeros(0)
+    for t in range(1, max_turns + 1):
+        ur = u_rand[t - 1] if u_rand.shape[0] > 0 else empty
+        new = _turn(x, s, c, s_tot, codes, adj, decimals, ur, tgt[t - 1], p_win[t - 1],
+                    gain[t - 1], barg[t - 1], choice[t - 1])
+        moved = 0.0
+        for a in range(n):
+            sq = 0.0
+            for q in range(k):
+                sq += (new[a, q] - x[a, q]) ** 2
+            moved += math.sqrt(sq)
+        if t == 1:
+            first = moved
+        traj[t] = new
+        if t >= 2 and moved / (first + 1e-4) < stop_ratio:
+            return t, 1
+        if moved > tol:
+            for old in range(t - 1):
+                same = True
+                for a in range(n):
+                    for q in range(k):
+                        if abs(new[a, q] - traj[old, a, q]) > tol:
+                            same = False
+                            break
+                    if not same:
+                        break
+                if same:
+                    return t, 2
+        x = new
+    return max_turns, 0
+
+
+@njit(cache=True)
+def run_draws(x0, s, c, codes, adj, decimals, u_rand, max_turns, stop_ratio, tol,
+              traj, tgt, p_win, gain, barg, choice):
+    """Every draw's turns; per-draw outputs are written into the given arrays."""
+    nd = x0.shape[0]
+    turns = np.zeros(nd, np.int64)
+    status = np.zeros(nd, np.int64)
+    for dd in range(nd):
+        tt, st = _run_one(x0[dd], s[dd], c[dd], codes, adj, decimals, u_rand[dd], max_turns,
+                          stop_ratio, tol, traj[dd], tgt[dd], p_win[dd], gain[dd], barg[dd],
+                          choice[dd])
+        turns[dd] = tt
+        status[dd] = st
+    return turns, status
