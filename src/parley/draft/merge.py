@@ -178,6 +178,8 @@ def merge(existing: CommentedMap, draft: Draft, lexicon: Lexicon) -> MergeReport
         lines = [ln for ln in lines if not ln.startswith("- (+")]
         report.cut += cut
         if lines:
+            if old.fa.flow_style():  # a one-line {...} entry: block style keeps the quotes readable
+                old.fa.set_block_style()
             sep = "\n" if note.endswith("\n") or not note else "\n\n"
             added = "Evidence added by parley draft:\n" + "\n".join(lines)
             old["note"] = LiteralScalarString(note + sep + added)

@@ -121,12 +121,12 @@ def to_data(draft: Draft, title: str | None = None) -> CommentedMap:
         m["high"] = i.high or "TODO: what 100 on this issue's scale means"
         if i.candidate:
             m["description"] = (
-                f"Candidate issue clustered from {i.evidence} stance sentences around the word "
+                f"Candidate issue clustered from {_n(i.evidence, 'stance sentence')} around the word "
                 f"'{i.name.split(' (')[0].lower()}': rename, merge or delete it."
             )
         else:
             m["description"] = (
-                f"Lexicon topic found in {i.evidence} stance sentences; scale ends are suggestions."
+                f"Lexicon topic found in {_n(i.evidence, 'stance sentence')}; scale ends are suggestions."
             )
         m["sources"] = _flow(i.sources)
         issues.append(m)
@@ -147,6 +147,10 @@ def to_data(draft: Draft, title: str | None = None) -> CommentedMap:
     doc["stances"] = stances
     doc.yaml_set_start_comment(_header(draft))
     return doc
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _header(draft: Draft) -> str:
@@ -174,7 +178,7 @@ def _flow(items: list[str]) -> CommentedSeq:
 
 def yaml_engine() -> YAML:
     y = YAML(typ="rt")
-    y.width = 100
+    y.width = 120  # wide enough that most hand-written lines are not re-wrapped on merge
     y.indent(mapping=2, sequence=4, offset=2)
     y.allow_unicode = True
     return y
