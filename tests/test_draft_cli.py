@@ -286,3 +286,29 @@ def test_merge_into_a_bare_file_adds_every_section(tmp_path: Path):
     data = _yaml(bare)
     assert data["title"] == "Mine"
     assert data["sources"] and data["actors"] and data["issues"] and data["stances"]
+
+
+def test_merge_into_the_bundled_scenario_keeps_every_value(tmp_path: Path):
+    from parley import bundled
+
+    mine = tmp_path / "ukraine.yaml"
+    mine.write_text(bundled.path(bundled.DEFAULT).read_text(encoding="utf-8"), encoding="utf-8")
+    before = _yaml(mine)
+    result = runner.invoke(app, ["draft", PEACE, "--rules", "--merge", str(mine), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)["merge"]
+    after = _yaml(mine)
+    for key in ("id", "title", "as_of", "question", "description", "disclaimer"):
+        assert after.get(key) == before.get(key)
+    assert {k: v for k, v in after["sources"].items() if k in before["sources"]} == before["sources"]
+    for key in ("actors", "issues", "stances"):
+        for old, new in zip(before[key], after[key], strict=False):
+            assert {k: v for k, v in new.items() if k not in ("sources", "note")} == {
+                k: v for k, v in old.items() if k not in ("sources", "note")
+            }
+            assert new.get("note", "").startswith(old.get("note", ""))
+            assert new.get("sources", [])[: len(old.get("sources", []))] == old.get("sources", [])
+    assert report["evidence_added_to_existing_stances"] > 0
+    # its own ids are used: US/UA/RU/EU exist there, and aid evidence goes to its `us_aid`
+    assert not {"US", "UA", "RU", "EU"} & set(report["added_actors"])
+    assert "aid" not in report["added_issues"]
