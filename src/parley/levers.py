@@ -367,10 +367,14 @@ def describe_change(s: Scenario, ch: Change) -> str:
     who = ", ".join(ch.actors) if ch.actors else ("all actors" if ch.field != "status_quo" else "")
     where = ", ".join(ch.issues) if ch.issues else ("all issues" if ch.field != "capability" else "")
     target = " on ".join(x for x in (who, where) if x)
+    unit = ""
+    if ch.field in ("position", "reservation", "status_quo"):
+        scales = {s.issue(k).scale.unit if s.issue(k).scale else "" for k in (ch.issues or s.issue_ids)}
+        unit = f" {scales.pop()}" if len(scales) == 1 and "" not in scales else ""
     if ch.set is not None:
-        op = f"set to {ch.set:g}"
+        op = f"set to {ch.set:g}{unit}"
     elif ch.shift is not None:
-        op = f"shifted by {ch.shift:+g}"
+        op = f"shifted by {ch.shift:+g}{unit}"
     else:
         op = f"scaled by {ch.scale:g}"
     return f"{ch.field} of {target} {op}"
