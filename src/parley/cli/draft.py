@@ -31,7 +31,7 @@ def draft_command(
     ),
     topics: list[Path] = typer.Option([], "--topics", help="Extra topic lexicon(s) (YAML)."),
     rules: bool = typer.Option(
-        False, "--rules", help="Use the rule-based reader (no spaCy needed; finds fewer stances)."
+        False, "--rules", help="Use the rule-based reader (no spaCy needed; less precise on long sentences)."
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
     as_json: bool = typer.Option(False, "--json", help="Print everything found as JSON."),
