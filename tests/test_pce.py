@@ -293,3 +293,15 @@ def test_compiled_and_numpy_engines_agree_on_many_draws(params: pce.Params, atol
     slow = pce.solve(batch, replace(params, engine="numpy"))
     np.testing.assert_allclose(fast.trajectory, slow.trajectory, atol=atol)
     np.testing.assert_array_equal(fast.info["rounds"], slow.info["rounds"])
+
+
+def test_path_false_keeps_first_and_last_states_only() -> None:
+    rng = np.random.default_rng(2)
+    batch = Batch.from_arrays(rng.uniform(0, 100, (4, 6, 2)), rng.uniform(0.1, 0.3, (4, 6, 2)),
+                              rng.uniform(1, 100, (4, 6)))
+    full = pce.solve(batch)
+    short = pce.solve(batch, pce.Params(path=False))
+    assert short.trajectory.shape == (4, 2, 6, 2)
+    np.testing.assert_array_equal(short.trajectory[:, 0], full.trajectory[:, 0])
+    np.testing.assert_array_equal(short.trajectory[:, 1], full.trajectory[:, -1])
+    np.testing.assert_array_equal(short.outcome, full.outcome)

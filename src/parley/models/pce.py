@@ -60,6 +60,8 @@ class Params:
       or "mode" (the single most probable final position).
     - `chunk_elements`: largest [draws x actors^3] block held in memory.
     - `explain`: record each turn's chosen bargains (automatic for a single draw).
+    - `path`: return every state in `trajectory` (True) or only the initial and final ones
+      (False: for large Monte Carlo runs, where [draws, up to 101 turns, N, K] would not fit).
     - `engine`: "compiled" (numba loops; needs the optional extra `parley[fast]`), "numpy"
       (array operations over draws; the readable reference) or "auto" (compiled when numba is
       installed). Both implement the same algorithm and give identical trajectories on every
@@ -85,6 +87,7 @@ class Params:
     chunk_elements: int = 2_000_000
     explain: bool = False
     engine: Literal["auto", "compiled", "numpy"] = "auto"
+    path: bool = True
 
     def __post_init__(self) -> None:
         choices = {
@@ -374,6 +377,8 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
     r_final = big_r(position_probabilities(x, y, s, c, np.zeros((dd, n)), params, distinct=False),
                     params.big_r_range)
     trace.probs.append(position_probabilities(x, y, s, c, r_final, params, distinct=True))
+    if not params.path:
+        trace.positions[:] = [trace.positions[0], trace.positions[-1]]
     return trace, turns, status
 
 
@@ -469,7 +474,8 @@ def _run_compiled(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, 
     later = np.arange(t_max)[None, :] > turns[:, None]  # states after a draw stopped
     last = traj[np.arange(dd), turns]
     traj = np.where(later[:, :, None, None], last[:, None], traj)
-    trace = _Trace([traj[:, t] for t in range(t_max)], [], [])
+    states = range(t_max) if params.path else (0, t_max - 1)
+    trace = _Trace([traj[:, t].copy() for t in states], [], [])
     if explain:
         for t in range(int(turns[0])):
             trace.log.append({"target": tgt[0, t], "p_win": p_win[0, t], "gain": gain[0, t],
