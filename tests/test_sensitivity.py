@@ -121,7 +121,7 @@ def test_cli_sensitivity(tmp_path):
     with path.open("w") as fh:
         yaml.dump(linear_case(), fh)
     plot = tmp_path / "tornado.svg"
-    r = runner.invoke(app, ["sensitivity", str(path), "-n", "256", "-o", "x", "--plot", str(plot), "--json"])
+    r = runner.invoke(app, ["sensitivity", str(path), "-n", "256", "-r", "x", "--plot", str(plot), "--json"])
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     assert {row["output"] for row in data["indices"]} == {"x"}

@@ -152,7 +152,7 @@ def sensitivity(
     wanted = list(outputs) if outputs else every
     unknown = [o for o in wanted if o not in every]
     if unknown:
-        raise ParleyInputError([Problem("--output", f"unknown result '{unknown[0]}'",
+        raise ParleyInputError([Problem("--result", f"unknown result '{unknown[0]}'",
                                         f"use one of: {', '.join(every)}")])
     if lay.n_inputs < 2:
         raise ParleyInputError([Problem("", f"scenario '{scenario.id}' has {lay.n_inputs} uncertain "

@@ -267,7 +267,7 @@ def sensitivity(
     samples: int = typer.Option(512, "--samples", "-n", help="Sobol base samples (runs = n x (inputs + 2)) "
                                 "or Morris trajectories (runs = n x (inputs + 1))."),
     group_by: str = typer.Option("input", "--group-by", help="input, actor, field or issue."),
-    output: list[str] = typer.Option([], "--output", "-o",
+    output: list[str] = typer.Option([], "--result", "-r",
                                      help="Result(s): settlement, gap or an issue id (default: all)."),
     top: int = typer.Option(12, "--top", help="Inputs to show per result."),
     plot: str | None = typer.Option(None, "--plot", help="Write tornado chart(s) to this .svg/.png file."),
