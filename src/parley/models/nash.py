@@ -218,8 +218,10 @@ _CENTRED_RES = 0.05  # centred: relative stationarity residual below this ...
 _CENTRED_GAP = 3.0  # ... and mean complementarity below this multiple of the parameter
 _GAP0 = 1e-2  # complementarity per constraint at the start of phase 2
 _FTB = 0.99  # fraction of the way to the boundary a step may go
+_COMPACT = 0.1  # drop finished draws from the working set once they are this share of it
+_RESID = 1e-7  # relative stationarity residual required at the end (with gap <= tol)
 
-_FIELDS = ("idx", "x", "sig", "c", "u", "pair", "pf", "free", "actor", "e", "t", "lam1", "lam2",
+_FIELDS = ("idx", "x", "sig", "c", "u", "pair", "pf", "free", "actor", "af", "e", "t", "lam1", "lam2",
            "nu", "mu", "phase1", "done", "ok", "n_con", "stalled")
 
 
@@ -240,6 +242,7 @@ class _State:
         self.pf = self.pair.astype(float)
         self.free = (~self.pair.any(axis=0)).astype(float)  # [K, B] issues nobody has a stake in
         self.actor = self.pair.any(axis=1)
+        self.af = self.actor.astype(float)
         L = _loss(self.u[None] - x, quadratic)
         gain = 1.0 - (sig * L).sum(axis=1)  # [N, B]
         gmin = np.where(self.actor, gain, np.inf).min(axis=0)
@@ -269,9 +272,11 @@ class _State:
             ones = np.ones_like(z)
             hh = 1.0 - (self.sig * z * z).sum(axis=1) - self.t
             return z, ones, ones, np.where(self.actor, hh, 1.0)
-        s1 = np.where(self.pair, self.e - z, 1.0)
-        s2 = np.where(self.pair, self.e + z, 1.0)
-        hh = np.where(self.actor, 1.0 - (self.sig * self.e).sum(axis=1) - self.t, 1.0)
+        # (pairs without a stake keep e = _PARKED, so their slacks stay positive)
+        # arithmetic blends instead of np.where: with random masks np.where is ~10x slower
+        s1 = self.e - z
+        s2 = self.e + z
+        hh = self.af * (1.0 - (self.sig * self.e).sum(axis=1) - self.t) + (1.0 - self.af)
         return z, s1, s2, hh
 
     def recentre(self, which: np.ndarray) -> None:
@@ -343,14 +348,16 @@ def _barrier(x, sig, c, u0, quadratic, params):
         p1 = st.phase1 & ~st.done
         if p1.any():
             # any multipliers bound max_y min_i gain_i(y); a bound <= min_gain proves no deal
-            st.done |= p1 & ((_upper_bound(st) <= params.min_gain) | (gap < 1e-15))
+            cols = np.flatnonzero(p1)
+            none = (_upper_bound(st, cols) <= params.min_gain) | (gap[cols] < 1e-15)
+            st.done[cols[none]] = True
         p2 = ~st.phase1 & ~found & ~st.done
-        fin = p2 & (((gap <= params.tol) & (resid <= 1e-7)) | st.stalled)
+        fin = p2 & (((gap <= params.tol) & (resid <= _RESID)) | st.stalled)
         st.ok |= fin
         st.done |= fin
         # a phase-1 draw that cannot progress has a feasible set too thin to resolve
         st.done |= st.phase1 & st.stalled
-        if st.done.mean() > 0.25 or st.done.all():
+        if st.done.mean() > _COMPACT or st.done.all():
             fin = st.done
             stalled += int((fin & st.stalled).sum())
             u_out[:, st.idx[fin]] = st.u[:, fin]
@@ -368,22 +375,26 @@ def _barrier(x, sig, c, u0, quadratic, params):
     return u_out, ok_out, unconverged, stalled
 
 
-def _upper_bound(st: _State) -> np.ndarray:
-    """max_y sum_i lam_i gain_i(y) with the phase-1 multipliers lam = nu scaled to sum one: an
-    upper bound on max_y min_i gain_i(y) valid for any lam >= 0, exact and separable across
-    issues (a weighted-median problem per issue for the linear loss)."""
-    lam = np.where(st.actor, np.maximum(st.nu, 0.0), 0.0)
+def _upper_bound(st: _State, cols: np.ndarray) -> np.ndarray:
+    """max_y sum_i lam_i gain_i(y) with the phase-1 multipliers lam = nu scaled to sum one, for
+    the working draws `cols`: an upper bound on max_y min_i gain_i(y) valid for any lam >= 0,
+    exact and separable across issues (a weighted-median problem per issue for linear loss)."""
+    pad = cols.size == 1  # see _PAD
+    take = np.concatenate([cols, cols]) if pad else cols
+    x = np.ascontiguousarray(st.x[..., take])
+    sig = np.ascontiguousarray(st.sig[..., take])
+    lam = np.ascontiguousarray(np.where(st.actor, np.maximum(st.nu, 0.0), 0.0)[..., take])
     lam = lam / np.maximum(lam.sum(axis=0), 1e-300)
-    w = lam[:, None, :] * st.sig  # [N, K, B]
+    w = lam[:, None, :] * sig  # [N, K, b]
     if st.quadratic:
         ws = w.sum(axis=0)
-        mean = (w * st.x).sum(axis=0) / np.where(ws > 0, ws, 1.0)
-        cost = (w * (st.x - mean) ** 2).sum(axis=1).sum(axis=0)
+        mean = (w * x).sum(axis=0) / np.where(ws > 0, ws, 1.0)
+        cost = (w * (x - mean) ** 2).sum(axis=1).sum(axis=0)
     else:
         # sum_i w_ik |y - x_ik| is convex piecewise linear: its minimum is at a position x_jk
-        at = np.abs(st.x[:, None] - st.x[None, :])  # [j, i, K, B]
+        at = np.abs(x[:, None] - x[None, :])  # [j, i, K, b]
         cost = (w[None] * at).sum(axis=1).min(axis=0).sum(axis=0)
-    return 1.0 - cost
+    return (1.0 - cost)[: cols.size]
 
 
 def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
@@ -395,21 +406,23 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     gap = st.gap(s1, s2, hh)
     pf, p1 = st.pf, st.phase1
     con = st.constrained()  # actors whose gain is a constraint with multiplier nu
+    conf = con.astype(float)
+    af = st.af
     d1 = st.lam1 / s1
     d2 = st.lam2 / s2
     dsum = d1 + d2
     delta = dsum * pf + (1.0 - pf)  # [N, K, B] e-block diagonal (1 on unused pairs)
     m = (d1 - d2) * pf  # e-u coupling
-    rest = 4.0 * d1 * d2 / np.where(pf > 0, dsum, 1.0) * pf  # u curvature left after e
+    rest = 4.0 * d1 * d2 / (dsum + (1.0 - pf)) * pf  # u curvature left after e
     # relative residual of the Lagrangian's stationarity
-    obj = np.where(con, st.nu, st.c / hh)[:, None] * st.sig
+    obj = (conf * st.nu + (1.0 - conf) * st.c / hh)[:, None] * st.sig
     dual_e = st.lam1 + st.lam2
     res_e = (np.abs(dual_e - obj) * pf / (dual_e + obj + 1e-300)).max(axis=(0, 1))
     res_u = np.abs((st.lam2 - st.lam1).sum(axis=0)) / (dual_e.sum(axis=0) + 1e-300)
     resid = np.maximum(res_e, res_u.max(axis=0))
     resid = np.maximum(resid, np.where(p1, np.abs(1.0 - (st.nu * con).sum(axis=0)), 0.0))
     # reduced (K+1) x (K+1) system on (u, t): diag(rest) + sum_i rho_i phi_i phi_i^T
-    w = np.where(con, st.nu / hh, st.c / (hh * hh)) * st.actor
+    w = (conf * st.nu + (1.0 - conf) * st.c / hh) / hh * af
     v = st.sig / delta
     rho = w / (1.0 + w * (st.sig * v).sum(axis=1))  # [N, B]
     mv = m * v
@@ -417,20 +430,17 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     phi = np.empty((N, n, B))
     phi[:, :K] = mv
     phi[:, K] = 1.0
-    S = ((rho[:, None] * phi)[:, :, None] * phi[:, None]).sum(axis=0)  # [n, n, B]
+    S = _gram(rho, phi)
     kk = np.arange(K)
     S[kk, kk] += rest.sum(axis=0) + st.free
-    p2 = ~p1  # phase 2 keeps t fixed at zero
-    S[K, :, p2] = 0.0
-    S[:, K, p2] = 0.0
-    S[K, K, p2] = 1.0
+    _fix_t(S, p1)
     L = _chol_factor(S)
     wsig = w[:, None] * st.sig
 
     def direction(tau1, tau2, tau_nu):
         """Newton direction when complementarity s * lam aims at tau (per constraint)."""
         q1, q2 = tau1 / s1, tau2 / s2
-        a = np.where(con, tau_nu, st.c) / hh * st.actor
+        a = (conf * tau_nu + (1.0 - conf) * st.c) / hh * af
         r_e = (q1 + q2) * pf - a[:, None] * st.sig
         rhs = np.empty((n, B))
         y = r_e / delta - (rho * (v * r_e).sum(axis=1))[:, None] * v
@@ -443,13 +453,16 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
         dhh = -(st.sig * de).sum(axis=1) - dt
         dl1 = (q1 - st.lam1 - d1 * ds1) * pf
         dl2 = (q2 - st.lam2 - d2 * ds2) * pf
-        dnu = np.where(con, tau_nu / hh - st.nu - (st.nu / hh) * dhh, 0.0)
-        alpha = np.minimum(
-            np.minimum(_ratio(s1, ds1, st.pair, (0, 1)), _ratio(s2, ds2, st.pair, (0, 1))),
-            np.minimum(_ratio(hh, dhh, st.actor, 0), _ratio(st.nu, dnu, con, 0)),
+        dnu = conf * (tau_nu / hh - st.nu - (st.nu / hh) * dhh)
+        # largest step keeping slacks and multipliers positive: 1 / max_j (-d_j / v_j)
+        worst = np.maximum(
+            np.maximum(_shrink(s1, ds1, pf), _shrink(s2, ds2, pf)),
+            np.maximum(_shrink(st.lam1, dl1, pf), _shrink(st.lam2, dl2, pf)),
         )
-        alpha = np.minimum(alpha, _ratio(st.lam1, dl1, st.pair, (0, 1)))
-        alpha = np.minimum(alpha, _ratio(st.lam2, dl2, st.pair, (0, 1)))
+        worst = np.maximum(worst.max(axis=1).max(axis=0),
+                           np.maximum(_shrink(hh, dhh, af), _shrink(st.nu, dnu, conf)).max(axis=0))
+        with np.errstate(divide="ignore"):
+            alpha = 1.0 / np.maximum(worst, 0.0)
         return du, dt, de, ds1, ds2, dhh, dl1, dl2, dnu, alpha
 
     # predictor: the pure Newton (affine-scaling) direction, tau = 0
@@ -473,7 +486,7 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     alpha = np.minimum(1.0, _FTB * alpha)
     alpha = np.where(st.done | ~np.isfinite(alpha), 0.0, alpha)
     u = st.u + alpha * du
-    e = np.where(st.pair, st.e + alpha * de, _PARKED)
+    e = st.e + alpha * de  # de is zero on pairs without a stake
     t = st.t + alpha * dt
     lam1 = st.lam1 + alpha * dl1c
     lam2 = st.lam2 + alpha * dl2c
@@ -481,23 +494,25 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     # near the limits of floating point a slack can round to zero: keep the last good iterate
     z = u[None] - st.x
     bad = ~np.isfinite(u).all(axis=0) | ~np.isfinite(lam1 + lam2).all(axis=(0, 1))
-    bad |= (st.pair & ((e - z <= 0) | (e + z <= 0))).any(axis=(0, 1))
+    bad |= (np.minimum(e - z, e + z).min(axis=1) <= 0).any(axis=0)
     bad |= (st.actor & (1.0 - (st.sig * e).sum(axis=1) - t <= 0)).any(axis=0)
-    keep = ~bad
-    st.u = np.where(keep, u, st.u)
-    st.e = np.where(keep, e, st.e)
-    st.t = np.where(keep, t, st.t)
-    st.lam1 = np.where(keep, lam1, st.lam1)
-    st.lam2 = np.where(keep, lam2, st.lam2)
-    st.nu = np.where(keep, nu, st.nu)
-    st.stalled |= bad & ~st.done
+    if bad.any():
+        keep = ~bad
+        u = np.where(keep, u, st.u)
+        e = np.where(keep, e, st.e)
+        t = np.where(keep, t, st.t)
+        lam1 = np.where(keep, lam1, st.lam1)
+        lam2 = np.where(keep, lam2, st.lam2)
+        nu = np.where(keep, nu, st.nu)
+        st.stalled |= bad & ~st.done
+    st.u, st.e, st.t, st.lam1, st.lam2, st.nu = u, e, t, lam1, lam2, nu
     return gap, resid
 
 
-def _ratio(val: np.ndarray, dval: np.ndarray, mask: np.ndarray, axis) -> np.ndarray:
-    """Largest step t with val + t dval >= 0 on the masked entries, reduced over `axis`."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(mask & (dval < 0), -val / dval, np.inf).min(axis=axis)
+def _shrink(val: np.ndarray, dval: np.ndarray, maskf: np.ndarray) -> np.ndarray:
+    """-dval / val on the entries of a positive quantity selected by the float mask (0
+    elsewhere): a full step is allowed when the largest of these is at most 1."""
+    return -dval / (val + (1.0 - maskf)) * maskf
 
 
 def _newton_quad(st: _State) -> tuple[np.ndarray, np.ndarray]:
@@ -523,15 +538,13 @@ def _newton_quad(st: _State) -> tuple[np.ndarray, np.ndarray]:
     phi = np.empty((N, n, B))  # -grad h_i with respect to (u, t)
     phi[:, :K] = 2.0 * sz
     phi[:, K] = 1.0
-    S = ((w[:, None] * phi)[:, :, None] * phi[:, None]).sum(axis=0)
+    S = _gram(w, phi)
     kk = np.arange(K)
     S[kk, kk] += 2.0 * (bend[:, None] * st.sig).sum(axis=0) + st.free
     rhs = -(a[:, None] * phi).sum(axis=0)
     rhs[K] += 1.0
+    _fix_t(S, p1)
     p2 = ~p1
-    S[K, :, p2] = 0.0
-    S[:, K, p2] = 0.0
-    S[K, K, p2] = 1.0
     rhs[K, p2] = 0.0
     step = _chol_solve(S, rhs)
     du, dt = step[:K], step[K]
@@ -565,38 +578,24 @@ def _target(st: _State, gap: np.ndarray, resid: np.ndarray) -> np.ndarray:
     return st.mu
 
 
-def _dual_step(st: _State, dl1, dl2, dnu) -> np.ndarray:
-    """Largest step keeping every multiplier positive."""
-    inf = np.inf
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r1 = np.where(st.pair & (dl1 < 0), -st.lam1 / dl1, inf).min(axis=(0, 1))
-        r2 = np.where(st.pair & (dl2 < 0), -st.lam2 / dl2, inf).min(axis=(0, 1))
-        r3 = np.where(st.constrained() & (dnu < 0), -st.nu / dnu, inf).min(axis=0)
-    return np.minimum(np.minimum(r1, r2), r3)
+def _gram(weight: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """Lower triangle of sum_i weight_i phi_i phi_i^T, [n, n, B] (what _chol_factor reads)."""
+    n = phi.shape[1]
+    S = np.zeros((n, n, phi.shape[2]))
+    wphi = weight[:, None] * phi
+    for i in range(n):
+        for j in range(i + 1):
+            S[i, j] = (wphi[:, i] * phi[:, j]).sum(axis=0)
+    return S
 
 
-def _max_step(st: _State, z, du, de, dt, quadratic: bool) -> np.ndarray:
-    """Largest step keeping every barrier argument positive (exact ratio test)."""
-    inf = np.inf
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = 1.0 - (st.sig * st.e).sum(axis=1) - st.t
-        dh = -(st.sig * de).sum(axis=1) - dt
-        r = np.where(st.actor & (dh < 0), -h / dh, inf).min(axis=0)
-        if quadratic:
-            a0 = st.e - z * z
-            A = du * du
-            Bc = de - 2.0 * z * du
-            root = np.sqrt(Bc * Bc + 4.0 * A * a0)
-            alpha = np.where(Bc <= 0, 2.0 * a0 / (root - Bc), (Bc + root) / (2.0 * A))
-            alpha = np.where((A == 0) & (Bc >= 0), inf, alpha)
-            r2 = np.where(st.pair, alpha, inf).min(axis=(0, 1))
-        else:
-            lo, dlo = st.e - z, de - du
-            hi, dhi = st.e + z, de + du
-            r_lo = np.where(st.pair & (dlo < 0), -lo / dlo, inf).min(axis=(0, 1))
-            r_hi = np.where(st.pair & (dhi < 0), -hi / dhi, inf).min(axis=(0, 1))
-            r2 = np.minimum(r_lo, r_hi)
-    return np.minimum(r, r2)
+def _fix_t(S: np.ndarray, phase1: np.ndarray) -> None:
+    """Phase-2 draws keep t fixed: their last row and column become those of the identity."""
+    K = S.shape[0] - 1
+    p1f = phase1.astype(float)
+    S[K] *= p1f
+    S[:, K] *= p1f
+    S[K, K] += 1.0 - p1f
 
 
 def _chol_factor(S: np.ndarray) -> np.ndarray:
