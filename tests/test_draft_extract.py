@@ -93,6 +93,14 @@ def test_aliases_are_case_sensitive(lexicon):
     assert lexicon.mentions("Tell us what you want.") == []
 
 
+def test_longest_topic_term_wins(lexicon):
+    hits = lexicon.topic_hits("Trump threatened secondary tariffs and new tariffs.")
+    assert [(h.term, h.topic.id) for h in hits] == [
+        ("secondary tariffs", "sanctions"),
+        ("tariffs", "tariffs"),
+    ]
+
+
 def test_user_alias_file_extends_table(tmp_path):
     extra = tmp_path / "mine.yaml"
     extra.write_text(

@@ -123,11 +123,23 @@ class Lexicon:
 
     # --- topics -------------------------------------------------------------------------
     def topic_hits(self, text: str) -> list[TopicHit]:
+        """Topic terms in the text; where terms of two topics overlap the longer one wins
+        ("secondary tariffs" is sanctions, not tariffs)."""
         hits = []
         for topic, rx in self._topic_res:
             for m in rx.finditer(text):
                 hits.append(TopicHit(topic, m.start(), m.end(), m.group(0)))
-        return hits
+        return [
+            h
+            for h in hits
+            if not any(
+                o.topic.id != h.topic.id
+                and o.start <= h.start
+                and h.end <= o.end
+                and o.end - o.start > h.end - h.start
+                for o in hits
+            )
+        ]
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
