@@ -34,7 +34,10 @@ from parley.settlement import Rule
 from parley.simulate import solve_batch
 from parley.version import VERSION
 
-Method = Literal["sobol", "morris"]
+Method = Literal["sobol", "morris", "auto"]
+AUTO_MORRIS_INPUTS = 200
+"""With method='auto', scenarios with more uncertain inputs than this get Morris screening
+(runs grow like n x inputs for both, but Sobol needs a larger n to rank many inputs)."""
 GroupBy = Literal["input", "actor", "field", "issue"]
 ROWS_PER_TASK = 8192
 EPS = 1e-6
@@ -139,8 +142,9 @@ def sensitivity(
     settlement, gap and every issue id). progress(k) is called with model runs finished;
     on_total(runs) once the sample size is known.
     """
-    if method not in ("sobol", "morris"):
-        raise ParleyInputError([Problem("--method", f"unknown method '{method}'", "use sobol or morris")])
+    if method not in ("sobol", "morris", "auto"):
+        raise ParleyInputError([Problem("--method", f"unknown method '{method}'",
+                                        "use sobol, morris or auto")])
     if group_by not in ("input", "actor", "field", "issue"):
         raise ParleyInputError([Problem("--group-by", f"unknown grouping '{group_by}'",
                                         "use input, actor, field or issue")])
@@ -158,6 +162,8 @@ def sensitivity(
         raise ParleyInputError([Problem("", f"scenario '{scenario.id}' has {lay.n_inputs} uncertain "
                                         "input(s); sensitivity analysis needs at least two",
                                         "write uncertain values as {low, mode, high} or {mean, sd}")])
+    if method == "auto":
+        method = "morris" if lay.n_inputs > AUTO_MORRIS_INPUTS else "sobol"
     groups = input_groups(lay, group_by)
     names = list(dict.fromkeys(groups))
     problem: dict[str, Any] = {

@@ -262,8 +262,8 @@ def levers_command(
 def sensitivity(
     scenario: str = SCENARIO_ARG,
     model: str = typer.Option("compromise", "--model", "-m", help="Model to analyse."),
-    method: str = typer.Option("sobol", "--method", help="sobol (first/total-order indices) or morris "
-                               "(screening, cheaper for large scenarios)."),
+    method: str = typer.Option("auto", "--method", help="sobol (first/total-order indices), morris "
+                               "(screening, for large scenarios) or auto (morris above 200 inputs)."),
     samples: int = typer.Option(512, "--samples", "-n", help="Sobol base samples (runs = n x (inputs + 2)) "
                                 "or Morris trajectories (runs = n x (inputs + 1))."),
     group_by: str = typer.Option("input", "--group-by", help="input, actor, field or issue."),
