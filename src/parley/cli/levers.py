@@ -309,7 +309,7 @@ def sensitivity(
         if o in res.constant:
             console.print(f"[dim]'{o}' does not vary across the {res.runs:,} runs: no input moves it.[/]")
             continue
-        t = Table(title=f"What drives '{o}' ({model}, {method}, {res.runs:,} runs)")
+        t = Table(title=f"What drives '{o}' ({model}, {res.method}, {res.runs:,} runs)")
         t.add_column("input")
         cols = ("ST", "ST_conf", "S1", "S1_conf") if score == "ST" else ("mu_star", "mu_star_conf", "sigma")
         for c in cols:
