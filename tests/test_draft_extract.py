@@ -152,6 +152,12 @@ def test_modal_demand_goes_to_the_speaker(lexicon):
     assert [(e.actor, e.issue, e.direction, e.on) for e in ev] == [("US", "territory", "against", "UA")]
 
 
+def test_a_name_modifying_a_noun_holds_no_stance(lexicon):
+    art = from_text("Trump, elected to end the Ukraine war, called on Putin to lift sanctions.", "t")
+    ev = extract(art, RuleEngine(), lexicon).evidence
+    assert {e.actor for e in ev} == {"US"}
+
+
 def test_no_actor_subject_means_no_stance(lexicon):
     art = from_text("The agreement does not offer security guarantees.", "t")
     assert extract(art, RuleEngine(), lexicon).evidence == []

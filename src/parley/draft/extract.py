@@ -177,8 +177,10 @@ def _holder(
         lo = clause_start(text, cue.start)
         before = [m for m in mentions if lo <= m.start and m.end <= cue.start]
         before = [m for m in before if m.kind != "adjective" or _qualifies(text, m, cue)]
-        # with a parse, only a word that is the subject (or owner) of something can hold a stance
+        # with a parse, only a word that is the subject (or owner) of something can hold a stance;
+        # without one, a name that modifies a noun ("the Ukraine war") cannot
         before = [m for m in before if engine.dep(sent, m.end - 1) in (None, *_HOLDER_DEPS)]
+        before = [m for m in before if not _MODIFIER.match(text, m.end)]
         if not before or cue.start - before[-1].end > 90:
             return None, None
         holder = before[-1]
@@ -205,6 +207,10 @@ _HOLDER_DEPS = ("nsubj", "nsubjpass", "poss", "amod", "appos")
 _GROUP_NOUNS = (
     "officials", "leaders", "government", "governments", "negotiators", "diplomats", "authorities",
     "ministers", "delegation", "delegates", "lawmakers", "officers", "administration",
+)
+_MODIFIER = re.compile(
+    r"\s+(?:war|deal|talks|conflict|crisis|sanctions|aid|relations|membership|policy|peace|economy"
+    r"|border|front|agreement|accession|question|issue|file|envoy|trip|visit|summit)\b"
 )
 _OBJECT_GAP = re.compile(r"\s+to\s+(?:\w+\s+)?")
 _SUBORDINATE = re.compile(r"(?<![\w])(?:that|which|who|whom|whose|where|when|because|if)(?![\w])", re.I)
