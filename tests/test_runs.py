@@ -268,3 +268,16 @@ def test_scenario_changes_keyed_by_ids() -> None:
     assert {"path": "actors[A].name", "a": "Actor A", "b": "Renamed"} in changes
     assert {"path": "stances[A/x].position", "a": 20.0, "b": "10/20/30"} in changes
     assert {"path": "actors[D]", "a": None, "b": {"id": "D", "name": "New"}} in changes
+
+
+def test_a_forecast_that_cannot_be_summarised_is_recorded_as_failed(tmp_path: Path, monkeypatch) -> None:
+    fmod = sys.modules["parley.forecast"]
+
+    def broken(self):
+        raise ValueError("cannot summarise")
+
+    monkeypatch.setattr(fmod.Forecast, "to_dict", broken)
+    with runs.recording(tmp_path / "s.sqlite"):
+        forecast(tiny(), "compromise", draws=10)
+    (row,) = runs.Registry(tmp_path / "s.sqlite").list()
+    assert row.status == "failed" and "cannot summarise" in row.error

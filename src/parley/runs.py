@@ -547,7 +547,12 @@ class Recorder:
         if self.registry is None or self.id is None:
             return
         try:
-            self.registry.finish(self.id, fc.to_dict(), time.perf_counter() - self._t0)
+            results = fc.to_dict()
+        except Exception as exc:  # the forecast cannot be summarised: the run did not succeed
+            self.fail(exc)
+            return
+        try:
+            self.registry.finish(self.id, results, time.perf_counter() - self._t0)
             _last.id = self.id
         except Exception as exc:
             log.warning("parley: could not record the run in %s: %s", self.registry.path, exc)
