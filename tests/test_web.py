@@ -452,3 +452,20 @@ def test_html_report_of_a_run_is_self_contained(env, tiny_data) -> None:
     assert "Tiny test negotiation" in rep.text and "<script src=" not in rep.text
     assert client.get(f"/runs/{run_id}/report.html").text == rep.text  # cached, same file
     assert client.get("/runs/999/report.html").status_code == 404
+
+
+def test_request_bodies_over_the_limit_are_refused_before_parsing(env) -> None:
+    client, data_dir, _ = env
+    big = b"x" * (2 * MAX_UPLOAD_BYTES)
+    r = upload(client, big, "big.yaml")  # Content-Length says too much
+    assert r.status_code == 413 and "limited" in r.text
+
+    def chunks():  # no Content-Length: counted as it arrives
+        yield (b'--zz\r\nContent-Disposition: form-data; name="file"; filename="a.yaml"\r\n'
+               b"Content-Type: text/plain\r\n\r\n")
+        for _ in range(40):
+            yield b"y" * 65_536
+
+    r = client.post("/upload", content=chunks(), headers={"content-type": "multipart/form-data; boundary=zz"})
+    assert r.status_code == 413
+    assert not list((data_dir / "uploads").iterdir())

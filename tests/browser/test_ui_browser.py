@@ -199,6 +199,18 @@ def test_static_run_on_bundled_scenario_returns_quickly(server, page) -> None:
     assert timings["bundled_static_run_10k_s"] < STATIC_RUN_S
     assert "P(settlement)" in page.inner_text("#results")
 
+    # toggle levers and compare them with the baseline
+    boxes = page.locator("#compare-form input[name=lever]")
+    assert boxes.count() >= 2
+    first = boxes.nth(0).get_attribute("value")
+    boxes.nth(0).uncheck()
+    page.click("#compare-button")
+    page.wait_for_selector("#comparison", timeout=30_000)
+    shot(page, "07-levers-compared")
+    rows = page.locator("#compare-compromise tbody tr")
+    assert rows.count() == boxes.count()  # baseline plus the ticked levers
+    assert page.locator(f'#compare-compromise tr[data-variant="{first}"]').count() == 0
+
 
 def test_script_in_names_is_shown_not_executed(server, page, tmp_path, tiny_data) -> None:
     url, _, _ = server
@@ -217,5 +229,5 @@ def test_script_in_names_is_shown_not_executed(server, page, tmp_path, tiny_data
     page.wait_for_selector("#results", timeout=30_000)
     page.goto(url + "runs")
     page.wait_for_timeout(200)
-    shot(page, "07-escaped-names")
+    shot(page, "08-escaped-names")
     assert page.dialogs == []  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ tab cannot drive it), and caps request bodies before they are parsed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from importlib import resources
@@ -62,19 +63,25 @@ class BodyLimit:
             await _too_large(scope, receive, send, self.limit)
             return
         seen = 0
+        exceeded = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    exceeded = True
                     raise _BodyTooLarge
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except _BodyTooLarge:
+        async def guarded(message: Message) -> None:
+            if not exceeded:  # the framework turns the parse error into a 400: replace it
+                await send(message)
+
+        with contextlib.suppress(_BodyTooLarge):
+            await self.app(scope, limited, guarded)
+        if exceeded:
             await _too_large(scope, receive, send, self.limit)
 
 
