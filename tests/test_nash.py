@@ -378,6 +378,10 @@ def test_more_draws_or_other_chunks_never_change_earlier_draws(seed, extra, chun
 
 def test_unknown_options_are_rejected() -> None:
     with pytest.raises(ValueError, match="loss"):
-        nash.solve(one_issue([0, 100], [1, 1]), nash.Params(loss="cubic"))  # type: ignore[arg-type]
+        nash.Params(loss="cubic")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="disagreement"):
+        nash.Params(disagreement="hope")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="min_gain"):
+        nash.Params(min_gain=-1.0)
     with pytest.raises(ValueError, match="disagreement"):
         nash.disagreement_points(one_issue([0, 100], [1, 1]), "hope")

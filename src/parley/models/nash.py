@@ -6,20 +6,20 @@
 Why an interior-point method. The objective is concave but not smooth (the kinks of |z| sit at
 the actors' positions, where outcomes often land) and not separable (the log of a sum couples
 the issues), and whether any package gives every actor a positive gain at all is part of the
-answer. Writing each loss through an epigraph variable, e_ik >= |y_k - x_ik| (or e_ik >= z^2),
-makes every gain linear in (y, e); the problem becomes a smooth concave objective over a convex
-set, which a log-barrier method solves to a certified accuracy:
+answer. Writing each linear loss through an epigraph variable, e_ik >= |y_k - x_ik|, makes every
+gain linear in (y, e): a smooth concave objective over a polyhedron, which a primal-dual
+interior-point method solves to a certified accuracy (the quadratic loss is smooth already):
 
 * phase 1 maximises t subject to gain_i / maxgain_i >= t. As soon as t > `min_gain` the draw is
-  known to have an agreement (the point proves it); when the barrier's dual multipliers give an
-  upper bound max_y sum_i lambda_i gain_i(y) / maxgain_i <= `min_gain` (computed exactly: it is
-  separable across issues, a weighted-median problem per issue) the draw is known to have none.
-* phase 2 follows the central path of the Nash objective from that feasible point until the
-  barrier parameter reaches `tol` (duality gap <= number of barrier terms x `tol`).
+  known to have an agreement (the point proves it); when the multipliers give an upper bound
+  max_y sum_i lambda_i gain_i(y) / maxgain_i <= `min_gain` (computed exactly: it is separable
+  across issues, a weighted-median problem per issue) the draw is known to have none.
+* phase 2 maximises the Nash objective from that feasible point (Mehrotra predictor-corrector)
+  until the mean complementarity is below `tol`.
 
 Newton systems are reduced to (K+1) x (K+1) by eliminating e actor by actor (each actor's block
-is diagonal plus rank one), then solved with a batched Cholesky written over the draw axis: all
-draws move together, draws that have finished drop out of the working set.
+is diagonal plus rank one), then solved with a Cholesky written over the draw axis: all draws
+move together, draws that have finished drop out of the working set. See docs/models/nash.md.
 """
 
 from __future__ import annotations
@@ -60,11 +60,12 @@ class Params:
     `min_gain`: a package counts as an agreement only when it gives every bargaining actor more
         than this share of the largest gain it could possibly get (its gain at its own ideal).
         Feasible sets thinner than this are reported as no agreement.
-    `tol`: final barrier parameter; the Nash objective (with capabilities summing to one) is
-        within (number of barrier terms) x `tol` of its maximum.
-    `chunk`: draws solved together; bounds memory for very large draw counts.
-    `max_iter`: Newton iterations per chunk before the remaining draws are given up on
-        (counted in `info["unconverged"]`).
+    `tol`: final mean complementarity (duality gap per constraint) of the interior-point
+        method; the log-objective (capabilities summing to one) ends within ~1e-9 of its maximum.
+    `chunk`: draws solved together; bounds memory for very large draw counts and never changes
+        any draw's result.
+    `max_iter`: interior-point iterations per chunk before the remaining draws are given up on
+        (counted in `info["unconverged_draws"]`; about 25 are needed at most in practice).
     """
 
     loss: Literal["linear", "quadratic"] = "linear"
@@ -73,6 +74,20 @@ class Params:
     tol: float = 1e-10
     chunk: int = 4096
     max_iter: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.loss not in ("linear", "quadratic"):
+            raise ValueError(f"unknown loss {self.loss!r}: use linear or quadratic")
+        if self.disagreement not in ("reservation", "status_quo"):
+            raise ValueError(
+                f"unknown disagreement rule {self.disagreement!r}: use reservation or status_quo"
+            )
+        if not (0.0 <= self.min_gain < 1.0):
+            raise ValueError("min_gain must be in [0, 1)")
+        if not self.tol > 0.0:
+            raise ValueError("tol must be positive")
+        if self.chunk < 1 or self.max_iter < 1:
+            raise ValueError("chunk and max_iter must be at least 1")
 
 
 def disagreement_points(batch: Batch, rule: str = "reservation") -> tuple[np.ndarray, int]:
