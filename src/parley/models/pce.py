@@ -327,7 +327,8 @@ class _Trace:
 
 
 def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: int,
-         explain: bool, names: tuple[str, ...]) -> tuple[_Trace, np.ndarray, np.ndarray]:
+         explain: bool) -> tuple[_Trace, np.ndarray, np.ndarray]:
+    """The turns of a block of draws with array operations (the numpy engine)."""
     dd, n, _ = x0.shape
     x = x0.copy()
     y = x0.copy()
@@ -522,7 +523,7 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
         step = max(1, params.chunk_elements // max(1, n**3 * 6))
         for a in range(0, d, step):
             sl = slice(a, min(d, a + step))
-            parts.append(_run(x[sl], s[sl], c[sl], params, a, explain and a == 0, batch.actors))
+            parts.append(_run(x[sl], s[sl], c[sl], params, a, explain and a == 0))
     t_max = max(len(tr.positions) for tr, _, _ in parts)
     traj = np.concatenate([_pad(np.stack(tr.positions, axis=1), t_max) for tr, _, _ in parts])
     final_p = np.concatenate([tr.probs[-1] for tr, _, _ in parts])
