@@ -469,3 +469,33 @@ def test_request_bodies_over_the_limit_are_refused_before_parsing(env) -> None:
     r = client.post("/upload", content=chunks(), headers={"content-type": "multipart/form-data; boundary=zz"})
     assert r.status_code == 413
     assert not list((data_dir / "uploads").iterdir())
+
+
+def test_rows_can_be_added_and_removed(env, tiny_data) -> None:
+    client, _, _ = env
+    draft = upload(client, yaml_bytes(tiny_data), "tiny.yaml").headers["location"]
+
+    def rows(**form):
+        return client.post(f"{draft}/rows", data=form, follow_redirects=False)
+
+    assert rows(action="add_actor", id="D", name="Actor D").status_code == 303
+    assert rows(action="add_issue", id="z", name="Issue z").status_code == 303
+    assert rows(action="add_stance", actor="D", issue="z").status_code == 303
+    page = client.get(draft).text
+    assert 'id="c-actors-3-name" name="value" class="text" value="Actor D"' in page
+    assert 'id="c-stances-5-salience" name="value" class="est" value="50"' in page
+    assert "Valid scenario" in page
+    dup = rows(action="add_stance", actor="D", issue="z")
+    assert dup.status_code == 422 and "already has a stance" in dup.text
+    bad = rows(action="add_actor", id="1 bad<script>")
+    assert bad.status_code == 422 and "not a valid actor id" in bad.text and "<script>" not in bad.text
+    # removing an actor removes its stances too; the scenario stays valid
+    assert rows(action="remove", path="actors[3]").status_code == 303
+    page = client.get(draft).text
+    assert 'id="c-actors-3-name"' not in page and 'id="c-stances-5-salience"' not in page
+    assert "no actor has a stance on issue" in page  # issue z is now uncovered, said so
+    assert rows(action="remove", path="issues[2]").status_code == 303
+    assert "Valid scenario" in client.get(draft).text
+    for path in ("stances[99]", "../x", "actors"):
+        assert rows(action="remove", path=path).status_code == 422
+    assert rows(action="explode").status_code == 422

@@ -257,6 +257,38 @@ def create_app(
         scenario, problems = dr.validate(d.data, d.lenient, d.name)
         return page(request, "editor.html", **editor_context(d, scenario, problems))
 
+    @app.post("/d/{draft_id}/rows", response_class=HTMLResponse)
+    def edit_rows(
+        request: Request,
+        draft_id: str,
+        action: str = Form(...),
+        path: str = Form(""),
+        id: str = Form(""),
+        name: str = Form(""),
+        actor: str = Form(""),
+        issue: str = Form(""),
+    ) -> Response:
+        """Add an actor, issue or stance, or remove a row; then show the editor again."""
+        d = draft_or_404(draft_id)
+        try:
+            if action == "remove":
+                dr.remove_row(d.data, path)
+                anchor = path.split("[", 1)[0]
+            elif action in ("add_actor", "add_issue", "add_stance"):
+                kind = action.removeprefix("add_")
+                dr.add_row(d.data, kind, {"id": id, "name": name, "actor": actor, "issue": issue})
+                anchor = kind + "s"
+            else:
+                raise KeyError(action)
+        except KeyError:
+            raise HTTPException(422, "Unknown row or action.") from None
+        except ValueError as exc:
+            scenario, problems = dr.validate(d.data, d.lenient, d.name)
+            ctx = editor_context(d, scenario, problems)
+            return page(request, "editor.html", 422, row_error=str(exc), **ctx)
+        store.save(d)
+        return RedirectResponse(f"/d/{d.id}#{anchor}", status_code=303)
+
     def editor_context(d: dr.Draft, scenario: Any, problems: list[Problem]) -> dict[str, Any]:
         cells = dr.problems_by_cell(problems)
         known = cell_paths(d.data)

@@ -227,3 +227,69 @@ def safe_stem(filename: str) -> str:
     if not stem or not stem[0].isalpha():
         stem = "upload" + ("_" + stem if stem else "")
     return stem[:60]
+
+
+# --- adding and removing rows -----------------------------------------------------------------
+ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+
+
+def _new_id(value: str, existing: list[str], what: str) -> str:
+    value = (value or "").strip()
+    if not ID_RE.match(value) or len(value) > 64:
+        raise ValueError(
+            f"'{value[:40]}' is not a valid {what} id: start with a letter, then letters, digits, "
+            "'_', '-' or '.' (at most 64)"
+        )
+    if value in existing:
+        raise ValueError(f"there is already an {what} with id '{value}'")
+    return value
+
+
+def add_row(data: dict[str, Any], kind: str, form: dict[str, str]) -> None:
+    """Add an actor, an issue or a stance with neutral values the user then edits.
+    Raises ValueError with a message for the page."""
+    if not tables_ok(data):
+        raise ValueError("fix the file's structure first")
+    actors = [a.get("id") for a in data["actors"]]
+    issues = [i.get("id") for i in data["issues"]]
+    if kind == "actor":
+        new = _new_id(form.get("id", ""), actors, "actor")
+        data["actors"].append({"id": new, "name": (form.get("name") or new)[:MAX_CELL], "capability": 1})
+    elif kind == "issue":
+        new = _new_id(form.get("id", ""), issues, "issue")
+        data["issues"].append({"id": new, "name": (form.get("name") or new)[:MAX_CELL],
+                               "low": "what 0 means", "high": "what 100 means"})
+    elif kind == "stance":
+        actor, issue = form.get("actor", ""), form.get("issue", "")
+        if actor not in actors or issue not in issues:
+            raise ValueError("choose an existing actor and issue")
+        if any(s.get("actor") == actor and s.get("issue") == issue for s in data["stances"]):
+            raise ValueError(f"{actor} already has a stance on {issue}")
+        data["stances"].append({"actor": actor, "issue": issue, "position": 50, "salience": 50})
+    else:
+        raise KeyError(kind)
+
+
+_ROW = re.compile(r"^(actors|issues|stances)\[(\d{1,4})\]$")
+
+
+def remove_row(data: dict[str, Any], path: str) -> str:
+    """Remove `actors[i]`, `issues[k]` or `stances[j]`; removing an actor or an issue also
+    removes its stances (they would point at nothing). Returns what was removed, in words."""
+    m = _ROW.match(path or "")
+    if m is None or not tables_ok(data):
+        raise KeyError(path)
+    section, index = m.group(1), int(m.group(2))
+    rows = data[section]
+    if index >= len(rows):
+        raise KeyError(path)
+    if section != "stances" and len(rows) == 1:
+        raise ValueError(f"a scenario needs at least one {section[:-1]}")
+    row = rows.pop(index)
+    if section == "stances":
+        return f"stance of {row.get('actor')} on {row.get('issue')}"
+    key = "actor" if section == "actors" else "issue"
+    before = len(data["stances"])
+    data["stances"] = [s for s in data["stances"] if s.get(key) != row.get("id")]
+    gone = before - len(data["stances"])
+    return f"{key} {row.get('id')}" + (f" and its {gone} stance{'s' if gone != 1 else ''}" if gone else "")
