@@ -217,3 +217,20 @@ def test_valid_file_passes(tiny_file: Path) -> None:
     result = runner.invoke(app, ["validate", str(tiny_file)])
     assert result.exit_code == 0, result.output
     assert "valid" in result.output
+
+
+def test_messages_are_printed_verbatim(tmp_path: Path) -> None:
+    """Rich must not turn `:100:` into an emoji or eat `[brackets]` in messages."""
+    data = minimal()
+    data["stances"][0]["position"] = {"low": 30, "mode": 20, "high": 10}
+    text = write_yaml(tmp_path / "bad.yaml", data).read_text()
+    # pad so that the error sits on line 100
+    path = tmp_path / "bad.yaml"
+    path.write_text("#\n" * (100 - 1 - _line_of(text, "position:")) + text)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert ":100:" in result.output, result.output
+    assert "{low, mode, high}" in result.output or "low <= mode <= high" in result.output
+
+
+def _line_of(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines()) if needle in line)
