@@ -499,3 +499,54 @@ def test_rows_can_be_added_and_removed(env, tiny_data) -> None:
     for path in ("stances[99]", "../x", "actors"):
         assert rows(action="remove", path=path).status_code == 422
     assert rows(action="explode").status_code == 422
+
+
+def test_errors_are_pages_for_browsers_and_json_for_scripts(env) -> None:
+    client, _, _ = env
+    page = client.get("/runs/999", headers={"accept": "text/html"})
+    assert page.status_code == 404 and 'id="error-detail"' in page.text and "No run with id 999" in page.text
+    assert client.get("/runs/999").json() == {"detail": "No run with id 999."}
+    frag = client.get("/jobs/abc", headers={"hx-request": "true"})
+    assert frag.status_code == 404 and frag.text.startswith('<div class="problems">')
+
+
+def test_concurrent_cell_edits_are_all_kept(env) -> None:
+    client, _, _ = env
+    draft = open_bundled(client)
+    n = len(load("ukraine-2025-05").stances)
+    values = {j: str(10 + j) for j in range(min(n, 16))}
+    threads = [
+        threading.Thread(
+            target=client.post,
+            args=(f"{draft}/cell",),
+            kwargs={"data": {"path": f"stances[{j}].salience", "value": v}},
+        )
+        for j, v in values.items()
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    page = client.get(draft).text
+    for j, v in values.items():
+        assert f'id="c-stances-{j}-salience" name="value" class="est" value="{v}"' in page
+
+
+def test_ui_command_warns_for_remote_hosts_and_prints_the_address(monkeypatch, tmp_path: Path) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from parley.cli import app
+
+    served = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: served.append(sockets))
+    runner = CliRunner()
+    args = ["ui", "--port", "0", "--data-dir", str(tmp_path / "d"), "--db", str(tmp_path / "r.sqlite")]
+    r = runner.invoke(app, [*args, "--host", "0.0.0.0", "--allow-remote"])
+    assert r.exit_code == 0, r.output
+    assert "warning" in r.output and "no login" in r.output.replace("\n", " ")
+    assert re.search(r"http://0\.0\.0\.0:\d+/", r.output)
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0 and "warning" not in r.output
+    assert re.search(r"http://127\.0\.0\.1:\d+/", r.output)
+    assert len(served) == 2

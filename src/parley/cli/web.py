@@ -11,7 +11,7 @@ from parley.cli.app import app, err_console, handles_input_errors
 from parley.errors import ParleyInputError, Problem
 
 INSTALL_HINT = (
-    "install the web extra: pip install 'parley\\[web]' (adds fastapi, uvicorn, jinja2, python-multipart)"
+    "install the web extra: pip install 'parley[web]' (adds fastapi, uvicorn, jinja2, python-multipart)"
 )
 
 

@@ -21,6 +21,7 @@ from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -152,6 +153,7 @@ def create_app(
         tojson=json.dumps,
     )
     upload_lock = threading.Lock()
+    edit_lock = threading.Lock()
     # Work done once before the server listens, so the first page is as quick as the rest.
     bundled_list()
     for name in ("index.html", "editor.html", "_results.html", "runs.html"):
@@ -192,6 +194,16 @@ def create_app(
             runs_error=runs_error, problems=problems or [], source=source,
             max_upload=MAX_UPLOAD_BYTES,
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Errors as a page for browsers, as JSON for scripts and htmx fragments as text."""
+        detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail)
+        if is_htmx(request):
+            return HTMLResponse(f'<div class="problems">{_escape(detail)}</div>', exc.status_code)
+        if "text/html" in request.headers.get("accept", ""):
+            return page(request, "error.html", exc.status_code, code=exc.status_code, detail=detail)
+        return JSONResponse({"detail": detail}, exc.status_code, headers=getattr(exc, "headers", None))
 
     # --- pages ---------------------------------------------------------------------------
     @app.get("/", response_class=HTMLResponse)
@@ -269,24 +281,25 @@ def create_app(
         issue: str = Form(""),
     ) -> Response:
         """Add an actor, issue or stance, or remove a row; then show the editor again."""
-        d = draft_or_404(draft_id)
-        try:
-            if action == "remove":
-                dr.remove_row(d.data, path)
-                anchor = path.split("[", 1)[0]
-            elif action in ("add_actor", "add_issue", "add_stance"):
-                kind = action.removeprefix("add_")
-                dr.add_row(d.data, kind, {"id": id, "name": name, "actor": actor, "issue": issue})
-                anchor = kind + "s"
-            else:
-                raise KeyError(action)
-        except KeyError:
-            raise HTTPException(422, "Unknown row or action.") from None
-        except ValueError as exc:
-            scenario, problems = dr.validate(d.data, d.lenient, d.name)
-            ctx = editor_context(d, scenario, problems)
-            return page(request, "editor.html", 422, row_error=str(exc), **ctx)
-        store.save(d)
+        with edit_lock:
+            d = draft_or_404(draft_id)
+            try:
+                if action == "remove":
+                    dr.remove_row(d.data, path)
+                    anchor = path.split("[", 1)[0]
+                elif action in ("add_actor", "add_issue", "add_stance"):
+                    kind = action.removeprefix("add_")
+                    dr.add_row(d.data, kind, {"id": id, "name": name, "actor": actor, "issue": issue})
+                    anchor = kind + "s"
+                else:
+                    raise KeyError(action)
+            except KeyError:
+                raise HTTPException(422, "Unknown row or action.") from None
+            except ValueError as exc:
+                scenario, problems = dr.validate(d.data, d.lenient, d.name)
+                ctx = editor_context(d, scenario, problems)
+                return page(request, "editor.html", 422, row_error=str(exc), **ctx)
+            store.save(d)
         return RedirectResponse(f"/d/{d.id}#{anchor}", status_code=303)
 
     def editor_context(d: dr.Draft, scenario: Any, problems: list[Problem]) -> dict[str, Any]:
@@ -305,12 +318,13 @@ def create_app(
     def edit_cell(
         request: Request, draft_id: str, path: str = Form(...), value: str = Form("")
     ) -> HTMLResponse:
-        d = draft_or_404(draft_id)
-        try:
-            dr.set_cell(d.data, path, value)
-        except KeyError:
-            raise HTTPException(422, f"No editable cell '{path[:80]}'.") from None
-        store.save(d)
+        with edit_lock:  # read, change and write one draft at a time: no edit is lost
+            d = draft_or_404(draft_id)
+            try:
+                dr.set_cell(d.data, path, value)
+            except KeyError:
+                raise HTTPException(422, f"No editable cell '{path[:80]}'.") from None
+            store.save(d)
         scenario, problems = dr.validate(d.data, d.lenient, d.name)
         ctx = editor_context(d, scenario, problems)
         ctx["all_cells"] = cell_paths(d.data)
@@ -558,6 +572,12 @@ def lever_rows(scenario: Any) -> list[dict[str, Any]]:
     except ImportError:
         return []
     return lever_records(scenario, list(scenario.levers))
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
 
 
 def _int(text: str) -> int | None:
