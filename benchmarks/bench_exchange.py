@@ -1,6 +1,6 @@
 """Speed of the exchange model against the bars of issue 4.
 
-Run: `/work/venv/bin/python benchmarks/bench_exchange.py [repeats]` (default 5; the best of the
+Run: `/work/venv/bin/python benchmarks/bench_exchange.py [repeats]` (default 30; the best of the
 repeats is reported, since other work on a shared machine only ever slows a run down).
 
 - one deterministic run (10 rounds) on each of Decide's example inputs, against Decide's own
@@ -44,7 +44,7 @@ def best_of(fn, repeats: int) -> tuple[float, object]:
     return best, out
 
 
-def main(repeats: int = 5) -> None:
+def main(repeats: int = 30) -> None:
     load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"cores {os.cpu_count()}, load average {load_avg:.1f}, best of {repeats}")
     decide = shared_decide()
@@ -65,15 +65,15 @@ def main(repeats: int = 5) -> None:
     rng = np.random.default_rng(42)
     big = Batch.from_arrays(rng.uniform(0, 100, (50, 10)), rng.uniform(0.05, 1, (50, 10)),
                             rng.uniform(0.1, 1, 50))
-    secs, out = best_of(lambda: exchange.solve(big, exchange.Params(rounds=10)), repeats)
+    secs, out = best_of(lambda: exchange.solve(big, exchange.Params(rounds=10)), min(5, repeats))
     print(f"50 actors x 10 issues x 10 rounds: {secs:.3f} s "
           f"({int(out.info['exchanges_made'][0])} exchanges; bar < 1 s)")
     scenario = load("ukraine-2025-05")
     b = batching.sample(scenario, 1000, seed=1)
     for label, params in (("equal gain", exchange.Params()), ("REX p=0.5", exchange.Params(rex=0.5))):
-        secs, _ = best_of(lambda params=params: exchange.solve(b, params), max(1, repeats // 2))
+        secs, _ = best_of(lambda params=params: exchange.solve(b, params), min(3, repeats))
         print(f"bundled scenario ({b.n_actors} x {b.n_issues}), 1,000 draws, {label}: {secs:.2f} s")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)

@@ -163,6 +163,26 @@ def test_draws_are_solved_independently() -> None:
         np.testing.assert_allclose(alone.trajectory[0], together.trajectory[i], atol=1e-12)
 
 
+def test_slicing_draws_for_memory_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    b = random_batch(9, 7, 5, 3)  # 10 actor pairs x 3 issue pairs = 30 candidates per draw
+    whole = exchange.solve(b, exchange.Params(explain=True, log_draw=5))
+    monkeypatch.setattr(exchange, "CELLS_PER_SLICE", 60)  # slices of 2 draws
+    sliced = exchange.solve(b, exchange.Params(explain=True, log_draw=5))
+    np.testing.assert_array_equal(whole.outcome, sliced.outcome)
+    np.testing.assert_array_equal(whole.trajectory, sliced.trajectory)
+    np.testing.assert_array_equal(whole.info["exchanges_made"], sliced.info["exchanges_made"])
+    assert whole.info["exchanges"] == sliced.info["exchanges"]
+
+
+def test_rex_spreads_identical_draws() -> None:
+    b = random_batch(4, 1, 6, 3)
+    many = b.take(np.zeros(50, int))  # 50 copies of one draw
+    plain = exchange.solve(many).outcome
+    assert np.ptp(plain, axis=0).max() == 0
+    rex = exchange.solve(many, exchange.Params(rex=1.0, seed=3)).outcome
+    assert np.ptp(rex, axis=0).max() > 0.1
+
+
 def test_same_input_and_seed_same_result() -> None:
     b = random_batch(3, 4, 8, 5)
     for params in (exchange.Params(explain=True), exchange.Params(rex=0.7, seed=11, explain=True)):

@@ -15,13 +15,13 @@ unseeded coin instead). See docs/models/exchange.md for every interpretive choic
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
 
 import numpy as np
 
 from parley.batch import Batch
-from parley.models._exchange_candidates import Pairs, compute
+from parley.models._exchange_candidates import Candidates, Pairs, compute
 from parley.models.base import Outcome
 
 SUMMARY = "Stokman–Van Oosten exchange model: equal-gain trades of support across issues"
@@ -80,8 +80,47 @@ class _Log:
     rounds: list[dict[str, Any]] = field(default_factory=list)
 
 
+CELLS_PER_SLICE = 1 << 21
+"""Draws x candidates handled at once: a candidate array then takes 16 MB, and the two dozen
+of them a round needs stay well under a gigabyte however many draws a chunk has."""
+
+
 def solve(batch: Batch, params: Params | None = None) -> Outcome:
     """Run the exchange rounds for every draw and return the final weighted-mean outcomes.
+
+    Draws are solved in slices of at most `CELLS_PER_SLICE` draw-candidate cells (memory); each
+    slice is vectorised over its draws.
+    """
+    params = params or Params()
+    n, k = batch.n_actors, batch.n_issues
+    per_draw = max(1, n * (n - 1) // 2 * (k * (k - 1) // 2))
+    step = max(1, CELLS_PER_SLICE // per_draw)
+    if batch.draws <= step:
+        return _solve(batch, params)
+    parts = []
+    for start in range(0, batch.draws, step):
+        stop = min(batch.draws, start + step)
+        log_draw = params.log_draw - start if start <= params.log_draw < stop else -1
+        parts.append(_solve(batch.take(slice(start, stop)), replace(params, log_draw=log_draw)))
+    info: dict[str, Any] = {
+        key: np.concatenate([p.info[key] for p in parts])
+        for key in ("rounds", "converged", "oscillated", "exchanges_made")
+    }
+    for p in parts:
+        for key in ("exchanges", "round_log"):
+            if key in p.info:
+                info[key] = p.info[key]
+                info["log_draw"] = params.log_draw
+    return Outcome(
+        outcome=np.concatenate([p.outcome for p in parts]),
+        agreement=np.concatenate([p.agreement for p in parts]),
+        trajectory=np.concatenate([p.trajectory for p in parts]),
+        info=info,
+    )
+
+
+def _solve(batch: Batch, params: Params) -> Outcome:
+    """All rounds for the draws of one slice.
 
     Round r starts from positions x_r, carries out exchanges (giving voting positions y_r) and
     hands x_{r+1} = x_r + step (y_r - x_r) to the next round. The forecast is the outcome of
@@ -168,18 +207,26 @@ def _round(
     if rng is not None and params.rex > 0:
         u, v, z = rng.random((3, d, pairs.size))
         rex = (params.rex, u, v, z)
-    tiebreak = None
-    if rng is not None and params.ties == "random":
-        tiebreak = rng.random((d, pairs.size))
     c = compute(pairs, x, s, w, outcome, total, rex)
-    score = np.where(c.valid, np.maximum(c.gain_a, c.gain_b), -np.inf)
-    score[score <= params.min_gain] = -np.inf
-    chosen = _greedy(score, c.a * k + pairs.q[None], c.b * k + pairs.p[None], n * k, tiebreak)
-    dr, rank = np.nonzero(chosen >= 0)  # row-major: draw, then greedy order within the draw
-    cb = chosen[dr, rank]
-    a, b = c.a[dr, cb], c.b[dr, cb]
+    score = np.maximum(c.gain_a, c.gain_b)
+    keep = score > params.min_gain
+    if not keep.all():
+        c = Candidates(*(getattr(c, f.name)[keep] for f in fields(Candidates)))
+        score = score[keep]
+    tiebreak = c.c  # lowest (actor pair, issue pair) index first
+    if rng is not None and params.ties == "random":
+        tiebreak = rng.random((d, pairs.size))[c.d, c.c]
+    # by draw, then gain (rounded, so exchanges that tie in exact arithmetic tie here too,
+    # whatever the float noise), then the tie-break
+    order = np.lexsort((tiebreak, -np.round(score, 9), c.d))
+    nk = n * k
+    key_a = c.d * nk + c.a * k + pairs.q[c.c]  # the (draw, actor, issue) each candidate moves
+    key_b = c.d * nk + c.b * k + pairs.p[c.c]
+    chosen = order[_greedy(key_a[order], key_b[order], d * nk)]  # by draw, in greedy order
+    dr, cb = c.d[chosen], c.c[chosen]
+    a, b = c.a[chosen], c.b[chosen]
     p, q = pairs.p[cb], pairs.q[cb]
-    dp, dq = c.dp[dr, cb], c.dq[dr, cb]
+    dp, dq = c.dp[chosen], c.dq[chosen]
     # b supplies on p (moves towards a), a supplies on q (moves towards b); every (actor,
     # issue) moves at most once, so these assignments never collide
     move_b = np.sign(x[dr, a, p] - x[dr, b, p]) * dp * total[dr, p] / w[dr, b, p]
@@ -190,60 +237,42 @@ def _round(
     made = np.bincount(dr, minlength=d)
     if log_draw >= 0:
         for m in np.flatnonzero(dr == log_draw):
-            log.exchanges.append(
-                _exchange_record(log, r, c, x, y, outcome, dr[m], cb[m], a[m], b[m], p[m], q[m])
-            )
+            log.exchanges.append(_exchange_record(
+                log, r, x, y, outcome, int(dr[m]), int(a[m]), int(b[m]), int(p[m]), int(q[m]),
+                float(dp[m]), float(dq[m]), float(c.gain_a[chosen[m]]), float(c.gain_b[chosen[m]]),
+            ))
     return y, made
 
 
-def _greedy(
-    score: np.ndarray,
-    key_a: np.ndarray,
-    key_b: np.ndarray,
-    n_keys: int,
-    tiebreak: np.ndarray | None = None,
-) -> np.ndarray:
-    """Greedy selection by score, where no two chosen candidates share a key (a moving
-    (actor, issue)). Returns [D, M] candidate indices in the order greedy takes them, -1 padded.
+def _greedy(key_a: np.ndarray, key_b: np.ndarray, n_keys: int) -> np.ndarray:
+    """Greedy selection of candidates listed best first, where no two chosen ones share a key
+    (a moving (draw, actor, issue)). Returns the chosen positions, in list order.
 
-    Equivalent to scanning the candidates from best to worst (ties: lowest index first) and
-    taking each whose keys are still free, but done in a few vectorised sweeps: a candidate
-    that ranks first among the live users of both its keys is taken (nothing before it can
-    block it), candidates sharing a key with a taken one die, and the sweep repeats.
+    Equivalent to scanning the list from the top and taking each candidate whose keys are
+    still free, but done in a few vectorised sweeps: a candidate that comes first among the
+    live users of both its keys is taken (nothing before it can block it), candidates sharing
+    a key with a taken one die, and the sweep repeats until none is live.
     """
-    d, _ = score.shape
-    # rounding makes exchanges that tie in exact arithmetic tie here too, whatever the float noise
-    key = -np.round(score, 9)
-    if tiebreak is None:
-        order = np.argsort(key, axis=1, kind="stable")
-    else:
-        order = np.lexsort((tiebreak, key), axis=1)
-    live = np.isfinite(np.take_along_axis(score, order, axis=1))
-    width = int(live.sum(axis=1).max(initial=0))
-    if width == 0:
-        return np.full((d, 0), -1, dtype=np.intp)
-    order, live = order[:, :width], live[:, :width]
-    offset = (np.arange(d) * n_keys)[:, None]
-    ka = np.take_along_axis(key_a, order, axis=1) + offset
-    kb = np.take_along_axis(key_b, order, axis=1) + offset
-    rank = np.broadcast_to(np.arange(width), (d, width))
-    taken = np.zeros((d, width), bool)
+    m = key_a.size
+    pos = np.arange(m)
+    live = np.ones(m, bool)
+    taken = np.zeros(m, bool)
     while live.any():
-        first = np.full(d * n_keys, width, dtype=np.intp)
-        np.minimum.at(first, ka[live], rank[live])
-        np.minimum.at(first, kb[live], rank[live])
-        win = live & (first[ka] == rank) & (first[kb] == rank)
+        first = np.full(n_keys, m, dtype=np.intp)
+        np.minimum.at(first, key_a[live], pos[live])
+        np.minimum.at(first, key_b[live], pos[live])
+        win = live & (first[key_a] == pos) & (first[key_b] == pos)
         taken |= win
-        used = np.zeros(d * n_keys, bool)
-        used[ka[win]] = True
-        used[kb[win]] = True
-        live &= ~win & ~used[ka] & ~used[kb]
-    return np.where(taken, order, -1)
+        used = np.zeros(n_keys, bool)
+        used[key_a[win]] = True
+        used[key_b[win]] = True
+        live &= ~win & ~used[key_a] & ~used[key_b]
+    return np.flatnonzero(taken)
 
 
 def _exchange_record(
-    log: _Log, r: int, c: Any, x: np.ndarray, y: np.ndarray, outcome: np.ndarray,
-    d: int, cand: int, a: int, b: int, p: int, q: int,
+    log: _Log, r: int, x: np.ndarray, y: np.ndarray, outcome: np.ndarray,
+    d: int, a: int, b: int, p: int, q: int, dp: float, dq: float, gain_a: float, gain_b: float,
 ) -> dict[str, Any]:
     """One exchange as plain data: who supplies what on which issue to whom, and the gains."""
     sign_p = np.sign(x[d, a, p] - outcome[d, p])
@@ -254,11 +283,11 @@ def _exchange_record(
         "actor_b": log.actors[b],
         "supply_a": {"issue": log.issues[q], "from": float(x[d, a, q]), "to": float(y[d, a, q])},
         "supply_b": {"issue": log.issues[p], "from": float(x[d, b, p]), "to": float(y[d, b, p])},
-        "gain_a": float(c.gain_a[d, cand]),
-        "gain_b": float(c.gain_b[d, cand]),
+        "gain_a": gain_a,
+        "gain_b": gain_b,
         "outcome_shift": {
-            log.issues[p]: float(sign_p * c.dp[d, cand]),
-            log.issues[q]: float(sign_q * c.dq[d, cand]),
+            log.issues[p]: float(sign_p * dp),
+            log.issues[q]: float(sign_q * dq),
         },
     }
 
