@@ -78,3 +78,38 @@ def test_bundled_scenarios_cite_sources_and_carry_uncertainty() -> None:
             assert st.position.is_uncertain and st.salience.is_uncertain
         ids = set(s.actor_ids)
         assert {"US", "UA", "RU", "EU", "CN"} <= ids
+
+
+def test_run_on_a_file_without_veto_players_forecasts_outcomes_only() -> None:
+    from pathlib import Path
+
+    ktab = Path(__file__).parent / "data" / "ktab" / "SOE-Policy.csv"
+    result = runner.invoke(app, ["run", str(ktab), "--format", "ktab", "--draws", "200", "--json",
+                                 "-m", "compromise"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert "no veto players" in data["answer"]
+    assert data["settlement"][0]["p_settlement"] is None
+    assert data["zone_of_agreement"] is None
+    assert data["actors"] == []
+
+
+def test_dynamic_models_report_rounds_and_how_they_ended() -> None:
+    result = runner.invoke(app, ["run", "-m", "bdm", "--draws", "300"])
+    assert result.exit_code == 0, result.output
+    assert "rounds" in result.output and "of draws" in result.output
+    data = json.loads(runner.invoke(app, ["run", "-m", "bdm", "--draws", "300", "--json"]).output)
+    info = data["model_info"]["bdm"]
+    assert 0.0 <= info["share_converged"] <= 1.0 and info["median_rounds"] >= 1
+
+
+def test_unknown_field_inside_a_lever_change_lists_the_change_fields(tmp_path) -> None:
+    from conftest import minimal, write_yaml
+
+    data = minimal()
+    data["levers"] = [{"id": "l1", "name": "L", "changes": [{"field": "position", "actors": ["A"],
+                                                            "shift": 5, "colour": "red"}]}]
+    path = write_yaml(tmp_path / "lever.yaml", data)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "colour" in result.output and "actors, issues" in result.output

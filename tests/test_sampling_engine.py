@@ -96,3 +96,15 @@ def test_results_identical_whatever_the_chunking_and_workers(scenario, model) ->
         np.testing.assert_array_equal(one.outcome, other.outcome)
         np.testing.assert_array_equal(one.settle, other.settle)
         np.testing.assert_array_equal(one.accept, other.accept)
+
+
+def test_per_draw_model_info_is_concatenated_across_chunks(scenario) -> None:
+    from parley.models import registry
+
+    params = registry.make_params("bdm")
+    draws = 2 * batching.BLOCK + 5
+    one = simulate(scenario, "bdm", params, draws, seed=2, chunk=4 * batching.BLOCK)
+    many = simulate(scenario, "bdm", params, draws, seed=2, chunk=batching.BLOCK)
+    assert one.info["rounds"].shape == (draws,)
+    np.testing.assert_array_equal(one.info["rounds"], many.info["rounds"])
+    np.testing.assert_array_equal(one.outcome, many.outcome)

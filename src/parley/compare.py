@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
 
 from parley import batch as batching
 from parley.forecast import CI_LEVEL, DEFAULT_DRAWS, DEFAULT_SEED, Forecast
@@ -117,7 +117,7 @@ class Comparison:
         return int(self.tally.n)
 
     def _z(self) -> float:
-        return float(ndtri(0.5 + CI_LEVEL / 2))
+        return NormalDist().inv_cdf(0.5 + CI_LEVEL / 2)
 
     def settlement(self) -> pd.DataFrame:
         """P(settlement) per model and variant, and its paired change from the baseline."""

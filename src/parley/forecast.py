@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,9 @@ DEFAULT_DRAWS = 10_000
 DEFAULT_SEED = 20250501
 BAND = (5.0, 95.0)
 CI_LEVEL = 0.90
+ACTOR_COLUMNS = ["model", "actor", "actor_name", "p_accept", "ci_low", "ci_high", "point_accepts"]
+BLOCKER_COLUMNS = ["model", "actor", "issue", "p_refuse", "share_driving", "share_fixable_alone",
+                   "median_move", "point_move"]
 ZONE_DRAWS = 2_000
 """The zone-of-agreement check runs on the first draws only: it is model-free and slower than
 the static models, and 2,000 draws pin its share to about +-2 points (reported with its interval)."""
@@ -104,8 +108,9 @@ class Forecast:
     def settlement(self) -> pd.DataFrame:
         """One row per model: P(settlement) with its Monte Carlo interval."""
         rows = []
+        no_veto = not any(a.veto for a in self.scenario.actors)
         for name, res in self.results.items():
-            p, lo, hi = res.p_settlement()
+            p, lo, hi = (np.nan, np.nan, np.nan) if no_veto else res.p_settlement()
             rows.append(
                 {
                     "model": name,
@@ -141,7 +146,7 @@ class Forecast:
                         "point_accepts": bool(res.point.accept[0, i]) and bool(res.point.agreement[0]),
                     }
                 )
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=ACTOR_COLUMNS)
 
     def blockers(self) -> pd.DataFrame:
         """One row per (model, veto actor, issue) where the actor ever refuses: which issues
@@ -175,7 +180,17 @@ class Forecast:
                             "point_move": point_move,
                         }
                     )
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=BLOCKER_COLUMNS)
+
+    @cached_property
+    def lead(self) -> str:
+        """What the scenario's counterfactual lever changes (e.g. the minerals deal), on the same
+        draws under the first model; empty when the scenario has no counterfactual lever."""
+        if not any(lv.counterfactual_of for lv in self.scenario.levers):
+            return ""
+        from parley.compare import counterfactual_lead
+
+        return counterfactual_lead(self)
 
     def zone_summary(self) -> dict[str, Any] | None:
         """Share of draws in which some package satisfies every veto player (any model)."""
@@ -229,7 +244,18 @@ def disclaimer(scenario: Scenario) -> str:
 
 
 def _json_info(info: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in info.items() if isinstance(v, (int, float, str, bool))}
+    """Scalars as they are; per-draw flags as the share of draws, per-draw counts as the median
+    (e.g. a dynamic model's rounds, converged, oscillated, cap)."""
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        if isinstance(value, (int, float, str, bool)):
+            out[key] = value
+        elif isinstance(value, np.ndarray) and value.ndim == 1 and value.size:
+            if value.dtype == bool:
+                out[f"share_{key}"] = float(value.mean())
+            elif np.issubdtype(value.dtype, np.number):
+                out[f"median_{key}"] = float(np.median(value))
+    return out
 
 
 def forecast(
@@ -288,10 +314,13 @@ def forecast(
     return fc
 
 
-def _zone(lay: batching.Layout, draws: int, seed: int, rule: Rule) -> ZoneResult:
-    """The zone of agreement on the first draws of the same stream the models saw."""
+def _zone(lay: batching.Layout, draws: int, seed: int, rule: Rule) -> ZoneResult | None:
+    """The zone of agreement on the first draws of the same stream the models saw (None when
+    the scenario names no veto players: there is nobody whose acceptance to test)."""
     from parley.agreement_zone import zone
 
+    if not lay.base.veto.any():
+        return None
     b = batching.sample(lay, draws, seed)
     z = zone(b, rule)
     return ZoneResult(z.exists, z.package)

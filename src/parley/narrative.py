@@ -44,7 +44,16 @@ def answer(fc: Forecast, model: str | None = None) -> str:
     model = model or next(iter(fc.results))
     res = fc.results[model]
     p, lo, hi = res.p_settlement()
-    parts = [
+    if not any(a.veto for a in sc.actors):
+        return (
+            f"{sc.question.strip()} This scenario names no veto players (actors whose acceptance a "
+            "settlement needs, with their reservation points), so parley forecasts the outcome on "
+            "each issue but cannot say whether the parties would settle. Add `veto: true` and "
+            "`reservation` values to the scenario to get that answer."
+        )
+    lead = fc.lead if model == next(iter(fc.results)) else ""
+    parts = [lead] if lead else []
+    parts += [
         f"{sc.question.strip()} {verdict(p)}, on these inputs: under the {model} model every "
         f"veto player accepts the predicted package in {pct(p)} of {res.n:,} simulated cases "
         f"(90% Monte Carlo interval {pct(lo)}–{pct(hi)})."

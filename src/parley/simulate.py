@@ -21,6 +21,8 @@ from parley.scenario import Scenario
 from parley.settlement import Rule, evaluate
 
 DEFAULT_CHUNK = 16 * batching.BLOCK
+DYNAMIC_CHUNK = 2 * batching.BLOCK
+"""Dynamic models keep a trajectory per draw; smaller chunks bound the memory they need."""
 PARALLEL_THRESHOLD = 200_000
 """Below this many draws (per model) a process pool costs more to start than it saves."""
 
@@ -44,11 +46,17 @@ class Draws:
         merged = {f: np.concatenate([getattr(p, f) for p in parts]) for f in fields}
         info: dict[str, Any] = {}
         for p in parts:
+            n = p.outcome.shape[0]
             for key, value in p.info.items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n:
+                    info.setdefault(key, []).append(value)  # per-draw values: concatenated below
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
                     info[key] = info.get(key, 0) + value
                 else:
                     info.setdefault(key, value)
+        for key, value in info.items():
+            if isinstance(value, list) and value and isinstance(value[0], np.ndarray):
+                info[key] = np.concatenate(value)
         return cls(info=info, **merged)
 
 
@@ -118,6 +126,8 @@ def simulate(
 ) -> Draws:
     """All draws of one model, in chunks; processes are used for large runs or on request."""
     lay = batching.layout(scenario)
+    if registry.MODELS[model].dynamic:
+        chunk = min(chunk, DYNAMIC_CHUNK)  # trajectories are [draws, rounds, actors, issues]
     ranges = list(chunks(draws, chunk))
     own_pool = None
     if executor is None and (workers or 0) != 1 and ((workers or 0) > 1 or draws >= PARALLEL_THRESHOLD):

@@ -99,6 +99,19 @@ def _range(est: Estimate) -> str:
     return f"{est.mode:.0f}"
 
 
+def _dynamics_line(name: str, info: dict[str, Any]) -> str:
+    """Rounds and how the rounds ended, for a dynamic model's draws."""
+    parts = [f"{name}:"]
+    rounds = info.get("rounds")
+    if isinstance(rounds, np.ndarray) and rounds.size:
+        parts.append(f"median {np.median(rounds):.0f} rounds (range {rounds.min()}–{rounds.max()});")
+    ends = [(k, info.get(k)) for k in ("converged", "oscillated", "cap")]
+    words = {"converged": "converged", "oscillated": "oscillated", "cap": "hit the round cap"}
+    parts.append(", ".join(f"{words[k]} in {pct(float(v.mean()))}" for k, v in ends
+                           if isinstance(v, np.ndarray) and v.size) + " of draws")
+    return " ".join(parts)
+
+
 def _scales(fc: Forecast) -> Table:
     """What 0 and 100 mean on each issue, and where things stand without a deal."""
     t = Table(title="Issue scales", show_lines=False)
@@ -141,7 +154,13 @@ def show(fc: Forecast) -> None:
         t.add_row(label, *cells)
     console.print(t)
     console.print(_scales(fc))
+    for name, res in fc.results.items():
+        if registry.MODELS[name].dynamic:
+            console.print(_dynamics_line(name, res.draws.info))
 
+    if not any(a.veto for a in s.actors):
+        _provenance(fc)
+        return
     st = Table(title="P(settlement): every veto player accepts the package")
     for col in ("model", "P(settlement)", "90% MC interval", "P(any package)", "at point estimate"):
         st.add_column(col, justify="right" if col != "model" else "left")
@@ -199,6 +218,11 @@ def show(fc: Forecast) -> None:
             )
         console.print(bt)
 
+    _provenance(fc)
+
+
+def _provenance(fc: Forecast) -> None:
+    s = fc.scenario
     pv = fc.provenance
     console.print(
         f"[dim]{disclaimer(s)}\nparley {pv['parley_version']} · scenario {pv['scenario_id']} "

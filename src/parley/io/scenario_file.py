@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from parley.errors import ParleyInputError, Problem
 from parley.estimate import Estimate
 from parley.io.yaml_io import parse_yaml, read_text, validation_problems
-from parley.scenario import Actor, Issue, Scale, Scenario, Stance
+from parley.scenario import Actor, Change, Issue, Lever, Scale, Scenario, Stance
 
 FIELDS: dict[str, list[str]] = {
     "scenario": list(Scenario.model_fields),
@@ -18,6 +18,8 @@ FIELDS: dict[str, list[str]] = {
     "issue": list(Issue.model_fields),
     "stance": list(Stance.model_fields),
     "scale": list(Scale.model_fields),
+    "lever": list(Lever.model_fields),
+    "change": list(Change.model_fields),
     "estimate": ["low", "mode", "high", "mean", "sd"],
 }
 del Estimate  # imported for FIELDS documentation only

@@ -198,7 +198,7 @@ def validation_problems(exc: ValidationError, model_fields: dict[str, list[str]]
     return problems
 
 
-_KIND_BY_TOP = {"actors": "actor", "issues": "issue", "stances": "stance"}
+_KIND_BY_TOP = {"actors": "actor", "issues": "issue", "stances": "stance", "levers": "lever"}
 
 
 def _parent_kind(loc: tuple[Any, ...]) -> str:
@@ -210,6 +210,8 @@ def _parent_kind(loc: tuple[Any, ...]) -> str:
         return "estimate"
     if parents[-1] == "scale":
         return "scale"
+    if parents[0] == "levers" and "changes" in parents:
+        return "change"
     return _KIND_BY_TOP.get(parents[0], "scenario")
 
 
