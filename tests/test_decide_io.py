@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import parley
 from parley.batch import point
@@ -185,3 +187,50 @@ def test_import_of_a_malformed_file_exits_2() -> None:
     result = cli("import", "decide", str(DATA / "decide_small_errors.csv"))
     assert result.exit_code == 2
     assert "decide_small_errors.csv:8" in result.output and "Traceback" not in result.output
+
+
+# --- round trip: any well-formed file, any delimiter and quoting ---------------------------------
+
+NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC XYZ()-_.0123456789", min_size=1,
+                max_size=12).map(str.strip).filter(lambda v: v != "")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    actors=st.lists(NAMES, min_size=1, max_size=4, unique=True),
+    issues=st.lists(NAMES, min_size=1, max_size=3, unique=True),
+    delimiter=st.sampled_from([";", "\t", ","]),
+    quote=st.sampled_from(["", "'", '"']),
+    data=st.data(),
+)
+def test_round_trip(actors, issues, delimiter, quote, data) -> None:
+    def row(*cells: object) -> str:
+        return delimiter.join(f"{quote}{c}{quote}" if isinstance(c, str) else repr(c)
+                              for c in cells)
+
+    bounds = {i: sorted(data.draw(st.lists(st.integers(-50, 150), min_size=2, max_size=2,
+                                           unique=True))) for i in issues}
+    power = {a: data.draw(st.floats(0.01, 1)) for a in actors}
+    lines = [row("#A", a, a, "") for a in actors]
+    stances = []
+    for i in issues:
+        lines += [row("#P", i, i, ""), row("#M", i, float(bounds[i][0]), "lo"),
+                  row("#M", i, float(bounds[i][1]), "hi")]
+    for a in actors:
+        for i in issues:
+            x = data.draw(st.floats(bounds[i][0], bounds[i][1]))
+            s = data.draw(st.floats(0, 1))
+            stances.append((a, i, x, s))
+            lines.append(row("#D", a, i, x, s, power[a]))
+    sc = parse_decide("\n".join(lines) + "\n")
+    assert [a.name for a in sc.actors] == actors
+    assert [x.name for x in sc.issues] == issues
+    assert len({a.id for a in sc.actors}) == len(actors)
+    b = point(sc)
+    for (a, i, x, s), st_ in zip(stances, sc.stances, strict=True):
+        assert st_.position.mode == pytest.approx(x)
+        assert st_.salience.mode == pytest.approx(s * 100)
+        lo, hi = bounds[i]
+        ia, ii = actors.index(a), issues.index(i)
+        assert b.position[0, ia, ii] == pytest.approx((x - lo) / (hi - lo) * 100, abs=1e-9)
+        assert b.capability[0, ia] == pytest.approx(power[a])
