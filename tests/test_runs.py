@@ -281,3 +281,18 @@ def test_a_forecast_that_cannot_be_summarised_is_recorded_as_failed(tmp_path: Pa
         forecast(tiny(), "compromise", draws=10)
     (row,) = runs.Registry(tmp_path / "s.sqlite").list()
     assert row.status == "failed" and "cannot summarise" in row.error
+
+
+def test_imported_scenario_without_veto_players_can_be_rerun(tmp_path: Path) -> None:
+    from parley.loading import load
+
+    db = tmp_path / "k.sqlite"
+    ktab = Path(__file__).parent / "data" / "ktab" / "dummyData_3Dim.csv"
+    s = load(ktab, format="ktab")
+    with runs.recording(db):
+        forecast(s, "compromise", draws=200, seed=2)
+    run = runs.Registry(db).get(1)
+    assert run.scenario() == s
+    result = runner.invoke(app, ["runs", "rerun", "1", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "identical numbers" in result.output

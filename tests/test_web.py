@@ -241,6 +241,8 @@ def test_upload_valid_yaml_and_ktab(env, tiny_data) -> None:
     assert k.status_code == 303, k.text
     page = client.get(k.headers["location"]).text
     assert "Valid scenario" in page and "no veto players" in page
+    html = run_and_wait(client, k.headers["location"], model=["compromise", "pce"], draws="200")
+    assert 'id="p-settle-compromise"' in html and "Trajectories" in html
 
 
 def test_upload_hostile_input_is_refused_with_a_reason(env) -> None:
