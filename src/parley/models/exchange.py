@@ -6,8 +6,9 @@ of positions (capability x salience); an exchange moves both partners' positions
 outcomes, so that both gain equally. Each round carries out the most profitable exchanges
 greedily; between rounds actors move part of the way to the positions they voted for.
 
-Every loop here is over rounds or over exchanges within a round; all draws advance together.
-Ties between equally profitable exchanges go to the lowest (actor pair, issue pair) index, so
+Python loops run over rounds, over the greedy sweeps within a round and over memory-sized
+slices of draws; inside them all draws advance together as arrays. Ties between equally
+profitable exchanges go to the lowest (actor pair, issue pair) index, so
 the same input always gives the same result (Decide, the reference implementation, flips an
 unseeded coin instead). See docs/models/exchange.md for every interpretive choice.
 """
@@ -127,7 +128,6 @@ def _solve(batch: Batch, params: Params) -> Outcome:
     the last round's vote, the weighted mean of y_R; `trajectory[:, 0]` holds the initial
     positions and `trajectory[:, r]` the voting positions of round r.
     """
-    params = params or Params()
     d, n, k = batch.position.shape
     x = np.clip(batch.position.astype(float), 0.0, 100.0)
     s = np.where(batch.engaged[None], batch.salience, 0.0)
