@@ -552,3 +552,15 @@ def test_ui_command_warns_for_remote_hosts_and_prints_the_address(monkeypatch, t
     assert r.exit_code == 0 and "warning" not in r.output
     assert re.search(r"http://127\.0\.0\.1:\d+/", r.output)
     assert len(served) == 2
+
+
+def test_decide_upload_and_its_errors(env) -> None:
+    client, _, _ = env
+    folder = Path(__file__).parent / "data" / "decide"
+    ok = upload(client, (folder / "decide_small.csv").read_bytes(), "decide_small.csv", "decide")
+    assert ok.status_code == 303, ok.text
+    assert "Valid scenario" in client.get(ok.headers["location"]).text
+    errors = folder / "decide_small_errors.csv"
+    bad = upload(client, errors.read_bytes(), errors.name, "decide")
+    assert bad.status_code == 422 and "could not be opened" in bad.text
+    assert str(folder) not in bad.text and "uploads/" not in bad.text  # no server paths shown
