@@ -564,3 +564,26 @@ def test_decide_upload_and_its_errors(env) -> None:
     bad = upload(client, errors.read_bytes(), errors.name, "decide")
     assert bad.status_code == 422 and "could not be opened" in bad.text
     assert str(folder) not in bad.text and "uploads/" not in bad.text  # no server paths shown
+
+
+def test_uploaded_invalid_scenario_opens_with_problems_next_to_cells(env, tiny_data) -> None:
+    client, _, _ = env
+    tiny_data["stances"][0]["salience"] = 150
+    tiny_data["actors"][1]["capability"] = -1
+    r = upload(client, yaml_bytes(tiny_data), "bad.yaml")
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "salience must lie in 0–100" in err_span(page, "stances-0-salience")
+    assert "capability must be &gt; 0" in err_span(page, "actors-1-capability")
+    assert "2 problems" in page
+    run = client.post(f"{r.headers['location']}/run", data={"model": ["compromise"], "draws": "10"})
+    assert run.status_code == 422
+
+
+def test_uploaded_file_of_the_wrong_shape_explains_instead_of_tables(env) -> None:
+    client, _, _ = env
+    r = upload(client, b"title: x\nactors: not a list\n", "shape.yaml")
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "tables cannot be shown" in page and 'id="stances"' not in page
+    assert "expected a list" in page or "required field" in page
