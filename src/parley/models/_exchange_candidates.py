@@ -97,22 +97,30 @@ def compute(
     third of them on Decide's inputs), as flat arrays.
     """
     dd, cc = np.nonzero(opposed(pairs, x, w, outcome))
-    i, j, p, q = pairs.i[cc], pairs.j[cc], pairs.p[cc], pairs.q[cc]
-    s_ip, s_iq, s_jp, s_jq = s[dd, i, p], s[dd, i, q], s[dd, j, p], s[dd, j, q]
-    ratio = s_ip * s_jq - s_iq * s_jp
+    n, k = x.shape[1], x.shape[2]
+    # flat indices into the [D, N, K] arrays: np.take on them is much cheaper than 3-way indexing
+    row, col = dd * (n * k), dd * k
+    p, q = pairs.p[cc], pairs.q[cc]
+    at_i, at_j = row + pairs.i[cc] * k, row + pairs.j[cc] * k
+    sf, xf, wf = s.reshape(-1), x.reshape(-1), w.reshape(-1)
+    ratio = sf.take(at_i + p) * sf.take(at_j + q) - sf.take(at_i + q) * sf.take(at_j + p)
     a_is_i = ratio > 0
-    a = np.where(a_is_i, i, j)
-    b = np.where(a_is_i, j, i)
-    s_ap, s_aq, s_bp, s_bq = s[dd, a, p], s[dd, a, q], s[dd, b, p], s[dd, b, q]
-    x_ap, x_aq, x_bp, x_bq = x[dd, a, p], x[dd, a, q], x[dd, b, p], x[dd, b, q]
-    w_aq, w_bp = w[dd, a, q], w[dd, b, p]
-    o_p, o_q = outcome[dd, p], outcome[dd, q]
+    at_a, at_b = np.where(a_is_i, at_i, at_j), np.where(a_is_i, at_j, at_i)
+    ap, aq, bp, bq = at_a + p, at_a + q, at_b + p, at_b + q
+    s_ap, s_aq, s_bp, s_bq = sf.take(ap), sf.take(aq), sf.take(bp), sf.take(bq)
+    x_ap, x_aq, x_bp, x_bq = xf.take(ap), xf.take(aq), xf.take(bp), xf.take(bq)
+    w_aq, w_bp = wf.take(aq), wf.take(bp)
+    of, tf = outcome.reshape(-1), total.reshape(-1)
+    o_p, o_q = of.take(col + p), of.take(col + q)
+    t_p, t_q = tf.take(col + p), tf.take(col + q)
+    a = (at_a - row) // k
+    b = (at_b - row) // k
     with np.errstate(divide="ignore", invalid="ignore"):
-        dp_max = np.minimum(w_bp / total[dd, p] * np.abs(x_ap - x_bp), np.abs(x_ap - o_p))
-        dq_max = np.minimum(w_aq / total[dd, q] * np.abs(x_bq - x_aq), np.abs(x_bq - o_q))
-        k = (s_ap + s_bp) / (s_aq + s_bq)
-        dp = np.minimum(dp_max, dq_max / k)
-        dq = dp * k
+        dp_max = np.minimum(w_bp / t_p * np.abs(x_ap - x_bp), np.abs(x_ap - o_p))
+        dq_max = np.minimum(w_aq / t_q * np.abs(x_bq - x_aq), np.abs(x_bq - o_q))
+        ratio_pq = (s_ap + s_bp) / (s_aq + s_bq)
+        dp = np.minimum(dp_max, dq_max / ratio_pq)
+        dq = dp * ratio_pq
         if rex is not None and rex[0] > 0:
             prob, u, v, z = rex
             dp, dq = _randomise((prob, u[dd, cc], v[dd, cc], z[dd, cc]), dp, dq, dp_max, dq_max,
