@@ -176,7 +176,7 @@ def test_long_run_reports_progress_then_the_result(tmp_path: Path) -> None:
     app = create_app(data_dir=tmp_path / "d", db=tmp_path / "r.sqlite", wait_for_short_runs=0.0)
     client = TestClient(app)
     draft = open_bundled(client)
-    r = client.post(f"{draft}/run", data={"model": ["compromise", "median"], "draws": "60000"})
+    r = client.post(f"{draft}/run", data={"model": ["compromise", "median"], "draws": "20000"})
     assert r.status_code == 200
     job = re.search(r'hx-get="/jobs/([a-f0-9]+)"', r.text)
     assert job is not None and "<progress" in r.text
@@ -188,7 +188,7 @@ def test_long_run_reports_progress_then_the_result(tmp_path: Path) -> None:
         if p["status"] in ("done", "failed"):
             break
         time.sleep(0.2)
-    assert p["status"] == "done" and p["done"] == p["total"] == 120000
+    assert p["status"] == "done" and p["done"] == p["total"] == 40000
     assert seen == sorted(seen)
     assert 'id="results"' in client.get(f"/jobs/{job.group(1)}").text
     assert client.get(f"/jobs/{job.group(1)}/results.json").json()["settlement"]
