@@ -587,3 +587,27 @@ def test_uploaded_file_of_the_wrong_shape_explains_instead_of_tables(env) -> Non
     page = client.get(r.headers["location"]).text
     assert "tables cannot be shown" in page and 'id="stances"' not in page
     assert "expected a list" in page or "required field" in page
+
+
+def test_runs_diff_page_names_the_changed_field(env) -> None:
+    client, _, _ = env
+    draft = open_bundled(client)
+    run_and_wait(client, draft, draws="1000", seed="5")
+    client.post(f"{draft}/cell", data={"path": "stances[0].salience", "value": "99"})
+    run_and_wait(client, draft, draws="1000", seed="5")
+    assert 'id="diff-form"' in client.get("/runs").text
+    page = client.get("/runs/diff", params={"a": 1, "b": 2})
+    assert page.status_code == 200
+    s = load("ukraine-2025-05")
+    st = s.stances[0]
+    assert f"stances[{st.actor}/{st.issue}].salience" in page.text and "99" in page.text
+    assert 'id="diff-settlement"' in page.text
+    assert client.get("/runs/diff", params={"a": 1, "b": 99}).status_code == 404
+
+
+def test_issue_units_are_shown_where_the_issue_has_them(env) -> None:
+    client, _, _ = env
+    html = run_and_wait(client, open_bundled(client, "ukraine-2026-02"), draws="500")
+    s = load("ukraine-2026-02")
+    unit = next(i.scale.unit for i in s.issues if i.scale is not None)
+    assert "in units: median [band]" in html and unit in html

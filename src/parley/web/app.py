@@ -434,6 +434,12 @@ def create_app(
         past, err = recent_runs(max(1, min(limit, 1000)))
         return page(request, "runs.html", runs=past, runs_error=err)
 
+    @app.get("/runs/diff", response_class=HTMLResponse)
+    def runs_diff(request: Request, a: int, b: int) -> HTMLResponse:
+        """What changed between two runs: the page form of `parley runs diff A B`."""
+        d = runs.diff(run_or_404(a), run_or_404(b))
+        return page(request, "diff.html", diff=d)
+
     def run_or_404(run_id: int) -> runs.Run:
         reg = registry_or_none()
         if reg is None:

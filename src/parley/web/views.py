@@ -64,6 +64,7 @@ def issue_charts(result: dict[str, Any], scenario: Scenario | None) -> list[dict
                     "point": r["point"],
                     "p05": r["p05"],
                     "p95": r["p95"],
+                    "units": _in_units(issue, r),
                     "color": PALETTE[j % len(PALETTE)],
                 }
             )
@@ -93,6 +94,15 @@ def issue_charts(result: dict[str, Any], scenario: Scenario | None) -> list[dict
             }
         )
     return charts
+
+
+def _in_units(issue: Any, r: dict[str, Any]) -> str | None:
+    """Median and band in the issue's own units, where it declares a scale."""
+    if issue is None or issue.scale is None or r.get("median") is None:
+        return None
+    u = issue.scale.to_units
+    lo, hi = sorted((u(r["p05"]), u(r["p95"])))
+    return f"{u(r['median']):.4g} [{lo:.4g}–{hi:.4g}] {issue.scale.unit}"
 
 
 def acceptance(result: dict[str, Any]) -> dict[str, Any]:
