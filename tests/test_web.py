@@ -611,3 +611,12 @@ def test_issue_units_are_shown_where_the_issue_has_them(env) -> None:
     s = load("ukraine-2026-02")
     unit = next(i.scale.unit for i in s.issues if i.scale is not None)
     assert "in units: median [band]" in html and unit in html
+
+
+def test_start_page_offers_recent_drafts(env) -> None:
+    client, data_dir, _ = env
+    assert 'id="recent-drafts"' not in client.get("/").text
+    draft = open_bundled(client)
+    (data_dir / "drafts" / "not-a-draft.json").write_text("{")  # ignored, never shown
+    page = client.get("/").text
+    assert 'id="recent-drafts"' in page and f'href="{draft}"' in page

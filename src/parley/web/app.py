@@ -191,7 +191,7 @@ def create_app(
 
         return page(
             request, "index.html", status, scenarios=scenarios, formats=formats(), runs=past,
-            runs_error=runs_error, problems=problems or [], source=source,
+            runs_error=runs_error, problems=problems or [], source=source, drafts=store.recent(),
             max_upload=MAX_UPLOAD_BYTES,
         )
 

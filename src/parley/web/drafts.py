@@ -73,6 +73,26 @@ class DraftStore:
         return Draft(draft_id, raw["name"], raw["fmt"], raw["data"])
 
 
+    def recent(self, limit: int = 8) -> list[dict[str, Any]]:
+        """The most recently edited drafts: id, source name, title, when."""
+        import datetime as dt
+
+        files = sorted(self.root.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        out = []
+        for path in files[:limit]:
+            if not DRAFT_ID.match(path.stem):
+                continue
+            try:
+                raw = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            data = raw.get("data") if isinstance(raw.get("data"), dict) else {}
+            when = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+            out.append({"id": path.stem, "name": str(raw.get("name", "")),
+                        "title": str(data.get("title", "")), "edited": when.strftime("%Y-%m-%d %H:%M")})
+        return out
+
+
 # --- estimates as table cells -----------------------------------------------------------------
 CELL_HELP = "write a number (50), low/mode/high (40/50/70) or mean±sd (50±10)"
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
