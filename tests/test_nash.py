@@ -385,3 +385,33 @@ def test_unknown_options_are_rejected() -> None:
         nash.Params(min_gain=-1.0)
     with pytest.raises(ValueError, match="disagreement"):
         nash.disagreement_points(one_issue([0, 100], [1, 1]), "hope")
+
+
+@pytest.mark.parametrize("params", [SQ, nash.Params(loss="quadratic", disagreement="status_quo")])
+def test_extreme_capability_ratios_still_converge(params: nash.Params) -> None:
+    # capabilities spread over ~5 orders of magnitude: weak actors' optima sit very close to
+    # their zero-gain boundary, which is where Newton-type methods lose accuracy
+    rng = np.random.default_rng(3)
+    pos = rng.uniform(0, 100, (40, 6, 5))
+    sal = rng.uniform(0, 1, (40, 6, 5)) * (rng.random((40, 6, 5)) > 0.3)
+    cap = np.exp(rng.normal(0, 3, (40, 6)))
+    b = Batch.from_arrays(pos, sal, cap, status_quo=rng.uniform(0, 100, (40, 5)))
+    out = nash.solve(b, params)
+    assert out.info["unconverged_draws"] == 0
+    assert not np.isnan(out.outcome[out.agreement]).any()
+    ours = nash.objective(b, out.outcome, params)
+    x, sig, c, _ = normalised(b, params)
+    for j in np.flatnonzero(out.agreement)[:10]:
+        if params.loss == "linear":
+            _, y = lp_maxmin(x[j], sig[j])
+            ref = slsqp_nash(x[j], sig[j], c[j], [y, np.full(5, 0.5)])
+        else:
+            bj = b.take([j])
+
+            def f(y, bj=bj):
+                v = nash.objective(bj, y[None] * 100, params)[0]
+                return -v if np.isfinite(v) else 1e6
+
+            ref = -minimize(f, out.outcome[j] / 100, method="Nelder-Mead",
+                            options={"xatol": 1e-10, "fatol": 1e-15, "maxiter": 4000}).fun
+        assert ours[j] >= ref - 1e-6, (j, ours[j], ref)

@@ -233,11 +233,12 @@ _CENTRED_RES = 0.05  # centred: relative stationarity residual below this ...
 _CENTRED_GAP = 3.0  # ... and mean complementarity below this multiple of the parameter
 _GAP0 = 1e-2  # complementarity per constraint at the start of phase 2
 _FTB = 0.99  # fraction of the way to the boundary a step may go
+_TAU0 = 1e-2  # quadratic loss: starting weight floor added to every capability (see _newton_quad)
 _COMPACT = 0.1  # drop finished draws from the working set once they are this share of it
 _RESID = 1e-7  # relative stationarity residual required at the end (with gap <= tol)
 
 _FIELDS = ("idx", "x", "sig", "c", "u", "pair", "pf", "free", "actor", "af", "e", "t", "lam1", "lam2",
-           "nu", "mu", "phase1", "done", "ok", "n_con", "stalled")
+           "nu", "mu", "tau", "phase1", "done", "ok", "n_con", "stalled")
 
 
 class _State:
@@ -276,6 +277,7 @@ class _State:
         self.lam2 = np.zeros_like(self.e)
         self.nu = np.zeros_like(c)
         self.mu = np.zeros(B)
+        self.tau = np.zeros(B)
         self.reset_duals(np.ones(B, bool))
         self.done = np.zeros(B, bool)
         self.ok = np.zeros(B, bool)
@@ -318,6 +320,7 @@ class _State:
         self.lam2 = np.where(which, (not self.quadratic) * mu * self.pf / s2, self.lam2)
         self.nu = np.where(which, np.where(self.constrained(), mu * inv, 0.0), self.nu)
         self.mu = np.where(which, mu, self.mu)
+        self.tau = np.where(which & ~self.phase1, _TAU0, self.tau)
 
     def gap(self, s1, s2, hh) -> np.ndarray:
         """Mean complementarity s * multiplier over the draw's constraints."""
@@ -353,19 +356,22 @@ def _barrier(x, sig, c, u0, quadratic, params):
         if st.idx.size == 0:
             break
         gap, resid = _newton_quad(st) if quadratic else _newton_step(st)
-        # phase 1: a positive worst gain proves that an agreement exists -> phase 2 from here
-        found = st.phase1 & (st.t > params.min_gain)
+        p1 = st.phase1 & ~st.done
+        found = np.zeros_like(p1)
+        if p1.any():
+            cols = np.flatnonzero(p1)
+            # any multipliers bound max_y min_i gain_i(y); a bound <= min_gain proves no deal
+            ub = _upper_bound(st, cols)
+            none = (ub <= params.min_gain) | (gap[cols] < 1e-15)
+            st.done[cols[none]] = True
+            # a worst gain t > min_gain proves a deal exists: phase 2 starts from here
+            found[cols[~none & (st.t[cols] > params.min_gain)]] = True
         if found.any():
             st.phase1 = st.phase1 & ~found
+            st.stalled = st.stalled & ~found
             st.t = np.where(found, 0.0, st.t)
             st.recentre(found)
             st.reset_duals(found)
-        p1 = st.phase1 & ~st.done
-        if p1.any():
-            # any multipliers bound max_y min_i gain_i(y); a bound <= min_gain proves no deal
-            cols = np.flatnonzero(p1)
-            none = (_upper_bound(st, cols) <= params.min_gain) | (gap[cols] < 1e-15)
-            st.done[cols[none]] = True
         p2 = ~st.phase1 & ~found & ~st.done
         fin = p2 & (((gap <= params.tol) & (resid <= _RESID)) | st.stalled)
         st.ok |= fin
@@ -533,7 +539,10 @@ def _shrink(val: np.ndarray, dval: np.ndarray, maskf: np.ndarray) -> np.ndarray:
 def _newton_quad(st: _State) -> tuple[np.ndarray, np.ndarray]:
     """Quadratic loss: gains are smooth, so no epigraph variables are needed. Phase 1 is a
     primal-dual step on max t s.t. gain_i >= t (multipliers nu); phase 2 a damped Newton step on
-    sum_i c_i log gain_i. Returns (phase 1 gap | phase 2 Newton decrement^2, zeros)."""
+    sum_i (c_i + tau) log gain_i, with tau lowered tenfold each time the step is nearly centred
+    and finally set to zero. Without that floor an actor with a tiny capability is a weak
+    barrier: Newton runs into its zero-gain boundary and crawls there. Returns (phase 1 gap |
+    phase 2 max(Newton decrement^2, tau), zeros)."""
     N, K, B = st.x.shape
     p1 = st.phase1
     z = st.u[None] - st.x  # [N, K, B]
@@ -546,9 +555,10 @@ def _newton_quad(st: _State) -> tuple[np.ndarray, np.ndarray]:
     resid = (np.abs(b.sum(axis=0)) / (np.abs(b).sum(axis=0) + 1e-300)).max(axis=0)
     resid = np.maximum(resid, np.where(p1, np.abs(1.0 - (st.nu * con).sum(axis=0)), 0.0))
     mu = _target(st, gap, resid)
-    a = np.where(con, mu, st.c) / hh * st.actor  # gradient weight of each actor's term
-    w = np.where(con, st.nu / hh, st.c / (hh * hh)) * st.actor  # weight of grad h grad h^T
-    bend = np.where(con, st.nu, st.c / hh) * st.actor  # weight of the curvature of h itself
+    cw = st.c + st.tau  # capability plus the current floor
+    a = np.where(con, mu, cw) / hh * st.actor  # gradient weight of each actor's term
+    w = np.where(con, st.nu / hh, cw / (hh * hh)) * st.actor  # weight of grad h grad h^T
+    bend = np.where(con, st.nu, cw / hh) * st.actor  # weight of the curvature of h itself
     n = K + 1
     phi = np.empty((N, n, B))  # -grad h_i with respect to (u, t)
     phi[:, :K] = 2.0 * sz
@@ -582,7 +592,9 @@ def _newton_quad(st: _State) -> tuple[np.ndarray, np.ndarray]:
     st.u = st.u + alpha * du
     st.t = st.t + alpha * dt
     st.nu = st.nu + alpha * dnu
-    return np.where(p1, gap, np.maximum(gap, dec)), np.zeros(B)
+    centred = p2 & (dec < 0.1 * st.tau)
+    st.tau = np.where(centred, np.where(st.tau > 1e-12, 0.1 * st.tau, 0.0), st.tau)
+    return np.where(p1, gap, np.maximum(np.maximum(gap, dec), st.tau)), np.zeros(B)
 
 
 def _target(st: _State, gap: np.ndarray, resid: np.ndarray) -> np.ndarray:
