@@ -52,10 +52,10 @@ def test_batch_rescales_positions_to_0_100() -> None:
     assert not b.veto.any()
 
 
-def test_imported_scenario_meets_every_rule_but_the_veto_one() -> None:
+def test_imported_scenario_meets_every_rule_and_forecasts_outcomes_only() -> None:
     s = load_decide(DATA / "decide_small.csv")
-    problems = check(s)
-    assert [p.path for p in problems] == ["actors"] and "veto" in problems[0].message
+    assert check(s) == []
+    assert s.settlement_test is False and not s.tests_settlement
 
 
 def test_runs_through_the_forecast_api() -> None:

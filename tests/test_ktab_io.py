@@ -130,13 +130,17 @@ def test_import_writes_yaml_that_round_trips(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["actors"] == 13
     text = out.read_text()
-    assert "veto: true" in text  # the header comment tells what to add
+    assert "veto: true" in text  # the header comment tells what to add for a settlement test
     data, _ = parse_yaml(text, str(out))
-    # mark one veto actor with a reservation, as the header asks, and load it
+    assert data["settlement_test"] is False  # loads as it is: outcomes only
+    s = scenario_from_data(data)
+    assert not s.tests_settlement
+    # mark one veto actor with a reservation, as the header asks: then it validates with the test
     data["actors"][0]["veto"] = True
     first = next(st for st in data["stances"] if st["actor"] == data["actors"][0]["id"])
     first["reservation"] = first["position"]
-    s = scenario_from_data(data)
+    del data["settlement_test"]
+    assert scenario_from_data(data).tests_settlement
     direct = point(load_ktab(DATA / "SOE-Pol-Comp.csv"))
     np.testing.assert_allclose(point(s).position, direct.position)
     np.testing.assert_allclose(point(s).salience, direct.salience)

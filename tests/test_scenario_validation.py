@@ -234,3 +234,15 @@ def test_messages_are_printed_verbatim(tmp_path: Path) -> None:
 
 def _line_of(text: str, needle: str) -> int:
     return next(i for i, line in enumerate(text.splitlines()) if needle in line)
+
+
+def test_outcome_only_scenarios_need_no_veto_player(tmp_path: Path) -> None:
+    data = minimal()
+    for a in data["actors"]:
+        a["veto"] = False
+    data["settlement_test"] = False
+    s = load_yaml_file(write_yaml(tmp_path / "outcomes.yaml", data))
+    assert not s.tests_settlement
+    data["settlement_test"] = True
+    with pytest.raises(ParleyInputError, match="settlement_test: false"):
+        load_yaml_file(write_yaml(tmp_path / "needs_veto.yaml", data))

@@ -108,7 +108,7 @@ class Forecast:
     def settlement(self) -> pd.DataFrame:
         """One row per model: P(settlement) with its Monte Carlo interval."""
         rows = []
-        no_veto = not any(a.veto for a in self.scenario.actors)
+        no_veto = not self.scenario.tests_settlement
         for name, res in self.results.items():
             p, lo, hi = (np.nan, np.nan, np.nan) if no_veto else res.p_settlement()
             rows.append(
@@ -128,7 +128,7 @@ class Forecast:
     def actors(self) -> pd.DataFrame:
         """One row per (model, veto actor): how often it accepts the package."""
         rows = []
-        veto = [i for i, a in enumerate(self.scenario.actors) if a.veto]
+        veto = [i for i, a in enumerate(self.scenario.actors) if a.veto and self.scenario.settlement_test]
         for name, res in self.results.items():
             ok = res.draws.agreement
             n_pkg = int(ok.sum())
@@ -152,7 +152,7 @@ class Forecast:
         """One row per (model, veto actor, issue) where the actor ever refuses: which issues
         drive its refusals and how far each issue alone would have to move to win it over."""
         rows = []
-        veto = [i for i, a in enumerate(self.scenario.actors) if a.veto]
+        veto = [i for i, a in enumerate(self.scenario.actors) if a.veto and self.scenario.settlement_test]
         for name, res in self.results.items():
             ok = res.draws.agreement
             for i in veto:
@@ -309,7 +309,8 @@ def forecast(
         "uncertain_inputs": lay.n_inputs,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    fc = Forecast(scenario, results, provenance, zone=_zone(lay, min(draws, ZONE_DRAWS), seed, rule))
+    zone = _zone(lay, min(draws, ZONE_DRAWS), seed, rule) if scenario.tests_settlement else None
+    fc = Forecast(scenario, results, provenance, zone=zone)
     record.finish(fc)
     return fc
 

@@ -44,7 +44,7 @@ def answer(fc: Forecast, model: str | None = None) -> str:
     model = model or next(iter(fc.results))
     res = fc.results[model]
     p, lo, hi = res.p_settlement()
-    if not any(a.veto for a in sc.actors):
+    if not sc.tests_settlement:
         return (
             f"{sc.question.strip()} This scenario names no veto players (actors whose acceptance a "
             "settlement needs, with their reservation points), so parley forecasts the outcome on "

@@ -168,6 +168,11 @@ class Scenario(BaseModel):
     actors: list[Actor] = Field(min_length=1)
     issues: list[Issue] = Field(min_length=1)
     stances: list[Stance] = Field(min_length=1)
+    settlement_test: bool = Field(
+        True,
+        description="False for scenarios that only forecast outcomes (e.g. imported KTAB or Decide "
+        "files): no veto players or reservations are then required and no settlement is assessed.",
+    )
     levers: list[Lever] = []
 
     @model_validator(mode="after")
@@ -185,6 +190,11 @@ class Scenario(BaseModel):
     @property
     def issue_ids(self) -> list[str]:
         return [i.id for i in self.issues]
+
+    @property
+    def tests_settlement(self) -> bool:
+        """Whether results include the settlement test (needs veto players)."""
+        return self.settlement_test and any(a.veto for a in self.actors)
 
     def actor(self, actor_id: str) -> Actor:
         return next(a for a in self.actors if a.id == actor_id)
@@ -414,6 +424,8 @@ def _coverage(s: Scenario) -> list[Problem]:
                     "add stances for it or remove the issue",
                 )
             )
+    if not s.settlement_test:
+        return out
     vetoes = [a for a in s.actors if a.veto]
     if not vetoes:
         out.append(
@@ -421,7 +433,8 @@ def _coverage(s: Scenario) -> list[Problem]:
                 "actors",
                 "no actor has `veto: true`, so nobody's acceptance is needed and the settlement "
                 "test has nothing to test",
-                "mark the actors who must sign a settlement with `veto: true`",
+                "mark the actors who must sign a settlement with `veto: true` (or set "
+                "`settlement_test: false` to forecast outcomes only)",
             )
         )
     for i, actor in enumerate(s.actors):

@@ -207,9 +207,10 @@ def import_decide(
     s = load_decide(file)
     text = (
         f"# Converted from the Decide file {Path(file).name} by `parley import decide`.\n"
-        "# Decide files have no veto players or reservations. Before `parley run` on this file,\n"
-        "# mark the actors who must sign a settlement with `veto: true` and give them a\n"
-        "# `reservation`; or run the Decide file directly: `parley run FILE --format decide`.\n"
+        "# Decide files have no veto players or reservations, so this scenario has\n"
+        "# `settlement_test: false`: `parley run` forecasts the outcomes only. To ask whether the\n"
+        "# parties settle, mark the actors who must sign with `veto: true`, give them a\n"
+        "# `reservation`, and remove the `settlement_test: false` line.\n"
         + yaml_text(s.to_yaml_data())
     )
     if output is None:

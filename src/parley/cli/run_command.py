@@ -158,7 +158,7 @@ def show(fc: Forecast) -> None:
         if registry.MODELS[name].dynamic:
             console.print(_dynamics_line(name, res.draws.info))
 
-    if not any(a.veto for a in s.actors):
+    if not s.tests_settlement:
         _provenance(fc)
         return
     st = Table(title="P(settlement): every veto player accepts the package")

@@ -321,13 +321,10 @@ def _build(parsed: _Parsed, source: str, scenario_id: str, as_of: dt.date) -> Sc
         actors=actors,
         issues=issues,
         stances=stances,
+        settlement_test=False,
     )
-    problems = [p for p in check(scenario) if not _is_veto_rule(p)]
+    problems = check(scenario)
     if problems:
         raise ParleyInputError(problems, source)
     return scenario
 
-
-def _is_veto_rule(problem: Problem) -> bool:
-    """The one validator rule Decide files cannot meet: a veto actor with a reservation."""
-    return problem.path == "actors" and "veto" in problem.message

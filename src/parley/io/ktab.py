@@ -316,16 +316,13 @@ def to_scenario(data: KtabData, source: str, scenario_id: str, as_of: dt.date) -
         actors=actors,
         issues=issues,
         stances=stances,
+        settlement_test=False,
     )
-    problems = [p for p in check(scenario) if not _is_veto_rule(p)]
+    problems = check(scenario)
     if problems:
         raise ParleyInputError(problems, source)
     return scenario
 
-
-def _is_veto_rule(problem: Problem) -> bool:
-    """The validator rule KTAB files cannot meet: at least one veto actor with a reservation."""
-    return problem.path == "actors" and "veto" in problem.message
 
 
 def _slug(text: str, fallback: str) -> str:
