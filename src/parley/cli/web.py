@@ -86,4 +86,5 @@ def ui(
     try:
         server.run(sockets=[sock])
     finally:
+        application.state.jobs.shutdown()  # drop queued forecasts; a running one finishes first
         sock.close()
