@@ -429,12 +429,15 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     con = st.constrained()  # actors whose gain is a constraint with multiplier nu
     conf = con.astype(float)
     af = st.af
+    # multipliers are zero on pairs without a stake, so d1, d2, m, rest vanish there too
+    npf = 1.0 - pf
     d1 = st.lam1 / s1
     d2 = st.lam2 / s2
     dsum = d1 + d2
-    delta = dsum * pf + (1.0 - pf)  # [N, K, B] e-block diagonal (1 on unused pairs)
-    m = (d1 - d2) * pf  # e-u coupling
-    rest = 4.0 * d1 * d2 / (dsum + (1.0 - pf)) * pf  # u curvature left after e
+    delta = dsum + npf  # [N, K, B] e-block diagonal (1 on unused pairs)
+    m = d1 - d2  # e-u coupling
+    rest = 4.0 * d1 * d2 / delta  # u curvature left after e
+    m_delta = m / delta
     # relative residual of the Lagrangian's stationarity
     obj = (conf * st.nu + (1.0 - conf) * st.c / hh)[:, None] * st.sig
     dual_e = st.lam1 + st.lam2
@@ -458,28 +461,43 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     L = _chol_factor(S)
     wsig = w[:, None] * st.sig
 
+    lam1_npf = st.lam1 + npf  # positive everywhere (for the ratio test)
+    lam2_npf = st.lam2 + npf
+    a_obj = (1.0 - conf) * st.c / hh * af  # gradient weight of the objective's actors
+    r_obj = -a_obj[:, None] * st.sig
+
     def direction(tau1, tau2, tau_nu):
-        """Newton direction when complementarity s * lam aims at tau (per constraint)."""
-        q1, q2 = tau1 / s1, tau2 / s2
-        a = (conf * tau_nu + (1.0 - conf) * st.c) / hh * af
-        r_e = (q1 + q2) * pf - a[:, None] * st.sig
+        """Newton direction when complementarity s * lam aims at tau (per constraint; tau1,
+        tau2 zero on pairs without a stake); tau None: the affine-scaling direction."""
         rhs = np.empty((n, B))
+        if tau1 is None:
+            a = a_obj
+            r_e = r_obj
+        else:
+            q1, q2 = tau1 / s1, tau2 / s2
+            a = a_obj + conf * tau_nu / hh
+            r_e = (q1 + q2) - a[:, None] * st.sig
         y = r_e / delta - (rho * (v * r_e).sum(axis=1))[:, None] * v
-        rhs[:K] = ((q2 - q1) * pf).sum(axis=0) + (m * y).sum(axis=0)
+        rhs[:K] = (m * y).sum(axis=0)
+        if tau1 is not None:
+            rhs[:K] += (q2 - q1).sum(axis=0)
         rhs[K] = np.where(p1, 1.0 - a.sum(axis=0) - (wsig * y).sum(axis=1).sum(axis=0), 0.0)
         step = _chol_back(L, rhs)
         du, dt = step[:K], step[K]
-        de = (y + (m / delta) * du - (rho * ((mv * du).sum(axis=1) + dt))[:, None] * v) * pf
+        de = y + m_delta * du - (rho * ((mv * du).sum(axis=1) + dt))[:, None] * v
         ds1, ds2 = de - du, de + du
         dhh = -(st.sig * de).sum(axis=1) - dt
-        dl1 = (q1 - st.lam1 - d1 * ds1) * pf
-        dl2 = (q2 - st.lam2 - d2 * ds2) * pf
-        dnu = conf * (tau_nu / hh - st.nu - (st.nu / hh) * dhh)
-        # largest step keeping slacks and multipliers positive: 1 / max_j (-d_j / v_j)
-        worst = np.maximum(
-            np.maximum(_shrink(s1, ds1, pf), _shrink(s2, ds2, pf)),
-            np.maximum(_shrink(st.lam1, dl1, pf), _shrink(st.lam2, dl2, pf)),
-        )
+        dl1 = -st.lam1 - d1 * ds1
+        dl2 = -st.lam2 - d2 * ds2
+        dnu = -conf * (st.nu + (st.nu / hh) * dhh)
+        if tau1 is not None:
+            dl1 += q1
+            dl2 += q2
+            dnu += conf * tau_nu / hh
+        # largest step keeping slacks and multipliers positive: 1 / max_j (-d_j / v_j). Pairs
+        # without a stake have slacks ~ _PARKED, far too large to bind (alpha is capped at 1)
+        worst = np.maximum(np.maximum(-ds1 / s1, -ds2 / s2),
+                           np.maximum(-dl1 / lam1_npf, -dl2 / lam2_npf))
         worst = np.maximum(worst.max(axis=1).max(axis=0),
                            np.maximum(_shrink(hh, dhh, af), _shrink(st.nu, dnu, conf)).max(axis=0))
         with np.errstate(divide="ignore"):
@@ -487,10 +505,10 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
         return du, dt, de, ds1, ds2, dhh, dl1, dl2, dnu, alpha
 
     # predictor: the pure Newton (affine-scaling) direction, tau = 0
-    _, _, _, ds1, ds2, dhh, dl1, dl2, dnu, aff = direction(0.0, 0.0, 0.0)
+    _, _, _, ds1, ds2, dhh, dl1, dl2, dnu, aff = direction(None, None, None)
     aff = np.minimum(aff, 1.0)
-    comp = ((s1 + aff * ds1) * (st.lam1 + aff * dl1) * pf).sum(axis=1).sum(axis=0)
-    comp += ((s2 + aff * ds2) * (st.lam2 + aff * dl2) * pf).sum(axis=1).sum(axis=0)
+    comp = ((s1 + aff * ds1) * (st.lam1 + aff * dl1)).sum(axis=1).sum(axis=0)
+    comp += ((s2 + aff * ds2) * (st.lam2 + aff * dl2)).sum(axis=1).sum(axis=0)
     comp += ((hh + aff * dhh) * (st.nu + aff * dnu) * con).sum(axis=0)
     count = np.maximum(st.n_con + con.sum(axis=0), 1)
     gap_aff = np.maximum(comp / count, 0.0)
@@ -501,8 +519,9 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     hold = np.where(p1, 0.0, np.minimum(resid, 1.0))
     mu = gap * np.maximum(np.maximum(sigma, _MU_FLOOR), hold)
     # corrector: aim at mu, minus the predictor's second-order complementarity error
+    mu_pf = mu * pf
     du, dt, de, _, _, _, dl1c, dl2c, dnuc, alpha = direction(
-        mu - ds1 * dl1, mu - ds2 * dl2, mu - dhh * dnu
+        mu_pf - ds1 * dl1, mu_pf - ds2 * dl2, mu - dhh * dnu
     )
     alpha = np.minimum(1.0, _FTB * alpha)
     alpha = np.where(st.done | ~np.isfinite(alpha), 0.0, alpha)
