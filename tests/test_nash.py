@@ -28,7 +28,8 @@ def one_issue(pos, cap, sal=None, status_quo=None) -> Batch:
     return Batch.from_arrays(pos, sal, np.asarray(cap, float), status_quo=sq)
 
 
-def random_batch(seed: int, draws: int, n: int, k: int, status_quo: bool = True) -> Batch:
+def random_batch(seed: int, draws: int, n: int, k: int, status_quo: bool = True,
+                 reservations: bool = False) -> Batch:
     """Random draws; some positions on a coarse grid so that ties and kinks coincide."""
     rng = np.random.default_rng(seed)
     pos = rng.uniform(0, 100, (draws, n, k))
@@ -37,7 +38,10 @@ def random_batch(seed: int, draws: int, n: int, k: int, status_quo: bool = True)
     sal = np.where(rng.random(sal.shape) < 0.15, 0.0, sal)
     cap = rng.uniform(0.1, 1, (draws, n))
     sq = rng.uniform(0, 100, (draws, k)) if status_quo else None
-    return Batch.from_arrays(pos, sal, cap, status_quo=sq)
+    res = None
+    if reservations:  # about half the (actor, issue) pairs state one
+        res = np.where(rng.random(pos.shape) < 0.5, rng.uniform(0, 100, pos.shape), np.nan)
+    return Batch.from_arrays(pos, sal, cap, status_quo=sq, reservation=res)
 
 
 def normalised(batch: Batch, params: nash.Params = LIN):
@@ -239,11 +243,11 @@ def test_nobody_with_a_stake_is_a_vacuous_agreement() -> None:
 # ---------------------------------------------------------------- brute-force references
 
 
-@pytest.mark.parametrize("k", [1, 2, 3, 5])
-def test_feasibility_verdict_matches_the_exact_linear_program(k: int) -> None:
-    b = random_batch(100 + k, 120, 5, k)
-    out = nash.solve(b, SQ)
-    x, sig, _, _ = normalised(b, SQ)
+@pytest.mark.parametrize(("k", "rule"), [(1, SQ), (2, SQ), (3, SQ), (5, SQ), (2, LIN), (4, LIN)])
+def test_feasibility_verdict_matches_the_exact_linear_program(k: int, rule: nash.Params) -> None:
+    b = random_batch(100 + k, 120, 5, k, reservations=rule is LIN)
+    out = nash.solve(b, rule)
+    x, sig, _, _ = normalised(b, rule)
     checked = 0
     for j in range(b.draws):
         value, _ = lp_maxmin(x[j], sig[j])
@@ -254,7 +258,7 @@ def test_feasibility_verdict_matches_the_exact_linear_program(k: int) -> None:
         checked += 1
         assert out.agreement[j] == (value > 1e-9), (j, value)
     assert checked > 100
-    if k <= 2:  # the hard regime: both verdicts occur
+    if k <= 2 or rule is LIN:  # the hard regimes: both verdicts occur
         assert 0.1 < out.agreement.mean() < 0.9
 
 
