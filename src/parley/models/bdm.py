@@ -30,9 +30,26 @@ EPS_EU = 1e-12
 rounding, and must not trigger offers)."""
 
 
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "t_rule": ("closer", "fixed"),
+    "acceptance": ("least_move", "strongest"),
+    "forecast": ("median", "mean"),
+    "vote_weight": ("capability_salience", "capability"),
+    "eu_salience": ("target", "challenger"),
+    "risk_sum": ("target", "challenger"),
+    "risk_map": ("spec", "inverted"),
+    "target_view": ("own", "challenger", "neutral"),
+    "compromise": ("ratio", "complement", "share"),
+    "conflict": ("winner", "expected"),
+    "tie_break": ("challenger_eu", "index"),
+}
+
+
 @dataclass(frozen=True)
 class Params:
-    """Parameters of the challenge model; defaults follow Scholz et al. (2011).
+    """Parameters of the challenge model; defaults follow Scholz et al. (2011) as specified in
+    ../shared/models/bdm.md. Every reading the equations leave open is a field here, so a
+    replication attempt can be stated as a parameter set (docs/models/bdm.md, EC case).
 
     - `rounds`: most rounds of challenges (default 10, as in Scholz et al.).
     - `q`: probability that the status quo persists when i does not challenge j (Scholz: 1.0;
@@ -45,6 +62,24 @@ class Params:
       expected utility of challenging it).
     - `forecast`: "median" (median voter position of the final positions) or "mean"
       (capability x salience weighted mean of the final positions).
+    - `vote_weight`: weight of actor k's vote (in P_ij and the median voter):
+      "capability_salience" c_k s_k (specification) or "capability" c_k.
+    - `eu_salience`: whose salience weighs the contested branch of EU_i(i -> j): "target"
+      s_j (specification: j may not care to resist) or "challenger" s_i.
+    - `risk_sum`: R_i sums "target": EU_j(j -> i) over j (i's vulnerability, specification)
+      or "challenger": EU_i(i -> j) over j.
+    - `risk_map`: "spec" r_i = (1 - R^_i/3)/(1 + R^_i/3) (the most vulnerable actor gets
+      r = 1/2) or "inverted" (its reciprocal: the most vulnerable gets r = 2).
+    - `target_view`: how i reckons E_j = EU_j(j -> i) in the offer rules: "own" with j's own
+      r_j (complete information, specification), "challenger" with i's r_i (i projects its
+      own risk attitude), "neutral" with r = 1.
+    - `compromise`: fraction of the way j is offered towards x_i in a compromise: "ratio"
+      |E_j/E_i| (specification), "complement" 1 - |E_j/E_i|, "share" |E_j|/(E_i + |E_j|).
+    - `conflict`: offer in a conflict i expects to win: "winner" x_i (specification) or
+      "expected" the expected outcome x_j + P_ij (x_i - x_j) of the contest.
+    - `tie_break`: among offers that move an actor equally little, "challenger_eu" takes the
+      one from the challenger with the highest EU_i(i -> j), then the lowest position (so actor
+      order never matters); "index" the lowest challenger index (the earlier behaviour).
     - `tolerance`: moves smaller than this (0–100 scale) count as standing still, for the
       convergence and cycle tests.
     - `chunk_elements`: largest [slabs x actors^3] block held in memory at once.
@@ -58,6 +93,14 @@ class Params:
     t: float = 1.0
     acceptance: Literal["least_move", "strongest"] = "least_move"
     forecast: Literal["median", "mean"] = "median"
+    vote_weight: Literal["capability_salience", "capability"] = "capability_salience"
+    eu_salience: Literal["target", "challenger"] = "target"
+    risk_sum: Literal["target", "challenger"] = "target"
+    risk_map: Literal["spec", "inverted"] = "spec"
+    target_view: Literal["own", "challenger", "neutral"] = "own"
+    compromise: Literal["ratio", "complement", "share"] = "ratio"
+    conflict: Literal["winner", "expected"] = "winner"
+    tie_break: Literal["challenger_eu", "index"] = "challenger_eu"
     tolerance: float = 1e-6
     chunk_elements: int = 4_000_000
     explain: bool = False
@@ -69,12 +112,10 @@ class Params:
             raise ValueError(f"q must lie in [0, 1], got {self.q}")
         if not 0.0 <= self.t <= 1.0:
             raise ValueError(f"t must lie in [0, 1], got {self.t}")
-        if self.t_rule not in ("closer", "fixed"):
-            raise ValueError(f"t_rule must be 'closer' or 'fixed', got {self.t_rule!r}")
-        if self.acceptance not in ("least_move", "strongest"):
-            raise ValueError(f"acceptance must be 'least_move' or 'strongest', got {self.acceptance!r}")
-        if self.forecast not in ("median", "mean"):
-            raise ValueError(f"forecast must be 'median' or 'mean', got {self.forecast!r}")
+        for name, allowed in _CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
 
 
 # --- one round, vectorised over slabs -----------------------------------------------------
@@ -130,18 +171,19 @@ def expected_utilities(
     p: np.ndarray,
     mu: np.ndarray,
     span: np.ndarray,
-    r: np.ndarray,
+    rr: np.ndarray,
     pair: np.ndarray,
     params: Params,
 ) -> np.ndarray:
-    """E[b, i, j] = EU_i(i -> j) (0 on invalid pairs), with risk exponents r[b, i]."""
+    """E[b, i, j] = EU_i(i -> j) (0 on invalid pairs), with risk exponents rr broadcastable to
+    [B, i, j] (r[:, :, None]: each challenger's own; r[:, None, :]: the target's, used when i
+    reckons j's side with i's exponent)."""
     d = np.abs(x[:, :, None] - x[:, None, :]) / span[:, None, None]
     dm = (np.abs(x - mu[:, None]) / span[:, None])[:, :, None]
-    rr = r[:, :, None]
     u_s = 2.0 - 4.0 * np.maximum(0.5 - 0.5 * d, 0.0) ** rr
     u_f = 2.0 - 4.0 * (0.5 + 0.5 * d) ** rr
     u_sq = 2.0 - 4.0 * 0.5**rr
-    sj = s[:, None, :]
+    sj = s[:, None, :] if params.eu_salience == "target" else s[:, :, None]
     eu = sj * (p * u_s + (1.0 - p) * u_f) + (1.0 - sj) * u_s - params.q * u_sq
     if params.q < 1.0:
         u_b = 2.0 - 4.0 * np.maximum(0.5 - 0.25 * (dm + d), 0.0) ** rr
@@ -155,15 +197,19 @@ def expected_utilities(
     return np.where(np.abs(eu) < EPS_EU, 0.0, eu)
 
 
-def risk_exponents(e1: np.ndarray, act: np.ndarray) -> np.ndarray:
-    """r[b, i] in [0.5, 2] from how attractive a target i is (R_i = sum_j EU_j(j -> i))."""
-    big_r = e1.sum(axis=1)  # column sums: sum over challengers j of E[j, i]
+def risk_exponents(e1: np.ndarray, act: np.ndarray, params: Params) -> np.ndarray:
+    """r[b, i] in [0.5, 2] from how attractive a target i is (R_i = sum_j EU_j(j -> i)), or
+    from i's own prospects (risk_sum="challenger": R_i = sum_j EU_i(i -> j))."""
+    # column sums: over challengers j of E[j, i]; row sums: over targets j of E[i, j]
+    big_r = e1.sum(axis=1) if params.risk_sum == "target" else e1.sum(axis=2)
     hi = np.where(act, big_r, -np.inf).max(axis=1, keepdims=True)
     lo = np.where(act, big_r, np.inf).min(axis=1, keepdims=True)
     spread = hi - lo
     ok = spread > 1e-12
     r_hat = np.where(ok, (2.0 * big_r - hi - lo) / np.where(ok, spread, 1.0), 0.0)
     r_hat = np.clip(r_hat, -1.0, 1.0)
+    if params.risk_map == "inverted":
+        r_hat = -r_hat
     return np.where(act, (1.0 - r_hat / 3.0) / (1.0 + r_hat / 3.0), 1.0)
 
 
@@ -188,33 +234,68 @@ def play_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, par
     span = np.where(np.isfinite(span) & (span > 0), span, 1.0)
     pair = act[:, :, None] & act[:, None, :] & ~np.eye(n, dtype=bool)[None]
     p = win_probability(x, w, act)
-    e1 = expected_utilities(x, s, p, mu, span, np.ones((b, n)), pair, params)
-    r = risk_exponents(e1, act)
-    e = expected_utilities(x, s, p, mu, span, r, pair, params)
-    ej = e.transpose(0, 2, 1)  # EU_j(j -> i), with j's own risk exponent
+    e1 = expected_utilities(x, s, p, mu, span, np.ones((b, n, 1)), pair, params)
+    r = risk_exponents(e1, act, params)
+    e = expected_utilities(x, s, p, mu, span, r[:, :, None], pair, params)
+    if params.target_view == "own":
+        ej = e.transpose(0, 2, 1)  # EU_j(j -> i), with j's own risk exponent
+    elif params.target_view == "neutral":
+        ej = e1.transpose(0, 2, 1)
+    else:  # EU_j(j -> i) as i reckons it, with i's exponent: exponent indexed by the target
+        ej = expected_utilities(x, s, p, mu, span, r[:, None, :], pair, params).transpose(0, 2, 1)
     conflict = (e > 0) & (ej > 0) & (e > ej)
     compromise = (e > 0) & (ej < 0) & (e > -ej)
     capitulation = (e > 0) & (ej < 0) & (e < -ej)
     xi = np.broadcast_to(x[:, :, None], e.shape)
     xj = np.broadcast_to(x[:, None, :], e.shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(compromise, np.abs(ej) / np.where(e > 0, e, 1.0), 0.0)
-    offer = np.where(conflict | capitulation, xi, np.where(compromise, xj + (xi - xj) * share, np.nan))
+    share = _compromise_share(e, ej, compromise, params)
+    won = xi if params.conflict == "winner" else xj + p * (xi - xj)
+    offer = np.where(compromise, xj + (xi - xj) * share, np.nan)
+    offer = np.where(capitulation, xi, np.where(conflict, won, offer))
     kind = np.zeros(e.shape, np.int8)
     kind[conflict] = 1
     kind[compromise] = 2
     kind[capitulation] = 3
     has = kind > 0
-    if params.acceptance == "least_move":
-        score = np.where(has, np.abs(offer - xj), np.inf)
-        chosen = np.argmin(score, axis=1)
-    else:
-        score = np.where(has, e, -np.inf)
-        chosen = np.argmax(score, axis=1)
+    chosen = _accept(has, offer, xj, e, params)
     any_offer = has.any(axis=1)
     taken = np.take_along_axis(offer, chosen[:, None, :], axis=1)[:, 0, :]
     new_x = np.where(any_offer, taken, x)
     return RoundResult(mu, new_x, kind, offer, e, np.where(any_offer, chosen, -1))
+
+
+def _compromise_share(e: np.ndarray, ej: np.ndarray, mask: np.ndarray, params: Params) -> np.ndarray:
+    """Fraction of the way from x_j to x_i offered in a compromise (0 outside `mask`)."""
+    pos = np.where(mask, e, 1.0)
+    loss = np.where(mask, -ej, 0.0)
+    if params.compromise == "ratio":
+        share = loss / pos
+    elif params.compromise == "complement":
+        share = 1.0 - loss / pos
+    else:
+        share = loss / (pos + loss)
+    return np.where(mask, share, 0.0)
+
+
+def _accept(has: np.ndarray, offer: np.ndarray, xj: np.ndarray, e: np.ndarray, params: Params) -> np.ndarray:
+    """Index [B, j] of the challenger whose offer j takes (arbitrary where j has none).
+
+    Least move: the nearest offer; exact ties (common with positions on a coarse grid, e.g.
+    offers of 4 and 10 years to an actor at 7) go to the challenger with the highest EU_i(i -> j)
+    and then to the lowest offered position, so the result never depends on actor order
+    (tie_break="challenger_eu"), or to the lowest index (tie_break="index").
+    Strongest: the challenger with the highest EU_i(i -> j), ties to the lowest position.
+    """
+    if params.acceptance == "least_move":
+        dist = np.where(has, np.abs(offer - xj), np.inf)
+        if params.tie_break == "index":
+            return np.argmin(dist, axis=1)
+        near = has & (dist <= dist.min(axis=1, keepdims=True) + 1e-9)
+    else:
+        near = has
+    strength = np.where(near, e, -np.inf)
+    top = near & (strength >= strength.max(axis=1, keepdims=True) - 1e-12)
+    return np.argmin(np.where(top, offer, np.inf), axis=1)
 
 
 # --- the rounds ----------------------------------------------------------------------------
@@ -230,8 +311,10 @@ class _Run:
     log: list[dict[str, np.ndarray]]
 
 
-def _run_block(x0: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, params: Params,
-               explain: bool, slab0: int) -> _Run:
+def _run_block(x0: np.ndarray, w: np.ndarray, cs: np.ndarray, s: np.ndarray, act: np.ndarray,
+               params: Params, explain: bool, slab0: int) -> _Run:
+    """Rounds for a block of slabs: w weighs votes and the median voter, cs (capability x
+    salience) the reported mean."""
     x = x0.copy()
     b = x.shape[0]
     run = _Run([x.copy()], [], [], np.full(b, -1), np.zeros(b, int), [])
@@ -239,7 +322,7 @@ def _run_block(x0: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, pa
     for t in range(params.rounds):
         res = play_round(x, w, s, act, params)
         run.medians.append(res.mu)
-        run.means.append(weighted_mean(x, w, act))
+        run.means.append(weighted_mean(x, cs, act))
         if explain:
             run.log.append(_offer_columns(t + 1, res, x, slab0))
         new = res.new_x
@@ -256,7 +339,7 @@ def _run_block(x0: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, pa
         if (run.cycle == 1).all():
             break
     run.medians.append(median_voter(x, w, act))
-    run.means.append(weighted_mean(x, w, act))
+    run.means.append(weighted_mean(x, cs, act))
     return run
 
 
@@ -310,13 +393,16 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
     # slabs: (draw, issue) pairs, [B, N]
     x = batch.position.transpose(0, 2, 1).reshape(d * k, n)
     s = batch.salience.transpose(0, 2, 1).reshape(d * k, n)
-    w = (batch.capability[:, None, :] * batch.salience.transpose(0, 2, 1)).reshape(d * k, n)
+    cap = np.broadcast_to(batch.capability[:, None, :], (d, k, n))
+    cs = (cap * batch.salience.transpose(0, 2, 1)).reshape(d * k, n)
+    w = cs if params.vote_weight == "capability_salience" else cap.reshape(d * k, n)
     act = np.broadcast_to(batch.engaged.T[None], (d, k, n)).reshape(d * k, n)
     explain = params.explain or d == 1
     per_slab = max(1, n**3 * 4)
     step = max(1, params.chunk_elements // per_slab)
     runs = [
-        _run_block(x[a:a + step], w[a:a + step], s[a:a + step], act[a:a + step], params, explain, a)
+        _run_block(x[a:a + step], w[a:a + step], cs[a:a + step], s[a:a + step], act[a:a + step],
+                   params, explain, a)
         for a in range(0, d * k, step)
     ]
     t_max = max(len(r.positions) for r in runs)
