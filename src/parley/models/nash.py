@@ -115,15 +115,17 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
     params = params or Params()
     if params.loss not in ("linear", "quadratic"):
         raise ValueError(f"unknown loss {params.loss!r}")
-    d_all, fallback = disagreement_points(batch, params.disagreement)
     D, _, K = batch.position.shape
+    fallback = disagreement_points(batch.take(slice(0, 1)), params.disagreement)[1] if D else 0
     outcome = np.empty((D, K))
     agreement = np.zeros(D, bool)
     counts = {"hopeless": 0, "unconverged": 0, "no_stake": 0, "stalled": 0}
     step = max(int(params.chunk), 1)
     for lo in range(0, D, step):  # chunks of draws (bounded memory), each solved vectorised
         hi = min(lo + step, D)
-        u, ok, chunk_counts = _solve_chunk(batch.take(slice(lo, hi)), d_all[lo:hi], params)
+        part = batch.take(slice(lo, hi))
+        d = disagreement_points(part, params.disagreement)[0]
+        u, ok, chunk_counts = _solve_chunk(part, d, params)
         outcome[lo:hi] = u
         agreement[lo:hi] = ok
         for key, value in chunk_counts.items():
