@@ -113,3 +113,26 @@ def test_unknown_field_inside_a_lever_change_lists_the_change_fields(tmp_path) -
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 2
     assert "colour" in result.output and "actors, issues" in result.output
+
+
+def test_nothing_the_user_wrote_is_overwritten_without_force(tmp_path) -> None:
+    from pathlib import Path
+
+    ktab = Path(__file__).parent / "data" / "ktab" / "SOE-Policy.csv"
+    target = tmp_path / "mine.yaml"
+    target.write_text("my own notes\n")
+    for args in (["import", "ktab", str(ktab), "-o", str(target)], ["schema", "-o", str(target)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "already exists" in result.output and "--force" in result.output
+        assert target.read_text() == "my own notes\n"
+    result = runner.invoke(app, ["import", "ktab", str(ktab), "-o", str(target), "--force"])
+    assert result.exit_code == 0 and "settlement_test: false" in target.read_text()
+    plot = tmp_path / "paths.png"
+    plot.write_bytes(b"mine")
+    result = runner.invoke(app, ["trajectory", "ukraine-2025-05", "-m", "bdm", "--plot", str(plot)])
+    assert result.exit_code == 2 and plot.read_bytes() == b"mine"
+    report = tmp_path / "report.html"
+    report.write_text("mine")
+    result = runner.invoke(app, ["report", "ukraine-2025-05", "-o", str(report), "--draws", "100"])
+    assert result.exit_code == 2 and report.read_text() == "mine"

@@ -6,13 +6,14 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from parley.errors import ParleyInputError
+from parley.errors import ParleyInputError, Problem
 
 app = typer.Typer(
     name="parley",
@@ -44,6 +45,13 @@ def handles_input_errors(fn: F) -> F:
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def refuse_overwrite(path: str | Path | None, force: bool, option: str) -> None:
+    """Never replace a file the user has without being asked to (`--force`)."""
+    if path is not None and Path(path).exists() and not force:
+        fix = "choose another name, or pass --force to overwrite it"
+        raise ParleyInputError([Problem(option, f"'{path}' already exists", fix)])
 
 
 def print_json(data: Any) -> None:

@@ -11,8 +11,8 @@ import typer
 from rich.table import Table
 
 from parley import batch as batching
-from parley.cli.app import app, console, handles_input_errors, print_json
-from parley.cli.import_group import import_app
+from parley.cli.app import app, console, handles_input_errors, print_json, refuse_overwrite
+from parley.cli.import_group import import_app, write_converted
 from parley.errors import ParleyInputError, Problem
 from parley.loading import load
 from parley.models import registry
@@ -110,12 +110,14 @@ def trajectory(
                             help="Input format: auto (KTAB for .csv/.xml), yaml, ktab, decide."),
     param: list[str] = typer.Option([], "--param", help="Model parameter key=value, e.g. rounds=20."),
     plot: str = typer.Option(None, "--plot", help="Save a plot of the paths (.png or .svg)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the --plot file if it exists."),
     explain: bool = typer.Option(False, "--explain",
                                  help="Show who challenged whom (bdm) or the bargains (pce)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Each actor's position round by round under a dynamic model (point estimates)."""
     fmt = _format_for(file, fmt)
+    refuse_overwrite(plot, force, "--plot")
     if plot is not None and Path(plot).suffix.lower() not in PLOT_SUFFIXES:
         raise ParleyInputError([Problem("--plot", f"cannot tell the image type of '{plot}'",
                                         "give a file name ending in .png or .svg")])
@@ -243,31 +245,10 @@ def import_ktab(
     file: str = typer.Argument(..., help="KTAB scenario file (.csv, with or without trailing "
                                          "commas, or .xml)."),
     output: str = typer.Option(None, "--output", "-o", help="YAML file to write (default: stdout)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
     """Convert a KTAB scenario (CSV or XML) into a parley scenario YAML file."""
     from parley.io.ktab import load_ktab
-    from parley.runs import yaml_text
 
-    s = load_ktab(file)
-    text = (
-        f"# Converted from the KTAB file {Path(file).name} by `parley import ktab`.\n"
-        "# KTAB files have no veto players or reservations, so this scenario has\n"
-        "# `settlement_test: false`: `parley run` forecasts the outcomes only. To ask whether the\n"
-        "# parties settle, mark the actors who must sign with `veto: true`, give them a\n"
-        "# `reservation`, and remove the `settlement_test: false` line.\n"
-        + yaml_text(s.to_yaml_data())
-    )
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ParleyInputError([Problem("--output", f"cannot write '{output}': {exc.strerror}",
-                                        "choose a writable location")]) from None
-    summary = {"written": output, "actors": len(s.actors), "issues": len(s.issues), "id": s.id}
-    if as_json:
-        print_json(summary)
-    else:
-        console.print(f"wrote {output}: {len(s.actors)} actors, {len(s.issues)} issue(s)")
+    write_converted(load_ktab(file), file, "KTAB", output, force, as_json)

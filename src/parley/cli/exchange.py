@@ -11,7 +11,7 @@ from rich.table import Table
 
 from parley import batch as batching
 from parley.cli.app import app, console, handles_input_errors, print_json
-from parley.cli.import_group import import_app
+from parley.cli.import_group import import_app, write_converted
 from parley.errors import ParleyInputError, Problem
 from parley.loading import load
 from parley.models import registry
@@ -198,33 +198,10 @@ def _show(s: Scenario, data: dict[str, Any]) -> None:
 def import_decide(
     file: str = typer.Argument(..., help="Decide exchange-model input file (#A/#P/#M/#D rows)."),
     output: str = typer.Option(None, "--output", "-o", help="YAML file to write (default: stdout)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
     """Convert a Decide input file into a parley scenario YAML file."""
     from parley.io.decide import load_decide
-    from parley.runs import yaml_text
 
-    s = load_decide(file)
-    text = (
-        f"# Converted from the Decide file {Path(file).name} by `parley import decide`.\n"
-        "# Decide files have no veto players or reservations, so this scenario has\n"
-        "# `settlement_test: false`: `parley run` forecasts the outcomes only. To ask whether the\n"
-        "# parties settle, mark the actors who must sign with `veto: true`, give them a\n"
-        "# `reservation`, and remove the `settlement_test: false` line.\n"
-        + yaml_text(s.to_yaml_data())
-    )
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ParleyInputError([Problem("--output", f"cannot write '{output}': {exc.strerror}",
-                                        "choose a writable location")]) from None
-    summary = {"written": output, "actors": len(s.actors), "issues": len(s.issues),
-               "stances": len(s.stances), "id": s.id}
-    if as_json:
-        print_json(summary)
-    else:
-        console.print(f"wrote {output}: {len(s.actors)} actors, {len(s.issues)} issues, "
-                      f"{len(s.stances)} stances")
+    write_converted(load_decide(file), file, "Decide", output, force, as_json)

@@ -6,9 +6,13 @@ is registered on the main app here, once, whichever importer is loaded first.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from parley.cli.app import app
+from parley.cli.app import app, console, print_json, refuse_overwrite
+from parley.errors import ParleyInputError, Problem
+from parley.scenario import Scenario
 
 import_app = typer.Typer(
     name="import",
@@ -16,3 +20,35 @@ import_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(import_app, name="import")
+
+
+def write_converted(scenario: Scenario, source: str, tool: str, output: str | None, force: bool,
+                    as_json: bool) -> None:
+    """Write an imported scenario as YAML (stdout when no output file), never over an existing
+    file unless asked, with a header saying what the conversion leaves for the analyst to add."""
+    from parley.runs import yaml_text
+
+    text = (
+        f"# Converted from the {tool} file {Path(source).name} by `parley import {tool.lower()}`.\n"
+        f"# {tool} files have no veto players or reservations, so this scenario has\n"
+        "# `settlement_test: false`: `parley run` forecasts the outcomes only. To ask whether the\n"
+        "# parties settle, mark the actors who must sign with `veto: true`, give them a\n"
+        "# `reservation`, and remove the `settlement_test: false` line.\n"
+        + yaml_text(scenario.to_yaml_data())
+    )
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    refuse_overwrite(output, force, "--output")
+    target = Path(output)
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ParleyInputError([Problem("--output", f"cannot write '{output}': {exc.strerror}",
+                                        "choose a writable location")]) from None
+    counts = {"actors": len(scenario.actors), "issues": len(scenario.issues),
+              "stances": len(scenario.stances)}
+    if as_json:
+        print_json({"written": output, "id": scenario.id, **counts})
+    else:
+        console.print(f"wrote {output}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from parley import bundled
 from parley import levers as lv
-from parley.cli.app import app, console, err_console, handles_input_errors, print_json
+from parley.cli.app import app, console, err_console, handles_input_errors, print_json, refuse_overwrite
 from parley.cli.run_command import parse_params
 from parley.errors import ParleyInputError, Problem
 from parley.forecast import DEFAULT_DRAWS, DEFAULT_SEED
@@ -271,6 +271,7 @@ def sensitivity(
                                      help="Result(s): settlement, gap or an issue id (default: all)."),
     top: int = typer.Option(12, "--top", help="Inputs to show per result."),
     plot: str | None = typer.Option(None, "--plot", help="Write tornado chart(s) to this .svg/.png file."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the --plot file if it exists."),
     seed: int = SEED_OPT,
     rule: str = RULE_OPT,
     param: list[str] = PARAM_OPT,
@@ -279,6 +280,7 @@ def sensitivity(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Which uncertain estimates drive P(settlement), the deal gap and each outcome (SALib)."""
+    refuse_overwrite(plot, force, "--plot")
     from parley.sensitivity import sensitivity as run_sensitivity
 
     registry.module(model)
@@ -358,6 +360,7 @@ def report(
                                             help="Sobol base samples (0 skips the sensitivity section)."),
     scheduler: str | None = SCHEDULER_OPT,
     workers: int = WORKERS_OPT,
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Write one self-contained HTML report (answer, forecasts, levers, sensitivity, inputs)."""
@@ -366,6 +369,7 @@ def report(
 
     from parley.report import build_report, render
 
+    refuse_overwrite(out, force, "--output")
     models = _models(model)
     s, pool = load_with_levers(scenario, levers_file)
     t0 = time.perf_counter()

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from parley import bundled
-from parley.cli.app import app, console, handles_input_errors, print_json
+from parley.cli.app import app, console, handles_input_errors, print_json, refuse_overwrite
 from parley.loading import formats, load
 
 
@@ -82,7 +82,11 @@ def _uncertain_values(s):
 
 
 @app.command()
-def schema(out: Path | None = typer.Option(None, "-o", "--output", help="Write to this file.")) -> None:
+@handles_input_errors
+def schema(
+    out: Path | None = typer.Option(None, "-o", "--output", help="Write to this file."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
+) -> None:
     """Print the JSON Schema of the scenario format (for editors and other tools)."""
     from parley.schema import json_schema
 
@@ -90,6 +94,5 @@ def schema(out: Path | None = typer.Option(None, "-o", "--output", help="Write t
     if out is None:
         typer.echo(text)
     else:
-        if out.exists() and not typer.confirm(f"{out} exists. Overwrite?", default=False):
-            raise typer.Exit(1)
+        refuse_overwrite(out, force, "--output")
         out.write_text(text + "\n")
