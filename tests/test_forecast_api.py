@@ -48,12 +48,12 @@ def test_same_seed_same_numbers_and_provenance() -> None:
 
 
 def test_json_is_valid_and_has_the_answer(fc) -> None:
-    from parley.cli.app import _finite
+    from parley.jsonable import finite
 
     data = fc.to_dict()
     assert fc.scenario.question in data["answer"]
     assert "analyst estimates" in data["disclaimer"]
-    again = json.loads(json.dumps(_finite(data), allow_nan=False))
+    again = json.loads(json.dumps(finite(data), allow_nan=False))
     assert again["provenance"]["scenario_id"] == "ukraine-2025-05"
 
 

@@ -27,9 +27,9 @@ def verdict(p: float) -> str:
     return "Almost certainly"
 
 
-def pct(p: float) -> str:
+def pct(p: float | None) -> str:
     """A share as a whole percentage, never rounding a rare event to 0% or a near-certain one to 100%."""
-    if not np.isfinite(p):
+    if p is None or not np.isfinite(p):
         return "n/a"
     if 0 < p < 0.005:
         return "<1%"

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parley.errors import ParleyInputError, Problem
+from parley.jsonable import finite
 
 if TYPE_CHECKING:
     from parley.forecast import Forecast
@@ -298,7 +299,7 @@ class Registry:
 
     def finish(self, run_id: int, results: dict[str, Any], seconds: float | None = None) -> None:
         """Mark a run done and store its results (the forecast's JSON form)."""
-        text = json.dumps(_finite(results), allow_nan=False)
+        text = json.dumps(finite(results), allow_nan=False)
         with self._connect(write=True) as con:
             con.execute(
                 "UPDATE runs SET status='ok', finished=?, seconds=?, results_json=? WHERE id=?",
@@ -446,19 +447,6 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return True
-
-
-def _finite(obj: Any) -> Any:
-    """NaN and infinities as null, so the stored JSON is standard JSON."""
-    if isinstance(obj, float):
-        return obj if obj == obj and obj not in (float("inf"), float("-inf")) else None
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item):  # numpy scalars
-        return _finite(obj.item())
-    return obj
 
 
 # --- recording from forecast() ---------------------------------------------------------------
@@ -696,5 +684,5 @@ def yaml_text(data: Any) -> str:
     yaml.width = 100
     yaml.indent(mapping=2, sequence=4, offset=2)
     buf = io.StringIO()
-    yaml.dump(_finite(data), buf)
+    yaml.dump(finite(data), buf)
     return buf.getvalue()

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from parley.errors import ParleyInputError, Problem
+from parley.jsonable import finite
 
 app = typer.Typer(
     name="parley",
@@ -56,14 +57,5 @@ def refuse_overwrite(path: str | Path | None, force: bool, option: str) -> None:
 
 def print_json(data: Any) -> None:
     """JSON to stdout, NaN/inf written as null so every JSON reader accepts it."""
-    sys.stdout.write(json.dumps(_finite(data), indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json.dumps(finite(data), indent=2, ensure_ascii=False) + "\n")
 
-
-def _finite(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return obj if obj == obj and obj not in (float("inf"), float("-inf")) else None
-    if isinstance(obj, dict):
-        return {str(k): _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj

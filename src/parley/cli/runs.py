@@ -12,6 +12,7 @@ from rich.table import Table
 from parley import runs as registry_mod
 from parley.cli.app import app, console, handles_input_errors, print_json
 from parley.errors import ParleyInputError, Problem
+from parley.jsonable import finite
 from parley.narrative import pct
 
 runs_app = typer.Typer(
@@ -146,7 +147,7 @@ def rerun(
         )
     new_id = registry_mod.last_id()
     new = reg.get(new_id) if new_id is not None else None
-    fresh = json.loads(json.dumps(registry_mod._finite(fc.to_dict())))
+    fresh = json.loads(json.dumps(finite(fc.to_dict())))
     same = registry_mod.comparable(fresh) == registry_mod.comparable(old.results)
     report: dict[str, Any] = {"run": old.id, "new_run": new_id, "identical": same}
     if new is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.errors import ParleyInputError
+from parley.jsonable import finite
 from parley.scenario import Scenario
 
 KEEP = 200
@@ -106,7 +107,7 @@ class Jobs:
                     progress=progress,
                 )
                 job.run_id = runs.last_id() if self.db is not None else None
-            job.result = runs._finite(fc.to_dict())
+            job.result = finite(fc.to_dict())
             job.trajectories = trajectories(job.scenario, job.models, job.params)
             job.status = "done"
         except ParleyInputError as exc:
@@ -123,7 +124,6 @@ class Jobs:
     def _compare(job: Job, progress: Any) -> None:
         """Baseline and the chosen levers on common random numbers (not a forecast: the
         registry records forecasts, so comparisons are not recorded there)."""
-        from parley import runs
         from parley.compare import compare
         from parley.levers import variants
 
@@ -138,7 +138,7 @@ class Jobs:
             rule=job.rule,  # type: ignore[arg-type]
             progress=progress,
         )
-        job.result = runs._finite(cmp.to_dict())
+        job.result = finite(cmp.to_dict())
         job.status = "done"
 
 

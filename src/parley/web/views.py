@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from parley.narrative import pct
 from parley.scenario import Scenario
 
 WIDTH = 640
@@ -22,16 +23,6 @@ def x_of(value: float | None) -> float | None:
     if value is None:
         return None
     return round(LEFT + max(0.0, min(100.0, value)) / 100.0 * (WIDTH - LEFT - RIGHT), 1)
-
-
-def pct(p: float | None) -> str:
-    if p is None:
-        return "n/a"
-    if 0 < p < 0.005:
-        return "<1%"
-    if 0.995 < p < 1:
-        return ">99%"
-    return f"{100 * p:.0f}%"
 
 
 def num(v: float | None, digits: int = 0) -> str:
