@@ -34,17 +34,16 @@ from parley.models.base import Outcome
 
 SUMMARY = "Nash bargaining solution (capability-weighted product of gains over disagreement)"
 
-_PAD = """The engine never works on a single draw: with one draw left numpy turns a reduction over
-actors into a contiguous SIMD sum with a different rounding order, and a draw's result must not
-depend on which other draws share its chunk. One draw is solved as two copies, and a finished
-draw is kept as padding when only one is still running."""
+# Reproducibility: a draw's result must not depend on which other draws share its chunk (the
+# Monte Carlo engine splits draws across chunks and workers and expects identical results).
+# numpy picks its summation order from the memory layout, so the engine (1) reduces over one axis
+# at a time (`.sum(axis=1).sum(axis=0)`, never `axis=(0, 1)`), (2) keeps its working arrays
+# contiguous, and (3) never works on a single draw, where a reduction over actors becomes a
+# contiguous SIMD sum with a different rounding order: one draw is solved as two copies, and a
+# finished draw is kept as padding when only one is still running.
 
 _PARKED = 1e3
-"""Epigraph value for (actor, issue) pairs without a stake: never binding, masked out.
-
-Reductions in the engine run over one axis at a time (`.sum(axis=1).sum(axis=0)`, never
-`axis=(0, 1)`): numpy may reorder a multi-axis reduction when only one draw is left, and a draw's
-result must not depend on which other draws share its chunk."""
+"""Epigraph value for (actor, issue) pairs without a stake: never binding, masked out."""
 
 
 @dataclass(frozen=True)
@@ -181,7 +180,8 @@ def _normalise(batch: Batch, d: np.ndarray, quadratic: bool):
 
 
 def _start(batch: Batch, x: np.ndarray, sig: np.ndarray) -> np.ndarray:
-    """Starting package (unit scale): stake-weighted mean of positions per issue; issues nobody
+    """Starting package (unit scale): capability x normalised-stake weighted mean of positions
+    per issue (inside every issue's hull of stakeholders' positions); issues nobody
     has a stake in keep the capability-weighted mean of engaged positions, else the status quo,
     else the midpoint (no actor cares, so any value is as good)."""
     eng = batch.engaged[None].astype(float)
@@ -208,7 +208,7 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
     if todo.size:
         xt, st_ = x[todo], sig[todo]
         # the engine works draws-last ([N, K, B]) so that every reduction adds whole vectors
-        u, ok, unconverged, stalled = _barrier(
+        u, ok, unconverged, stalled = _interior_point(
             np.ascontiguousarray(xt.transpose(1, 2, 0)),
             np.ascontiguousarray(st_.transpose(1, 2, 0)),
             np.ascontiguousarray(c[todo].T),
@@ -244,9 +244,10 @@ _FIELDS = ("idx", "x", "sig", "c", "u", "pair", "pf", "free", "actor", "af", "e"
 
 
 class _State:
-    """Working set of draws (last axis) being solved: primal iterates (u, e, t) and the
-    multipliers of the epigraph constraints (lam1: e - z >= 0 or e - z^2 >= 0, lam2: e + z >= 0)
-    and, in phase 1, of the actor constraints gain_i - t >= 0 (nu).
+    """Working set of draws (last axis) being solved: primal iterates (u, e, t), the multipliers
+    of the epigraph constraints (lam1: e - z >= 0, lam2: e + z >= 0; linear loss only) and of the
+    actor constraints gain_i - t >= 0 (nu: every actor in phase 1, actors without capability in
+    phase 2), and for the quadratic loss the capability floor tau.
 
     x, sig, pair, pf, e, lam1, lam2: [N, K, B]; u: [K, B]; c, actor, nu: [N, B]; t, flags: [B].
     """
@@ -326,9 +327,8 @@ class _State:
 
     def gap(self, s1, s2, hh) -> np.ndarray:
         """Mean complementarity s * multiplier over the draw's constraints."""
-        total = (self.lam1 * s1 * self.pf).sum(axis=1).sum(axis=0) + (self.lam2 * s2 * self.pf).sum(
-            axis=(0, 1)
-        )
+        total = (self.lam1 * s1 * self.pf).sum(axis=1).sum(axis=0)
+        total = total + (self.lam2 * s2 * self.pf).sum(axis=1).sum(axis=0)
         count = self.n_con.copy()
         con = self.constrained()
         total = total + (self.nu * hh * con).sum(axis=0)
@@ -340,13 +340,13 @@ class _State:
             setattr(self, name, np.ascontiguousarray(getattr(self, name)[..., sel]))
 
 
-def _barrier(x, sig, c, u0, quadratic, params):
+def _interior_point(x, sig, c, u0, quadratic, params):
     """Two-phase primal-dual interior-point method on all draws at once (draws on the last
     axis). Returns unit-scale packages [K, B], agreement flags and the number of draws that
     hit the iteration limit."""
     B = x.shape[2]
-    if B == 1:  # see _PAD
-        u, ok, unconverged, stalled = _barrier(
+    if B == 1:  # see the reproducibility note
+        u, ok, unconverged, stalled = _interior_point(
             np.repeat(x, 2, axis=2), np.repeat(sig, 2, axis=2), np.repeat(c, 2, axis=1),
             np.repeat(u0, 2, axis=1), quadratic, params)
         return u[:, :1], ok[:1], min(unconverged, 1), min(stalled, 1)
@@ -386,7 +386,7 @@ def _barrier(x, sig, c, u0, quadratic, params):
             u_out[:, st.idx[fin]] = st.u[:, fin]
             ok_out[st.idx[fin]] = st.ok[fin]
             sel = ~fin
-            if sel.sum() == 1:  # keep a finished draw as padding (see _PAD)
+            if sel.sum() == 1:  # keep a finished draw as padding (see the reproducibility note)
                 sel[np.argmax(fin)] = True
             st.keep(sel)
             if st.done.all():
@@ -402,7 +402,7 @@ def _upper_bound(st: _State, cols: np.ndarray) -> np.ndarray:
     """max_y sum_i lam_i gain_i(y) with the phase-1 multipliers lam = nu scaled to sum one, for
     the working draws `cols`: an upper bound on max_y min_i gain_i(y) valid for any lam >= 0,
     exact and separable across issues (a weighted-median problem per issue for linear loss)."""
-    pad = cols.size == 1  # see _PAD
+    pad = cols.size == 1  # see the reproducibility note
     take = np.concatenate([cols, cols]) if pad else cols
     x = np.ascontiguousarray(st.x[..., take])
     sig = np.ascontiguousarray(st.sig[..., take])
