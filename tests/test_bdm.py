@@ -80,17 +80,114 @@ def test_ec_emissions_initial_median_and_mean() -> None:
     assert years(out.info["mean"][0, 0, 0]) == pytest.approx(5.003 / 0.677, abs=1e-3)
 
 
-def test_ec_emissions_first_round_moves() -> None:
-    # Round 1 offers computed from the specification's equations (see docs/models/bdm.md,
-    # "EC emissions case"): the UK, at 10 years, accepts the least-moving offer it gets.
+def _first_pass_risk() -> np.ndarray:
+    """r_i of round 1 of the EC case, computed here from the specification's formulas.
+
+    With r = 1: U^s = 2d, U^f = -2d, U^sq = 0, so EU_i(i -> j) = 2 d_ij (s_j (2 P_ij - 1) + 1 - s_j).
+    P_ij = sum of positive votes / sum of |votes|, votes c_k s_k (|x_k - x_j| - |x_k - x_i|).
+    """
+    x, w, s = EC_YEARS, EC_CAP * EC_SAL, EC_SAL
+    n = len(x)
+    eu = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            v = w * (np.abs(x - x[j]) - np.abs(x - x[i]))
+            p = v[v > 0].sum() / np.abs(v).sum() if np.abs(v).sum() > 0 else 0.5
+            d = abs(x[i] - x[j]) / 6.0
+            eu[i, j] = 2 * d * (s[j] * (2 * p - 1) + 1 - s[j]) if i != j else 0.0
+    big_r = eu.sum(axis=0)  # R_i = sum_j EU_j(j -> i)
+    r_hat = (2 * big_r - big_r.max() - big_r.min()) / (big_r.max() - big_r.min())
+    return (1 - r_hat / 3) / (1 + r_hat / 3)
+
+
+def test_ec_round1_luxembourg_beats_the_uk() -> None:
+    # The decisive number of round 1 (docs/models/bdm.md, EC case). Luxembourg is the most
+    # attractive target (r = 1/2, risk-acceptant: U^sq = 2 - 4/sqrt(2) = -0.83), the UK the
+    # least (r = 2: U^sq = 1). Luxembourg at 4 vs the UK at 10 (d = 1, U^s = 2, U^f = -2):
+    # P_LU,UK = .248/(.248 + .336) (actors at 7 are indifferent). EU_LU(LU -> UK) =
+    # .9 (2P - 2(1-P)) + .1 * 2 - U^sq_LU = 0.757 and EU_UK(UK -> LU) = .2 (2(1-P) - 2P) + .8 * 2 - 1
+    # = 0.660: both positive, Luxembourg's larger, so the UK is offered 4 years ("conflict") and,
+    # having no other offer, takes it.
+    r = _first_pass_risk()
+    lu, uk = EC_ACTORS.index("LU"), EC_ACTORS.index("UK")
+    assert r[lu] == pytest.approx(0.5) and r[uk] == pytest.approx(2.0)
+    p = 0.248 / (0.248 + 0.336)
+    eu_lu = 0.9 * (2 * p - 2 * (1 - p)) + 0.1 * 2 - (2 - 4 * 0.5**0.5)
+    eu_uk = 0.2 * (2 * (1 - p) - 2 * p) + 0.8 * 2 - (2 - 4 * 0.25)
+    assert (round(eu_lu, 3), round(eu_uk, 3)) == (0.757, 0.660)
     out = bdm.solve(ec_batch())
-    log = bdm.challenge_log(out)
-    uk = [c for c in log if c["round"] == 1 and c["target"] == "UK"]
-    assert uk, "the UK receives offers in round 1"
-    taken = [c for c in uk if c["accepted"]]
-    assert len(taken) == 1
-    assert min(abs(c["offer"] - 100.0) for c in uk) == pytest.approx(abs(taken[0]["offer"] - 100.0))
-    assert years(out.trajectory[0, 1, EC_ACTORS.index("UK"), 0]) == pytest.approx(years(taken[0]["offer"]))
+    to_uk = [c for c in bdm.challenge_log(out) if c["round"] == 1 and c["target"] == "UK"]
+    assert [(c["challenger"], c["kind"], c["accepted"]) for c in to_uk] == [("LU", "conflict", True)]
+    assert to_uk[0]["eu_challenger"] == pytest.approx(eu_lu, abs=2e-3)
+    assert to_uk[0]["eu_target"] == pytest.approx(eu_uk, abs=2e-3)
+    assert years(out.trajectory[0, 1, uk, 0]) == pytest.approx(4.0)
+
+
+def test_ec_round1_greece_takes_the_uk_compromise() -> None:
+    # Greece at 7 (r from the first pass) vs the UK at 10 (r = 2), d = 1/2, P_UK,GR = .336/.677.
+    r = _first_pass_risk()
+    gr = EC_ACTORS.index("GR")
+    p = 0.336 / 0.677
+
+    def eu(p_win: float, s_target: float, rr: float) -> float:
+        us, uf, usq = 2 - 4 * 0.25**rr, 2 - 4 * 0.75**rr, 2 - 4 * 0.5**rr
+        return s_target * (p_win * us + (1 - p_win) * uf) + (1 - s_target) * us - usq
+
+    e_uk, e_gr = eu(p, 0.7, 2.0), eu(1 - p, 0.9, r[gr])
+    assert e_uk > 0 > e_gr and e_uk > -e_gr  # compromise: Greece offered 7 + 3 |E_GR / E_UK|
+    offer = 7 + 3 * abs(e_gr / e_uk)
+    out = bdm.solve(ec_batch())
+    log = [c for c in bdm.challenge_log(out) if c["round"] == 1 and c["target"] == "GR"]
+    taken = [c for c in log if c["accepted"]]
+    assert [(c["challenger"], c["kind"]) for c in taken] == [("UK", "compromise")]
+    assert years(taken[0]["offer"]) == pytest.approx(offer, abs=1e-9)
+    assert years(out.trajectory[0, 1, gr, 0]) == pytest.approx(offer, abs=1e-9)
+
+
+def test_ec_median_after_round1_default_reading_is_not_scholz() -> None:
+    # Scholz et al. report 8.4 years after round 1; under the specification's reading the UK
+    # leaves 10 for 4 (test above), so the weight at or below 7 years (UK .144, Denmark .05 at
+    # ~4.1, NL, LU, DE at 7: .198) is .392 > half of .677, and at or above 7 it is .483: 7.
+    out = bdm.solve(ec_batch())
+    assert years(out.info["median"][0, 1, 0]) == pytest.approx(7.0)
+
+
+def test_ec_round1_matches_scholz_under_the_expected_conflict_reading() -> None:
+    # Scholz et al. (2011): median voter 8.4 years after round 1 (Q = 1). The only reading among
+    # bdm.Params' combinations that gives it (scripts/bdm_ec_readings.py): votes weighted by
+    # capability alone and a conflict settled at its expected outcome. Every contest of 7 against
+    # 10 years then ends at 7 + 3 P, P = share of capability at 10 = .48 / 1.01 (actors at 4
+    # side with 7), i.e. 8.426: France and Italy move there, the UK stays at 10 and Greece ends
+    # at 9.31, so .56 of the capability sits at 8.426 or above and .77 at or below: the
+    # capability-weighted median is 8.426. Later rounds do not follow Scholz's path.
+    params = bdm.Params(conflict="expected", vote_weight="capability")
+    out = bdm.solve(ec_batch(), params)
+    after1 = years(out.info["median"][0, 1, 0])
+    assert round(float(after1), 1) == 8.4
+    assert after1 == pytest.approx(7 + 3 * 0.48 / 1.01)
+
+
+def test_ec_equal_offers_go_to_the_strongest_challenger() -> None:
+    # Belgium (7 years) is offered 4 years by NL, DE, DK and 10 years by FR, IT, UK: equally
+    # far. It takes the offer of the challenger with the highest EU of challenging it, so the
+    # result does not depend on the order of the actors in the table.
+    out = bdm.solve(ec_batch())
+    log = [c for c in bdm.challenge_log(out) if c["round"] == 1 and c["target"] == "BE"]
+    assert {years(c["offer"]) for c in log} == {4.0, 10.0}
+    taken = next(c for c in log if c["accepted"])
+    assert taken["eu_challenger"] == max(c["eu_challenger"] for c in log)
+    order = np.arange(len(EC_ACTORS))[::-1]
+    rev = bdm.solve(ec_batch().permute_actors(order))
+    np.testing.assert_allclose(rev.trajectory[:, :, order], out.trajectory, atol=1e-12)
+
+
+def test_capability_scale_does_not_matter() -> None:
+    # Votes, P and the median voter are ratios of capabilities: shares or raw votes give the
+    # same rounds (capabilities need no normalisation).
+    a = bdm.solve(ec_batch())
+    b = bdm.solve(Batch.from_arrays(((EC_YEARS - 4) / 6 * 100)[:, None], EC_SAL[:, None],
+                                    EC_CAP * 63, actors=EC_ACTORS))
+    np.testing.assert_allclose(a.trajectory, b.trajectory, atol=1e-9)
 
 
 def test_status_flags_and_shapes_for_many_draws() -> None:
@@ -132,7 +229,10 @@ def test_unengaged_actor_neither_moves_nor_counts() -> None:
 
 def test_q_half_and_other_options_run() -> None:
     for params in (bdm.Params(q=0.5), bdm.Params(q=0.5, t_rule="fixed", t=0.3),
-                   bdm.Params(acceptance="strongest"), bdm.Params(forecast="mean")):
+                   bdm.Params(acceptance="strongest"), bdm.Params(forecast="mean"),
+                   bdm.Params(eu_salience="challenger", risk_sum="challenger", risk_map="inverted"),
+                   bdm.Params(target_view="challenger", compromise="share", tie_break="index"),
+                   bdm.Params(target_view="neutral", compromise="complement", conflict="expected")):
         out = bdm.solve(ec_batch(), params)
         assert 0.0 <= out.outcome[0, 0] <= 100.0
 
@@ -142,6 +242,8 @@ def test_bad_params_rejected() -> None:
         bdm.Params(q=1.5)
     with pytest.raises(ValueError):
         bdm.Params(rounds=0)
+    with pytest.raises(ValueError, match="conflict"):
+        bdm.Params(conflict="fight")
 
 
 # --- properties ------------------------------------------------------------------------------
