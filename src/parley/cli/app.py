@@ -23,6 +23,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """Forecast how multi-actor negotiations end, and whether they end in a settlement."""
+    # A callback keeps `parley` a group of commands even when only one command module is loaded
+    # (typer runs a lone command without its name otherwise).
+
+
 console = Console(emoji=False)
 err_console = Console(stderr=True, emoji=False)
 
