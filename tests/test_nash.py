@@ -181,6 +181,20 @@ def test_status_quo_on_one_side_gives_an_agreement_between_it_and_the_positions(
     assert out.outcome[0, 0] == pytest.approx(80.0, abs=1e-6)
 
 
+def test_outcomes_at_a_kink_are_reported_exactly() -> None:
+    # issue 1: positions 0, 100, 50 with worst-end disagreement; the optimum is the middle
+    # actor's position 50, where the objective is almost flat to the right (slope ~1e-6)
+    pos = np.array([[0.0, 30.0], [100.0, 0.0], [50.0, 70.0]])
+    eng = np.array([[True, True], [True, False], [True, True]])
+    b = Batch.from_arrays(pos, np.full((3, 2), 0.5), np.ones(3), engaged=eng)
+    out = nash.solve(b)
+    assert out.outcome[0].tolist() == [50.0, 50.0]
+    # and the value is the grid's best
+    g = np.linspace(40, 60, 401)
+    pts = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
+    assert nash.objective(b, out.outcome)[0] >= nash.objective(b.take(np.zeros(len(pts), int)), pts).max()
+
+
 def test_actor_holding_all_capability_gets_its_ideal() -> None:
     b = one_issue([30, 70, 90], [1, 0, 0])
     b = Batch.from_arrays(b.position, b.salience, np.array([1.0, 0.0, 0.0]))
