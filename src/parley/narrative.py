@@ -38,8 +38,11 @@ def pct(p: float | None) -> str:
     return f"{100 * p:.0f}%"
 
 
-def answer(fc: Forecast, model: str | None = None) -> str:
-    """One paragraph: the verdict, how sure, who blocks, on what, and what would move them."""
+def answer(fc: Forecast, model: str | None = None, with_lead: bool = True) -> str:
+    """One paragraph: the verdict, how sure, who blocks, on what, and what would move them.
+
+    It opens with what the scenario's counterfactual lever changes (`Forecast.lead`) unless
+    `with_lead` is False (for callers that show that sentence on its own, like the report)."""
     sc = fc.scenario
     model = model or next(iter(fc.results))
     res = fc.results[model]
@@ -51,7 +54,7 @@ def answer(fc: Forecast, model: str | None = None) -> str:
             "each issue but cannot say whether the parties would settle. Add `veto: true` and "
             "`reservation` values to the scenario to get that answer."
         )
-    lead = fc.lead if model == next(iter(fc.results)) else ""
+    lead = fc.lead if with_lead and model == next(iter(fc.results)) else ""
     parts = [lead] if lead else []
     parts += [
         f"{sc.question.strip()} {verdict(p)}, on these inputs: under the {model} model every "

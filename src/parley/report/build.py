@@ -199,7 +199,7 @@ def render(data: ReportData) -> str:
         "verdict": verdict(p),
         "lead": lead,
         "lever_summary": lever_summary,
-        "answer": answer(fc),
+        "answer": answer(fc, with_lead=False),  # the lead is shown on its own above
         "disclaimer": disclaimer(s),
         "outcome_rows": outcome_rows,
         "settlement": fc.settlement().to_dict(orient="records"),
