@@ -3,6 +3,9 @@
 Run: python benchmarks/bench_nash.py [--quadratic] [--draws 1000 10000 100000]
 Reports wall-clock and CPU time (the CPU figure is the fair one on a shared machine), the share
 of draws with an agreement and the number of draws that hit the iteration limit.
+
+`--deu` instead prints the accuracy figures of docs/models/nash.md ("DEU note"): the Nash
+solution issue by issue on the DEU development split with the reference point as disagreement.
 """
 
 from __future__ import annotations
@@ -25,12 +28,47 @@ def random_inputs(draws: int, actors: int = 6, issues: int = 5, seed: int = 0) -
     return Batch.from_arrays(pos, sal, cap, status_quo=sq)
 
 
+def deu(loss: str) -> None:
+    """Nash issue by issue on the DEU development split (equal capabilities, salience weights)."""
+    from parley.backtest.data import load_deu
+
+    params = nash.Params(loss=loss, disagreement="status_quo")  # type: ignore[arg-type]
+    rows = {"with reference point": [], "without (worst-end fallback)": []}
+    for issue in load_deu().issues:
+        if np.isnan(issue.outcome):
+            continue
+        n = len(issue.actors)
+        ref = issue.reference_point
+        batch = Batch.from_arrays(issue.position[:, None], issue.salience[:, None], np.ones(n),
+                                  status_quo=None if np.isnan(ref) else np.array([ref]))
+        out = nash.solve(batch, params)
+        key = "without (worst-end fallback)" if np.isnan(ref) else "with reference point"
+        rows[key].append((out.agreement[0], out.outcome[0, 0], issue.outcome, ref,
+                          float(np.mean(issue.position))))
+    print(f"DEU development split, loss={loss}, equal capabilities, status_quo = reference point")
+    for key, r in rows.items():
+        agree, pred, outcome, ref, mean = (np.array(col) for col in zip(*r, strict=True))
+        agree = agree.astype(bool)
+        line = (f"  {key}: {len(r)} issues, agreement in {agree.sum()} ({agree.mean():.0%});"
+                f" MAE where agreed {np.mean(np.abs(pred[agree] - outcome[agree])):.1f}"
+                f" (mean of positions there {np.mean(np.abs(mean[agree] - outcome[agree])):.1f})")
+        if key == "with reference point":
+            stand_in = np.where(agree, pred, ref)
+            line += (f"; reference point where no agreement: MAE {np.mean(np.abs(stand_in - outcome)):.1f}"
+                     f" (reference point alone {np.mean(np.abs(ref - outcome)):.1f})")
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--quadratic", action="store_true")
     parser.add_argument("--disagreement", default="status_quo", choices=["status_quo", "reservation"])
+    parser.add_argument("--deu", action="store_true", help="DEU accuracy figures instead of speed")
     args = parser.parse_args()
+    if args.deu:
+        deu("quadratic" if args.quadratic else "linear")
+        return
     params = nash.Params(loss="quadratic" if args.quadratic else "linear",
                          disagreement=args.disagreement)
     nash.solve(random_inputs(100), params)  # warm-up
