@@ -36,6 +36,8 @@ class Batch:
     status_quo: np.ndarray  # [D, K], NaN where none
     engaged: np.ndarray  # [N, K] bool
     veto: np.ndarray  # [N] bool
+    seed: int | None = None  # the Monte Carlo stream these draws come from (None: not sampled)
+    draw_start: int = 0  # global index of the first draw in that stream
 
     @property
     def draws(self) -> int:
@@ -55,14 +57,28 @@ class Batch:
 
     def take(self, index: np.ndarray | slice) -> Batch:
         """The same scenario restricted to some draws."""
+        contiguous = isinstance(index, slice) and index.step in (None, 1)
         return replace(
             self,
+            seed=self.seed if contiguous else None,
+            draw_start=self.draw_start + (index.start or 0) if contiguous else 0,
             position=self.position[index],
             salience=self.salience[index],
             capability=self.capability[index],
             reservation=self.reservation[index],
             status_quo=self.status_quo[index],
         )
+
+    def noise(self, key: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray | None:
+        """Uniforms U[D, *shape] for a model's own randomness (e.g. the exchange model's REX).
+
+        Row d depends only on (seed, key, global draw index), like the sampled inputs, so a
+        stochastic model gives the same numbers however the draws are chunked. None when the
+        batch was not sampled from a seeded stream (the model then falls back to its own seed).
+        """
+        if self.seed is None:
+            return None
+        return draw_uniforms(self.seed, (1, *key), self.draw_start, self.draw_start + self.draws, shape)
 
     def permute_actors(self, order: np.ndarray) -> Batch:
         """Reorder actors (for invariance tests and canonical orderings)."""
@@ -223,12 +239,23 @@ def layout(scenario: Scenario) -> Layout:
 
 def uniforms(seed: int, n_inputs: int, start: int, stop: int) -> np.ndarray:
     """U[stop - start, n_inputs] for draws [start, stop) of the stream fixed by `seed`."""
-    out = np.empty((stop - start, n_inputs))
-    if n_inputs == 0 or stop <= start:
+    return draw_uniforms(seed, (), start, stop, (n_inputs,))
+
+
+def draw_uniforms(
+    seed: int, key: tuple[int, ...], start: int, stop: int, shape: tuple[int, ...]
+) -> np.ndarray:
+    """U[stop - start, *shape] whose row i depends only on (seed, key, start + i).
+
+    Block b of a stream comes from SeedSequence(seed, spawn_key=(*key, b)): the scenario's
+    inputs use key () and models' own randomness other keys, so the streams never overlap.
+    """
+    out = np.empty((stop - start, *shape))
+    if out.size == 0:
         return out
     for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
-        values = rng.random((BLOCK, n_inputs))
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(*key, block)))
+        values = rng.random((BLOCK, *shape))
         lo, hi = max(start, block * BLOCK), min(stop, (block + 1) * BLOCK)
         out[lo - start : hi - start] = values[lo - block * BLOCK : hi - block * BLOCK]
     return out
@@ -268,7 +295,8 @@ def from_uniforms(lay: Layout, u: np.ndarray) -> Batch:
 def sample(scenario: Scenario | Layout, draws: int, seed: int, start: int = 0) -> Batch:
     """Draws [start, start + draws) of the scenario's uncertain inputs."""
     lay = scenario if isinstance(scenario, Layout) else layout(scenario)
-    return from_uniforms(lay, uniforms(seed, lay.n_inputs, start, start + draws))
+    b = from_uniforms(lay, uniforms(seed, lay.n_inputs, start, start + draws))
+    return replace(b, seed=seed, draw_start=start)
 
 
 def point(scenario: Scenario | Layout) -> Batch:

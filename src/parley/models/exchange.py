@@ -140,7 +140,7 @@ def _solve(batch: Batch, params: Params) -> Outcome:
         total = w.sum(axis=1)
     total = np.where(total > 0, total, 1.0)
     pairs = Pairs.build(n, k)
-    rng = _rex_rng(batch, params) if params.rex > 0 or params.ties == "random" else None
+    rng = _Noise(batch, params) if params.rex > 0 or params.ties == "random" else None
     log_draw = params.log_draw if params.explain and 0 <= params.log_draw < d else -1
     log = _Log(batch.actors, batch.issues)
     step = 0.1 + 0.4 * (1.0 - s) if params.update == "salience" else np.ones_like(s)
@@ -189,7 +189,7 @@ def _round(
     outcome: np.ndarray,
     total: np.ndarray,
     params: Params,
-    rng: np.random.Generator | None,
+    rng: _Noise | None,
     log: _Log,
     r: int,
     log_draw: int,
@@ -205,7 +205,7 @@ def _round(
     d, n, k = x.shape
     rex = None
     if rng is not None and params.rex > 0:
-        u, v, z = rng.random((3, d, pairs.size))
+        u, v, z = rng.uniforms((1, r), (3, pairs.size)).transpose(1, 0, 2)
         rex = (params.rex, u, v, z)
     c = compute(pairs, x, s, w, outcome, total, rex)
     score = np.maximum(c.gain_a, c.gain_b)
@@ -215,7 +215,7 @@ def _round(
         score = score[keep]
     tiebreak = c.c  # lowest (actor pair, issue pair) index first
     if rng is not None and params.ties == "random":
-        tiebreak = rng.random((d, pairs.size))[c.d, c.c]
+        tiebreak = rng.uniforms((2, r), (pairs.size,))[c.d, c.c]
     # by draw, then gain (rounded, so exchanges that tie in exact arithmetic tie here too,
     # whatever the float noise), then the tie-break
     order = np.lexsort((tiebreak, -np.round(score, 9), c.d))
@@ -301,15 +301,31 @@ def _round_record(r: int, before: np.ndarray, after: np.ndarray, made: int, batc
     }
 
 
-def _rex_rng(batch: Batch, params: Params) -> np.random.Generator:
-    """REX's generator: seeded by `params.seed` and a hash of the batch's inputs.
+class _Noise:
+    """REX's and the random tie-break's uniforms, per draw, round and purpose.
 
-    A model sees only its batch, not the draws' global indices; hashing the inputs makes the
-    stream reproducible (same batch + seed -> same numbers) while different Monte Carlo chunks,
-    whose sampled inputs differ, get different streams.
+    For sampled draws (a Monte Carlo run) they come from the run's seeded stream at each
+    draw's global index (`Batch.noise`), keyed by `params.seed`: the same numbers however the
+    draws are chunked, and different numbers for every draw even when the scenario has no
+    uncertain input. A batch built by hand has no stream: then one generator seeded by
+    `params.seed` and a hash of the batch's inputs is used (same batch + seed, same numbers).
     """
-    h = hashlib.sha256()
-    for arr in (batch.position, batch.salience, batch.capability):
-        h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
-    key = int.from_bytes(h.digest()[:8], "little")
-    return np.random.default_rng(np.random.SeedSequence([params.seed, key]))
+
+    def __init__(self, batch: Batch, params: Params):
+        self.batch = batch
+        self.key = params.seed % 2**63  # spawn keys are non-negative
+        self.rng: np.random.Generator | None = None
+        if batch.seed is None:
+            h = hashlib.sha256()
+            for arr in (batch.position, batch.salience, batch.capability):
+                h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
+            digest = int.from_bytes(h.digest()[:8], "little")
+            self.rng = np.random.default_rng(np.random.SeedSequence([params.seed, digest]))
+
+    def uniforms(self, key: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray:
+        """U[D, *shape] for one purpose (1: REX, 2: tie-break) in one round."""
+        if self.rng is not None:
+            return self.rng.random((self.batch.draws, *shape))
+        out = self.batch.noise((0xE5C, self.key, *key), shape)
+        assert out is not None
+        return out
