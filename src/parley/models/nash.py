@@ -336,11 +336,15 @@ class _State:
     def recentre(self, which: np.ndarray) -> None:
         """Epigraph slacks that keep every actor at half its gain at the current package: a
         well-centred phase-2 start (phase 1 ends near the boundary)."""
+        # computed on all draws (a reduction over one draw would round differently), blended
+        # arithmetically (np.where on [N, K, B] is slow), stored for the chosen draws
         L = _loss(self.u[None] - self.x, self.quadratic)
         gain = 1.0 - (self.sig * L).sum(axis=1)
         ssum = self.sig.sum(axis=1)
         eta = 0.5 * gain / np.where(ssum > 0, ssum, 1.0)
-        self.e = np.where(which & self.pair, L + eta[:, None], self.e)
+        e = self.pf * (L + eta[:, None]) + (1.0 - self.pf) * _PARKED
+        cols = np.flatnonzero(which)
+        self.e[..., cols] = e[..., cols]
 
     def constrained(self) -> np.ndarray:
         """[N, B] actors whose gain enters as a constraint with a multiplier: all of them in
@@ -350,14 +354,15 @@ class _State:
     def reset_duals(self, which: np.ndarray) -> None:
         """Multipliers on the central path at the starting gap of the draw's phase: phase 1
         (maximise t) needs sum nu = 1; phase 2 starts at complementarity _GAP0."""
-        _, s1, s2, hh = self.slacks()
-        inv = np.where(self.actor, 1.0 / hh, 0.0)
+        _, s1, s2, hh = self.slacks()  # all draws, then stored for the chosen ones
+        inv = self.af / hh
         mu = np.where(self.phase1, 1.0 / np.maximum(inv.sum(axis=0), 1e-300), _GAP0)
-        self.lam1 = np.where(which, mu * self.pf / s1, self.lam1)
-        self.lam2 = np.where(which, (not self.quadratic) * mu * self.pf / s2, self.lam2)
-        self.nu = np.where(which, np.where(self.constrained(), mu * inv, 0.0), self.nu)
-        self.mu = np.where(which, mu, self.mu)
-        self.tau = np.where(which & ~self.phase1, _TAU0, self.tau)
+        cols = np.flatnonzero(which)
+        self.lam1[..., cols] = (mu * self.pf / s1)[..., cols]
+        self.lam2[..., cols] = ((not self.quadratic) * mu * self.pf / s2)[..., cols]
+        self.nu[:, cols] = (self.constrained() * mu * inv)[:, cols]
+        self.mu[cols] = mu[cols]
+        self.tau[cols] = np.where(self.phase1, self.tau, _TAU0)[cols]
 
     def gap(self, s1, s2, hh) -> np.ndarray:
         """Mean complementarity s * multiplier over the draw's constraints."""
