@@ -6,7 +6,7 @@ readings bdm.Params exposes (q = 1) and reports, per combination, the median aft
 how many of the eight published values it matches at the paper's precision (one decimal).
 Results are quoted in docs/models/bdm.md.
 
-Run: `/work/venv/bin/python scripts/bdm_ec_readings.py [top]` (about a minute on one core).
+Run: `/work/venv/bin/python scripts/bdm_ec_readings.py [top]` (about 20 s).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ READINGS = {
     "compromise": ("ratio", "complement", "share"),
     "conflict": ("winner", "expected"),
     "tie_break": ("challenger_eu", "index"),
+    "delta": ("current", "initial"),
 }
 
 

@@ -51,9 +51,10 @@ def main(argv: list[str]) -> None:
     sal = batch.salience[0, :, 0]
     w = cap * sal if params.vote_weight == "capability_salience" else cap
     act = np.ones_like(x, bool)
-    res = bdm.play_round(x, w[None], sal[None], act, params)
+    x0 = out.trajectory[0, 0, :, 0][None]
+    span = bdm.position_range(x0 if params.delta == "initial" else x, act)
+    res = bdm.play_round(x, w[None], sal[None], act, params, span)
     n = len(names)
-    span = np.array([x.max() - x.min()])
     pair = ~np.eye(n, dtype=bool)[None]
     p = bdm.win_probability(x, w[None], act)
     e1 = bdm.expected_utilities(x, sal[None], p, res.mu, span, np.ones((1, n, 1)), pair, params)

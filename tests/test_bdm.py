@@ -70,6 +70,23 @@ def test_compromise_worked_by_hand() -> None:
     assert out.outcome[0, 0] == pytest.approx(0.0)  # A holds the weighted median throughout
 
 
+def test_initial_delta_keeps_the_issue_scale() -> None:
+    # The worked compromise above with delta="initial": round 1 is the same (B moves to 100 f),
+    # but in round 2 distances are measured on the initial range 100, so d = f instead of 1.
+    # First pass (r = 1): R_A = EU_B(B -> A) = 2f (2/7 - 1) < 0 < R_B = EU_A(A -> B) = 12f/7,
+    # so again r_A = 2, r_B = 1/2; P_AB = 6/7 still.
+    f = 2.8 * math.sqrt(2) - 3.8
+    us_a, uf_a = 2 - (1 - f) ** 2, 2 - (1 + f) ** 2
+    e_a = 0.5 * (6 / 7 * us_a + 1 / 7 * uf_a) + 0.5 * us_a - 1.0
+    us_b, uf_b = 2 - 4 * math.sqrt(0.5 - 0.5 * f), 2 - 4 * math.sqrt(0.5 + 0.5 * f)
+    e_b = 1 / 7 * us_b + 6 / 7 * uf_b - (2 - 4 * math.sqrt(0.5))
+    assert e_a > 0 > e_b and e_a > -e_b  # a compromise again
+    batch = Batch.from_arrays([[0.0], [100.0]], [[1.0], [0.5]], [3.0, 1.0], actors=("A", "B"))
+    out = bdm.solve(batch, bdm.Params(rounds=2, delta="initial"))
+    np.testing.assert_allclose(out.trajectory[0, :, 1, 0], [100, 100 * f, 100 * f * (1 - abs(e_b / e_a))],
+                               rtol=1e-9)
+
+
 def test_ec_emissions_initial_median_and_mean() -> None:
     # Weight c*s at 4 years: .064+.006+.128+.05 = .248; at 7: .032+.005+.056 = .093;
     # at 10: .096+.096+.144 = .336. 7 beats 10 by .341 to .336 and beats 4 by .429 to .248,

@@ -42,6 +42,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "compromise": ("ratio", "complement", "share"),
     "conflict": ("winner", "expected"),
     "tie_break": ("challenger_eu", "index"),
+    "delta": ("current", "initial"),
 }
 
 
@@ -80,6 +81,9 @@ class Params:
     - `tie_break`: among offers that move an actor equally little, "challenger_eu" takes the
       one from the challenger with the highest EU_i(i -> j), then the lowest position (so actor
       order never matters); "index" the lowest challenger index (the earlier behaviour).
+    - `delta`: the range Delta that scales distances in the utilities: "current" (range of the
+      positions in each round, so utilities rescale as actors converge) or "initial" (range of
+      the initial positions, the issue's scale, kept through the rounds).
     - `tolerance`: moves smaller than this (0–100 scale) count as standing still, for the
       convergence and cycle tests.
     - `chunk_elements`: largest [slabs x actors^3] block held in memory at once.
@@ -101,6 +105,7 @@ class Params:
     compromise: Literal["ratio", "complement", "share"] = "ratio"
     conflict: Literal["winner", "expected"] = "winner"
     tie_break: Literal["challenger_eu", "index"] = "challenger_eu"
+    delta: Literal["current", "initial"] = "current"
     tolerance: float = 1e-6
     chunk_elements: int = 4_000_000
     explain: bool = False
@@ -225,13 +230,20 @@ class RoundResult:
     chosen: np.ndarray  # [B, j] index of the challenger whose offer j accepted (-1: none)
 
 
-def play_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, params: Params) -> RoundResult:
-    """Challenges, offers and moves of one round for slabs x[B, N]."""
+def position_range(x: np.ndarray, act: np.ndarray) -> np.ndarray:
+    """Delta per slab: range of the engaged actors' positions (1 where it is 0 or empty)."""
+    span = np.where(act, x, -np.inf).max(axis=1) - np.where(act, x, np.inf).min(axis=1)
+    return np.where(np.isfinite(span) & (span > 0), span, 1.0)
+
+
+def play_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, params: Params,
+               span: np.ndarray | None = None) -> RoundResult:
+    """Challenges, offers and moves of one round for slabs x[B, N]; `span` is Delta per slab
+    (default: the current range, see Params.delta)."""
     b, n = x.shape
     mu = median_voter(x, w, act)
-    xa = np.where(act, x, np.nan)
-    span = np.nanmax(xa, axis=1) - np.nanmin(xa, axis=1)
-    span = np.where(np.isfinite(span) & (span > 0), span, 1.0)
+    if span is None:
+        span = position_range(x, act)
     pair = act[:, :, None] & act[:, None, :] & ~np.eye(n, dtype=bool)[None]
     p = win_probability(x, w, act)
     e1 = expected_utilities(x, s, p, mu, span, np.ones((b, n, 1)), pair, params)
@@ -319,8 +331,9 @@ def _run_block(x0: np.ndarray, w: np.ndarray, cs: np.ndarray, s: np.ndarray, act
     b = x.shape[0]
     run = _Run([x.copy()], [], [], np.full(b, -1), np.zeros(b, int), [])
     tol = params.tolerance
+    span0 = position_range(x0, act)
     for t in range(params.rounds):
-        res = play_round(x, w, s, act, params)
+        res = play_round(x, w, s, act, params, span0 if params.delta == "initial" else None)
         run.medians.append(res.mu)
         run.means.append(weighted_mean(x, cs, act))
         if explain:
