@@ -150,9 +150,10 @@ def objective(batch: Batch, package: np.ndarray, params: Params | None = None) -
     diagnostics: the value `solve` maximises."""
     params = params or Params()
     d, _ = disagreement_points(batch, params.disagreement)
-    x, sig, c, _ = _normalise(batch, d, params.loss == "quadratic")
+    x, shat, g0, c, _ = _normalise(batch, d, params.loss == "quadratic")
     z = np.asarray(package, float)[:, None, :] / 100.0 - x
-    gain = 1.0 - (sig * _loss(z, params.loss == "quadratic")).sum(axis=2)
+    lost = (shat * _loss(z, params.loss == "quadratic")).sum(axis=2)
+    gain = (g0 - lost) / np.where(g0 > 0, g0, 1.0)
     act = c > 0
     bad = (act & (gain <= 0)).any(axis=1)
     val = (c * np.log(np.where(act & (gain > 0), gain, 1.0))).sum(axis=1)
@@ -164,22 +165,31 @@ def _loss(z: np.ndarray, quadratic: bool) -> np.ndarray:
 
 
 def _normalise(batch: Batch, d: np.ndarray, quadratic: bool):
-    """Unit-scale positions x, normalised stakes sig = s / maxgain, normalised capabilities c
-    (zero for actors without a stake) and maxgain (the gain of each actor at its own ideal)."""
+    """The problem in the engine's units: unit-scale positions x; stakes shat = s / sum_k s
+    (each actor's saliences summing to one); g0 = sum_k shat L(d - x), the actor's largest
+    possible gain (at its ideal) in scale units; capabilities c of the actors with a stake,
+    summing to one; and which actors cannot gain at all (g0 ~ 0).
+
+    An actor's gain at y is g0 - sum_k shat L(y - x), a salience-weighted mean in scale units,
+    so every coefficient lies in [0, 1]. (Dividing by g0 instead, as the reported objective
+    does, makes the coefficients huge for an actor whose no-deal point is next to its ideal,
+    and the phase-1 linear program badly scaled.)
+    """
     x = np.where(batch.engaged[None], batch.position, 0.0) / 100.0  # others' are ignored
     s = np.where(batch.engaged[None], batch.salience, 0.0)
     s = np.where(s > 0, s, 0.0)
-    maxgain = (s * _loss(d / 100.0 - x, quadratic)).sum(axis=2)  # [D, N]
-    active = s.sum(axis=2) > 0
-    can_gain = maxgain > 1e-12 * np.maximum(s.sum(axis=2), 1e-300)
-    sig = np.where((active & can_gain)[:, :, None], s / np.where(can_gain, maxgain, 1.0)[:, :, None], 0.0)
+    total = s.sum(axis=2)  # [D, N]
+    active = total > 0
+    shat = s / np.where(active, total, 1.0)[:, :, None]
+    g0 = (shat * _loss(d / 100.0 - x, quadratic)).sum(axis=2)
+    cannot = active & ~(g0 > 1e-12)
     cap = np.where(active, batch.capability, 0.0)
-    total = cap.sum(axis=1, keepdims=True)
-    c = cap / np.where(total > 0, total, 1.0)
-    return x, sig, c, active & ~can_gain
+    ctot = cap.sum(axis=1, keepdims=True)
+    c = cap / np.where(ctot > 0, ctot, 1.0)
+    return x, shat, np.where(active, g0, 0.0), c, cannot
 
 
-def _start(batch: Batch, x: np.ndarray, sig: np.ndarray) -> np.ndarray:
+def _start(batch: Batch, x: np.ndarray, shat: np.ndarray, g0: np.ndarray) -> np.ndarray:
     """Starting package (unit scale): capability x normalised-stake weighted mean of positions
     per issue (inside every issue's hull of stakeholders' positions); issues nobody
     has a stake in keep the capability-weighted mean of engaged positions, else the status quo,
@@ -189,16 +199,16 @@ def _start(batch: Batch, x: np.ndarray, sig: np.ndarray) -> np.ndarray:
     sq = batch.status_quo / 100.0
     free = np.where(w_free.sum(1) > 0, (w_free * x).sum(1) / np.maximum(w_free.sum(1), 1e-300),
                     np.where(np.isnan(sq), 0.5, sq))
-    w = batch.capability[:, :, None] * sig
+    w = batch.capability[:, :, None] * shat / np.where(g0 > 0, g0, 1.0)[:, :, None]
     ws = w.sum(axis=1)
     return np.where(ws > 0, (w * x).sum(axis=1) / np.where(ws > 0, ws, 1.0), free)
 
 
 def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
     quadratic = params.loss == "quadratic"
-    x, sig, c, hopeless_pair = _normalise(batch, d, quadratic)
-    hopeless = hopeless_pair.any(axis=1)
-    u0 = _start(batch, x, sig)
+    x, sig, g0, c, cannot = _normalise(batch, d, quadratic)
+    hopeless = cannot.any(axis=1)
+    u0 = _start(batch, x, sig, g0)
     no_stake = (c <= 0).all(axis=1) & ~hopeless
     agree = np.zeros(x.shape[0], bool)
     agree[no_stake] = True
@@ -211,6 +221,7 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
         u, ok, unconverged, stalled = _interior_point(
             np.ascontiguousarray(xt.transpose(1, 2, 0)),
             np.ascontiguousarray(st_.transpose(1, 2, 0)),
+            np.ascontiguousarray(g0[todo].T),
             np.ascontiguousarray(c[todo].T),
             np.ascontiguousarray(u0[todo].T),
             quadratic,
@@ -223,7 +234,7 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
         has = np.isfinite(lo_h)
         u = np.where(has, np.clip(u, np.where(has, lo_h, 0.0), np.where(has, hi_h, 1.0)), u)
         if not quadratic:
-            u = _snap(xt, st_, c[todo], u)
+            u = _snap(xt, st_, g0[todo], c[todo], u)
         u_out[todo] = u
         agree[todo] = ok
     counts = {"hopeless": int(hopeless.sum()), "no_stake": int(no_stake.sum()),
@@ -231,23 +242,26 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
     return u_out * 100.0, agree, counts
 
 
-def _value(x: np.ndarray, sig: np.ndarray, c: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Linear-loss objective sum_i c_i log gain_i at unit-scale packages u [D, K] (reductions over
-    the last axis only); -inf where an actor with a stake does not gain."""
-    gain = 1.0 - (sig * np.abs(u[:, None, :] - x)).sum(axis=2)
+def _value(x: np.ndarray, sig: np.ndarray, g0: np.ndarray, c: np.ndarray,
+           u: np.ndarray) -> np.ndarray:
+    """Linear-loss objective sum_i c_i log gain_i (up to a constant) at unit-scale packages
+    u [D, K] (reductions over the last axis only); -inf where an actor with a stake does not
+    gain."""
+    gain = g0 - (sig * np.abs(u[:, None, :] - x)).sum(axis=2)
     act = sig.sum(axis=2) > 0
     bad = (act & (gain <= 0)).any(axis=1)
     val = (c * np.log(np.where(act & (gain > 0), gain, 1.0))).sum(axis=1)
     return np.where(bad, -np.inf, val)
 
 
-def _snap(x: np.ndarray, sig: np.ndarray, c: np.ndarray, u: np.ndarray) -> np.ndarray:
+def _snap(x: np.ndarray, sig: np.ndarray, g0: np.ndarray, c: np.ndarray,
+          u: np.ndarray) -> np.ndarray:
     """Linear loss: optima often sit exactly on an actor's position (a kink of its loss), and
     where the objective is nearly flat on one side the interior-point iterate stops a few 1e-4
     away. Move each issue onto the nearest stakeholder's position within 0.1 scale points when
     that does not lower the objective (so reported outcomes read 50, not 50.0003)."""
     rows = np.arange(u.shape[0])
-    f = _value(x, sig, c, u)
+    f = _value(x, sig, g0, c, u)
     for k in range(u.shape[1]):
         dist = np.where(sig[:, :, k] > 0, np.abs(x[:, :, k] - u[:, None, k]), np.inf)
         j = dist.argmin(axis=1)
@@ -256,7 +270,7 @@ def _snap(x: np.ndarray, sig: np.ndarray, c: np.ndarray, u: np.ndarray) -> np.nd
             continue
         cand = u.copy()
         cand[:, k] = np.where(near, x[rows, j, k], u[:, k])
-        fc = _value(x, sig, c, cand)
+        fc = _value(x, sig, g0, c, cand)
         take = near & (fc >= f)
         u = np.where(take[:, None], cand, u)
         f = np.where(take, fc, f)
@@ -273,7 +287,7 @@ _TAU0 = 1e-2  # quadratic loss: starting weight floor added to every capability 
 _COMPACT = 0.1  # drop finished draws from the working set once they are this share of it
 _RESID = 1e-7  # relative stationarity residual required at the end (with gap <= tol)
 
-_FIELDS = ("idx", "x", "sig", "c", "u", "pair", "pf", "free", "actor", "af", "e", "t", "lam1", "lam2",
+_FIELDS = ("idx", "x", "sig", "g0", "c", "u", "pair", "pf", "free", "actor", "af", "e", "t", "lam1", "lam2",
            "nu", "mu", "tau", "phase1", "done", "ok", "n_con", "stalled")
 
 
@@ -286,19 +300,19 @@ class _State:
     x, sig, pair, pf, e, lam1, lam2: [N, K, B]; u: [K, B]; c, actor, nu: [N, B]; t, flags: [B].
     """
 
-    def __init__(self, x, sig, c, u, quadratic):
+    def __init__(self, x, sig, g0, c, u, quadratic):
         B = x.shape[2]
         self.quadratic = quadratic
         self.idx = np.arange(B)
-        self.x, self.sig, self.c, self.u = x, sig, c, u.copy()
+        self.x, self.sig, self.g0, self.c, self.u = x, sig, g0, c, u.copy()
         self.pair = sig > 0
         self.pf = self.pair.astype(float)
         self.free = (~self.pair.any(axis=0)).astype(float)  # [K, B] issues nobody has a stake in
         self.actor = self.pair.any(axis=1)
         self.af = self.actor.astype(float)
         L = _loss(self.u[None] - x, quadratic)
-        gain = 1.0 - (sig * L).sum(axis=1)  # [N, B]
-        gmin = np.where(self.actor, gain, np.inf).min(axis=0)
+        gain = g0 - (sig * L).sum(axis=1)  # [N, B]
+        gmin = np.where(self.actor, gain / np.where(self.actor, g0, 1.0), np.inf).min(axis=0)
         feasible = gmin > 1e-6
         # phase 2 start: slacks that keep every gain at half its value at the start
         ssum = sig.sum(axis=1)
@@ -306,7 +320,7 @@ class _State:
         # phase 1 start: a slack of one scale point, t one below the worst gain
         eta = np.where(feasible[None], eta2, 1e-2)[:, None, :]
         self.e = np.where(self.pair, L + eta, _PARKED)
-        h = 1.0 - (sig * self.e).sum(axis=1)
+        h = g0 - (sig * self.e).sum(axis=1)
         self.t = np.where(feasible, 0.0, np.where(self.actor, h, np.inf).min(axis=0) - 1.0)
         self.phase1 = ~feasible
         self.n_con = (0.0 if quadratic else 2.0) * self.pf.sum(axis=1).sum(axis=0)
@@ -324,13 +338,13 @@ class _State:
         z = self.u[None] - self.x
         if self.quadratic:  # no epigraph: the gains themselves are smooth
             ones = np.ones_like(z)
-            hh = 1.0 - (self.sig * z * z).sum(axis=1) - self.t
+            hh = self.g0 - (self.sig * z * z).sum(axis=1) - self.t
             return z, ones, ones, np.where(self.actor, hh, 1.0)
         # (pairs without a stake keep e = _PARKED, so their slacks stay positive)
         # arithmetic blends instead of np.where: with random masks np.where is ~10x slower
         s1 = self.e - z
         s2 = self.e + z
-        hh = self.af * (1.0 - (self.sig * self.e).sum(axis=1) - self.t) + (1.0 - self.af)
+        hh = self.af * (self.g0 - (self.sig * self.e).sum(axis=1) - self.t) + (1.0 - self.af)
         return z, s1, s2, hh
 
     def recentre(self, which: np.ndarray) -> None:
@@ -339,7 +353,7 @@ class _State:
         # computed on all draws (a reduction over one draw would round differently), blended
         # arithmetically (np.where on [N, K, B] is slow), stored for the chosen draws
         L = _loss(self.u[None] - self.x, self.quadratic)
-        gain = 1.0 - (self.sig * L).sum(axis=1)
+        gain = self.g0 - (self.sig * L).sum(axis=1)
         ssum = self.sig.sum(axis=1)
         eta = 0.5 * gain / np.where(ssum > 0, ssum, 1.0)
         e = self.pf * (L + eta[:, None]) + (1.0 - self.pf) * _PARKED
@@ -374,24 +388,31 @@ class _State:
         count = count + con.sum(axis=0)
         return total / np.maximum(count, 1)
 
+    def min_share(self) -> np.ndarray:
+        """Smallest gain of any bargaining actor at the current package, as a share of the
+        actor's largest possible gain [B] (computed on all draws, see the reproducibility note)."""
+        gain = self.g0 - (self.sig * _loss(self.u[None] - self.x, self.quadratic)).sum(axis=1)
+        share = gain / (self.g0 + (1.0 - self.af))
+        return np.where(self.actor, share, np.inf).min(axis=0)
+
     def keep(self, sel: np.ndarray) -> None:
         for name in _FIELDS:  # contiguous copies: the layout decides numpy's summation order
             setattr(self, name, np.ascontiguousarray(getattr(self, name)[..., sel]))
 
 
-def _interior_point(x, sig, c, u0, quadratic, params):
+def _interior_point(x, sig, g0, c, u0, quadratic, params):
     """Two-phase primal-dual interior-point method on all draws at once (draws on the last
     axis). Returns unit-scale packages [K, B], agreement flags and the number of draws that
     hit the iteration limit."""
     B = x.shape[2]
     if B == 1:  # see the reproducibility note
         u, ok, unconverged, stalled = _interior_point(
-            np.repeat(x, 2, axis=2), np.repeat(sig, 2, axis=2), np.repeat(c, 2, axis=1),
-            np.repeat(u0, 2, axis=1), quadratic, params)
+            np.repeat(x, 2, axis=2), np.repeat(sig, 2, axis=2), np.repeat(g0, 2, axis=1),
+            np.repeat(c, 2, axis=1), np.repeat(u0, 2, axis=1), quadratic, params)
         return u[:, :1], ok[:1], min(unconverged, 1), min(stalled, 1)
     u_out = u0.copy()
     ok_out = np.zeros(B, bool)
-    st = _State(x, sig, c, u0, quadratic)
+    st = _State(x, sig, g0, c, u0, quadratic)
     stalled = 0
     for _ in range(params.max_iter):
         if st.idx.size == 0:
@@ -405,8 +426,9 @@ def _interior_point(x, sig, c, u0, quadratic, params):
             ub = _upper_bound(st, cols)
             none = (ub <= params.min_gain) | (gap[cols] < 1e-15)
             st.done[cols[none]] = True
-            # a worst gain t > min_gain proves a deal exists: phase 2 starts from here
-            found[cols[~none & (st.t[cols] > params.min_gain)]] = True
+            # a package where every actor gains more than min_gain proves a deal exists:
+            # phase 2 starts from here
+            found[cols[~none & (st.min_share()[cols] > params.min_gain)]] = True
         if found.any():
             st.phase1 = st.phase1 & ~found
             st.stalled = st.stalled & ~found
@@ -445,6 +467,7 @@ def _upper_bound(st: _State, cols: np.ndarray) -> np.ndarray:
     take = np.concatenate([cols, cols]) if pad else cols
     x = np.ascontiguousarray(st.x[..., take])
     sig = np.ascontiguousarray(st.sig[..., take])
+    g0 = np.ascontiguousarray(st.g0[..., take])
     lam = np.ascontiguousarray(np.where(st.actor, np.maximum(st.nu, 0.0), 0.0)[..., take])
     lam = lam / np.maximum(lam.sum(axis=0), 1e-300)
     w = lam[:, None, :] * sig  # [N, K, b]
@@ -456,7 +479,10 @@ def _upper_bound(st: _State, cols: np.ndarray) -> np.ndarray:
         # sum_i w_ik |y - x_ik| is convex piecewise linear: its minimum is at a position x_jk
         at = np.abs(x[:, None] - x[None, :])  # [j, i, K, b]
         cost = (w[None] * at).sum(axis=1).min(axis=0).sum(axis=0)
-    return (1.0 - cost)[: cols.size]
+    # sum_i lam_i gain_i <= sum_i lam_i g0_i - cost; as shares of the largest gains, weights
+    # lam_i g0_i (scaled to sum one) give the bound on max_y min_i gain_i / g0_i
+    scale = (lam * g0).sum(axis=0)
+    return ((scale - cost) / np.maximum(scale, 1e-300))[: cols.size]
 
 
 def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
@@ -576,7 +602,7 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     z = u[None] - st.x
     bad = ~np.isfinite(u).all(axis=0) | ~np.isfinite(lam1 + lam2).all(axis=(0, 1))
     bad |= (np.minimum(e - z, e + z).min(axis=1) <= 0).any(axis=0)
-    bad |= (st.actor & (1.0 - (st.sig * e).sum(axis=1) - t <= 0)).any(axis=0)
+    bad |= (st.actor & (st.g0 - (st.sig * e).sum(axis=1) - t <= 0)).any(axis=0)
     if bad.any():
         keep = ~bad
         u = np.where(keep, u, st.u)
@@ -607,7 +633,7 @@ def _newton_quad(st: _State) -> tuple[np.ndarray, np.ndarray]:
     p1 = st.phase1
     z = st.u[None] - st.x  # [N, K, B]
     sz = st.sig * z
-    hh = np.where(st.actor, 1.0 - (sz * z).sum(axis=1) - st.t, 1.0)  # [N, B]
+    hh = np.where(st.actor, st.g0 - (sz * z).sum(axis=1) - st.t, 1.0)  # [N, B]
     con = st.constrained()
     count = np.maximum(con.sum(axis=0), 1)
     gap = (st.nu * hh * con).sum(axis=0) / count
