@@ -6,7 +6,7 @@ readings bdm.Params exposes (q = 1) and reports, per combination, the median aft
 how many of the eight published values it matches at the paper's precision (one decimal).
 Results are quoted in docs/models/bdm.md.
 
-Run: `/work/venv/bin/python scripts/bdm_ec_readings.py [top]` (about 20 s).
+Run: `/work/venv/bin/python scripts/bdm_ec_readings.py [top]` (about 40 s).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ READINGS = {
     "conflict": ("winner", "expected"),
     "tie_break": ("challenger_eu", "index"),
     "delta": ("current", "initial"),
+    "voters": ("all", "third_parties"),
 }
 
 

@@ -56,7 +56,7 @@ def main(argv: list[str]) -> None:
     res = bdm.play_round(x, w[None], sal[None], act, params, span)
     n = len(names)
     pair = ~np.eye(n, dtype=bool)[None]
-    p = bdm.win_probability(x, w[None], act)
+    p = bdm.win_probability(x, w[None], act, params.voters == "third_parties")
     e1 = bdm.expected_utilities(x, sal[None], p, res.mu, span, np.ones((1, n, 1)), pair, params)
     r = bdm.risk_exponents(e1, act, params)[0]
     np.set_printoptions(precision=3, suppress=True, linewidth=160)

@@ -87,6 +87,17 @@ def test_initial_delta_keeps_the_issue_scale() -> None:
                                rtol=1e-9)
 
 
+def test_win_probability_with_and_without_the_contenders() -> None:
+    # A at 0 (weight 3), B at 100 (1), C at 40 (1). A vs B: A votes 3 * 100 for A, B 1 * 100 for
+    # B, C (|40 - 100| - |40 - 0|) = 20 for A: P_AB = 320/420. Third parties only: C alone, P = 1.
+    x = np.array([[0.0, 100.0, 40.0]])
+    w = np.array([[3.0, 1.0, 1.0]])
+    act = np.ones_like(x, bool)
+    assert bdm.win_probability(x, w, act)[0, 0, 1] == pytest.approx(320 / 420)
+    assert bdm.win_probability(x, w, act, third_parties=True)[0, 0, 1] == pytest.approx(1.0)
+    assert bdm.win_probability(x, w, act, third_parties=True)[0, 1, 0] == pytest.approx(0.0)
+
+
 def test_ec_emissions_initial_median_and_mean() -> None:
     # Weight c*s at 4 years: .064+.006+.128+.05 = .248; at 7: .032+.005+.056 = .093;
     # at 10: .096+.096+.144 = .336. 7 beats 10 by .341 to .336 and beats 4 by .429 to .248,

@@ -43,6 +43,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "conflict": ("winner", "expected"),
     "tie_break": ("challenger_eu", "index"),
     "delta": ("current", "initial"),
+    "voters": ("all", "third_parties"),
 }
 
 
@@ -81,6 +82,8 @@ class Params:
     - `tie_break`: among offers that move an actor equally little, "challenger_eu" takes the
       one from the challenger with the highest EU_i(i -> j), then the lowest position (so actor
       order never matters); "index" the lowest challenger index (the earlier behaviour).
+    - `voters`: who votes in P_ij: "all" engaged actors, i and j included (specification:
+      sum over k), or "third_parties" (everyone but i and j). The median voter always counts all.
     - `delta`: the range Delta that scales distances in the utilities: "current" (range of the
       positions in each round, so utilities rescale as actors converge) or "initial" (range of
       the initial positions, the issue's scale, kept through the rounds).
@@ -106,6 +109,7 @@ class Params:
     conflict: Literal["winner", "expected"] = "winner"
     tie_break: Literal["challenger_eu", "index"] = "challenger_eu"
     delta: Literal["current", "initial"] = "current"
+    voters: Literal["all", "third_parties"] = "all"
     tolerance: float = 1e-6
     chunk_elements: int = 4_000_000
     explain: bool = False
@@ -151,13 +155,14 @@ def weighted_mean(x: np.ndarray, w: np.ndarray, act: np.ndarray) -> np.ndarray:
     return (wa * x).sum(axis=1) / np.maximum(wa.sum(axis=1), 1e-300)
 
 
-def win_probability(x: np.ndarray, w: np.ndarray, act: np.ndarray) -> np.ndarray:
+def win_probability(x: np.ndarray, w: np.ndarray, act: np.ndarray, third_parties: bool = False) -> np.ndarray:
     """P[b, i, j]: share of the (capability x salience) vote for i in a contest with j.
 
     Votes v_k(i, j) = w_k (|x_k - x_j| - |x_k - x_i|); P = sum of positive votes / sum of
     absolute votes, 1/2 when nobody cares (the range Delta cancels out of the ratio).
     Computed as (sum v + sum |v|) / (2 sum |v|): sum v = F_j - F_i with F_i = sum_k w_k |x_k - x_i|
     is cheap, so only sum |v| needs the [B, N, N, N] pass (as one matrix product).
+    With `third_parties`, i and j do not vote: their votes are w_i d_ij and -w_j d_ij.
     """
     wa = np.where(act, w, 0.0)
     dist = np.abs(x[:, :, None] - x[:, None, :])  # symmetric: dist[b, j, k] = |x_j - x_k|
@@ -166,6 +171,9 @@ def win_probability(x: np.ndarray, w: np.ndarray, act: np.ndarray) -> np.ndarray
     np.abs(diff, out=diff)
     tot = (diff @ wa[:, None, :, None])[..., 0]  # [B, i, j]
     net = f[:, None, :, 0] - f[:, :, 0][:, :, None]  # F_j - F_i = sum_k v_k(i, j)
+    if third_parties:
+        net = net - (wa[:, :, None] - wa[:, None, :]) * dist
+        tot = tot - (wa[:, :, None] + wa[:, None, :]) * dist
     ok = tot > 1e-12 * np.maximum(wa.sum(axis=1), 1e-300)[:, None, None]
     return np.where(ok, 0.5 * (net + tot) / np.where(ok, tot, 1.0), 0.5)
 
@@ -245,7 +253,7 @@ def play_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, par
     if span is None:
         span = position_range(x, act)
     pair = act[:, :, None] & act[:, None, :] & ~np.eye(n, dtype=bool)[None]
-    p = win_probability(x, w, act)
+    p = win_probability(x, w, act, params.voters == "third_parties")
     e1 = expected_utilities(x, s, p, mu, span, np.ones((b, n, 1)), pair, params)
     r = risk_exponents(e1, act, params)
     e = expected_utilities(x, s, p, mu, span, r[:, :, None], pair, params)
