@@ -284,11 +284,13 @@ _CENTRED_GAP = 3.0  # ... and mean complementarity below this multiple of the pa
 _GAP0 = 1e-2  # complementarity per constraint at the start of phase 2
 _FTB = 0.99  # fraction of the way to the boundary a step may go
 _TAU0 = 1e-2  # quadratic loss: starting weight floor added to every capability (see _newton_quad)
+_PATIENCE = 15  # steps without the gap halving before a draw switches to careful mode
 _COMPACT = 0.1  # drop finished draws from the working set once they are this share of it
 _RESID = 1e-7  # relative stationarity residual required at the end (with gap <= tol)
 
 _FIELDS = ("idx", "x", "sig", "g0", "c", "u", "pair", "pf", "free", "actor", "af", "e", "t", "lam1", "lam2",
-           "nu", "mu", "tau", "phase1", "done", "ok", "n_con", "stalled")
+           "nu", "mu", "tau", "phase1", "done", "ok", "n_con", "stalled", "careful", "best",
+           "since")
 
 
 class _State:
@@ -333,6 +335,9 @@ class _State:
         self.done = np.zeros(B, bool)
         self.ok = np.zeros(B, bool)
         self.stalled = np.zeros(B, bool)
+        self.careful = np.zeros(B, bool)  # see _newton_step
+        self.best = np.full(B, np.inf)  # smallest gap so far
+        self.since = np.zeros(B, int)  # iterations since the gap last halved
 
     def slacks(self):
         z = self.u[None] - self.x
@@ -418,6 +423,15 @@ def _interior_point(x, sig, g0, c, u0, quadratic, params):
         if st.idx.size == 0:
             break
         gap, resid = _newton_quad(st) if quadratic else _newton_step(st)
+        # no halving of the gap in _PATIENCE steps: switch the draw to careful path following
+        better = gap < 0.5 * st.best
+        st.best = np.where(better, gap, st.best)
+        st.since = np.where(better, 0, st.since + 1)
+        slow = (st.since >= _PATIENCE) & ~st.careful & ~st.done
+        if slow.any() and not quadratic:
+            st.careful |= slow
+            st.mu = np.where(slow, gap, st.mu)
+            st.since = np.where(slow, 0, st.since)
         p1 = st.phase1 & ~st.done
         found = np.zeros_like(p1)
         if p1.any():
@@ -432,6 +446,9 @@ def _interior_point(x, sig, g0, c, u0, quadratic, params):
         if found.any():
             st.phase1 = st.phase1 & ~found
             st.stalled = st.stalled & ~found
+            st.careful = st.careful & ~found
+            st.best = np.where(found, np.inf, st.best)
+            st.since = np.where(found, 0, st.since)
             st.t = np.where(found, 0.0, st.t)
             st.recentre(found)
             st.reset_duals(found)
@@ -540,15 +557,16 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
         if tau1 is None:
             a = a_obj
             r_e = r_obj
+            r_u = 0.0
         else:
             q1, q2 = tau1 / s1, tau2 / s2
             a = a_obj + conf * tau_nu / hh
             r_e = (q1 + q2) - a[:, None] * st.sig
+            r_u = (q2 - q1).sum(axis=0)
         y = r_e / delta - (rho * (v * r_e).sum(axis=1))[:, None] * v
-        rhs[:K] = (m * y).sum(axis=0)
-        if tau1 is not None:
-            rhs[:K] += (q2 - q1).sum(axis=0)
-        rhs[K] = np.where(p1, 1.0 - a.sum(axis=0) - (wsig * y).sum(axis=1).sum(axis=0), 0.0)
+        r_t = np.where(p1, 1.0 - a.sum(axis=0), 0.0)
+        rhs[:K] = (m * y).sum(axis=0) + r_u
+        rhs[K] = r_t - np.where(p1, (wsig * y).sum(axis=1).sum(axis=0), 0.0)
         step = _chol_back(L, rhs)
         du, dt = step[:K], step[K]
         de = y + m_delta * du - (rho * ((mv * du).sum(axis=1) + dt))[:, None] * v
@@ -569,10 +587,12 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
                            np.maximum(_shrink(hh, dhh, af), _shrink(st.nu, dnu, conf)).max(axis=0))
         with np.errstate(divide="ignore"):
             alpha = 1.0 / np.maximum(worst, 0.0)
-        return du, dt, de, ds1, ds2, dhh, dl1, dl2, dnu, alpha
+        # slope of the barrier function along the step (an ascent direction when tau = mu)
+        slope = (r_e * de).sum(axis=1).sum(axis=0) + (r_u * du).sum(axis=0) + r_t * dt
+        return du, dt, de, ds1, ds2, dhh, dl1, dl2, dnu, alpha, slope
 
     # predictor: the pure Newton (affine-scaling) direction, tau = 0
-    _, _, _, ds1, ds2, dhh, dl1, dl2, dnu, aff = direction(None, None, None)
+    _, _, _, ds1, ds2, dhh, dl1, dl2, dnu, aff, _ = direction(None, None, None)
     aff = np.minimum(aff, 1.0)
     comp = ((s1 + aff * ds1) * (st.lam1 + aff * dl1)).sum(axis=1).sum(axis=0)
     comp += ((s2 + aff * ds2) * (st.lam2 + aff * dl2)).sum(axis=1).sum(axis=0)
@@ -585,13 +605,31 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     # (phase 1 is a linear program, where plain Mehrotra is safe)
     hold = np.where(p1, 0.0, np.minimum(resid, 1.0))
     mu = gap * np.maximum(np.maximum(sigma, _MU_FLOOR), hold)
+    # draws that stopped making progress (Newton can cycle on the nonlinear objective) follow
+    # the central path carefully instead: parameter held until centred, no corrector term,
+    # and a backtracking line search on the barrier function
+    careful = st.careful & ~st.done
+    cf = careful.astype(float)
+    if careful.any():
+        mu = np.where(careful, _target(st, gap, resid), mu)
     # corrector: aim at mu, minus the predictor's second-order complementarity error
     mu_pf = mu * pf
-    du, dt, de, _, _, _, dl1c, dl2c, dnuc, alpha = direction(
-        mu_pf - ds1 * dl1, mu_pf - ds2 * dl2, mu - dhh * dnu
+    du, dt, de, _, _, _, dl1c, dl2c, dnuc, alpha, slope = direction(
+        mu_pf - (1.0 - cf) * ds1 * dl1, mu_pf - (1.0 - cf) * ds2 * dl2,
+        mu - (1.0 - cf) * dhh * dnu
     )
     alpha = np.minimum(1.0, _FTB * alpha)
     alpha = np.where(st.done | ~np.isfinite(alpha), 0.0, alpha)
+    if careful.any():
+        f0 = _merit(st, st.u, st.e, st.t, mu)
+        check = careful & (alpha > 0)
+        for _ in range(40):
+            f1 = _merit(st, st.u + alpha * du, st.e + alpha * de, st.t + alpha * dt, mu)
+            short = check & ~(f1 >= f0 + 1e-4 * alpha * slope)
+            if not short.any():
+                break
+            alpha = np.where(short, 0.5 * alpha, alpha)
+            check = short
     u = st.u + alpha * du
     e = st.e + alpha * de  # de is zero on pairs without a stake
     t = st.t + alpha * dt
@@ -614,6 +652,22 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
         st.stalled |= bad & ~st.done
     st.u, st.e, st.t, st.lam1, st.lam2, st.nu = u, e, t, lam1, lam2, nu
     return gap, resid
+
+
+def _merit(st: _State, u, e, t, mu) -> np.ndarray:
+    """Barrier function of the linear-loss problem: [t in phase 1] + sum_i w_i log(gain_i - t)
+    (w_i = c_i, or mu for actors entering as constraints) + mu sum log(epigraph slacks)."""
+    z = u[None] - st.x
+    s1, s2 = e - z, e + z
+    hh = st.g0 - (st.sig * e).sum(axis=1) - t
+    con = st.constrained()
+    bad = (st.actor & (hh <= 0)).any(axis=0) | (st.pair & ((s1 <= 0) | (s2 <= 0))).any(axis=(0, 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log(np.where(st.actor, hh, 1.0))
+        bar = (st.pf * np.log(np.where(st.pair, s1 * s2, 1.0))).sum(axis=1).sum(axis=0)
+    weight = np.where(con, mu, st.c) * st.actor
+    val = np.where(st.phase1, t, 0.0) + (weight * logs).sum(axis=0) + mu * bar
+    return np.where(bad, -np.inf, val)
 
 
 def _shrink(val: np.ndarray, dval: np.ndarray, maskf: np.ndarray) -> np.ndarray:
