@@ -434,3 +434,44 @@ def test_extreme_capability_ratios_still_converge(params: nash.Params) -> None:
             ref = -minimize(f, out.outcome[j] / 100, method="Nelder-Mead",
                             options={"xatol": 1e-10, "fatol": 1e-15, "maxiter": 4000}).fun
         assert ours[j] >= ref - 1e-6, (j, ours[j], ref)
+
+
+def test_regressions_found_by_stress_runs() -> None:
+    nan = np.nan
+    # (a) actor 5's no-deal point is 0.002 scale points from its ideal, so as a share of its
+    # largest gain every point of distance counts 500-fold: phase 1 used to diverge on this
+    # badly scaled problem and report no agreement although the LP finds one
+    pos = np.array([[57.084543, 78.976731], [75.686596, 58.392865], [22.713823, 13.604845],
+                    [48.527234, 45.404556], [69.787574, 44.3944], [31.883815, 74.423994],
+                    [87.531517, 34.086164], [28.925939, 75.375062], [40.312085, 95.476193]])
+    sal = np.array([[0.152164, 0.065435], [0.938198, 0.0], [0.0, 0.0], [0.277815, 0.607542],
+                    [0.08507, 0.823018], [0.074193, 0.0], [0.0, 0.465843], [0.0, 0.147089],
+                    [0.0, 0.272301]])
+    cap = np.array([0.008951, 79.578665, 4.836049, 0.215056, 1.164312, 0.010043, 11.573769,
+                    38.468213, 0.273572])
+    eng = np.array([[True, False], [True, True], [False, True], [True, True], [False, True],
+                    [True, True], [True, False], [True, True], [True, True]])
+    b = Batch.from_arrays(pos, sal, cap, status_quo=np.array([31.881977, 1.45824]), engaged=eng)
+    out = nash.solve(b, SQ)
+    x, sig, c, _ = normalised(b, SQ)
+    value, y = lp_maxmin(x[0], sig[0])
+    assert value > 1e-6
+    assert out.agreement[0]
+    ref = slsqp_nash(x[0], sig[0], c[0], [y])
+    assert nash.objective(b, out.outcome, SQ)[0] >= ref - 1e-6
+    # (b) two actors, five issues, reservations on some issues: the primal-dual iteration
+    # cycled through four points until it was given a line search
+    pos = np.array([[40.0, 60.0, 30.0, 90.0, 70.0], [70.0, 80.0, 70.0, 80.0, 10.0]])
+    sal = np.array([[0.966614, 0.452353, 0.325621, 0.0, 0.697186],
+                    [0.5519, 0.0, 0.50598, 0.611753, 0.144644]])
+    res = np.array([[nan, nan, nan, nan, nan], [nan, 36.695564, nan, 80.640055, 57.758354]])
+    sq = np.array([72.70259, 55.068852, 59.18466, 8.126058, 41.592159])
+    eng = np.array([[True, True, True, True, True], [True, False, True, True, True]])
+    b = Batch.from_arrays(pos, sal, np.array([1.11381, 0.830013]), reservation=res,
+                          status_quo=sq, engaged=eng)
+    out = nash.solve(b, LIN)
+    assert out.agreement[0] and out.info["unconverged_draws"] == 0
+    x, sig, c, _ = normalised(b, LIN)
+    _, y = lp_maxmin(x[0], sig[0])
+    ref = slsqp_nash(x[0], sig[0], c[0], [y, np.full(5, 0.5)])
+    assert nash.objective(b, out.outcome, LIN)[0] >= ref - 1e-6
