@@ -58,6 +58,10 @@ class Params:
       cluster of final positions, clusters joining positions within `cluster_radius` on the
       0–100 scale), "expected" (win-probability-weighted mean of the distinct final positions)
       or "mode" (the single most probable final position).
+    - `equivalence_tolerance` (0.05, on the 0–100 scale): positions closer than this count as
+      one position in the reported win probabilities (KTAB groups them so; its first-turn
+      column is reproduced on every sample only with a tolerance between 0.04 and 0.1) and
+      in the forecast. The dynamics do not use it.
     - `chunk_elements`: largest [draws x actors^3] block held in memory.
     - `explain`: record each turn's chosen bargains (automatic for a single draw).
     - `path`: return every state in `trajectory` (True) or only the initial and final ones
@@ -84,6 +88,7 @@ class Params:
     forecast: Forecast = "cluster"
     cluster_radius: float = 2.5
     tolerance: float = 1e-9
+    equivalence_tolerance: float = 0.05
     chunk_elements: int = 2_000_000
     explain: bool = False
     engine: Literal["auto", "compiled", "numpy"] = "auto"
@@ -108,6 +113,8 @@ class Params:
             raise ValueError(f"max_turns must be >= 1, got {self.max_turns}")
         if self.stop_ratio < 0:
             raise ValueError(f"stop_ratio must be >= 0, got {self.stop_ratio}")
+        if self.equivalence_tolerance < 0:
+            raise ValueError(f"equivalence_tolerance must be >= 0, got {self.equivalence_tolerance}")
 
 
 # --- pieces of one turn ----------------------------------------------------------------------
@@ -127,12 +134,34 @@ def big_r(p: np.ndarray, rng: str) -> np.ndarray:
     return np.where(ok, r, 0.0)
 
 
+def equivalent_positions(x: np.ndarray, tol: float) -> np.ndarray:
+    """Representative actor of each actor's position [D, N], as KTAB groups positions.
+
+    Actors are taken in order; an actor whose position lies within `tol` (Euclidean, on the 0–1
+    scale, strictly) of an earlier representative's joins it, otherwise it represents a new
+    position. With tol = 0 only identical positions are grouped.
+    """
+    dd, n, _ = x.shape
+    gap = np.sqrt(((x[:, :, None, :] - x[:, None, :, :]) ** 2).sum(axis=-1))
+    near = (gap < tol) | (gap == 0.0)
+    rep = np.broadcast_to(np.arange(n), (dd, n)).copy()
+    is_rep = np.ones((dd, n), bool)
+    for i in range(1, n):
+        cand = is_rep[:, :i] & near[:, i, :i]
+        has = cand.any(axis=-1)
+        rep[:, i] = np.where(has, np.argmax(cand, axis=-1), i)
+        is_rep[:, i] = ~has
+    return rep
+
+
 def position_probabilities(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.ndarray,
                            r: np.ndarray, params: Params, distinct: bool) -> np.ndarray:
     """P(each actor's current position wins) [D, N], by a PCE with capability-weighted votes.
 
-    With `distinct`, positions held by several actors count once (KTAB's reported column);
-    otherwise every actor's position is an option (KTAB's input to the risk attitudes).
+    With `distinct` (KTAB's reported column), positions are first grouped as KTAB does
+    (`equivalent_positions` with `params.equivalence_tolerance`): each group is one option,
+    represented by its first actor's position, and every actor shows its group's probability.
+    Otherwise every actor's position is an option (KTAB's input to the risk attitudes).
     """
     d = kern.distances(y, x, s)  # [D, voter, option]
     u = kern.bs_util(d, r[..., :, None])
@@ -140,17 +169,10 @@ def position_probabilities(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.nd
     v = kern.victory(params.victory_model, c_mat)
     if not distinct:
         return kern.pce(params.pce_model, v, c=c_mat)
-    same = (np.abs(x[:, :, None, :] - x[:, None, :, :]).max(axis=-1) <= 1e-12)
-    mult = same.sum(axis=-1)
-    if params.pce_model == "conditional":
-        # one factor per distinct other position: weight 1/multiplicity, none for own copies
-        v = np.where(same & ~np.eye(x.shape[1], dtype=bool), 1.0, v)
-        p = kern.pce("conditional", v, weight=1.0 / mult)
-        return p
-    first = ~np.tril(same, k=-1).any(axis=-1)  # first actor holding each distinct position
-    p = kern.pce(params.pce_model, v, c=c_mat, mask=first)
-    idx = np.argmax(same, axis=-1)  # first holder of my position
-    return np.take_along_axis(p, idx, axis=-1)
+    rep = equivalent_positions(x, params.equivalence_tolerance / 100.0)
+    is_rep = rep == np.arange(x.shape[1])
+    p = kern.pce(params.pce_model, v, c=c_mat, mask=is_rep)
+    return np.take_along_axis(p, rep, axis=-1)
 
 
 @dataclass(frozen=True)
@@ -412,9 +434,9 @@ def forecast(x: np.ndarray, p: np.ndarray, c: np.ndarray, engaged: np.ndarray,
     probabilities p[D, N] (a position held by several actors shows the same p for each)."""
     n = x.shape[1]
     dist = np.sqrt(((x[:, :, None, :] - x[:, None, :, :]) ** 2).sum(axis=-1)) * 100.0
-    same = dist <= 1e-9
-    mult = same.sum(axis=-1)
-    share = p / mult  # each distinct position's probability spread over its holders
+    rep = equivalent_positions(x, params.equivalence_tolerance / 100.0)
+    mult = (rep[:, :, None] == rep[:, None, :]).sum(axis=-1)
+    share = p / mult  # each group's probability spread over its members
     w_eng = c[:, :, None] * engaged[None]
     if params.forecast == "expected":
         return 100.0 * (share[..., None] * x).sum(axis=1) / share.sum(axis=1)[:, None]
