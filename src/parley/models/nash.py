@@ -514,14 +514,17 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     conf = con.astype(float)
     af = st.af
     # multipliers are zero on pairs without a stake, so d1, d2, m, rest vanish there too
+    # (reciprocals once, then multiplications: a division costs several multiplications)
     npf = 1.0 - pf
-    d1 = st.lam1 / s1
-    d2 = st.lam2 / s2
-    dsum = d1 + d2
-    delta = dsum + npf  # [N, K, B] e-block diagonal (1 on unused pairs)
+    inv_s1 = 1.0 / s1
+    inv_s2 = 1.0 / s2
+    d1 = st.lam1 * inv_s1
+    d2 = st.lam2 * inv_s2
+    delta = d1 + d2 + npf  # [N, K, B] e-block diagonal (1 on unused pairs)
+    inv_delta = 1.0 / delta
     m = d1 - d2  # e-u coupling
-    rest = 4.0 * d1 * d2 / delta  # u curvature left after e
-    m_delta = m / delta
+    rest = 4.0 * d1 * d2 * inv_delta  # u curvature left after e
+    m_delta = m * inv_delta
     # relative residual of the Lagrangian's stationarity
     obj = (conf * st.nu + (1.0 - conf) * st.c / hh)[:, None] * st.sig
     dual_e = st.lam1 + st.lam2
@@ -531,7 +534,7 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     resid = np.maximum(resid, np.where(p1, np.abs(1.0 - (st.nu * con).sum(axis=0)), 0.0))
     # reduced (K+1) x (K+1) system on (u, t): diag(rest) + sum_i rho_i phi_i phi_i^T
     w = (conf * st.nu + (1.0 - conf) * st.c / hh) / hh * af
-    v = st.sig / delta
+    v = st.sig * inv_delta
     rho = w / (1.0 + w * (st.sig * v).sum(axis=1))  # [N, B]
     mv = m * v
     n = K + 1
@@ -545,8 +548,8 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     L = _chol_factor(S)
     wsig = w[:, None] * st.sig
 
-    lam1_npf = st.lam1 + npf  # positive everywhere (for the ratio test)
-    lam2_npf = st.lam2 + npf
+    inv_l1 = 1.0 / (st.lam1 + npf)  # (for the ratio test; 1 on unused pairs)
+    inv_l2 = 1.0 / (st.lam2 + npf)
     a_obj = (1.0 - conf) * st.c / hh * af  # gradient weight of the objective's actors
     r_obj = -a_obj[:, None] * st.sig
 
@@ -559,11 +562,11 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
             r_e = r_obj
             r_u = 0.0
         else:
-            q1, q2 = tau1 / s1, tau2 / s2
+            q1, q2 = tau1 * inv_s1, tau2 * inv_s2
             a = a_obj + conf * tau_nu / hh
             r_e = (q1 + q2) - a[:, None] * st.sig
             r_u = (q2 - q1).sum(axis=0)
-        y = r_e / delta - (rho * (v * r_e).sum(axis=1))[:, None] * v
+        y = r_e * inv_delta - (rho * (v * r_e).sum(axis=1))[:, None] * v
         r_t = np.where(p1, 1.0 - a.sum(axis=0), 0.0)
         rhs[:K] = (m * y).sum(axis=0) + r_u
         rhs[K] = r_t - np.where(p1, (wsig * y).sum(axis=1).sum(axis=0), 0.0)
@@ -581,9 +584,9 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
             dnu += conf * tau_nu / hh
         # largest step keeping slacks and multipliers positive: 1 / max_j (-d_j / v_j). Pairs
         # without a stake have slacks ~ _PARKED, far too large to bind (alpha is capped at 1)
-        worst = np.maximum(np.maximum(-ds1 / s1, -ds2 / s2),
-                           np.maximum(-dl1 / lam1_npf, -dl2 / lam2_npf))
-        worst = np.maximum(worst.max(axis=1).max(axis=0),
+        fall = np.minimum(np.minimum(ds1 * inv_s1, ds2 * inv_s2),
+                          np.minimum(dl1 * inv_l1, dl2 * inv_l2))
+        worst = np.maximum(-(fall.min(axis=1).min(axis=0)),
                            np.maximum(_shrink(hh, dhh, af), _shrink(st.nu, dnu, conf)).max(axis=0))
         with np.errstate(divide="ignore"):
             alpha = 1.0 / np.maximum(worst, 0.0)
