@@ -193,7 +193,8 @@ def test_outcomes_at_a_kink_are_reported_exactly() -> None:
     # and the value is the grid's best
     g = np.linspace(40, 60, 401)
     pts = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
-    assert nash.objective(b, out.outcome)[0] >= nash.objective(b.take(np.zeros(len(pts), int)), pts).max()
+    best = nash.objective(b.take(np.zeros(len(pts), int)), pts).max()
+    assert nash.objective(b, out.outcome)[0] >= best - 1e-12
 
 
 def test_actor_holding_all_capability_gets_its_ideal() -> None:
