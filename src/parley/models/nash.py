@@ -189,26 +189,48 @@ def _normalise(batch: Batch, d: np.ndarray, quadratic: bool):
     return x, shat, np.where(active, g0, 0.0), c, cannot
 
 
-def _start(batch: Batch, x: np.ndarray, shat: np.ndarray, g0: np.ndarray) -> np.ndarray:
-    """Starting package (unit scale): capability x normalised-stake weighted mean of positions
-    per issue (inside every issue's hull of stakeholders' positions); issues nobody
-    has a stake in keep the capability-weighted mean of engaged positions, else the status quo,
-    else the midpoint (no actor cares, so any value is as good)."""
+def _start(batch: Batch, x: np.ndarray, shat: np.ndarray, g0: np.ndarray,
+           quadratic: bool) -> np.ndarray:
+    """Starting package (unit scale): of a few cheap candidates, the one whose worst-off actor
+    keeps the largest share of its possible gain (a start where everyone already gains skips
+    phase 1). Candidates, per issue: means of the stakeholders' positions weighted by
+    capability x sigma, sigma and sigma^2 (sigma = salience / largest gain: the actors most
+    sensitive to the issue pull hardest), and the sigma-weighted median; all lie inside the
+    hull of the stakeholders' positions. Issues nobody has a stake in take the
+    capability-weighted mean of the engaged positions, else the status quo, else the midpoint
+    (no actor cares, so any value is as good)."""
     eng = batch.engaged[None].astype(float)
     w_free = batch.capability[:, :, None] * eng
     sq = batch.status_quo / 100.0
     free = np.where(w_free.sum(1) > 0, (w_free * x).sum(1) / np.maximum(w_free.sum(1), 1e-300),
                     np.where(np.isnan(sq), 0.5, sq))
-    w = batch.capability[:, :, None] * shat / np.where(g0 > 0, g0, 1.0)[:, :, None]
-    ws = w.sum(axis=1)
-    return np.where(ws > 0, (w * x).sum(axis=1) / np.where(ws > 0, ws, 1.0), free)
+    sig = shat / np.where(g0 > 0, g0, 1.0)[:, :, None]
+    ws = sig.sum(axis=1)
+    has = ws > 0
+
+    def mean(w: np.ndarray) -> np.ndarray:
+        tot = w.sum(axis=1)
+        return np.where(has, (w * x).sum(axis=1) / np.where(tot > 0, tot, 1.0), free)
+
+    order = np.argsort(x, axis=1, kind="stable")
+    xs = np.take_along_axis(x, order, axis=1)
+    cum = np.cumsum(np.take_along_axis(sig, order, axis=1), axis=1)
+    first = np.argmax(cum >= 0.5 * cum[:, -1:], axis=1)[:, None]
+    median = np.where(has, np.take_along_axis(xs, first, axis=1)[:, 0], free)
+    cands = np.stack([mean(batch.capability[:, :, None] * sig), mean(sig), mean(sig * sig),
+                      median])  # [C, D, K]
+    lost = (shat[None] * _loss(cands[:, :, None, :] - x[None], quadratic)).sum(axis=3)
+    share = (g0[None] - lost) / np.where(g0 > 0, g0, 1.0)[None]
+    worst = np.where((shat.sum(axis=2) > 0)[None], share, np.inf).min(axis=2)  # [C, D]
+    pick = np.argmax(worst, axis=0)
+    return np.take_along_axis(cands, pick[None, :, None], axis=0)[0]
 
 
 def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
     quadratic = params.loss == "quadratic"
     x, sig, g0, c, cannot = _normalise(batch, d, quadratic)
     hopeless = cannot.any(axis=1)
-    u0 = _start(batch, x, sig, g0)
+    u0 = _start(batch, x, sig, g0, quadratic)
     no_stake = (c <= 0).all(axis=1) & ~hopeless
     agree = np.zeros(x.shape[0], bool)
     agree[no_stake] = True
