@@ -67,10 +67,12 @@ def main() -> None:
     if "--json" in sys.argv:
         print(json.dumps(rows, indent=1))
         return
-    print(f"{'scenario':20s} {'N x K':>7s} {'turns':>9s} {'max err':>8s} {'mean':>6s}  forecast parley / KTAB")
+    print(f"{'scenario':20s} {'N x K':>7s} {'turns':>9s} {'max err':>8s} {'mean':>6s}  "
+          "forecast parley / KTAB")
     for r in rows:
-        print(f"{r['scenario']:20s} {r['actors']:>3d} x {r['dims']:<2d} {r['turns']:>4d}/{r['ktab_turns']:<4d}"
-              f" {r['max_error']:8.2f} {r['mean_error']:6.2f}  {r['forecast']} / {r['ktab_forecast']}")
+        print(f"{r['scenario']:20s} {r['actors']:>3d} x {r['dims']:<2d} "
+              f"{r['turns']:>4d}/{r['ktab_turns']:<4d} {r['max_error']:8.2f} {r['mean_error']:6.2f}  "
+              f"{r['forecast']} / {r['ktab_forecast']}")
 
 
 if __name__ == "__main__":
