@@ -191,11 +191,15 @@ def show(fc: Forecast) -> None:
         at.add_row(actor.name, *[pct(row.get(m, np.nan)) for m in fc.results])
     console.print(at)
 
+    primary = next(iter(fc.results))
     bl = fc.blockers()
+    bl = bl[bl.model == primary]
     if not bl.empty:
-        bt = Table(title="Why veto players refuse, and the smallest move per issue that wins them over")
+        title = "Why veto players refuse, and the smallest move per issue that wins them over"
+        if len(fc.results) > 1:
+            title += f" ({primary}; other models: --json or --model)"
+        bt = Table(title=title)
         for col in (
-            "model",
             "actor",
             "issue",
             "drives refusals",
@@ -203,13 +207,12 @@ def show(fc: Forecast) -> None:
             "median move (points)",
         ):
             bt.add_column(col)
-        ordered = bl.sort_values(["model", "actor", "share_driving"], ascending=[True, True, False])
+        ordered = bl.sort_values(["actor", "share_driving"], ascending=[True, False])
         for r in ordered.itertuples():
             if r.share_driving == 0 and r.share_fixable_alone == 0:
                 continue
             move = "—" if np.isnan(r.median_move) else f"{r.median_move:.1f} towards {r.actor}"
             bt.add_row(
-                r.model,
                 s.actor(r.actor).name,
                 s.issue(r.issue).name,
                 pct(r.share_driving),
