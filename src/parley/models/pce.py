@@ -13,6 +13,7 @@ All issues are bargained together (positions are vectors). Everything is an arra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -349,8 +350,14 @@ class _Trace:
 
 
 def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: int,
-         explain: bool) -> tuple[_Trace, np.ndarray, np.ndarray]:
-    """The turns of a block of draws with array operations (the numpy engine)."""
+         explain: bool, bargain_hook: Callable[[int, np.ndarray, np.ndarray], np.ndarray] | None = None,
+         ) -> tuple[_Trace, np.ndarray, np.ndarray]:
+    """The turns of a block of draws with array operations (the numpy engine).
+
+    `bargain_hook(turn, unrounded, rounded)` may replace a turn's bargains [D, N, K]: a
+    diagnostic for replication studies (how one rounding decision changes a path), never used
+    by `solve`.
+    """
     dd, n, _ = x0.shape
     x = x0.copy()
     y = x0.copy()
@@ -370,8 +377,11 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
         d = kern.distances(y, x, s)  # [D, a, b]
         ch = best_challenges(d, r_est, s_tot, c, params)
         b = bargains(x, s, ch, params.interpolation)
+        raw = b
         if params.bargain_decimals is not None:
             b = _rounded(b, x, ch.target, params.bargain_decimals)
+        if bargain_hook is not None:
+            b = bargain_hook(t, raw, b)
         u_rand = np.stack([g.random(n) for g in rngs]) if rngs is not None else None
         new, choice = resolve(x, y, s, c, r, ch, b, params, u_rand)
         new = np.where(active[:, None, None], new, x)
