@@ -7,6 +7,7 @@ work is split: one process or many, any chunk size, the results are identical.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -42,22 +43,29 @@ class Draws:
 
     @classmethod
     def concat(cls, parts: list[Draws]) -> Draws:
-        fields = ("outcome", "agreement", "accept", "deficit", "drives", "move", "settle")
-        merged = {f: np.concatenate([getattr(p, f) for p in parts]) for f in fields}
-        info: dict[str, Any] = {}
-        for p in parts:
-            n = p.outcome.shape[0]
-            for key, value in p.info.items():
-                if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n:
-                    info.setdefault(key, []).append(value)  # per-draw values: concatenated below
-                elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                    info[key] = info.get(key, 0) + value
-                else:
-                    info.setdefault(key, value)
-        for key, value in info.items():
-            if isinstance(value, list) and value and isinstance(value[0], np.ndarray):
-                info[key] = np.concatenate(value)
-        return cls(info=info, **merged)
+        merged = {f: np.concatenate([getattr(p, f) for p in parts]) for f in DRAW_FIELDS}
+        return cls(info=merge_info([(p.outcome.shape[0], p.info) for p in parts]), **merged)
+
+
+DRAW_FIELDS = ("outcome", "agreement", "accept", "deficit", "drives", "move", "settle")
+
+
+def merge_info(parts: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+    """Model info of consecutive chunks (draw count, info): per-draw arrays are concatenated,
+    counts added, anything else (e.g. a log of the first draw) taken from the first chunk."""
+    info: dict[str, Any] = {}
+    for n, part in parts:
+        for key, value in part.items():
+            if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n:
+                info.setdefault(key, []).append(value)
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                info[key] = info.get(key, 0) + value
+            else:
+                info.setdefault(key, value)
+    for key, value in info.items():
+        if isinstance(value, list) and value and isinstance(value[0], np.ndarray):
+            info[key] = np.concatenate(value)
+    return info
 
 
 class InlineExecutor(Executor):
@@ -124,33 +132,65 @@ def simulate(
     chunk: int = DEFAULT_CHUNK,
     progress: Callable[[int], None] | None = None,
 ) -> Draws:
-    """All draws of one model, in chunks; processes are used for large runs or on request."""
+    """All draws of one model, in chunks through an Executor.
+
+    Without an explicit executor, a process pool is used when `workers` > 1 or the run is large
+    (>= PARALLEL_THRESHOLD draws); smaller runs go through InlineExecutor, because starting
+    processes would take longer than the whole run. Each chunk's arrays are copied into the
+    result as soon as it arrives, so memory holds the result plus the chunks in flight.
+    """
     lay = batching.layout(scenario)
     if registry.MODELS[model].dynamic:
         chunk = min(chunk, DYNAMIC_CHUNK)  # trajectories are [draws, rounds, actors, issues]
     ranges = list(chunks(draws, chunk))
-    own_pool = None
-    if executor is None and (workers or 0) != 1 and ((workers or 0) > 1 or draws >= PARALLEL_THRESHOLD):
-        own_pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
-        executor = own_pool
-    try:
-        if executor is None:
-            parts = []
-            for start, stop in ranges:
-                parts.append(run_chunk(lay, model, params, seed, start, stop, rule))
-                if progress:
-                    progress(stop - start)
+    own_pool: Executor | None = None
+    if executor is None:
+        if workers == 1 or ((workers or 0) <= 1 and draws < PARALLEL_THRESHOLD):
+            executor = InlineExecutor()
         else:
-            futures = [
-                executor.submit(run_chunk, lay, model, params, seed, start, stop, rule)
-                for start, stop in ranges
-            ]
-            parts = []
-            for fut, (start, stop) in zip(futures, ranges, strict=True):
-                parts.append(fut.result())
-                if progress:
-                    progress(stop - start)
+            own_pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+            executor = own_pool
+    merger = _Merger(draws)
+    window = 1 if isinstance(executor, InlineExecutor) else 2 * (os.cpu_count() or 1)
+    pending: deque[tuple[Future[Draws], int, int]] = deque()
+    try:
+        for start, stop in ranges:  # at most `window` chunks in flight: memory stays bounded
+            fut = executor.submit(run_chunk, lay, model, params, seed, start, stop, rule)
+            pending.append((fut, start, stop))
+            while len(pending) >= window:
+                _collect(pending.popleft(), merger, progress)
+        while pending:
+            _collect(pending.popleft(), merger, progress)
     finally:
         if own_pool is not None:
             own_pool.shutdown(cancel_futures=True)
-    return Draws.concat(parts)
+    return merger.result()
+
+
+def _collect(item: tuple[Future[Draws], int, int], merger: _Merger,
+             progress: Callable[[int], None] | None) -> None:
+    fut, start, stop = item
+    merger.add(start, fut.result())
+    if progress:
+        progress(stop - start)
+
+
+class _Merger:
+    """Collects chunks into preallocated arrays (no list of parts, no second full copy)."""
+
+    def __init__(self, draws: int):
+        self.draws = draws
+        self.arrays: dict[str, np.ndarray] = {}
+        self.infos: list[tuple[int, dict[str, Any]]] = []
+
+    def add(self, start: int, part: Draws) -> None:
+        n = part.outcome.shape[0]
+        for name in DRAW_FIELDS:
+            value = getattr(part, name)
+            if name not in self.arrays:
+                self.arrays[name] = np.empty((self.draws, *value.shape[1:]), dtype=value.dtype)
+            self.arrays[name][start : start + n] = value
+        self.infos.append((n, part.info))
+
+    def result(self) -> Draws:
+        return Draws(info=merge_info(self.infos), **self.arrays)
