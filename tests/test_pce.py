@@ -156,7 +156,7 @@ def test_soe_competitive_is_one_rounding_event_from_ktab() -> None:
     # actor 8's unrounded bargain is 0.42135001..., 1.3e-8 above the half-way point that decides
     # the 4th decimal; rounding it down instead of up (a difference KTAB's arithmetic could make)
     # reproduces KTAB's whole final state, every actor within its printed precision, and its 35
-    # turns. So what separates the two programs here is arithmetic, not the model.
+    # turns: every other decision is then the same as KTAB's (docs/models/pce.md, Replication).
     batch = ktab_batch("SOE-Competitive")
     states, ref = reference("SOE-Competitive")
     final = np.array([ref[a][1] for a in batch.actors])
