@@ -273,6 +273,18 @@ def test_positions_stay_in_initial_hull(data) -> None:
     assert (out.trajectory[0] <= pos.max(axis=0) + 1e-9).all()
 
 
+@pytest.mark.parametrize("forecast", ["cluster", "mode"])
+def test_tied_clusters_forecast_does_not_depend_on_actor_order(forecast: str) -> None:
+    # Two equal actors 3 apart (beyond the 2.5 cluster radius): both positions are equally
+    # probable and equally capable, so the tie goes to the lower coordinates, (0, 0), in
+    # either order (it used to go to whichever actor came first).
+    batch = Batch.from_arrays(np.array([[0.0, 3.0], [0.0, 0.0]]), np.array([[0.5, 0.5]] * 2),
+                              np.array([1.0, 1.0]))
+    for order in ([0, 1], [1, 0]):
+        out = pce.solve(batch.permute_actors(np.array(order)), pce.Params(forecast=forecast))
+        np.testing.assert_allclose(out.outcome[0], [0.0, 0.0])
+
+
 @settings(max_examples=25, deadline=None)
 @given(small, st.randoms(use_true_random=False))
 def test_actor_order_does_not_matter(data, rnd) -> None:
@@ -281,8 +293,12 @@ def test_actor_order_does_not_matter(data, rnd) -> None:
     order = np.array(rnd.sample(range(len(pos)), len(pos)))
     a = pce.solve(batch)
     b = pce.solve(batch.permute_actors(order))
-    np.testing.assert_allclose(a.trajectory[:, :, order], b.trajectory, atol=1e-9)
     np.testing.assert_allclose(a.outcome, b.outcome, atol=1e-9)
+    rows = np.column_stack([pos, sal, cap])
+    if len(np.unique(rows, axis=0)) == len(rows):
+        # identical actors tie as targets and the lower index wins (KTAB's rule), so which of
+        # them moves depends on the order; the outcome above does not
+        np.testing.assert_allclose(a.trajectory[:, :, order], b.trajectory, atol=1e-9)
 
 
 @settings(max_examples=20, deadline=None)

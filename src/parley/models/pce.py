@@ -14,7 +14,7 @@ All issues are bargained together (positions are vectors). Everything is an arra
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -61,8 +61,9 @@ class Params:
       or "mode" (the single most probable final position).
     - `equivalence_tolerance` (0.05, on the 0–100 scale): positions closer than this count as
       one position in the reported win probabilities (KTAB groups them so; its first-turn
-      column is reproduced on every sample only with a tolerance between 0.04 and 0.1) and
-      in the forecast. The dynamics do not use it.
+      column is reproduced on every sample only with a tolerance between 0.04 and 0.1). The
+      dynamics do not use it, nor does the forecast (which groups identical positions only, so
+      that it does not depend on actor order).
     - `chunk_elements`: largest [draws x actors^3] block held in memory.
     - `explain`: record each turn's chosen bargains (automatic for a single draw).
     - `path`: return every state in `trajectory` (True) or only the initial and final ones
@@ -347,6 +348,8 @@ class _Trace:
     positions: list[np.ndarray]
     probs: list[np.ndarray]
     log: list[dict[str, np.ndarray]]
+    forecast_probs: np.ndarray | None = None
+    """Final win probabilities with identical positions only grouped (for the forecast)."""
 
 
 def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: int,
@@ -410,6 +413,7 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
     r_final = big_r(position_probabilities(x, y, s, c, np.zeros((dd, n)), params, distinct=False),
                     params.big_r_range)
     trace.probs.append(position_probabilities(x, y, s, c, r_final, params, distinct=True))
+    trace.forecast_probs = position_probabilities(x, y, s, c, r_final, _exact(params), distinct=True)
     if not params.path:
         trace.positions[:] = [trace.positions[0], trace.positions[-1]]
     return trace, turns, status
@@ -441,7 +445,11 @@ def bargain_log(outcome: Outcome) -> list[dict[str, Any]]:
 def forecast(x: np.ndarray, p: np.ndarray, c: np.ndarray, engaged: np.ndarray,
              params: Params) -> np.ndarray:
     """Outcome per issue [D, K] (0–100) from final positions x[D, N, K] and their win
-    probabilities p[D, N] (a position held by several actors shows the same p for each)."""
+    probabilities p[D, N] (a position held by several actors shows the same p for each).
+
+    Ties between equally probable clusters (or positions, for "mode") go to the one with more
+    capability, then to the one with the lowest coordinates, so the forecast does not depend
+    on the order of the actors."""
     n = x.shape[1]
     dist = np.sqrt(((x[:, :, None, :] - x[:, None, :, :]) ** 2).sum(axis=-1)) * 100.0
     rep = equivalent_positions(x, params.equivalence_tolerance / 100.0)
@@ -451,19 +459,35 @@ def forecast(x: np.ndarray, p: np.ndarray, c: np.ndarray, engaged: np.ndarray,
     if params.forecast == "expected":
         return 100.0 * (share[..., None] * x).sum(axis=1) / share.sum(axis=1)[:, None]
     if params.forecast == "mode":
-        best = np.argmax(p, axis=-1)
+        same = (dist <= 1e-9).astype(float)
+        best = _pick(p, same @ c[..., None], x)
         return 100.0 * np.take_along_axis(x, best[:, None, None], axis=1)[:, 0]
     link = dist <= params.cluster_radius
     for _ in range(max(1, int(np.ceil(np.log2(max(n, 2)))) + 1)):  # transitive closure
         link = (link.astype(np.float32) @ link.astype(np.float32)) > 0
     weight = (link * share[:, None, :]).sum(axis=-1)  # cluster probability seen by each actor
-    top = weight >= weight.max(axis=-1, keepdims=True) - 1e-12
-    lead = np.argmax(top, axis=-1)  # one actor of the most probable cluster
+    lf = link.astype(float)
+    mass = lf @ w_eng  # [D, N, K]: engaged capability of each actor's cluster
+    centre = (lf @ (w_eng * x)) / np.maximum(mass, 1e-300)
+    lead = _pick(weight, lf @ c[..., None], centre)  # one actor of the most probable cluster
     members = np.take_along_axis(link, lead[:, None, None], axis=1)[:, 0]  # [D, N]
     w = w_eng * members[..., None]
     tot = w.sum(axis=1)
     fallback = (w_eng * x).sum(axis=1) / np.maximum(w_eng.sum(axis=1), 1e-300)
     return 100.0 * np.where(tot > 0, (w * x).sum(axis=1) / np.where(tot > 0, tot, 1.0), fallback)
+
+
+def _pick(score: np.ndarray, cap: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Index [D] of an actor with the highest score[D, N]; ties to the larger cap[D, N, 1], then
+    to the lowest where[D, N, K] coordinates, one issue after another (order-independent)."""
+    cand = score >= score.max(axis=-1, keepdims=True) - 1e-12
+    cap = cap[..., 0]
+    best_cap = np.where(cand, cap, -np.inf).max(axis=-1, keepdims=True)
+    cand &= cap >= best_cap - 1e-9 * np.maximum(1.0, np.abs(best_cap))
+    for k in range(where.shape[-1]):
+        lo = np.where(cand, where[..., k], np.inf).min(axis=-1, keepdims=True)
+        cand &= where[..., k] <= lo + 1e-12
+    return np.argmax(cand, axis=-1)
 
 
 CODES = {
@@ -523,7 +547,15 @@ def _run_compiled(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, 
     r_final = big_r(position_probabilities(x, x, s, c, np.zeros((dd, n)), params, distinct=False),
                     params.big_r_range)
     trace.probs.append(position_probabilities(x, x, s, c, r_final, params, distinct=True))
+    trace.forecast_probs = position_probabilities(x, x, s, c, r_final, _exact(params), distinct=True)
     return trace, turns.astype(int), status.astype(int)
+
+
+def _exact(params: Params) -> Params:
+    """The same parameters grouping only identical positions: the forecast uses these, so that
+    it does not depend on the order of the actors (KTAB's grouping of nearly equal positions
+    does, through which actor represents a group)."""
+    return replace(params, equivalence_tolerance=0.0)
 
 
 def _use_compiled(engine: str) -> bool:
@@ -559,10 +591,11 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
     t_max = max(len(tr.positions) for tr, _, _ in parts)
     traj = np.concatenate([_pad(np.stack(tr.positions, axis=1), t_max) for tr, _, _ in parts])
     final_p = np.concatenate([tr.probs[-1] for tr, _, _ in parts])
+    forecast_p = np.concatenate([tr.forecast_probs for tr, _, _ in parts])
     turns = np.concatenate([t for _, t, _ in parts])
     status = np.concatenate([st for _, _, st in parts])
     final = traj[:, -1]
-    out = forecast(final, final_p, c, batch.engaged, params)
+    out = forecast(final, forecast_p, c, batch.engaged, _exact(params))
     info: dict[str, Any] = {
         "rounds": turns,
         "converged": status == 1,
