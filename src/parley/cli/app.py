@@ -57,6 +57,31 @@ def handles_input_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def parse_value(text: str) -> Any:
+    """An option value as the user meant it: true/false, an int, a float, else the text."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def parse_key_values(items: list[str], example: str) -> dict[str, Any]:
+    """`key=value` options -> {key: value} with numbers and booleans parsed."""
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            fix = f"e.g. --param {example}"
+            raise ParleyInputError([Problem("--param", f"'{item}' is not key=value", fix)])
+        key, text = item.split("=", 1)
+        out[key.strip()] = parse_value(text)
+    return out
+
+
 def refuse_overwrite(path: str | Path | None, force: bool, option: str) -> None:
     """Never replace a file the user has without being asked to (`--force`)."""
     if path is not None and Path(path).exists() and not force:

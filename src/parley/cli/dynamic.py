@@ -11,7 +11,14 @@ import typer
 from rich.table import Table
 
 from parley import batch as batching
-from parley.cli.app import app, console, handles_input_errors, print_json, refuse_overwrite
+from parley.cli.app import (
+    app,
+    console,
+    handles_input_errors,
+    parse_key_values,
+    print_json,
+    refuse_overwrite,
+)
 from parley.cli.import_group import import_app, write_converted
 from parley.errors import ParleyInputError, Problem
 from parley.loading import load
@@ -29,25 +36,7 @@ def _format_for(file: str, fmt: str) -> str:
 
 
 def _parse_params(items: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        if "=" not in item:
-            raise ParleyInputError([Problem("--param", f"'{item}' is not key=value",
-                                            "e.g. --param rounds=20 or --param stochastic=true")])
-        key, text = item.split("=", 1)
-        low = text.lower()
-        value: Any = text
-        if low in ("true", "false"):
-            value = low == "true"
-        else:
-            for cast in (int, float):
-                try:
-                    value = cast(text)
-                    break
-                except ValueError:
-                    pass
-        out[key.strip()] = value
-    return out
+    return parse_key_values(items, "rounds=20 or --param stochastic=true")
 
 
 def run_dynamic(s: Scenario, model: str, overrides: dict[str, Any]) -> tuple[Any, batching.Batch]:

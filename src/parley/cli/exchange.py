@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from parley import batch as batching
-from parley.cli.app import app, console, handles_input_errors, print_json
+from parley.cli.app import app, console, handles_input_errors, parse_key_values, print_json
 from parley.cli.import_group import import_app, write_converted
 from parley.errors import ParleyInputError, Problem
 from parley.loading import load
@@ -52,24 +52,7 @@ def format_for(file: str, fmt: str) -> str:
 
 def parse_params(items: list[str]) -> dict[str, Any]:
     """`key=value` options -> a dict with numbers and booleans parsed."""
-    out: dict[str, Any] = {}
-    for item in items:
-        if "=" not in item:
-            raise ParleyInputError([Problem("--param", f"'{item}' is not key=value",
-                                            "e.g. --param rounds=20 or --param rex=0.5")])
-        key, text = (part.strip() for part in item.split("=", 1))
-        value: Any = text
-        if text.lower() in ("true", "false"):
-            value = text.lower() == "true"
-        else:
-            for cast in (int, float):
-                try:
-                    value = cast(text)
-                    break
-                except ValueError:
-                    pass
-        out[key] = value
-    return out
+    return parse_key_values(items, "rounds=20 or --param rex=0.5")
 
 
 def exchanges_data(s: Scenario, overrides: dict[str, Any], actor: str | None = None,

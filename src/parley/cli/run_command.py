@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from parley import bundled, runs
-from parley.cli.app import app, console, handles_input_errors, print_json
+from parley.cli.app import app, console, handles_input_errors, parse_value, print_json
 from parley.errors import ParleyInputError, Problem
 from parley.estimate import Estimate
 from parley.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, disclaimer, forecast
@@ -29,20 +29,8 @@ def parse_params(items: list[str]) -> dict[str, dict[str, Any]]:
             )
         key, value = item.split("=", 1)
         model, name = key.split(".", 1)
-        out.setdefault(model, {})[name] = _value(value)
+        out.setdefault(model, {})[name] = parse_value(value)
     return out
-
-
-def _value(text: str) -> Any:
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
 
 
 @app.command()
