@@ -6,10 +6,9 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from parley import batch as batching
 from parley import runs
@@ -18,6 +17,9 @@ from parley.scenario import Scenario
 from parley.settlement import Rule, wilson
 from parley.simulate import Draws, simulate, solve_batch
 from parley.version import VERSION
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_DRAWS = 10_000
 DEFAULT_SEED = 20250501
@@ -103,7 +105,7 @@ class Forecast:
                         "p_package": res.p_package(),
                     }
                 )
-        return pd.DataFrame(rows)
+        return _frame(rows)
 
     def settlement(self) -> pd.DataFrame:
         """One row per model: P(settlement) with its Monte Carlo interval."""
@@ -123,7 +125,7 @@ class Forecast:
                     "draws": res.n,
                 }
             )
-        return pd.DataFrame(rows)
+        return _frame(rows)
 
     def actors(self) -> pd.DataFrame:
         """One row per (model, veto actor): how often it accepts the package."""
@@ -146,7 +148,7 @@ class Forecast:
                         "point_accepts": bool(res.point.accept[0, i]) and bool(res.point.agreement[0]),
                     }
                 )
-        return pd.DataFrame(rows, columns=ACTOR_COLUMNS)
+        return _frame(rows, columns=ACTOR_COLUMNS)
 
     def blockers(self) -> pd.DataFrame:
         """One row per (model, veto actor, issue) where the actor ever refuses: which issues
@@ -180,7 +182,7 @@ class Forecast:
                             "point_move": point_move,
                         }
                     )
-        return pd.DataFrame(rows, columns=BLOCKER_COLUMNS)
+        return _frame(rows, columns=BLOCKER_COLUMNS)
 
     @cached_property
     def lead(self) -> str:
@@ -232,6 +234,13 @@ class Forecast:
             "model_info": {name: _json_info(res.draws.info) for name, res in self.results.items()},
             "provenance": self.provenance,
         }
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str] | None = None) -> pd.DataFrame:
+    """A DataFrame; pandas is imported on first use so that `import parley` stays light."""
+    import pandas
+
+    return pandas.DataFrame(rows, columns=columns)
 
 
 def disclaimer(scenario: Scenario) -> str:
