@@ -136,3 +136,13 @@ def test_nothing_the_user_wrote_is_overwritten_without_force(tmp_path) -> None:
     report.write_text("mine")
     result = runner.invoke(app, ["report", "ukraine-2025-05", "-o", str(report), "--draws", "100"])
     assert result.exit_code == 2 and report.read_text() == "mine"
+
+
+def test_bundled_headers_match_the_loaded_scenarios() -> None:
+    import parley
+    from parley import bundled
+
+    for name in bundled.names():
+        head = bundled.header(name)
+        s = parley.load(name)
+        assert head == {"name": name, "title": s.title, "as_of": s.as_of.isoformat()}

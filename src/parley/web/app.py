@@ -525,6 +525,8 @@ def bundled_list() -> list[dict[str, str]]:
     for name in bundled.names():
         path = bundled.path(name)
         key = (name, path.stat().st_mtime if path else 0.0)
+        if key not in _bundled_cache and (fast := bundled.header(name)) is not None:
+            _bundled_cache[key] = fast
         if key not in _bundled_cache:
             try:
                 s = load(name)
