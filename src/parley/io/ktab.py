@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from parley.errors import ParleyInputError, Problem
 from parley.io.yaml_io import read_text
-from parley.scenario import Actor, Issue, Scenario, Stance, check
+from parley.scenario import Actor, Issue, Scenario, Stance
 
 _CSV_FORMAT = ("row 1: name,description,nActors,nDims; row 2: a header; then one row per actor: "
                "name,description,capability, then position,salience for each dimension (0–100)")
@@ -304,24 +304,28 @@ def to_scenario(data: KtabData, source: str, scenario_id: str, as_of: dt.date) -
     except ValidationError as exc:  # pragma: no cover - _value_problems catches these first
         raise ParleyInputError([Problem("", str(exc), "check the file's values")], source) from None
     name = Path(source).name
-    scenario = Scenario.model_construct(
-        id=scenario_id,
-        title=data.name or f"Imported from KTAB file {name}",
-        as_of=as_of,
-        question=f"Where do {len(actors)} actors settle on {len(issues)} dimension(s)? ({name})",
-        description=(data.description + "\n\n" if data.description else "")
-        + "Converted from a KTAB scenario file; KTAB files have no veto players or reservations.",
-        disclaimer="",
-        sources={},
-        actors=actors,
-        issues=issues,
-        stances=stances,
-        settlement_test=False,
-    )
-    problems = check(scenario)
-    if problems:
-        raise ParleyInputError(problems, source)
-    return scenario
+    try:
+        return Scenario(
+            id=scenario_id,
+            title=data.name or f"Imported from KTAB file {name}",
+            as_of=as_of,
+            question=f"Where do {len(actors)} actors settle on {len(issues)} dimension(s)? ({name})",
+            description=(data.description + "\n\n" if data.description else "")
+            + "Converted from a KTAB scenario file; KTAB files have no veto players or reservations.",
+            disclaimer="",
+            sources={},
+            actors=actors,
+            issues=issues,
+            stances=stances,
+            settlement_test=False,
+        )
+    except ParleyInputError as exc:  # every rule of the format, with the file named
+        raise exc.with_source(source) from None
+    except ValidationError as exc:  # e.g. a title longer than the format allows
+        from parley.io.scenario_file import FIELDS
+        from parley.io.yaml_io import validation_problems
+
+        raise ParleyInputError(validation_problems(exc, FIELDS), source) from None
 
 
 
