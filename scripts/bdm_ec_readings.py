@@ -20,19 +20,9 @@ from parley.backtest.cases import cases_directory, read_bdm_table
 from parley.models import bdm
 
 SCHOLZ = np.array([8.4, 9.9, 9.9, 9.9, 9.9, 7.4, 8.8, 9.6])
-READINGS = {
-    "acceptance": ("least_move", "strongest"),
-    "vote_weight": ("capability_salience", "capability"),
-    "eu_salience": ("target", "challenger"),
-    "risk_sum": ("target", "challenger"),
-    "risk_map": ("spec", "inverted"),
-    "target_view": ("own", "challenger", "neutral"),
-    "compromise": ("ratio", "complement", "share"),
-    "conflict": ("winner", "expected"),
-    "tie_break": ("challenger_eu", "index"),
-    "delta": ("current", "initial"),
-    "voters": ("all", "third_parties"),
-}
+# every interpretive choice of the model except the T rule (inert with Q = 1) and the forecast
+# statistic (the search compares the median voter itself)
+READINGS = {k: v for k, v in bdm._CHOICES.items() if k not in ("t_rule", "forecast")}
 
 
 def main(top: int = 15) -> None:
