@@ -63,7 +63,7 @@ def main(argv: list[str]) -> None:
     print(f"round {rnd}; params: {params}")
     print("positions (years):", dict(zip(names, np.round(years(x[0]), 3).tolist(), strict=True)))
     print(f"median voter before the moves: {years(res.mu[0]):.3f} years")
-    print("R_i (first pass, r = 1):", np.round(e1[0].sum(axis=1 if params.risk_sum == 'target' else 2), 3))
+    print("R_i (first pass, r = 1):", np.round(e1.sum(axis=1 if params.risk_sum == 'target' else 2)[0], 3))
     print("risk exponents r_i:     ", np.round(r, 3))
     head = "       " + " ".join(f"{m:>6s}" for m in names)
     print("\nP_ij (row i beats column j)\n" + head)
