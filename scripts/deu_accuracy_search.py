@@ -172,6 +172,27 @@ def convex_fit(P: np.ndarray, y: np.ndarray) -> np.ndarray:
     return ensemble.fit(P, y)
 
 
+def convex_fit_pulled(P: np.ndarray, y: np.ndarray, lam: float, anchor: int) -> np.ndarray:
+    """Convex weights minimising MAE + lam × (weight moved off the anchor point, times 2).
+
+    With weights >= 0 summing to 1, the L1 distance from "all weight on the anchor" is
+    2 (1 − w_anchor), so the penalty is linear: every other point costs 2·lam per unit weight.
+    lam is in MAE points; lam = 0 is the plain convex fit, a large lam returns the anchor alone.
+    """
+    n, j = P.shape
+    price = np.full(j, 2.0 * lam)
+    price[anchor] = 0.0
+    cost = np.concatenate([price, np.full(2 * n, 1.0 / n)])
+    a_fit = np.hstack([P, np.eye(n), -np.eye(n)])
+    a_sum = np.concatenate([np.ones(j), np.zeros(2 * n)])[None]
+    res = linprog(cost, A_eq=np.vstack([a_fit, a_sum]), b_eq=np.concatenate([y, [1.0]]),
+                  bounds=(0, None), method="highs")
+    if not res.success:
+        raise RuntimeError(res.message)
+    w = np.clip(res.x[:j], 0.0, None)
+    return w / w.sum()
+
+
 def lad_fit(X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[float, np.ndarray]:
     """L1-penalised least absolute deviations: min mean|y − b − Xβ| + alpha Σ|β| (a linear program)."""
     n, p = X.shape
@@ -206,6 +227,12 @@ def fit_fixed(name: str) -> Callable[[Features, np.ndarray, Any], Predictor]:
 
 def fit_convex_ext(F: Features, tr: np.ndarray, _h: Any) -> Predictor:
     w = convex_fit(F.points[tr], F.outcome[tr])
+    return lambda te: F.points[te] @ w
+
+
+def fit_convex_pulled(F: Features, tr: np.ndarray, lam: float) -> Predictor:
+    """Convex weights over all points, shrunk toward the mean by an L1 price on other points."""
+    w = convex_fit_pulled(F.points[tr], F.outcome[tr], lam, POINTS.index("mean"))
     return lambda te: F.points[te] @ w
 
 
@@ -412,6 +439,7 @@ def families(have_sklearn: bool) -> dict[str, tuple[Callable[..., Predictor], li
         "pce markov_uniform expected": (fit_fixed("pce_mu_exp"), [None]),
         "Commission in Council core": (fit_fixed("com_in_core"), [None]),
         "convex, all points": (fit_convex_ext, [None]),
+        "convex, all points, pulled to mean": (fit_convex_pulled, [0.3, 0.6, 1.0, 3.0]),
         "convex by regime": (fit_convex_regime, ["v1", "all"]),
         "shrink to 50": (fit_shrink, [0.05, 0.1, 0.2, 0.3]),
         "LAD on residual": (fit_lad(False), [0.03, 0.1, 0.3, 1.0]),
