@@ -27,6 +27,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from parley.errors import ParleyInputError, Problem
+from parley.io.imported import imported_scenario
 from parley.io.yaml_io import read_text
 from parley.scenario import Actor, Issue, Scale, Scenario, Stance
 
@@ -309,26 +310,16 @@ def _build(parsed: _Parsed, source: str, scenario_id: str, as_of: dt.date) -> Sc
     except ValidationError as exc:  # pragma: no cover - the row checks above catch these first
         raise ParleyInputError([Problem("", str(exc), "check the file's values")], source) from None
     name = Path(source).name
-    try:
-        return Scenario(
-            id=scenario_id,
-            title=f"Imported from Decide file {name}",
-            as_of=as_of,
-            question=f"Outcome of {len(issues)} issues negotiated by {len(actors)} actors ({name})",
-            description="Converted from a Decide exchange-model input file by `parley import decide`; "
-            "Decide files have no veto players or reservations.",
-            disclaimer="",
-            sources={},
-            actors=actors,
-            issues=issues,
-            stances=stances,
-            settlement_test=False,
-        )
-    except ParleyInputError as exc:  # every rule of the format, with the file named
-        raise exc.with_source(source) from None
-    except ValidationError as exc:  # e.g. a title longer than the format allows
-        from parley.io.scenario_file import FIELDS
-        from parley.io.yaml_io import validation_problems
-
-        raise ParleyInputError(validation_problems(exc, FIELDS), source) from None
+    return imported_scenario(
+        source,
+        id=scenario_id,
+        title=f"Imported from Decide file {name}",
+        as_of=as_of,
+        question=f"Outcome of {len(issues)} issues negotiated by {len(actors)} actors ({name})",
+        description="Converted from a Decide exchange-model input file by `parley import decide`; "
+        "Decide files have no veto players or reservations.",
+        actors=actors,
+        issues=issues,
+        stances=stances,
+    )
 

@@ -33,6 +33,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from parley.errors import ParleyInputError, Problem
+from parley.io.imported import imported_scenario
 from parley.io.yaml_io import read_text
 from parley.scenario import Actor, Issue, Scenario, Stance
 
@@ -304,28 +305,18 @@ def to_scenario(data: KtabData, source: str, scenario_id: str, as_of: dt.date) -
     except ValidationError as exc:  # pragma: no cover - _value_problems catches these first
         raise ParleyInputError([Problem("", str(exc), "check the file's values")], source) from None
     name = Path(source).name
-    try:
-        return Scenario(
-            id=scenario_id,
-            title=data.name or f"Imported from KTAB file {name}",
-            as_of=as_of,
-            question=f"Where do {len(actors)} actors settle on {len(issues)} dimension(s)? ({name})",
-            description=(data.description + "\n\n" if data.description else "")
-            + "Converted from a KTAB scenario file; KTAB files have no veto players or reservations.",
-            disclaimer="",
-            sources={},
-            actors=actors,
-            issues=issues,
-            stances=stances,
-            settlement_test=False,
-        )
-    except ParleyInputError as exc:  # every rule of the format, with the file named
-        raise exc.with_source(source) from None
-    except ValidationError as exc:  # e.g. a title longer than the format allows
-        from parley.io.scenario_file import FIELDS
-        from parley.io.yaml_io import validation_problems
-
-        raise ParleyInputError(validation_problems(exc, FIELDS), source) from None
+    return imported_scenario(
+        source,
+        id=scenario_id,
+        title=data.name or f"Imported from KTAB file {name}",
+        as_of=as_of,
+        question=f"Where do {len(actors)} actors settle on {len(issues)} dimension(s)? ({name})",
+        description=(data.description + "\n\n" if data.description else "")
+        + "Converted from a KTAB scenario file; KTAB files have no veto players or reservations.",
+        actors=actors,
+        issues=issues,
+        stances=stances,
+    )
 
 
 
