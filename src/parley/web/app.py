@@ -398,15 +398,26 @@ def create_app(
         if job.status == "failed":
             return page(request, "_run_error.html", 200, problems=[Problem("", job.error or "failed")],
                         scenario_problems=[])
+        if job.status == "cancelled":
+            return page(request, "_cancelled.html", job=job, recording=db_path is not None)
         return page(request, "_progress.html", job=job)
+
+    def job_or_404(job_id: str) -> Job:
+        try:
+            return jobs.get(job_id)
+        except KeyError:
+            raise HTTPException(404, "No such job (the server may have restarted).") from None
+
+    @app.post("/jobs/{job_id}/cancel", response_class=HTMLResponse)
+    def job_cancel(request: Request, job_id: str) -> HTMLResponse:
+        """Stop a queued or running job; it ends at the next chunk of draws. Answers with the
+        job's fragment (still "cancelling" until the worker reaches that chunk boundary)."""
+        job_or_404(job_id)
+        return job_fragment(request, jobs.cancel(job_id))
 
     @app.get("/jobs/{job_id}", response_class=HTMLResponse)
     def job_status(request: Request, job_id: str) -> HTMLResponse:
-        try:
-            job = jobs.get(job_id)
-        except KeyError:
-            raise HTTPException(404, "No such job (the server may have restarted).") from None
-        return job_fragment(request, job)
+        return job_fragment(request, job_or_404(job_id))
 
     @app.get("/jobs/{job_id}/progress.json")
     def job_progress(job_id: str) -> dict[str, Any]:
@@ -415,7 +426,7 @@ def create_app(
         except KeyError:
             raise HTTPException(404, "No such job.") from None
         return {"status": job.status, "done": job.done, "total": job.total, "run_id": job.run_id,
-                "error": job.error}
+                "error": job.error, "cancelling": job.cancelling}
 
     @app.get("/jobs/{job_id}/results.json")
     def job_json(job_id: str) -> JSONResponse:

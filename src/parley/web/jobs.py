@@ -3,6 +3,12 @@
 A page starts a job and polls it; a small pool (two workers by default) bounds how many
 forecasts run at once, so a burst of clicks queues instead of overloading the machine.
 Every job's forecast is recorded in the runs registry with source `web`.
+
+A job can be cancelled. The Monte Carlo calls the job's progress callback after every chunk of
+draws; the callback raises `JobCancelled` once the user asked to stop, so the work ends at the
+next chunk boundary without any thread being killed. `forecast()` then marks the registry row
+`failed` with the reason (the registry knows only running/ok/failed), so a cancelled run never
+appears as a finished one; a job cancelled while still queued never starts and is not recorded.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ class Job:
     draft_id: str | None = None
     kind: str = "forecast"  # forecast, or compare (baseline against `levers`)
     levers: list[str] = field(default_factory=list)
-    status: str = "queued"  # queued, running, done, failed
+    status: str = "queued"  # queued, running, done, failed, cancelled
     done: int = 0
     error: str | None = None
     run_id: int | None = None
@@ -43,6 +49,13 @@ class Job:
     trajectories: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
     seconds: float | None = None
+    stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    stop_asked: float | None = None  # perf_counter when Cancel was pressed
+
+    @property
+    def cancelling(self) -> bool:
+        """Cancel was pressed and the job has not reached a chunk boundary yet."""
+        return self.stop.is_set() and self.status in ("queued", "running")
 
     @property
     def total(self) -> int:
@@ -79,6 +92,19 @@ class Jobs:
         with self._lock:
             return self._jobs[job_id]
 
+    def cancel(self, job_id: str) -> Job:
+        """Ask a job to stop. A queued job is cancelled at once (it will never start); a
+        running one stops after the chunk it is working on; a finished one is left as it is."""
+        with self._lock:
+            job = self._jobs[job_id]
+            if job.status in ("queued", "running") and not job.stop.is_set():
+                job.stop_asked = time.perf_counter()
+                job.stop.set()
+                if job.status == "queued":
+                    job.status = "cancelled"
+                    job.seconds = 0.0
+        return job
+
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -86,11 +112,17 @@ class Jobs:
         from parley import runs
         from parley.forecast import forecast
 
-        job.status = "running"
+        with self._lock:  # a job cancelled while queued never starts
+            if job.stop.is_set():
+                return
+            job.status = "running"
         job.started = time.perf_counter()
+        before = runs.last_id()
 
         def progress(n: int) -> None:
             job.done += n
+            if job.stop.is_set():
+                raise JobCancelled(f"cancelled from the web page after {job.done:,} of {job.total:,} draws")
 
         try:
             if job.kind == "compare":
@@ -110,6 +142,11 @@ class Jobs:
             job.result = finite(fc.to_dict())
             job.trajectories = trajectories(job.scenario, job.models, job.params)
             job.status = "done"
+        except JobCancelled as exc:
+            job.error = str(exc)
+            after = runs.last_id() if self.db is not None else None
+            job.run_id = after if after != before else None  # the row forecast() marked failed
+            job.status = "cancelled"
         except ParleyInputError as exc:
             job.error = exc.render()
             job.status = "failed"
@@ -118,7 +155,6 @@ class Jobs:
             job.status = "failed"
         finally:
             job.seconds = time.perf_counter() - job.started
-
 
     @staticmethod
     def _compare(job: Job, progress: Any) -> None:
@@ -140,6 +176,10 @@ class Jobs:
         )
         job.result = finite(cmp.to_dict())
         job.status = "done"
+
+
+class JobCancelled(Exception):
+    """Raised from a job's progress callback to stop its Monte Carlo between two chunks."""
 
 
 def new_id() -> str:
