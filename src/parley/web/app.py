@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 from importlib import resources
 from pathlib import Path
@@ -30,6 +31,7 @@ from parley.errors import ParleyInputError, Problem
 from parley.models import registry
 from parley.version import VERSION
 from parley.web import drafts as dr
+from parley.web import lever_edit as le
 from parley.web import views
 from parley.web.jobs import Job, Jobs, new_id, trajectories
 
@@ -150,7 +152,7 @@ def create_app(
     templates = Jinja2Templates(directory=str(PKG / "templates"))
     templates.env.globals.update(
         version=VERSION, pct=views.pct, num=views.num, estimate_text=dr.estimate_text,
-        tojson=json.dumps,
+        tojson=json.dumps, cell_slug=cell_slug,
     )
     upload_lock = threading.Lock()
     edit_lock = threading.Lock()
@@ -302,16 +304,56 @@ def create_app(
             store.save(d)
         return RedirectResponse(f"/d/{d.id}#{anchor}", status_code=303)
 
+    @app.post("/d/{draft_id}/levers", response_class=HTMLResponse)
+    def edit_levers(
+        request: Request,
+        draft_id: str,
+        action: str = Form(...),
+        path: str = Form(""),
+        lever: int = Form(-1),
+        id: str = Form(""),
+        name: str = Form(""),
+        field: str = Form("position"),
+        actors: str = Form(""),
+        issues: str = Form(""),
+        op: str = Form("shift"),
+        value: str = Form("0"),
+        note: str = Form(""),
+    ) -> Response:
+        """Add a lever or a change to one, or remove either; then show the editor again."""
+        with edit_lock:
+            d = draft_or_404(draft_id)
+            try:
+                if action == "add_lever":
+                    le.add_lever(d.data, id, name)
+                elif action == "add_change":
+                    form = {"field": field, "actors": actors, "issues": issues, "op": op,
+                            "value": value, "note": note}
+                    le.add_change(d.data, lever, form)
+                elif action == "remove":
+                    le.remove(d.data, path)
+                else:
+                    raise KeyError(action)
+            except KeyError:
+                raise HTTPException(422, "Unknown lever, change or action.") from None
+            except ValueError as exc:
+                scenario, problems = dr.validate(d.data, d.lenient, d.name)
+                ctx = editor_context(d, scenario, problems)
+                return page(request, "editor.html", 422, row_error=str(exc), **ctx)
+            store.save(d)
+        return RedirectResponse(f"/d/{d.id}#levers-editor", status_code=303)
+
     def editor_context(d: dr.Draft, scenario: Any, problems: list[Problem]) -> dict[str, Any]:
         cells = dr.problems_by_cell(problems)
         known = cell_paths(d.data)
-        loose = [p for p in problems if p.path not in known]
+        loose = [p for p in problems if le.cell_of(p.path) not in known]
         return {
             "levers": lever_rows(scenario), "report": report_available(),
             "d": d, "data": d.data, "scenario": scenario, "problems": problems, "cells": cells,
             "loose": loose, "tables": dr.tables_ok(d.data), "models": list(registry.MODELS.values()),
             "static_models": registry.STATIC, "max_draws": MAX_DRAWS,
-            "default_models": ["compromise"],
+            "default_models": ["compromise"], "levers_ok": le.levers_ok(d.data),
+            "lever_fields": le.FIELDS, "lever_ops": le.OPS,
         }
 
     @app.post("/d/{draft_id}/cell", response_class=HTMLResponse)
@@ -321,13 +363,17 @@ def create_app(
         with edit_lock:  # read, change and write one draft at a time: no edit is lost
             d = draft_or_404(draft_id)
             try:
-                dr.set_cell(d.data, path, value)
+                if path.startswith("levers["):
+                    le.set_cell(d.data, path, value)
+                else:
+                    dr.set_cell(d.data, path, value)
             except KeyError:
                 raise HTTPException(422, f"No editable cell '{path[:80]}'.") from None
             store.save(d)
         scenario, problems = dr.validate(d.data, d.lenient, d.name)
         ctx = editor_context(d, scenario, problems)
         ctx["all_cells"] = cell_paths(d.data)
+        ctx["levers_oob"] = path.startswith("levers[")  # names and ids in the compare panel
         return page(request, "_problems.html", **ctx)
 
     @app.get("/d/{draft_id}/scenario.yaml")
@@ -557,7 +603,12 @@ def cell_paths(data: Any) -> set[str]:
         names = dr.ESTIMATE_FIELDS[section] + dr.TEXT_FIELDS[section] + dr.BOOL_FIELDS[section]
         for i in range(len(data[section])):
             out.update(f"{section}[{i}].{n}" for n in names)
-    return out
+    return out | le.cell_paths(data)
+
+
+def cell_slug(path: str) -> str:
+    """A cell path as an HTML id fragment: `levers[0].changes[1].value` -> `levers-0-changes-1-value`."""
+    return re.sub(r"[\[\].]+", "-", path).strip("-")
 
 
 def _form_problems(model: list[str], draws: str, seed: str, rule: str) -> list[Problem]:

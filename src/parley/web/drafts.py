@@ -195,13 +195,18 @@ def validate(data: dict[str, Any], lenient: bool = False, source: str = "draft")
         rest = [p for p in exc.problems if not (lenient and _is_veto_rule(p))]
         if lenient and not rest and not problems:
             return scenario_without_veto_rule(data), []
+        from parley.web.lever_edit import explain
+
+        rest = explain(rest, data)
         return None, problems + [p for p in rest if p.path not in {q.path for q in problems}]
     return (scenario, []) if not problems else (None, problems)
 
 
 def cell_problems(data: dict[str, Any]) -> list[Problem]:
     """Cells holding text that is not a value (set_cell keeps it so the user can fix it)."""
-    out = []
+    from parley.web.lever_edit import value_problems
+
+    out = value_problems(data)
     for section, names in ESTIMATE_FIELDS.items():
         rows = data.get(section)
         if not isinstance(rows, list):
@@ -221,10 +226,12 @@ def _is_veto_rule(p: Problem) -> bool:
 
 
 def problems_by_cell(problems: list[Problem]) -> dict[str, list[Problem]]:
-    """Problems keyed by the exact cell path they name (others go in the page-level list)."""
+    """Problems keyed by the cell they belong to (others go in the page-level list)."""
+    from parley.web.lever_edit import cell_of
+
     out: dict[str, list[Problem]] = {}
     for p in problems:
-        out.setdefault(p.path, []).append(p)
+        out.setdefault(cell_of(p.path), []).append(p)
     return out
 
 
