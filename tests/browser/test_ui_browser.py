@@ -231,3 +231,39 @@ def test_script_in_names_is_shown_not_executed(server, page, tmp_path, tiny_data
     page.wait_for_timeout(200)
     shot(page, "08-escaped-names")
     assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+def test_cancel_a_long_run_and_edit_a_lever(server, page) -> None:
+    """Cancel stops a 10^6-draw run (process pool) and the page says so; a lever cell edit
+    shows its problem next to the cell and renames the lever in the compare panel."""
+    url, _, timings = server
+    page.goto(url)
+    page.click("button[data-scenario='ukraine-2025-05']")
+    page.wait_for_selector("#levers-editor")
+    page.fill("#draws", "1000000")
+    page.click("#run-button")
+    page.wait_for_selector("#cancel-job", timeout=10_000)
+    t = time.perf_counter()
+    page.click("#cancel-job")
+    page.wait_for_selector("[data-status=cancelled]", timeout=30_000)
+    timings["browser_cancel_click_to_cancelled_s"] = time.perf_counter() - t
+    (ARTIFACTS / "timings-cancel.json").write_text(json.dumps(timings, indent=2))
+    shot(page, "09-cancelled")
+    assert "Cancelled." in page.inner_text("#result")
+
+    cell = "#c-levers-0-changes-0-value"
+    with page.expect_response(lambda r: r.url.endswith("/cell")):
+        page.fill(cell, "-500")
+        page.press(cell, "Tab")
+    page.wait_for_selector("#e-levers-0-changes-0:not(:empty)")
+    assert "outside the valid range" in page.inner_text("#e-levers-0-changes-0")
+    with page.expect_response(lambda r: r.url.endswith("/cell")):
+        page.fill(cell, "-10")
+        page.press(cell, "Tab")
+    page.wait_for_selector("#problems.ok")
+    with page.expect_response(lambda r: r.url.endswith("/cell")):
+        page.fill("#c-levers-0-name", "Renamed in the page")
+        page.press("#c-levers-0-name", "Tab")
+    page.wait_for_selector("#levers-panel >> text=Renamed in the page")
+    shot(page, "10-lever-edited")
+    assert page.dialogs == []  # type: ignore[attr-defined]
