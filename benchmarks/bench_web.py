@@ -6,7 +6,9 @@ Measures, on this machine:
 - `parley ui` start-up: process start -> address printed -> first page served;
 - a 10^4-draw static run (compromise) on the bundled scenario, POST to results on the page;
 - the cost of recording a forecast in the registry (forecast with and without it);
-- the registry under 8 processes writing at once (runs per second, nothing lost).
+- the registry under 8 processes writing at once (runs per second, nothing lost);
+- Cancel: POST /jobs/ID/cancel to the job reported cancelled, per kind of job (in-process
+  TestClient, so no browser polling interval is included).
 Needs the `web` extra. Uses temporary files only (never the user's registry).
 """
 
@@ -130,6 +132,46 @@ def registry_concurrency(tmp: Path, procs: int = 8, each: int = 50) -> dict[str,
     }
 
 
+CANCEL_CASES = (  # label, form posted, endpoint
+    ("compromise_1e6_process_pool", {"model": "compromise", "draws": "1000000"}, "run"),
+    ("compromise_150k_inline", {"model": "compromise", "draws": "150000"}, "run"),
+    ("nash_150k_inline", {"model": "nash", "draws": "150000"}, "run"),
+    ("bdm_100k_inline", {"model": "bdm", "draws": "100000"}, "run"),
+    ("compare_1e6_one_lever", {"model": "compromise", "draws": "1000000", "lever": "no_minerals_deal"},
+     "compare"),
+)
+
+
+def cancel_latency(tmp: Path, repeats: int = 3) -> dict[str, float]:
+    """Seconds from the cancel request to the job being cancelled, pressed mid-chunk."""
+    from fastapi.testclient import TestClient
+
+    from parley.web.app import create_app
+
+    app = create_app(data_dir=tmp / "cancel", db=tmp / "cancel.sqlite", wait_for_short_runs=0.0)
+    client = TestClient(app)
+    draft = client.post("/open", data={"name": "ukraine-2025-05"}, follow_redirects=False).headers["location"]
+    out: dict[str, float] = {}
+    for label, form, endpoint in CANCEL_CASES:
+        times = []
+        for _ in range(repeats):
+            html = client.post(f"{draft}/{endpoint}", data=form).text
+            job = re.search(r'hx-get="/jobs/([a-f0-9]+)"', html).group(1)
+            while client.get(f"/jobs/{job}/progress.json").json()["done"] == 0:
+                time.sleep(0.005)
+            time.sleep(0.05)  # somewhere inside the next chunk
+            t = time.perf_counter()
+            client.post(f"/jobs/{job}/cancel")
+            while (p := client.get(f"/jobs/{job}/progress.json").json())["status"] == "running":
+                time.sleep(0.005)
+            if p["status"] != "cancelled":
+                raise SystemExit(f"{label}: the job ended {p['status']} before the cancel arrived")
+            times.append(time.perf_counter() - t)
+        out[f"cancel_{label}_median_s"] = statistics.median(times)
+        out[f"cancel_{label}_max_s"] = max(times)
+    return out
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
@@ -137,6 +179,7 @@ def main() -> None:
         figures.update(startup_and_run(tmp))
         figures.update(recording_cost(tmp))
         figures.update(registry_concurrency(tmp))
+        figures.update(cancel_latency(tmp))
     for k, v in figures.items():
         print(f"{k:48s} {v:.3f}" if isinstance(v, float) else f"{k:48s} {v}")
     print(json.dumps(figures))
