@@ -13,6 +13,7 @@ import contextlib
 import json
 import re
 import threading
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -283,26 +284,18 @@ def create_app(
         issue: str = Form(""),
     ) -> Response:
         """Add an actor, issue or stance, or remove a row; then show the editor again."""
-        with edit_lock:
-            d = draft_or_404(draft_id)
-            try:
-                if action == "remove":
-                    dr.remove_row(d.data, path)
-                    anchor = path.split("[", 1)[0]
-                elif action in ("add_actor", "add_issue", "add_stance"):
-                    kind = action.removeprefix("add_")
-                    dr.add_row(d.data, kind, {"id": id, "name": name, "actor": actor, "issue": issue})
-                    anchor = kind + "s"
-                else:
-                    raise KeyError(action)
-            except KeyError:
-                raise HTTPException(422, "Unknown row or action.") from None
-            except ValueError as exc:
-                scenario, problems = dr.validate(d.data, d.lenient, d.name)
-                ctx = editor_context(d, scenario, problems)
-                return page(request, "editor.html", 422, row_error=str(exc), **ctx)
-            store.save(d)
-        return RedirectResponse(f"/d/{d.id}#{anchor}", status_code=303)
+
+        def edit(data: dict[str, Any]) -> str:
+            if action == "remove":
+                dr.remove_row(data, path)
+                return path.split("[", 1)[0]
+            if action in ("add_actor", "add_issue", "add_stance"):
+                kind = action.removeprefix("add_")
+                dr.add_row(data, kind, {"id": id, "name": name, "actor": actor, "issue": issue})
+                return kind + "s"
+            raise KeyError(action)
+
+        return edit_draft(request, draft_id, edit, "Unknown row or action.")
 
     @app.post("/d/{draft_id}/levers", response_class=HTMLResponse)
     def edit_levers(
@@ -321,27 +314,39 @@ def create_app(
         note: str = Form(""),
     ) -> Response:
         """Add a lever or a change to one, or remove either; then show the editor again."""
+
+        def edit(data: dict[str, Any]) -> str:
+            if action == "add_lever":
+                le.add_lever(data, id, name)
+            elif action == "add_change":
+                form = {"field": field, "actors": actors, "issues": issues, "op": op,
+                        "value": value, "note": note}
+                le.add_change(data, lever, form)
+            elif action == "remove":
+                le.remove(data, path)
+            else:
+                raise KeyError(action)
+            return "levers-editor"
+
+        return edit_draft(request, draft_id, edit, "Unknown lever, change or action.")
+
+    def edit_draft(request: Request, draft_id: str, edit: Callable[[dict[str, Any]], str],
+                   unknown: str) -> Response:
+        """Apply `edit` to a draft under the edit lock and go back to the editor at the anchor it
+        returns; an edit that raises KeyError is refused (422, `unknown`), one that raises
+        ValueError shows the editor with its message."""
         with edit_lock:
             d = draft_or_404(draft_id)
             try:
-                if action == "add_lever":
-                    le.add_lever(d.data, id, name)
-                elif action == "add_change":
-                    form = {"field": field, "actors": actors, "issues": issues, "op": op,
-                            "value": value, "note": note}
-                    le.add_change(d.data, lever, form)
-                elif action == "remove":
-                    le.remove(d.data, path)
-                else:
-                    raise KeyError(action)
+                anchor = edit(d.data)
             except KeyError:
-                raise HTTPException(422, "Unknown lever, change or action.") from None
+                raise HTTPException(422, unknown) from None
             except ValueError as exc:
                 scenario, problems = dr.validate(d.data, d.lenient, d.name)
                 ctx = editor_context(d, scenario, problems)
                 return page(request, "editor.html", 422, row_error=str(exc), **ctx)
             store.save(d)
-        return RedirectResponse(f"/d/{d.id}#levers-editor", status_code=303)
+        return RedirectResponse(f"/d/{d.id}#{anchor}", status_code=303)
 
     def editor_context(d: dr.Draft, scenario: Any, problems: list[Problem]) -> dict[str, Any]:
         cells = dr.problems_by_cell(problems)
