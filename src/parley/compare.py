@@ -209,6 +209,12 @@ class Comparison:
         out.insert(1, "model", model)
         return out
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the answer and tables (parley.notebook)."""
+        from parley.notebook import comparison_html
+
+        return comparison_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         def records(df: pd.DataFrame) -> list[dict[str, Any]]:
             return [

@@ -207,6 +207,12 @@ class Forecast:
         return {"p_exists": p, "ci_low": lo, "ci_high": hi, "ci_level": CI_LEVEL,
                 "draws": self.zone.n, "median_package": package}
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the answer and tables (parley.notebook)."""
+        from parley.notebook import forecast_html
+
+        return forecast_html(self)
+
     def to_dict(self) -> dict[str, Any]:
         """The forecast as plain JSON-ready data."""
         from parley.narrative import answer

@@ -1,0 +1,104 @@
+"""Rich display in Jupyter: a forecast or a comparison shows its answer and tables, not a repr.
+
+Jupyter calls `_repr_html_` on the value a cell ends with. `Forecast` and `Comparison` delegate
+here so the HTML lives in one place and nothing is computed until a notebook asks for it. Every
+text from the scenario is escaped: a scenario file is user input.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from parley.compare import Comparison
+    from parley.forecast import Forecast
+
+STYLE = ("font-family: system-ui, sans-serif; max-width: 60em; "
+         "line-height: 1.4")
+PERCENT_COLUMNS = ("p_settlement", "ci_low", "ci_high", "p_accept", "p_package")
+SIGNED_PERCENT_COLUMNS = ("delta", "delta_low", "delta_high")
+HEADERS = {"model": "model", "issue_name": "issue", "point": "at point inputs", "median": "median",
+           "p05": "5%", "p95": "95%", "p_settlement": "P(settlement)", "ci_low": "90% CI low",
+           "ci_high": "90% CI high", "draws": "draws", "actor_name": "veto player",
+           "p_accept": "P(accept)", "name": "variant", "delta": "change",
+           "delta_low": "change, low", "delta_high": "change, high"}
+
+
+def forecast_html(fc: Forecast) -> str:
+    """The answer, P(settlement), per-issue outcomes and veto players' acceptance of a forecast."""
+    from parley.forecast import disclaimer
+    from parley.narrative import answer
+
+    sc = fc.scenario
+    parts = [_heading(sc.title, sc.question, sc.as_of.isoformat()), _para(answer(fc))]
+    if sc.tests_settlement:
+        parts.append(_table("Settlement", fc.settlement(),
+                            ["model", "p_settlement", "ci_low", "ci_high", "draws"]))
+    parts.append(_table("Outcome per issue (0–100)", fc.outcomes(),
+                        ["model", "issue_name", "point", "median", "p05", "p95"]))
+    if sc.tests_settlement:
+        parts.append(_table("Veto players", fc.actors(),
+                            ["model", "actor_name", "p_accept", "ci_low", "ci_high"]))
+    parts.append(_small(disclaimer(sc)))
+    parts.append(_small(_provenance(fc.provenance)))
+    return _wrap(parts)
+
+
+def comparison_html(cmp: Comparison) -> str:
+    """Baseline against levers on the same draws: the plain answer and the change per lever."""
+    from parley.compare import lever_answer
+
+    sc = cmp.scenario
+    parts = [_heading(sc.title, sc.question, sc.as_of.isoformat()), _para(lever_answer(cmp))]
+    parts.append(_table("P(settlement) per variant", cmp.settlement(),
+                        ["model", "name", "p_settlement", "delta", "delta_low", "delta_high"]))
+    parts.append(_small(_provenance(cmp.provenance)))
+    return _wrap(parts)
+
+
+def _wrap(parts: list[str]) -> str:
+    return f'<div class="parley" style="{STYLE}">' + "\n".join(p for p in parts if p) + "</div>"
+
+
+def _heading(title: str, question: str, as_of: str) -> str:
+    return (f"<h3>{escape(title)}</h3>"
+            f"<p><em>{escape(question)}</em> <small>(as of {escape(as_of)})</small></p>")
+
+
+def _para(text: str) -> str:
+    return f"<p>{escape(text)}</p>" if text else ""
+
+
+def _small(text: str) -> str:
+    return f"<p><small>{escape(text)}</small></p>" if text else ""
+
+
+def _provenance(prov: dict[str, Any]) -> str:
+    return (f"parley {prov.get('parley_version', '?')} · scenario {prov.get('scenario_id', '?')} "
+            f"sha256:{str(prov.get('scenario_hash', ''))[:12]} · draws {prov.get('draws', 0):,} · "
+            f"seed {prov.get('seed', '?')} · rule {prov.get('settlement_rule', '?')}")
+
+
+def _table(caption: str, df: pd.DataFrame, columns: list[str]) -> str:
+    """A DataFrame's chosen columns as an HTML table, probabilities shown as percentages."""
+    view = df[[c for c in columns if c in df.columns]].copy()
+    for col in view.columns:
+        if col in PERCENT_COLUMNS:
+            view[col] = view[col].map(lambda v: _fmt(v, "{:.0%}"))
+        elif col in SIGNED_PERCENT_COLUMNS:
+            view[col] = view[col].map(lambda v: _fmt(v, "{:+.1%}"))
+        elif view[col].dtype.kind == "f":
+            view[col] = view[col].map(lambda v: _fmt(v, "{:.1f}"))
+    body = view.rename(columns=HEADERS).to_html(index=False, escape=True, border=0)
+    return f"<h4>{escape(caption)}</h4>{body}"
+
+
+def _fmt(value: Any, pattern: str) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    return pattern.format(v) if v == v else "–"
