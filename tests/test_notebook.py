@@ -48,3 +48,14 @@ def test_scenario_texts_are_escaped(tmp_path: Path) -> None:
     html = parley.forecast(s, model=["compromise"], draws=20, seed=1)._repr_html_()
     assert "<script" not in html and "<b>agree" not in html
     assert "&lt;script&gt;" in html and "A &amp; B" in html
+
+
+def test_scenario_html_lists_what_the_file_says(tmp_path: Path) -> None:
+    data_levers = [{"id": "l1", "name": "L", "changes": [{"field": "salience", "shift": 5}]}]
+    s = _tiny(tmp_path, levers=data_levers)
+    html = s._repr_html_()
+    # Actor A: capability 2, veto; its stance on x: position 20, salience 80, reservation 60.
+    assert "<td>A</td><td>Actor A</td><td>2</td><td>yes</td>" in html
+    assert "<td>20 · s 80 · r 60</td>" in html
+    assert "<td>Actor C</td><td>50 · s 50</td><td></td>" in html  # C has no stance on y
+    assert "3 actors, 2 issues, 1 levers" in html

@@ -1,8 +1,8 @@
-"""Rich display in Jupyter: a forecast or a comparison shows its answer and tables, not a repr.
+"""Rich display in Jupyter: a scenario, forecast or comparison shows tables, not a repr.
 
-Jupyter calls `_repr_html_` on the value a cell ends with. `Forecast` and `Comparison` delegate
-here so the HTML lives in one place and nothing is computed until a notebook asks for it. Every
-text from the scenario is escaped: a scenario file is user input.
+Jupyter calls `_repr_html_` on the value a cell ends with. `Scenario`, `Forecast` and
+`Comparison` delegate here so the HTML lives in one place and nothing is computed until a
+notebook asks for it. Every text from the scenario is escaped: a scenario file is user input.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from parley.compare import Comparison
     from parley.forecast import Forecast
+    from parley.scenario import Scenario
 
 STYLE = ("font-family: system-ui, sans-serif; max-width: 60em; "
          "line-height: 1.4")
@@ -57,6 +58,34 @@ def comparison_html(cmp: Comparison) -> str:
                         ["model", "name", "p_settlement", "delta", "delta_low", "delta_high"]))
     parts.append(_small(_provenance(cmp.provenance)))
     return _wrap(parts)
+
+
+def scenario_html(sc: Scenario) -> str:
+    """What the file says: actors, and per actor and issue its position, salience and
+    reservation (uncertain values as mode and range), so a reader can audit the inputs."""
+    parts = [_heading(sc.title, sc.question, sc.as_of.isoformat())]
+    actor_rows = [[a.id, a.name, a.capability.describe(), "yes" if a.veto else ""] for a in sc.actors]
+    parts.append(_grid("Actors", ["id", "name", "capability", "veto"], actor_rows))
+    stance_rows = []
+    for a in sc.actors:
+        row = [a.name]
+        for issue in sc.issues:
+            st = sc.stance(a.id, issue.id)
+            row.append("" if st is None else (
+                f"{st.position.describe()} · s {st.salience.describe()}"
+                + (f" · r {st.reservation.describe()}" if st.reservation is not None else "")))
+        stance_rows.append(row)
+    parts.append(_grid("Stances: position · s salience · r reservation",
+                       ["actor", *(i.name for i in sc.issues)], stance_rows))
+    parts.append(_small(f"{len(sc.actors)} actors, {len(sc.issues)} issues, {len(sc.levers)} levers; "
+                        f"sha256:{sc.content_hash()[:12]}"))
+    return _wrap(parts)
+
+
+def _grid(caption: str, header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<h4>{escape(caption)}</h4><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _wrap(parts: list[str]) -> str:

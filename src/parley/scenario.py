@@ -205,6 +205,12 @@ class Scenario(BaseModel):
     def stance(self, actor_id: str, issue_id: str) -> Stance | None:
         return next((s for s in self.stances if s.actor == actor_id and s.issue == issue_id), None)
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows the actors and stances as tables (parley.notebook)."""
+        from parley.notebook import scenario_html
+
+        return scenario_html(self)
+
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON form: what a result's provenance records."""
         data = self.model_dump(mode="json", exclude={"levers"} if not self.levers else None)
