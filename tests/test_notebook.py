@@ -59,3 +59,16 @@ def test_scenario_html_lists_what_the_file_says(tmp_path: Path) -> None:
     assert "<td>20 · s 80 · r 60</td>" in html
     assert "<td>Actor C</td><td>50 · s 50</td><td></td>" in html  # C has no stance on y
     assert "3 actors, 2 issues, 1 levers" in html
+
+
+def test_leaderboard_html_shows_the_published_deu_figure() -> None:
+    from parley.backtest.capability import CapabilitySpec
+    from parley.backtest.data import load_deu
+    from parley.backtest.leaderboard import leaderboard
+
+    # With equal capabilities the compromise model is the salience-weighted mean, whose MAE on
+    # the development split the DEU README gives as 23.8.
+    board = leaderboard(load_deu(), CapabilitySpec("equal"), ["compromise"], reps=200)
+    html = board._repr_html_()
+    assert "<td>compromise</td><td>229</td><td>23.8 [" in html
+    assert "capability equal" in html and "<th>ΔMAE</th>" in html

@@ -1,7 +1,7 @@
-"""Rich display in Jupyter: a scenario, forecast or comparison shows tables, not a repr.
+"""Rich display in Jupyter: scenarios, forecasts, comparisons and backtests show tables.
 
-Jupyter calls `_repr_html_` on the value a cell ends with. `Scenario`, `Forecast` and
-`Comparison` delegate here so the HTML lives in one place and nothing is computed until a
+Jupyter calls `_repr_html_` on the value a cell ends with. `Scenario`, `Forecast`, `Comparison`
+and `Leaderboard` delegate here so the HTML lives in one place and nothing is computed until a
 notebook asks for it. Every text from the scenario is escaped: a scenario file is user input.
 """
 
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+    from parley.backtest.leaderboard import Leaderboard
     from parley.compare import Comparison
     from parley.forecast import Forecast
     from parley.scenario import Scenario
@@ -82,10 +83,28 @@ def scenario_html(sc: Scenario) -> str:
     return _wrap(parts)
 
 
+def leaderboard_html(board: Leaderboard) -> str:
+    """A backtest's table, best MAE first, with what the brackets and columns mean."""
+    from parley.backtest.leaderboard import BASELINE, TABLE_COLUMNS
+
+    parts = [f"<h3>{escape(board.title())}</h3>",
+             _grid("", list(TABLE_COLUMNS), board.display_rows())]
+    refit = [f"* {r.model}: {r.evaluation}" for r in board.ranked()
+             if r.evaluation != "fixed parameters"]
+    skipped = [f"skipped {r.model}: {r.error}" for r in board.rows if r.error]
+    parts += [_small(line) for line in refit + skipped]
+    parts.append(_small(
+        "[brackets]: 95% bootstrap intervals resampling proposals. cov: share of outcomes inside "
+        f"the 50%/80% conformal intervals ({board.setting}, {board.folds} folds, seed {board.seed}). "
+        f"ΔMAE: MAE − {BASELINE} MAE on the same issues (paired); < 0 is better."))
+    return _wrap(parts)
+
+
 def _grid(caption: str, header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-    return f"<h4>{escape(caption)}</h4><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    title = f"<h4>{escape(caption)}</h4>" if caption else ""
+    return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _wrap(parts: list[str]) -> str:

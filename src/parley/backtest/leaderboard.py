@@ -33,6 +33,16 @@ from parley.models import registry
 BASELINE = "compromise"
 
 
+TABLE_COLUMNS = ("model", "n", "MAE", "RMSE", "median AE", "≤10 (%)", "ΔMAE", "CRPS",
+                 "cov 50/80", "s")
+
+
+def _ci(est: Estimate, scale: float = 1.0, digits: int = 1) -> str:
+    """Value and its interval on one line."""
+    return (f"{est.value * scale:.{digits}f} [{est.low * scale:.{digits}f}, "
+            f"{est.high * scale:.{digits}f}]")
+
+
 @dataclass(frozen=True)
 class Row:
     model: str
@@ -78,6 +88,36 @@ class Leaderboard:
     seed: int = 0
     seconds: float = 0.0
     unit: str = "issue"
+
+    def ranked(self) -> list[Row]:
+        """Rows that ran, best (lowest) MAE first."""
+        return sorted([r for r in self.rows if not r.error], key=lambda r: r.metrics["mae"].value)
+
+    def display_rows(self) -> list[list[str]]:
+        """The ranked rows as text cells under TABLE_COLUMNS (terminal and notebook share them);
+        a `*` marks a model evaluated with refitting (its `evaluation` says how)."""
+        out = []
+        for r in self.ranked():
+            m = r.metrics
+            out.append([
+                r.model + ("*" if r.evaluation != "fixed parameters" else ""),
+                f"{r.n}" + (f" (+{r.missing} none)" if r.missing else ""),
+                _ci(m["mae"]), _ci(m["rmse"]), _ci(m["median_ae"]), _ci(m["within10"], 100, 0),
+                _ci(r.vs_baseline) if r.vs_baseline else "—",
+                f"{r.crps.value:.1f}" if r.crps else "—",
+                f"{r.coverage[0.5] * 100:.0f}% / {r.coverage[0.8] * 100:.0f}%", f"{r.seconds:.2f}",
+            ])
+        return out
+
+    def title(self) -> str:
+        return (f"Backtest {self.dataset}: {self.setting}; capability {self.capability}; "
+                f"solved by {self.unit}")
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the leaderboard table (parley.notebook)."""
+        from parley.notebook import leaderboard_html
+
+        return leaderboard_html(self)
 
     def as_dict(self) -> dict[str, Any]:
         return {

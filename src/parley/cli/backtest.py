@@ -20,7 +20,7 @@ from rich.table import Table
 from parley.backtest.capability import CONVENTIONS, CapabilitySpec, check_spec
 from parley.backtest.cv import DEFAULT_FOLDS
 from parley.backtest.data import Dataset, load_deu, load_tidy
-from parley.backtest.leaderboard import BASELINE, Leaderboard, leaderboard
+from parley.backtest.leaderboard import BASELINE, TABLE_COLUMNS, Leaderboard, leaderboard
 from parley.cli.app import app, console, handles_input_errors, print_json
 from parley.errors import ParleyInputError, Problem
 from parley.models import registry
@@ -154,29 +154,14 @@ def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
                                         "choose a writable path")]) from None
 
 
-def _ci(est, scale: float = 1.0, digits: int = 1) -> str:
-    """Value and its interval on one line."""
-    return (f"{est.value * scale:.{digits}f} [{est.low * scale:.{digits}f}, "
-            f"{est.high * scale:.{digits}f}]")
-
-
 def show(board: Leaderboard, notes: list[str]) -> None:
-    table = Table(title=f"Backtest {board.dataset}: {board.setting}; capability "
-                        f"{board.capability}; solved by {board.unit}", title_justify="left")
-    for col in ("model", "n", "MAE", "RMSE", "median AE", "≤10 (%)", "ΔMAE", "CRPS",
-                "cov 50/80", "s"):
+    table = Table(title=board.title(), title_justify="left")
+    for col in TABLE_COLUMNS:
         table.add_column(col, justify="left" if col == "model" else "right",
                          no_wrap=col == "model", min_width=10 if col == "model" else None)
-    ranked = sorted([r for r in board.rows if not r.error], key=lambda r: r.metrics["mae"].value)
-    for r in ranked:
-        m = r.metrics
-        table.add_row(
-            r.model + ("*" if r.evaluation != "fixed parameters" else ""),
-            f"{r.n}" + (f" (+{r.missing} none)" if r.missing else ""),
-            _ci(m["mae"]), _ci(m["rmse"]), _ci(m["median_ae"]), _ci(m["within10"], 100, 0),
-            _ci(r.vs_baseline) if r.vs_baseline else "—",
-            f"{r.crps.value:.1f}" if r.crps else "—",
-            f"{r.coverage[0.5] * 100:.0f}% / {r.coverage[0.8] * 100:.0f}%", f"{r.seconds:.2f}")
+    for cells in board.display_rows():
+        table.add_row(*cells)
+    ranked = board.ranked()
     out = console if console.is_terminal else Console(width=TABLE_WIDTH)
     out.print(table)
     for r in ranked:
