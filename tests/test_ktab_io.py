@@ -186,3 +186,15 @@ def test_trajectory_explain_and_plot(tmp_path: Path) -> None:
 def test_trajectory_bad_options_exit_2(args: list[str]) -> None:
     res = runner.invoke(app, ["trajectory", str(DATA / "dummyData_3Dim.csv"), *args])
     assert res.exit_code == 2, res.output
+
+
+def test_a_title_too_long_for_the_format_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    # The importer builds its Scenario through the format's own rules, so a scenario title
+    # longer than a YAML file may have is refused with the KTAB file named.
+    text = (DATA / "dummyData_3Dim.csv").read_text()
+    first, rest = text.split("\n", 1)
+    bad = tmp_path / "long.csv"
+    bad.write_text("T" * 5000 + first[first.index(","):] + "\n" + rest)
+    with pytest.raises(ParleyInputError) as err:
+        load_ktab(bad)
+    assert "long.csv" in err.value.render() and "title" in err.value.render()

@@ -315,3 +315,13 @@ def test_counterfactual_lead_for_run_answers():
     assert text.startswith("What difference does the US–Ukraine minerals deal make? Under the median model")
     assert f"{pct(p)} with it" in text  # the baseline is exactly the forecast (same draws)
     assert counterfactual_lead(forecast(parley.load("ukraine-2026-02"), ["median"], draws=200)) == ""
+
+
+def test_cli_compare_prints_tables_for_people():
+    r = runner.invoke(app, ["compare", "ukraine-2025-05", "-l", "security_guarantee", "-m", "median",
+                            "-n", "300"])
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    assert "P(settlement) per lever" in out and "security_guarantee" in out
+    assert "P(accept) per veto player" in out and "Common random numbers" in out
+    assert "same 300 draws" in out
