@@ -245,6 +245,24 @@ def test_upload_valid_yaml_and_ktab(env, tiny_data) -> None:
     assert 'id="p-settle-compromise"' in html and "Trajectories" in html
 
 
+def test_settlement_switch_of_an_imported_file(env) -> None:
+    client, _, _ = env
+    where = upload(client, KTAB.read_bytes(), KTAB.name, "ktab").headers["location"]
+    page = client.get(where).text
+    assert "Outcomes only: the settlement test is off" in page
+    assert '<input type="checkbox" name="on" value="on"> Assess a settlement' in page  # unticked
+    draft = where.split("#")[0]
+    # Switched on, the KTAB file's missing veto players become a problem to fix ...
+    r = client.post(f"{draft}/settlement", data={"on": "on"}, follow_redirects=True)
+    assert r.status_code == 200 and "no actor has `veto: true`" in r.text
+    assert 'value="on" checked> Assess a settlement' in r.text
+    assert "settlement_test" not in client.get(f"{draft}/scenario.yaml").text
+    # ... and switched off again the scenario is valid for outcome forecasts.
+    r = client.post(f"{draft}/settlement", data={}, follow_redirects=True)
+    assert "Valid scenario" in r.text and "Outcomes only" in r.text
+    assert "settlement_test: false" in client.get(f"{draft}/scenario.yaml").text
+
+
 def test_upload_hostile_input_is_refused_with_a_reason(env) -> None:
     client, data_dir, _ = env
     r = upload(client, b"title: [unclosed\n", "broken.yaml")

@@ -123,12 +123,7 @@ class Run:
         """The scenario exactly as it was run (validated again)."""
         from parley.scenario import Scenario
 
-        try:
-            return Scenario.model_validate(self.scenario_data)
-        except ParleyInputError as exc:
-            if all(_is_veto_rule(p) for p in exc.problems):  # imported KTAB / Decide scenario
-                return scenario_without_veto_rule(self.scenario_data)
-            raise
+        return Scenario.model_validate(self.scenario_data)
 
     def p_settlement(self) -> float | None:
         """P(settlement) of the first model, for listings."""
@@ -397,42 +392,6 @@ def _run(row: sqlite3.Row, full: bool) -> Run:
         scenario_data=json.loads(row["scenario_json"]) if full else {},
         results=results,
     )
-
-
-def _is_veto_rule(problem: Problem) -> bool:
-    return problem.path == "actors" and "veto" in problem.message
-
-
-def scenario_without_veto_rule(data: dict[str, Any]) -> Scenario:
-    """A Scenario checked against every rule but "some actor has a veto", as the KTAB and Decide
-    importers build theirs (those formats have no veto players)."""
-    from pydantic import TypeAdapter, ValidationError
-
-    from parley.io.scenario_file import FIELDS
-    from parley.io.yaml_io import validation_problems
-    from parley.scenario import Scenario, check
-
-    unknown = sorted(set(data) - set(Scenario.model_fields))
-    if unknown:
-        raise ParleyInputError([Problem(unknown[0], f"unknown field `{unknown[0]}`", "remove it")])
-    values = {}
-    try:
-        for name, info in Scenario.model_fields.items():
-            if name in data:
-                values[name] = TypeAdapter(info.annotation).validate_python(data[name])
-    except ValidationError as exc:
-        raise ParleyInputError(
-            [Problem(name + ("." + p.path if p.path else ""), p.message, p.fix)
-             for p in validation_problems(exc, FIELDS)]
-        ) from None
-    missing = [n for n, info in Scenario.model_fields.items() if info.is_required() and n not in values]
-    if missing:
-        raise ParleyInputError([Problem(missing[0], f"required field `{missing[0]}` is missing")])
-    scenario = Scenario.model_construct(**values)
-    problems = [p for p in check(scenario) if not _is_veto_rule(p)]
-    if problems:
-        raise ParleyInputError(problems)
-    return scenario
 
 
 def _alive(pid: int) -> bool:

@@ -269,7 +269,7 @@ def create_app(
     @app.get("/d/{draft_id}", response_class=HTMLResponse)
     def editor(request: Request, draft_id: str) -> HTMLResponse:
         d = draft_or_404(draft_id)
-        scenario, problems = dr.validate(d.data, d.lenient, d.name)
+        scenario, problems = dr.validate(d.data, d.name)
         return page(request, "editor.html", **editor_context(d, scenario, problems))
 
     @app.post("/d/{draft_id}/rows", response_class=HTMLResponse)
@@ -330,6 +330,16 @@ def create_app(
 
         return edit_draft(request, draft_id, edit, "Unknown lever, change or action.")
 
+    @app.post("/d/{draft_id}/settlement", response_class=HTMLResponse)
+    def edit_settlement(request: Request, draft_id: str, on: str = Form("")) -> Response:
+        """Turn the settlement test on or off (imported files start with it off)."""
+
+        def edit(data: dict[str, Any]) -> str:
+            dr.set_settlement_test(data, on.lower() in ("on", "true", "1", "yes"))
+            return "settlement-switch"
+
+        return edit_draft(request, draft_id, edit, "Unknown draft.")
+
     def edit_draft(request: Request, draft_id: str, edit: Callable[[dict[str, Any]], str],
                    unknown: str) -> Response:
         """Apply `edit` to a draft under the edit lock and go back to the editor at the anchor it
@@ -342,7 +352,7 @@ def create_app(
             except KeyError:
                 raise HTTPException(422, unknown) from None
             except ValueError as exc:
-                scenario, problems = dr.validate(d.data, d.lenient, d.name)
+                scenario, problems = dr.validate(d.data, d.name)
                 ctx = editor_context(d, scenario, problems)
                 return page(request, "editor.html", 422, row_error=str(exc), **ctx)
             store.save(d)
@@ -375,7 +385,7 @@ def create_app(
             except KeyError:
                 raise HTTPException(422, f"No editable cell '{path[:80]}'.") from None
             store.save(d)
-        scenario, problems = dr.validate(d.data, d.lenient, d.name)
+        scenario, problems = dr.validate(d.data, d.name)
         ctx = editor_context(d, scenario, problems)
         ctx["all_cells"] = cell_paths(d.data)
         ctx["levers_oob"] = path.startswith("levers[")  # names and ids in the compare panel
@@ -384,7 +394,7 @@ def create_app(
     @app.get("/d/{draft_id}/scenario.yaml")
     def draft_yaml(draft_id: str) -> Response:
         d = draft_or_404(draft_id)
-        scenario, _ = dr.validate(d.data, d.lenient, d.name)
+        scenario, _ = dr.validate(d.data, d.name)
         data = scenario.to_yaml_data() if scenario is not None else d.data
         text = runs.yaml_text(data)
         if scenario is None:
@@ -403,7 +413,7 @@ def create_app(
         rule: str = Form("compensatory"),
     ) -> HTMLResponse:
         d = draft_or_404(draft_id)
-        scenario, problems = dr.validate(d.data, d.lenient, d.name)
+        scenario, problems = dr.validate(d.data, d.name)
         form_problems = _form_problems(model, draws, seed, rule)
         if scenario is None or form_problems:
             return page(request, "_run_error.html", 422, problems=form_problems,
@@ -425,7 +435,7 @@ def create_app(
         rule: str = Form("compensatory"),
     ) -> HTMLResponse:
         d = draft_or_404(draft_id)
-        scenario, problems = dr.validate(d.data, d.lenient, d.name)
+        scenario, problems = dr.validate(d.data, d.name)
         form_problems = _form_problems(model, draws, seed, rule)
         known = {r["id"] for r in lever_rows(scenario)}
         if not lever or any(x not in known for x in lever):

@@ -33,11 +33,6 @@ class Draft:
     data: dict[str, Any]
     problems: list[Problem] = field(default_factory=list)
 
-    @property
-    def lenient(self) -> bool:
-        """Imported formats have no veto players; the importers accept that, so do we."""
-        return self.fmt != "yaml"
-
 
 class DraftStore:
     """Drafts as JSON files in `<data dir>/drafts/`, with a lock so threads do not interleave."""
@@ -181,23 +176,26 @@ def set_cell(data: dict[str, Any], path: str, text: str) -> str | None:
     raise KeyError(path)
 
 
-def validate(data: dict[str, Any], lenient: bool = False, source: str = "draft") -> tuple[
-    Scenario | None, list[Problem]
-]:
+def set_settlement_test(data: dict[str, Any], on: bool) -> None:
+    """Switch the settlement test on (the format's default, so the key is dropped) or off
+    (outcomes only: what imported KTAB and Decide files start with, having no veto players)."""
+    if on:
+        data.pop("settlement_test", None)
+    else:
+        data["settlement_test"] = False
+
+
+def validate(data: dict[str, Any], source: str = "draft") -> tuple[Scenario | None, list[Problem]]:
     """The scenario if the data is valid (else None) and every problem found."""
     from parley.io.scenario_file import scenario_from_data
-    from parley.runs import scenario_without_veto_rule
 
     problems = cell_problems(data)
     try:
         scenario = scenario_from_data(copy.deepcopy(data), source)
     except ParleyInputError as exc:
-        rest = [p for p in exc.problems if not (lenient and _is_veto_rule(p))]
-        if lenient and not rest and not problems:
-            return scenario_without_veto_rule(data), []
         from parley.web.lever_edit import explain
 
-        rest = explain(rest, data)
+        rest = explain(exc.problems, data)
         return None, problems + [p for p in rest if p.path not in {q.path for q in problems}]
     return (scenario, []) if not problems else (None, problems)
 
@@ -219,10 +217,6 @@ def cell_problems(data: dict[str, Any]) -> list[Problem]:
                     out.append(Problem(f"{section}[{i}].{name}", f"'{row[name][:40]}' is not a value",
                                        CELL_HELP))
     return out
-
-
-def _is_veto_rule(p: Problem) -> bool:
-    return p.path == "actors" and "veto" in p.message
 
 
 def problems_by_cell(problems: list[Problem]) -> dict[str, list[Problem]]:
