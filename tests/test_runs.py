@@ -118,6 +118,68 @@ def test_newer_schema_is_refused_with_a_fix(tmp_path: Path) -> None:
     assert "newer parley" in result.output
 
 
+SCHEMA_1 = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed')),
+    scenario_id TEXT NOT NULL, scenario_title TEXT NOT NULL, scenario_hash TEXT NOT NULL,
+    scenario_json TEXT NOT NULL, models_json TEXT NOT NULL, params_json TEXT NOT NULL,
+    draws INTEGER NOT NULL, seed INTEGER NOT NULL, rule TEXT NOT NULL,
+    parley_version TEXT NOT NULL, started TEXT NOT NULL, finished TEXT, seconds REAL,
+    host TEXT NOT NULL, pid INTEGER NOT NULL, error TEXT, results_json TEXT
+);
+CREATE INDEX runs_started ON runs (started);
+CREATE INDEX runs_hash ON runs (scenario_hash);
+"""
+
+
+def test_a_schema_1_file_is_upgraded_in_place_keeping_every_run(tmp_path: Path) -> None:
+    # A registry written before the `cancelled` status existed (schema 1, as parley 0.1's first
+    # releases created it): its runs and ids survive, and cancelled runs can then be recorded.
+    db = tmp_path / "old.sqlite"
+    s = tiny()
+    con = sqlite3.connect(db)
+    con.executescript(SCHEMA_1)
+    row = ("cli", "ok", s.id, s.title, s.content_hash(), json.dumps(s.model_dump(mode="json")),
+           '["compromise"]', "{}", 100, 5, "compensatory", "0.1.0", "2026-01-01T00:00:00",
+           "2026-01-01T00:00:01", 1.0, "host", 1, None, '{"settlement": []}')
+    con.execute("INSERT INTO runs (id, source, status, scenario_id, scenario_title, scenario_hash, "
+                "scenario_json, models_json, params_json, draws, seed, rule, parley_version, "
+                "started, finished, seconds, host, pid, error, results_json) "
+                "VALUES (7, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    con.execute("PRAGMA user_version=1")
+    con.commit()
+    con.close()
+    reg = runs.Registry(db)
+    (old,) = reg.list()
+    assert (old.id, old.status, old.seed, old.source) == (7, "ok", 5, "cli")
+    assert reg.get(7).scenario() == s
+    rid = reg.start(s, ["compromise"], {}, 10, seed=1, rule="compensatory")
+    assert rid == 8  # ids go on from the old rows
+    reg.cancel(rid, "stopped", 0.1)
+    assert [(r.id, r.status) for r in reg.list()] == [(8, "cancelled"), (7, "ok")]
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == runs.SCHEMA_VERSION == 2
+    names = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+    assert {"runs", "runs_started", "runs_hash"} <= names and "runs_v1" not in names
+    con.close()
+    assert integrity(db) == "ok"
+
+
+def test_a_forecast_stopped_with_ctrl_c_is_recorded_as_cancelled(tmp_path: Path) -> None:
+    db = tmp_path / "runs.sqlite"
+
+    def interrupt(_: int) -> None:
+        raise KeyboardInterrupt
+
+    with runs.recording(db), pytest.raises(KeyboardInterrupt):
+        forecast(tiny(), "compromise", draws=5000, seed=1, progress=interrupt)
+    (row,) = runs.Registry(db).list()
+    assert row.status == "cancelled" and row.error == "KeyboardInterrupt"
+    result = runner.invoke(app, ["runs", "list", "--db", str(db), "--status", "cancelled", "--json"])
+    assert result.exit_code == 0 and [r["id"] for r in json.loads(result.stdout)] == [row.id]
+
+
 # --- concurrency and crashes -----------------------------------------------------------------
 def _writer(db: str, worker: int, n: int) -> None:
     reg = runs.Registry(db)

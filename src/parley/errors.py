@@ -60,3 +60,8 @@ def _line_for(path: str, lines: dict[str, int]) -> int | None:
             break
         path = path[:cut]
     return lines.get(path)
+
+
+class Cancelled(Exception):
+    """Raised to stop a run on request (the web app's Cancel); the runs registry records the run
+    as `cancelled`, as it does a run stopped with Ctrl-C, not as `failed`."""

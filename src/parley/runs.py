@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from parley.errors import ParleyInputError, Problem
+from parley.errors import Cancelled, ParleyInputError, Problem
 from parley.jsonable import finite
 
 if TYPE_CHECKING:
@@ -40,14 +40,14 @@ log = logging.getLogger("parley.runs")
 
 ENV_DB = "PARLEY_DB"
 OFF = ("off", "0", "none", "false", "")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: status `cancelled`
 BUSY_TIMEOUT_S = 30.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     source TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed')),
+    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'cancelled')),
     scenario_id TEXT NOT NULL,
     scenario_title TEXT NOT NULL,
     scenario_hash TEXT NOT NULL,
@@ -69,6 +69,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_started ON runs (started);
 CREATE INDEX IF NOT EXISTS runs_hash ON runs (scenario_hash);
 """
+STATUSES = ("running", "ok", "failed", "cancelled")
 
 
 def default_path() -> Path | None:
@@ -241,9 +242,12 @@ class Registry:
                     con.execute("PRAGMA journal_mode=WAL")
                 if version < SCHEMA_VERSION:
                     con.execute("BEGIN IMMEDIATE")
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            con.execute(statement)
+                    # another process may have upgraded the file while we waited for the lock
+                    version = con.execute("PRAGMA user_version").fetchone()[0]
+                    if version == 1:
+                        _upgrade_from_v1(con)
+                    elif version == 0:
+                        _create(con)
                     con.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                     con.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
@@ -307,6 +311,14 @@ class Registry:
             con.execute(
                 "UPDATE runs SET status='failed', finished=?, seconds=?, error=? WHERE id=?",
                 (_now(), seconds, error[:2000], run_id),
+            )
+
+    def cancel(self, run_id: int, reason: str, seconds: float | None = None) -> None:
+        """Mark a run cancelled (stopped on request) with the reason; it keeps no results."""
+        with self._connect(write=True) as con:
+            con.execute(
+                "UPDATE runs SET status='cancelled', finished=?, seconds=?, error=? WHERE id=?",
+                (_now(), seconds, reason[:2000], run_id),
             )
 
     def reap(self) -> int:
@@ -392,6 +404,24 @@ def _run(row: sqlite3.Row, full: bool) -> Run:
         scenario_data=json.loads(row["scenario_json"]) if full else {},
         results=results,
     )
+
+
+def _create(con: sqlite3.Connection) -> None:
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            con.execute(statement)
+
+
+def _upgrade_from_v1(con: sqlite3.Connection) -> None:
+    """Schema 1 to 2: the status check gains `cancelled`. SQLite cannot alter a CHECK, so the
+    table is rebuilt with the same columns and every row and id kept (inside the caller's
+    transaction, so a crash leaves schema 1 as it was)."""
+    con.execute("ALTER TABLE runs RENAME TO runs_v1")
+    con.execute("DROP INDEX IF EXISTS runs_started")
+    con.execute("DROP INDEX IF EXISTS runs_hash")
+    _create(con)
+    con.execute("INSERT INTO runs SELECT * FROM runs_v1")
+    con.execute("DROP TABLE runs_v1")
 
 
 def _alive(pid: int) -> bool:
@@ -508,8 +538,13 @@ class Recorder:
         if self.registry is None or self.id is None:
             return
         try:
-            text = f"{type(error).__name__}: {error}".strip()
-            self.registry.fail(self.id, text, time.perf_counter() - self._t0)
+            message = str(error).strip()
+            text = type(error).__name__ + (f": {message}" if message else "")
+            seconds = time.perf_counter() - self._t0
+            if isinstance(error, (Cancelled, KeyboardInterrupt)):
+                self.registry.cancel(self.id, text, seconds)
+            else:
+                self.registry.fail(self.id, text, seconds)
             _last.id = self.id
         except Exception as exc:
             log.warning("parley: could not record the failed run in %s: %s", self.registry.path, exc)

@@ -53,14 +53,16 @@ def _signed(value: float | None, percent: bool) -> str:
 def list_runs(
     limit: int = typer.Option(20, "--limit", "-n", help="How many of the latest runs to show."),
     scenario_hash: str = typer.Option(None, "--hash", help="Only runs of scenarios with this hash prefix."),
-    status: str = typer.Option(None, "--status", help="Only runs with this status: running, ok, failed."),
+    status: str = typer.Option(
+        None, "--status", help="Only runs with this status: running, ok, failed, cancelled."),
     db: str = typer.Option(None, "--db", help=DB_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """The latest recorded runs, newest first."""
-    if status and status not in ("running", "ok", "failed"):
+    if status and status not in registry_mod.STATUSES:
         raise ParleyInputError(
-            [Problem("--status", f"unknown status '{status}'", "use running, ok or failed")]
+            [Problem("--status", f"unknown status '{status}'",
+                     f"use one of: {', '.join(registry_mod.STATUSES)}")]
         )
     reg = open_registry(db)
     rows = reg.list(limit=limit, scenario_hash=scenario_hash, status=status)

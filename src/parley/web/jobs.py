@@ -7,8 +7,8 @@ Every job's forecast is recorded in the runs registry with source `web`.
 A job can be cancelled. The Monte Carlo calls the job's progress callback after every chunk of
 draws; the callback raises `JobCancelled` once the user asked to stop, so the work ends at the
 next chunk boundary without any thread being killed. `forecast()` then marks the registry row
-`failed` with the reason (the registry knows only running/ok/failed), so a cancelled run never
-appears as a finished one; a job cancelled while still queued never starts and is not recorded.
+`cancelled` with the reason and no results, so a cancelled run never appears as a finished one;
+a job cancelled while still queued never starts and is not recorded.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from parley.errors import ParleyInputError
+from parley.errors import Cancelled, ParleyInputError
 from parley.jsonable import finite
 from parley.scenario import Scenario
 
@@ -145,7 +145,7 @@ class Jobs:
         except JobCancelled as exc:
             job.error = str(exc)
             after = runs.last_id() if self.db is not None else None
-            job.run_id = after if after != before else None  # the row forecast() marked failed
+            job.run_id = after if after != before else None  # the row forecast() marked cancelled
             job.status = "cancelled"
         except ParleyInputError as exc:
             job.error = exc.render()
@@ -178,7 +178,7 @@ class Jobs:
         job.status = "done"
 
 
-class JobCancelled(Exception):
+class JobCancelled(Cancelled):
     """Raised from a job's progress callback to stop its Monte Carlo between two chunks."""
 
 
