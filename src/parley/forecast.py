@@ -215,6 +215,7 @@ class Forecast:
 
     def to_dict(self) -> dict[str, Any]:
         """The forecast as plain JSON-ready data."""
+        from parley.backtest import track_record
         from parley.narrative import answer
 
         def records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -238,6 +239,7 @@ class Forecast:
             "actors": records(self.actors()),
             "blockers": records(self.blockers()),
             "model_info": {name: _json_info(res.draws.info) for name, res in self.results.items()},
+            "track_record": track_record.for_models(list(self.results)),
             "provenance": self.provenance,
         }
 

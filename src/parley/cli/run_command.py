@@ -145,6 +145,7 @@ def show(fc: Forecast) -> None:
     for name, res in fc.results.items():
         if registry.MODELS[name].dynamic:
             console.print(_dynamics_line(name, res.draws.info))
+    _track_record(list(fc.results))
 
     if not s.tests_settlement:
         _provenance(fc)
@@ -210,6 +211,25 @@ def show(fc: Forecast) -> None:
         console.print(bt)
 
     _provenance(fc)
+
+
+def _track_record(models: list[str]) -> None:
+    """Each model's record on EU legislation beside its forecast: how far to trust which model."""
+    from parley.backtest import track_record
+
+    record = track_record.for_models(models)
+    if not record["models"]:
+        return
+    t = Table(title=f"How far to trust each model: its misses on {record['issues']} EU legislative "
+                    "issues with known outcomes (DEU)")
+    for col in ("model", "mean miss (0–100) [95%]", "within 10 points", "80% of misses within"):
+        t.add_column(col, justify="left" if col == "model" else "right")
+    for name, r in record["models"].items():
+        t.add_row(name, f"{r['mae']:.1f} [{r['mae_low']:.1f}–{r['mae_high']:.1f}]",
+                  pct(r["within10"]), f"±{r['halfwidth80']:.0f}")
+    console.print(t)
+    console.print("[dim]A record on EU law-making, not on this negotiation: use it to compare the "
+                  "models, not as this forecast's error. `parley backtest deu` reproduces it.[/]")
 
 
 def _provenance(fc: Forecast) -> None:
