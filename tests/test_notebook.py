@@ -28,6 +28,7 @@ def test_forecast_html_shows_hand_computed_outcomes_and_settlement(tmp_path: Pat
     assert "<th>P(settlement)</th>" in html and "<td>0%</td>" in html
     assert "Actor A</td>" in html and "<td>100%</td>" in html  # A accepts in every draw
     assert "Tiny test negotiation" in html and "seed 3" in html and "draws 50" in html
+    assert "EU legislative" in html and "<td>compromise</td><td>23.0 [" in html  # track record
 
 
 def test_comparison_html_shows_the_lever_effect(tmp_path: Path) -> None:

@@ -121,3 +121,13 @@ def test_cli_report(tmp_path):
                             "-m", "compromise", "-n", "100", "--lever-draws", "100",
                             "--sensitivity-samples", "0"])
     assert r.exit_code == 2 and "cannot write" in r.output
+
+
+def test_report_shows_each_models_track_record(bundled_html):
+    from parley.backtest import track_record
+
+    html = bundled_html
+    assert 'id="track-record"' in html and "not as this forecast" in html
+    for model in ("compromise", "median"):
+        r = track_record.of(model)
+        assert f"{r['mae']:.1f} [{r['mae_low']:.1f}–{r['mae_high']:.1f}]" in html

@@ -131,6 +131,7 @@ def render(data: ReportData) -> str:
     """The report as one HTML string (charts inline, no external resources)."""
     from markupsafe import Markup
 
+    from parley.backtest import track_record
     from parley.report import figures
 
     s = data.scenario
@@ -216,6 +217,7 @@ def render(data: ReportData) -> str:
         "version": VERSION,
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "model_info": {m: registry.MODELS[m] for m in fc.results},
+        "track_record": track_record.for_models(list(fc.results)),
     }
     return _env().from_string(_template()).render(**context)
 
