@@ -144,6 +144,7 @@ def test_run_returns_the_same_numbers_as_the_library_and_records_the_run(env) ->
         assert m and m.group(1) == pct(row.p_settlement).replace("<", "&lt;").replace(">", "&gt;")
     assert "Outcome per issue" in html and "<svg" in html
     assert "Who blocks" in html
+    assert 'id="track-record"' in html and "<td>median</td>" in html.split('id="track-record"')[1]
     (rec,) = runs.Registry(db).list()
     assert (rec.source, rec.status, rec.draws, rec.seed) == ("web", "ok", 2000, 11)
     full = runs.Registry(db).get(rec.id)
