@@ -52,6 +52,21 @@ def test_bad_options_exit_2() -> None:
     assert runner.invoke(app, ["run", "--param", "nonsense", "--draws", "10"]).exit_code == 2
 
 
+def test_scenarios_and_validate_for_people(tiny_file, tmp_path) -> None:
+    result = runner.invoke(app, ["scenarios"])
+    assert result.exit_code == 0 and "ukraine-2025-05" in result.stdout and "(default)" in result.stdout
+    result = runner.invoke(app, ["validate", str(tiny_file)])
+    assert result.exit_code == 0
+    assert "valid" in result.stdout and "3 actors, 2 issues, 5 stances" in result.stdout
+    assert "veto: A, B" in result.stdout
+    from conftest import minimal, write_yaml
+
+    data = minimal()
+    data["settlement_test"] = False
+    result = runner.invoke(app, ["validate", str(write_yaml(tmp_path / "outcomes.yaml", data))])
+    assert result.exit_code == 0 and "outcomes only (no settlement test)" in result.stdout
+
+
 def test_scenarios_lists_both_bundled() -> None:
     result = runner.invoke(app, ["scenarios", "--json"])
     assert result.exit_code == 0

@@ -65,9 +65,11 @@ def validate(
     if as_json:
         print_json(summary)
         return
+    settlement = ("veto: " + ", ".join(summary["veto_actors"]) if s.tests_settlement
+                  else "outcomes only (no settlement test)")
     console.print(
         f"[green]valid[/]: {file}: {len(s.actors)} actors, {len(s.issues)} issues, "
-        f"{len(s.stances)} stances, {uncertain} uncertain values; veto: " + ", ".join(summary["veto_actors"])
+        f"{len(s.stances)} stances, {uncertain} uncertain values; {settlement}"
     )
 
 
