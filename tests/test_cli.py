@@ -103,7 +103,12 @@ def test_run_on_a_file_without_veto_players_forecasts_outcomes_only() -> None:
                                  "-m", "compromise"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert "no veto players" in data["answer"]
+    assert "settlement test is off" in data["answer"] and "no veto players" in data["answer"]
+    # the answer states where the issue lands, as the outcome table has it (fixed inputs: the
+    # band collapses onto the median)
+    median = data["outcomes"][0]["median"]
+    assert f"Under the compromise model: {data['outcomes'][0]['issue_name']}: {median:.0f} on its " \
+           f"0–100 scale ({median:.0f}–{median:.0f} in 90% of simulated cases)" in data["answer"]
     assert data["settlement"][0]["p_settlement"] is None
     assert data["zone_of_agreement"] is None
     assert data["actors"] == []

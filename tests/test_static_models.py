@@ -121,3 +121,14 @@ def test_actor_holding_all_weight_gets_its_position(model, b: Batch, who: int) -
     cap[:, who] = 1.0
     out = model.solve(replace(b, capability=cap)).outcome
     np.testing.assert_allclose(out, b.position[:, who, :], atol=1e-6)
+
+
+def test_values_in_units_are_shown_as_finely_as_ten_scale_points() -> None:
+    from parley.scenario import Scale
+
+    years = Scale(unit="years", at_0=4, at_100=10)  # ten points = 0.6 years: one decimal
+    assert years.decimals == 1 and years.show(56.5) == "7.4"
+    troops = Scale(unit="thousand troops", at_0=1000, at_100=85)  # ten points = 91.5: none
+    assert troops.decimals == 0 and troops.show(50) == "542"
+    share = Scale(unit="share", at_0=0, at_100=0.1)  # ten points = 0.01: two decimals
+    assert share.decimals == 2 and share.show(25) == "0.03"

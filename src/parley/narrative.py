@@ -38,6 +38,30 @@ def pct(p: float | None) -> str:
     return f"{100 * p:.0f}%"
 
 
+def _outcome_sentence(fc: Forecast, model: str, most: int = 6) -> str:
+    """Where the model puts each issue: the median over draws and the 5–95% band, in the
+    issue's units where it has them (the answer of an outcome-only scenario)."""
+    out = fc.outcomes()
+    out = out[out.model == model].set_index("issue")
+    parts = []
+    for issue in fc.scenario.issues[:most]:
+        r = out.loc[issue.id]
+        if r["median"] != r["median"]:  # NaN: no agreement in any draw
+            parts.append(f"{issue.name}: no agreement")
+            continue
+        if issue.scale is not None:
+            sc = issue.scale
+            lo, hi = sorted((r["p05"], r["p95"]), key=sc.to_units)
+            parts.append(f"{issue.name}: {sc.show(r['median'])} {sc.unit} "
+                         f"({sc.show(lo)}–{sc.show(hi)} in 90% of simulated cases)")
+        else:
+            parts.append(f"{issue.name}: {r['median']:.0f} on its 0–100 scale "
+                         f"({r['p05']:.0f}–{r['p95']:.0f} in 90% of simulated cases)")
+    more = len(fc.scenario.issues) - most
+    tail = f"; {more} more issue(s) in the table" if more > 0 else ""
+    return f"Under the {model} model: " + "; ".join(parts) + tail + "."
+
+
 def answer(fc: Forecast, model: str | None = None, with_lead: bool = True) -> str:
     """One paragraph: the verdict, how sure, who blocks, on what, and what would move them.
 
@@ -49,10 +73,11 @@ def answer(fc: Forecast, model: str | None = None, with_lead: bool = True) -> st
     p, lo, hi = res.p_settlement()
     if not sc.tests_settlement:
         return (
-            f"{sc.question.strip()} This scenario names no veto players (actors whose acceptance a "
-            "settlement needs, with their reservation points), so parley forecasts the outcome on "
-            "each issue but cannot say whether the parties would settle. Add `veto: true` and "
-            "`reservation` values to the scenario to get that answer."
+            f"{sc.question.strip()} {_outcome_sentence(fc, model)} The settlement test is off "
+            "for this scenario (`settlement_test: false`, as in files imported with no veto "
+            "players), so parley forecasts the outcome on each issue but not whether the parties "
+            "would settle. To ask that, mark the actors who must sign with `veto: true`, give "
+            "them `reservation` values and remove `settlement_test: false`."
         )
     lead = fc.lead if with_lead and model == next(iter(fc.results)) else ""
     parts = [lead] if lead else []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -46,6 +47,18 @@ class Scale(BaseModel):
 
     def to_units(self, value: float) -> float:
         return self.at_0 + value / 100.0 * (self.at_100 - self.at_0)
+
+    def show(self, value: float) -> str:
+        """A 0–100 value in units, rounded to `decimals` (e.g. '7.4' years)."""
+        return f"{self.to_units(value):.{self.decimals}f}"
+
+    @property
+    def decimals(self) -> int:
+        """Decimals that resolve about ten points of the 0–100 scale in units, so forecasts in
+        units are neither falsely precise nor rounded away (0 for the army cap's 85–1000
+        thousand troops, 1 for a 4–10 year delay)."""
+        ten_points = abs(self.at_100 - self.at_0) / 10.0
+        return max(0, min(3, math.ceil(-math.log10(ten_points))))
 
 
 class Issue(BaseModel):

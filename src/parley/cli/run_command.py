@@ -134,9 +134,9 @@ def show(fc: Forecast) -> None:
             pt = "—" if np.isnan(r["point"]) else f"{r['point']:.0f}"
             cell = f"{pt} | {r['median']:.0f} [{r['p05']:.0f}–{r['p95']:.0f}]"
             if issue.scale is not None:
-                u = issue.scale.to_units
-                lo, hi = sorted((u(r["p05"]), u(r["p95"])))
-                cell += f"\n≈ {u(r['median']):.0f} [{lo:.0f}–{hi:.0f}]"
+                sc = issue.scale
+                lo, hi = sorted((r["p05"], r["p95"]), key=sc.to_units)
+                cell += f"\n≈ {sc.show(r['median'])} [{sc.show(lo)}–{sc.show(hi)}]"
             cells.append(cell)
         label = issue.name + (f"\n[dim]({issue.scale.unit})[/]" if issue.scale is not None else "")
         t.add_row(label, *cells)

@@ -91,9 +91,9 @@ def _in_units(issue: Any, r: dict[str, Any]) -> str | None:
     """Median and band in the issue's own units, where it declares a scale."""
     if issue is None or issue.scale is None or r.get("median") is None:
         return None
-    u = issue.scale.to_units
-    lo, hi = sorted((u(r["p05"]), u(r["p95"])))
-    return f"{u(r['median']):.4g} [{lo:.4g}–{hi:.4g}] {issue.scale.unit}"
+    sc = issue.scale
+    lo, hi = sorted((r["p05"], r["p95"]), key=sc.to_units)
+    return f"{sc.show(r['median'])} [{sc.show(lo)}–{sc.show(hi)}] {sc.unit}"
 
 
 def acceptance(result: dict[str, Any]) -> dict[str, Any]:
