@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -325,3 +326,26 @@ def test_cli_compare_prints_tables_for_people():
     assert "P(settlement) per lever" in out and "security_guarantee" in out
     assert "P(accept) per veto player" in out and "Common random numbers" in out
     assert "same 300 draws" in out
+
+
+EC_EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "ec-car-emissions.yaml"
+
+
+def test_outcome_only_scenario_compares_outcomes_not_settlement():
+    # The tutorial's EC case has no veto players. Compromise at the point estimates, in years:
+    # weights c*s sum to .677 with 4 years .248, 7 years .093, 10 years .336: 5.003/.677 = 7.390.
+    # Germany's salience 80 -> 40 takes .064 off the 4-year weight: 4.747/.613 = 7.744 years.
+    # The change, 0.354 years, is 5.90 points of the 4-10 year scale.
+    r = runner.invoke(app, ["compare", str(EC_EXAMPLE), "-m", "compromise", "-n", "500", "--json"])
+    assert r.exit_code == 0, r.output
+    import json
+
+    data = json.loads(r.stdout)
+    row = next(o for o in data["outcomes"] if o["variant"] == "germany_softens")
+    assert abs(row["delta_point"] - 5.899) < 0.01
+    assert "no settlement test" in data["answer"] and "Germany cares less" in data["answer"]
+    people = runner.invoke(app, ["compare", str(EC_EXAMPLE), "-m", "compromise", "-n", "500"])
+    assert people.exit_code == 0 and "P(settlement) per lever" not in people.stdout
+    ranked = json.loads(runner.invoke(app, ["levers", str(EC_EXAMPLE), "-n", "500", "--json"]).stdout)
+    assert ranked["ranked_by"] == "largest_outcome_move"
+    assert [(x["variant"], x["issue"]) for x in ranked["ranking"]] == [("germany_softens", "delay")]

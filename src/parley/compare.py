@@ -179,11 +179,14 @@ class Comparison:
                         "actor_name": self.scenario.actors[i].name,
                         "p_accept": float(p), "delta": float(p - p0),
                     })
-        return pd.DataFrame(rows)
+        # the columns exist even with no veto players (outcome-only scenarios)
+        return pd.DataFrame(rows, columns=["model", "variant", "actor", "actor_name", "p_accept",
+                                           "delta"])
 
     def ranking(self, model: str | None = None, issue: str | None = None) -> pd.DataFrame:
         """Single-lever variants ranked by their effect on P(settlement) (ties broken by the
-        summed change in the veto players' P(accept)) or on one issue's mean outcome."""
+        summed change in the veto players' P(accept)), or on one issue's mean outcome, or, for a
+        scenario without a settlement test, by the largest move of any issue's mean outcome."""
         model = model or self.models[0]
         st = self.settlement()
         st = st[(st.model == model) & (st.variant != self.variants[0].id)].set_index("variant")
@@ -195,9 +198,15 @@ class Comparison:
             rows = self.actors()
             rows = rows[(rows.model == model) & (rows.actor == a.id)].set_index("variant")["delta"]
             out[f"accept_{a.id}"] = rows.reindex(out.index).to_numpy()
-        if issue is not None:
+        if issue is not None or not self.scenario.tests_settlement:
+            # by one issue's outcome; without a settlement test, by each lever's largest move
             oc = self.outcomes()
-            oc = oc[(oc.model == model) & (oc.issue == issue)].set_index("variant")
+            oc = oc[(oc.model == model) & np.isfinite(oc.delta)]
+            if issue is not None:
+                oc = oc[oc.issue == issue]
+            oc = oc.loc[oc.groupby("variant")["delta"].apply(lambda d: d.abs().idxmax())]
+            oc = oc.set_index("variant")
+            out["issue"] = oc["issue"].reindex(out.index).to_numpy()
             out["issue_delta"] = oc["delta"].reindex(out.index).to_numpy()
             out["issue_delta_low"] = oc["delta_low"].reindex(out.index).to_numpy()
             out["issue_delta_high"] = oc["delta_high"].reindex(out.index).to_numpy()
@@ -322,9 +331,38 @@ def _interval(lo: float, hi: float) -> str:
 
 def lever_answer(cmp: Comparison, model: str | None = None) -> str:
     """Plain words: first what the counterfactual thing (e.g. a deal) changes, then the levers
-    that move P(settlement) most, each with its interval."""
+    that move P(settlement) most, each with its interval. Without a settlement test (no veto
+    players), what each lever does to the outcomes."""
+    if not cmp.scenario.tests_settlement:
+        return outcome_levers_text(cmp, model)
     parts = [counterfactual_text(cmp, model), levers_text(cmp, model)]
     return " ".join(p for p in parts if p)
+
+
+def outcome_levers_text(cmp: Comparison, model: str | None = None, k: int = 5) -> str:
+    """For an outcome-only scenario: each lever's largest move of an issue's mean outcome, with
+    its interval (and in the issue's units where it has them), largest first."""
+    model = model or cmp.models[0]
+    oc = cmp.outcomes()
+    oc = oc[(oc.model == model) & (oc.variant != cmp.variants[0].id)]
+    oc = oc[np.isfinite(oc.delta)]
+    if oc.empty:
+        return f"No lever changes a forecast under the {model} model."
+    top = oc.loc[oc.groupby("variant")["delta"].apply(lambda d: d.abs().idxmax())]
+    top = top.reindex(top.delta.abs().sort_values(ascending=False).index).head(k)
+    names = {v.id: v.name for v in cmp.variants}
+    items = []
+    for r in top.itertuples():
+        item = (f"{names[r.variant]} moves {r.issue_name} by {r.delta:+.1f} points "
+                f"(90% interval {r.delta_low:+.1f} to {r.delta_high:+.1f})")
+        scale = cmp.scenario.issue(r.issue).scale
+        if scale is not None:
+            shift = scale.to_units(r.mean) - scale.to_units(r.mean - r.delta)
+            item += f", {shift:+.{scale.decimals}f} {scale.unit}"
+        items.append(item)
+    return (f"What the levers change under the {model} model (same {cmp.n:,} simulated cases; "
+            "this scenario has no settlement test, so only the outcomes are compared): "
+            + "; ".join(items) + ".")
 
 
 def counterfactual_text(cmp: Comparison, model: str | None = None) -> str:

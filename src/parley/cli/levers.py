@@ -133,6 +133,18 @@ def show_comparison(cmp: Any) -> None:
 
     s = cmp.scenario
     console.print(Panel(lever_answer(cmp), title=f"{s.title}: what the levers change", border_style="green"))
+    if s.tests_settlement:
+        _settlement_tables(cmp)
+    _outcome_tables(cmp)
+    pv = cmp.provenance
+    console.print(f"[dim]Common random numbers: every variant uses the same {pv['draws']:,} draws "
+                  f"(seed {pv['seed']}); parley {pv['parley_version']} · scenario {pv['scenario_id']} "
+                  f"sha256:{pv['scenario_hash'][:12]} · rule {pv['settlement_rule']}[/]")
+
+
+def _settlement_tables(cmp: Any) -> None:
+    """P(settlement) and the veto players' P(accept) per lever and model."""
+    s = cmp.scenario
     st = cmp.settlement()
     t = Table(title="P(settlement) per lever, and the change from the baseline on the same draws "
                     "(90% intervals)")
@@ -164,6 +176,11 @@ def show_comparison(cmp: Any) -> None:
                 cells.append(pct(r.p_accept) + ("" if var.is_baseline else f" ({_signed(100 * r.delta, 0)})"))
         at.add_row(var.id, *cells)
     console.print(at)
+
+
+def _outcome_tables(cmp: Any) -> None:
+    """Per model: the baseline's mean outcome per issue and each lever's change."""
+    s = cmp.scenario
     oc = cmp.outcomes()
     for m in cmp.models:
         ot = Table(title=f"{m}: mean outcome per issue (0–100) at the baseline, and the change each lever "
@@ -181,10 +198,6 @@ def show_comparison(cmp: Any) -> None:
                     cells.append(f"{r['mean']:.1f}" if var.is_baseline else _signed(r.delta))
             ot.add_row(var.id, *cells)
         console.print(ot)
-    pv = cmp.provenance
-    console.print(f"[dim]Common random numbers: every variant uses the same {pv['draws']:,} draws "
-                  f"(seed {pv['seed']}); parley {pv['parley_version']} · scenario {pv['scenario_id']} "
-                  f"sha256:{pv['scenario_hash'][:12]} · rule {pv['settlement_rule']}[/]")
 
 
 @app.command("levers")
@@ -225,25 +238,33 @@ def levers_command(
             for row in cmp.ranking(m, issue).to_dict(orient="records"):
                 row["lever"] = records[row["variant"]]
                 out.append(row)
-        print_json({"scenario": s.id, "ranked_by": issue or "p_settlement", "ranking": out,
+        ranked_by = issue or ("p_settlement" if s.tests_settlement else "largest_outcome_move")
+        print_json({"scenario": s.id, "ranked_by": ranked_by, "ranking": out,
                     "provenance": cmp.provenance})
         return
+    settles = s.tests_settlement
     for m in models:
         rank = cmp.ranking(m, issue)
-        what = f"the outcome on {s.issue(issue).name}" if issue else "P(settlement)"
+        what = (f"the outcome on {s.issue(issue).name}" if issue else
+                "P(settlement)" if settles else "the outcomes (the largest move of any issue)")
         t = Table(title=f"Levers ranked by their effect on {what} ({m} model, {cmp.n:,} common draws)")
-        veto = [a for a in s.actors if a.veto]
-        for col in ("#", "lever", "ΔP(settle) pts [90%]", *[f"Δaccept {a.id}" for a in veto]):
+        veto = [a for a in s.actors if a.veto] if settles else []
+        settle_cols = ("ΔP(settle) pts [90%]",) if settles else ()
+        for col in ("#", "lever", *settle_cols, *[f"Δaccept {a.id}" for a in veto]):
             t.add_column(col, justify="right" if col not in ("lever",) else "left")
-        if issue:
-            t.add_column(f"Δ {issue} [90%]", justify="right")
+        by_issue = issue is not None or not settles
+        if by_issue:
+            t.add_column(f"Δ {issue} [90%]" if issue else "largest move [90%]", justify="right")
         for r in rank.itertuples():
             label = f"{r.name}\n[dim]{r.variant}[/]"
-            interval = f"[{_signed(100 * r.delta_low)}, {_signed(100 * r.delta_high)}]"
-            cells = [str(r.rank), label, f"{_signed(100 * r.delta)} {interval}"]
+            cells = [str(r.rank), label]
+            if settles:
+                interval = f"[{_signed(100 * r.delta_low)}, {_signed(100 * r.delta_high)}]"
+                cells.append(f"{_signed(100 * r.delta)} {interval}")
             cells += [_signed(100 * getattr(r, f"accept_{a.id}"), 0) for a in veto]
-            if issue:
-                cells.append(f"{_signed(r.issue_delta)} [{_signed(r.issue_delta_low)}, "
+            if by_issue:
+                where = "" if issue else f"{r.issue}: "
+                cells.append(f"{where}{_signed(r.issue_delta)} [{_signed(r.issue_delta_low)}, "
                              f"{_signed(r.issue_delta_high)}]")
             t.add_row(*cells)
         console.print(t)
