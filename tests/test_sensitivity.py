@@ -130,3 +130,18 @@ def test_cli_sensitivity(tmp_path):
     assert r.exit_code == 0 and "What drives 'x'" in r.stdout
     r = runner.invoke(app, ["sensitivity", str(path), "--method", "nope"])
     assert r.exit_code == 2 and "unknown method" in r.output
+
+
+def test_outcome_only_scenario_analyses_the_issues_only():
+    from pathlib import Path
+
+    import parley
+
+    ec = Path(__file__).resolve().parent.parent / "docs" / "examples" / "ec-car-emissions.yaml"
+    s = parley.load(str(ec))
+    res = sensitivity(s, "compromise", n=16, seed=1)
+    assert res.outputs() == ["delay"] and res.constant == ()
+    # Only Germany's and France's saliences are uncertain, and both move the weighted mean.
+    assert set(res.top("delay").input) == {"DE.delay.salience", "FR.delay.salience"}
+    out = runner.invoke(app, ["sensitivity", str(ec), "-n", "16", "-r", "settlement"])
+    assert out.exit_code == 2 and "unknown result 'settlement'" in out.output

@@ -139,8 +139,9 @@ def sensitivity(
 
     n: Sobol base sample (rounded up to a power of two; runs = n x (groups + 2)) or Morris
     trajectories (runs = n x (groups + 1)). outputs: which results to analyse (default all:
-    settlement, gap and every issue id). progress(k) is called with model runs finished;
-    on_total(runs) once the sample size is known.
+    settlement, gap and every issue id; only the issues for a scenario without a settlement
+    test). progress(k) is called with model runs finished; on_total(runs) once the sample
+    size is known.
     """
     if method not in ("sobol", "morris", "auto"):
         raise ParleyInputError([Problem("--method", f"unknown method '{method}'",
@@ -152,12 +153,14 @@ def sensitivity(
         raise ParleyInputError([Problem("--samples", f"need at least 2 samples, got {n}", "use e.g. 256")])
     p = registry.make_params(model, params)
     lay = batching.layout(scenario)
-    every = ["settlement", "gap", *lay.issues]
-    wanted = list(outputs) if outputs else every
-    unknown = [o for o in wanted if o not in every]
+    every = ["settlement", "gap", *lay.issues]  # the columns of the model runs' results
+    # settlement and gap exist only where there are veto players to accept or refuse
+    offered = every if scenario.tests_settlement else list(lay.issues)
+    wanted = list(outputs) if outputs else offered
+    unknown = [o for o in wanted if o not in offered]
     if unknown:
         raise ParleyInputError([Problem("--result", f"unknown result '{unknown[0]}'",
-                                        f"use one of: {', '.join(every)}")])
+                                        f"use one of: {', '.join(offered)}")])
     if lay.n_inputs < 2:
         raise ParleyInputError([Problem("", f"scenario '{scenario.id}' has {lay.n_inputs} uncertain "
                                         "input(s); sensitivity analysis needs at least two",

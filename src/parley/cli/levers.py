@@ -343,9 +343,10 @@ def sensitivity(
             bar_len = round(20 * max(getattr(r, score), 0) / biggest)
             t.add_row(f"{r.input} [cyan]{'█' * bar_len}[/]", *[f"{getattr(r, c):.3f}" for c in cols])
         console.print(t)
+    gap = (" 'gap': largest shortfall of a veto player from its reservation (salience-weighted "
+           "points; <= 0 means all accept)." if "gap" in res.outputs() else "")
     console.print("[dim]ST: share of the result's variance due to the input including interactions; "
-                  "S1: alone. 'gap': largest shortfall of a veto player from its reservation "
-                  "(salience-weighted points; <= 0 means all accept).[/]")
+                  f"S1: alone.{gap}[/]")
 
 
 def _write_tornado(res: Any, outputs: list[str], path: str, top: int) -> None:
