@@ -639,3 +639,25 @@ def test_start_page_offers_recent_drafts(env) -> None:
     (data_dir / "drafts" / "not-a-draft.json").write_text("{")  # ignored, never shown
     page = client.get("/").text
     assert 'id="recent-drafts"' in page and f'href="{draft}"' in page
+
+
+def test_levers_of_an_outcome_only_scenario_compare_the_outcomes(env) -> None:
+    client, _, _ = env
+    ec = Path(__file__).resolve().parent.parent / "docs" / "examples" / "ec-car-emissions.yaml"
+    # its `as_of: 1989-06-01` is an unquoted YAML date: the upload used to fail storing it
+    r = upload(client, ec.read_bytes(), ec.name)
+    assert r.status_code == 303, r.text
+    where = r.headers["location"]
+    assert "1989-06-01" in client.get(where).text
+    draft = where.split("#")[0]
+    r = client.post(f"{draft}/compare", data={"lever": ["germany_softens"], "model": ["compromise"],
+                                              "draws": "500", "seed": "4"})
+    assert r.status_code == 200, r.text
+    html = r.text
+    deadline = time.time() + 60
+    while 'id="comparison"' not in html and time.time() < deadline:
+        job = re.search(r'hx-get="/jobs/([a-f0-9]+)"', html)
+        time.sleep(0.2)
+        html = client.get(f"/jobs/{job.group(1)}").text
+    assert 'id="comparison"' in html and "no settlement test" in html
+    assert "Germany cares less about an early date moves" in html

@@ -34,6 +34,20 @@ class Draft:
     problems: list[Problem] = field(default_factory=list)
 
 
+def plain(value: Any) -> Any:
+    """The data with YAML's dates (`as_of: 2026-02-20` unquoted) written as ISO strings, as a
+    scenario file may also write them, so a draft can be stored as JSON."""
+    import datetime as dt
+
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
 class DraftStore:
     """Drafts as JSON files in `<data dir>/drafts/`, with a lock so threads do not interleave."""
 
@@ -48,7 +62,7 @@ class DraftStore:
         return self.root / f"{draft_id}.json"
 
     def create(self, name: str, fmt: str, data: dict[str, Any]) -> Draft:
-        d = Draft(secrets.token_hex(16), name[:200], fmt, data)
+        d = Draft(secrets.token_hex(16), name[:200], fmt, plain(data))
         self.save(d)
         return d
 
