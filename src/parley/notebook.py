@@ -74,8 +74,16 @@ def comparison_html(cmp: Comparison) -> str:
 
     sc = cmp.scenario
     parts = [_heading(sc.title, sc.question, sc.as_of.isoformat()), _para(lever_answer(cmp))]
-    parts.append(_table("P(settlement) per variant", cmp.settlement(),
-                        ["model", "name", "p_settlement", "delta", "delta_low", "delta_high"]))
+    if sc.tests_settlement:
+        parts.append(_table("P(settlement) per variant", cmp.settlement(),
+                            ["model", "name", "p_settlement", "delta", "delta_low", "delta_high"]))
+    oc = cmp.outcomes()
+    oc = oc[oc.variant != cmp.variants[0].id].copy()
+    oc["name"] = oc.variant.map({v.id: v.name for v in cmp.variants})
+    parts.append(_table("Change in the mean outcome per issue (points of 0–100)",
+                        oc.rename(columns={"delta": "points", "delta_low": "low",
+                                           "delta_high": "high"}),
+                        ["model", "name", "issue_name", "points", "low", "high"]))
     parts.append(_small(_provenance(cmp.provenance)))
     return _wrap(parts)
 
