@@ -21,18 +21,11 @@ from parley.cli.app import (
 )
 from parley.cli.import_group import import_app, write_converted
 from parley.errors import ParleyInputError, Problem
-from parley.loading import load
+from parley.loading import detect_format, load
 from parley.models import registry
 from parley.scenario import Scenario
 
 PLOT_SUFFIXES = (".png", ".svg")
-
-
-def _format_for(file: str, fmt: str) -> str:
-    """`auto`: KTAB for .csv and .xml files, parley YAML otherwise."""
-    if fmt != "auto":
-        return fmt
-    return "ktab" if Path(file).suffix.lower() in (".csv", ".xml") else "yaml"
 
 
 def _parse_params(items: list[str]) -> dict[str, Any]:
@@ -96,7 +89,8 @@ def trajectory(
     file: str = typer.Argument(..., help="Scenario file (YAML, KTAB .csv/.xml) or bundled name."),
     model: str = typer.Option("bdm", "--model", "-m", help="Dynamic model: bdm or pce."),
     fmt: str = typer.Option("auto", "--format",
-                            help="Input format: auto (KTAB for .csv/.xml), yaml, ktab, decide."),
+                            help="Input format: auto (Decide or KTAB files by content and "
+                                 "suffix), yaml, ktab, decide."),
     param: list[str] = typer.Option([], "--param", help="Model parameter key=value, e.g. rounds=20."),
     plot: str = typer.Option(None, "--plot", help="Save a plot of the paths (.png or .svg)."),
     force: bool = typer.Option(False, "--force", help="Overwrite the --plot file if it exists."),
@@ -105,11 +99,12 @@ def trajectory(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Each actor's position round by round under a dynamic model (point estimates)."""
-    fmt = _format_for(file, fmt)
     refuse_overwrite(plot, force, "--plot")
     if plot is not None and Path(plot).suffix.lower() not in PLOT_SUFFIXES:
         raise ParleyInputError([Problem("--plot", f"cannot tell the image type of '{plot}'",
                                         "give a file name ending in .png or .svg")])
+    if fmt == "auto":
+        fmt = detect_format(file)
     s = load(file, format=fmt)
     overrides = _parse_params(param)
     if fmt == "ktab" and model == "pce":

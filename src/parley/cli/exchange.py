@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -16,38 +15,6 @@ from parley.errors import ParleyInputError, Problem
 from parley.loading import load
 from parley.models import registry
 from parley.scenario import Scenario
-
-FORMATS = ("auto", "yaml", "decide", "ktab")
-
-
-def is_decide_text(head: str) -> bool:
-    """Whether a file starts like a Decide input file (its first row is #A, #P, #M or #D)."""
-    for line in head.splitlines():
-        if line.strip():
-            return line.strip().lstrip("'\"").upper()[:2] in ("#A", "#P", "#M", "#D")
-    return False
-
-
-def format_for(file: str, fmt: str) -> str:
-    """`auto`: Decide when the file starts with a Decide row, KTAB for other .csv/.xml files,
-    parley YAML otherwise."""
-    if fmt not in FORMATS:
-        raise ParleyInputError([Problem("--format", f"unknown format '{fmt}'",
-                                        f"use one of: {', '.join(FORMATS)}")])
-    if fmt != "auto":
-        return fmt
-    path = Path(file)
-    if path.is_file():
-        try:
-            with path.open(encoding="utf-8-sig", errors="replace") as fh:
-                head = fh.read(4096)
-        except OSError:
-            head = ""
-        if is_decide_text(head):
-            return "decide"
-        if path.suffix.lower() in (".csv", ".xml"):
-            return "ktab"
-    return "yaml"
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:
@@ -127,7 +94,7 @@ def exchanges(
 ) -> None:
     """The exchanges the exchange model carries out, round by round (point estimates): who
     supplies what on which issue to whom, each side's gain, and how each outcome moves."""
-    s = load(file, format=format_for(file, fmt))
+    s = load(file, format=fmt)
     data = exchanges_data(s, parse_params(param), actor, issue)
     if as_json:
         print_json(data)

@@ -55,7 +55,7 @@ def _rule(rule: str) -> str:
     return rule
 
 
-def load_with_levers(scenario: str, levers_file: str | None, format: str = "yaml") -> tuple[Scenario, list]:
+def load_with_levers(scenario: str, levers_file: str | None, format: str = "auto") -> tuple[Scenario, list]:
     s = load(scenario, format=format)
     extra = lv.load_lever_file(levers_file, s) if levers_file else []
     return s, lv.all_levers(s, extra)

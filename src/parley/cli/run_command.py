@@ -51,7 +51,9 @@ def run(
         help="Settlement rule: compensatory (losses offset across issues) or strict.",
     ),
     param: list[str] = typer.Option([], "--param", help="Model parameter, e.g. nash.loss=quadratic."),
-    format: str = typer.Option("yaml", "--format", help="Input format: yaml, ktab, decide."),
+    format: str = typer.Option("auto", "--format",
+                               help="Input format: auto (Decide or KTAB files by content and "
+                                    "suffix), yaml, ktab, decide."),
     workers: int = typer.Option(0, "--workers", help="Worker processes (0 = automatic)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
     db: str = typer.Option(None, "--db", help="Runs registry file (default: $PARLEY_DB or user data dir)."),

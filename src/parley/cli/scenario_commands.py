@@ -46,7 +46,8 @@ def scenarios(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
 @handles_input_errors
 def validate(
     file: str = typer.Argument(..., help="Scenario file (or bundled name) to check."),
-    format: str = typer.Option("yaml", "--format", help=f"Input format: {', '.join(formats())}."),
+    format: str = typer.Option("auto", "--format",
+                               help=f"Input format: auto (by content and suffix), {', '.join(formats())}."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Check a scenario file and report every problem with its line and the fix."""
