@@ -661,3 +661,16 @@ def test_levers_of_an_outcome_only_scenario_compare_the_outcomes(env) -> None:
         html = client.get(f"/jobs/{job.group(1)}").text
     assert 'id="comparison"' in html and "no settlement test" in html
     assert "Germany cares less about an early date moves" in html
+
+
+def test_upload_detects_the_format(env) -> None:
+    client, _, _ = env
+    data = Path(__file__).parent / "data"
+    for path, fmt in ((data / "ktab" / "dummyData_3Dim.xml", "ktab"),
+                      (data / "decide" / "decide_small.csv", "decide"),
+                      (data / "ktab" / "SOE-Policy.csv", "ktab")):
+        r = upload(client, path.read_bytes(), path.name, "auto")
+        assert r.status_code == 303, (path.name, r.text)
+        page = client.get(r.headers["location"]).text
+        assert "Valid scenario" in page and f"a {fmt} file has no veto players" in page
+    assert 'option value="auto" selected' in client.get("/").text

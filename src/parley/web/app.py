@@ -45,6 +45,13 @@ MAX_DRAWS = 1_000_000
 WAIT_FOR_SHORT_RUNS_S = 1.5
 LOCAL_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]", "testserver"]
 FORMAT_SUFFIX = {"yaml": ".yaml", "ktab": ".csv", "decide": ".csv"}
+KNOWN_SUFFIXES = (".yaml", ".yml", ".csv", ".xml", ".txt")
+
+
+def _kept_suffix(filename: str) -> str:
+    """The uploaded file's own suffix when it is one format detection reads, else .txt."""
+    suffix = Path(filename).suffix.lower()
+    return suffix if suffix in KNOWN_SUFFIXES else ".txt"
 
 PKG = resources.files("parley.web")
 
@@ -229,14 +236,15 @@ def create_app(
         return RedirectResponse(f"/d/{d.id}", status_code=303)
 
     @app.post("/upload")
-    async def upload(request: Request, file: UploadFile = File(...), format: str = Form("yaml")) -> Response:
+    async def upload(request: Request, file: UploadFile = File(...), format: str = Form("auto")) -> Response:
         from parley.io.yaml_io import parse_yaml, read_text
-        from parley.loading import formats, load
+        from parley.loading import detect_format, formats, load
 
         display = (file.filename or "upload")[:200]
-        if format not in formats():
+        if format not in ("auto", *formats()):
             return index_page(request, 422, [Problem("format", f"unknown format '{format}'",
-                                                     f"choose one of: {', '.join(formats())}")], display)
+                                                     f"choose one of: auto, {', '.join(formats())}")],
+                              display)
         raw = await file.read(MAX_UPLOAD_BYTES + 1)
         if len(raw) > MAX_UPLOAD_BYTES:
             return index_page(request, 413, [Problem("", f"the file is over {MAX_UPLOAD_BYTES / 1e6:.1f} MB",
@@ -246,8 +254,10 @@ def create_app(
         folder = upload_dir / new_id()
         with upload_lock:
             folder.mkdir(parents=True)
-            target = folder / (stem + FORMAT_SUFFIX.get(format, ".txt"))
+            target = folder / (stem + FORMAT_SUFFIX.get(format, _kept_suffix(display)))
             target.write_bytes(raw)
+        if format == "auto":  # by content (Decide rows) and the file's suffix (.csv, .xml: KTAB)
+            format = detect_format(target)
         try:
             if format == "yaml":
                 text = read_text(target)
