@@ -61,18 +61,20 @@ def err_span(html: str, slug: str) -> str:
     return m.group(1).strip()
 
 
-def run_and_wait(client: TestClient, draft: str, **form) -> str:
+def run_and_wait(client: TestClient, draft: str, action: str = "run", done: str = 'id="results"',
+                 **form) -> str:
+    """POST a run (or `action="compare"`) and poll its job until the page shows `done`."""
     data = {"model": ["compromise"], "draws": "500", "seed": "3", **form}
-    r = client.post(f"{draft}/run", data=data)
+    r = client.post(f"{draft}/{action}", data=data)
     assert r.status_code == 200, r.text
     html = r.text
     deadline = time.time() + 60
-    while 'id="results"' not in html and time.time() < deadline:
+    while done not in html and time.time() < deadline:
         job = re.search(r'hx-get="/jobs/([a-f0-9]+)"', html)
         assert job, html[:500]
         time.sleep(0.2)
         html = client.get(f"/jobs/{job.group(1)}").text
-    assert 'id="results"' in html, html[:500]
+    assert done in html, html[:500]
     return html
 
 
@@ -436,17 +438,8 @@ def test_levers_are_listed_and_compared_on_common_random_numbers(env) -> None:
     for lv in s.levers:
         assert f'value="{lv.id}"' in page
     chosen = [s.levers[0].id, s.levers[-1].id]
-    r = client.post(
-        f"{draft}/compare",
-        data={"lever": chosen, "model": ["compromise"], "draws": "2000", "seed": "4"},
-    )
-    assert r.status_code == 200, r.text
-    html = r.text
-    deadline = time.time() + 60
-    while 'id="comparison"' not in html and time.time() < deadline:
-        job = re.search(r'hx-get="/jobs/([a-f0-9]+)"', html)
-        time.sleep(0.2)
-        html = client.get(f"/jobs/{job.group(1)}").text
+    html = run_and_wait(client, draft, "compare", 'id="comparison"', lever=chosen, draws="2000",
+                        seed="4")
     cmp = compare(s, variants(s, chosen), ["compromise"], draws=2000, seed=4).to_dict()
     for row in cmp["settlement"][1:]:
         m = re.search(rf'data-variant="{row["variant"]}">.*?</tr>', html, re.S)
@@ -650,16 +643,9 @@ def test_levers_of_an_outcome_only_scenario_compare_the_outcomes(env) -> None:
     where = r.headers["location"]
     assert "1989-06-01" in client.get(where).text
     draft = where.split("#")[0]
-    r = client.post(f"{draft}/compare", data={"lever": ["germany_softens"], "model": ["compromise"],
-                                              "draws": "500", "seed": "4"})
-    assert r.status_code == 200, r.text
-    html = r.text
-    deadline = time.time() + 60
-    while 'id="comparison"' not in html and time.time() < deadline:
-        job = re.search(r'hx-get="/jobs/([a-f0-9]+)"', html)
-        time.sleep(0.2)
-        html = client.get(f"/jobs/{job.group(1)}").text
-    assert 'id="comparison"' in html and "no settlement test" in html
+    html = run_and_wait(client, draft, "compare", 'id="comparison"', lever=["germany_softens"],
+                        seed="4")
+    assert "no settlement test" in html
     assert "Germany cares less about an early date moves" in html
 
 
