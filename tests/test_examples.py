@@ -35,6 +35,11 @@ def test_veto_example_asks_the_settlement_question() -> None:
     accept = {a["actor"]: a["p_accept"] for a in data["actors"]}
     assert accept["DE"] == 1.0 and 0.05 < accept["UK"] < 0.5
     assert data["settlement"][0]["p_settlement"] == accept["UK"]
+    # the smallest move that wins the UK over is also given in years (one decimal: 0.06 a point)
+    import re
+
+    m = re.search(r"about (\d+) points \((\d\.\d) years\) towards", data["answer"])
+    assert m and abs(int(m.group(1)) * 0.06 - float(m.group(2))) <= 0.06
 
 
 def test_tutorial_names_only_files_that_exist() -> None:

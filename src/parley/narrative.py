@@ -139,9 +139,14 @@ def _blocker_sentence(fc: Forecast, model: str, worst, blockers) -> str:
     if not movable.empty:
         best = movable.sort_values(["share_fixable_alone", "median_move"], ascending=[False, True]).iloc[0]
         issue_b = sc.issue(best.issue)
+        units = ""
+        if issue_b.scale is not None:  # the same move in the issue's own units
+            sc_b = issue_b.scale
+            size = abs(sc_b.to_units(best.median_move) - sc_b.to_units(0.0))
+            units = f" ({size:.{sc_b.decimals}f} {sc_b.unit})"
         text += (
-            f". Moving {_lower_first(issue_b.name)} about {best.median_move:.0f} points towards its position "
-            f"would win it over in {pct(best.share_fixable_alone)} of those cases"
+            f". Moving {_lower_first(issue_b.name)} about {best.median_move:.0f} points{units} towards "
+            f"its position would win it over in {pct(best.share_fixable_alone)} of those cases"
         )
     else:
         text += ". No single issue, moved alone, wins it over: it needs concessions on several"
