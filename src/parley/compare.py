@@ -18,16 +18,16 @@ import numpy as np
 import pandas as pd
 
 from parley import batch as batching
+from parley import simulate as simulate_module
 from parley.forecast import CI_LEVEL, DEFAULT_DRAWS, DEFAULT_SEED, Forecast
 from parley.levers import Op, Variant, apply
 from parley.models import registry
 from parley.parallel import executor, run_tasks
 from parley.scenario import Scenario
 from parley.settlement import Rule, wilson
-from parley.simulate import DEFAULT_CHUNK, chunks, solve_batch
+from parley.simulate import DEFAULT_CHUNK, DYNAMIC_CHUNK, chunks, solve_batch
 from parley.version import VERSION
 
-PARALLEL_WORK = 3_000_000
 """Draws x variants x models below which starting worker processes costs more than it saves."""
 
 
@@ -281,6 +281,8 @@ def compare(
     ps = [registry.make_params(m, params.get(m)) for m in names]
     lay = batching.layout(scenario)
     ops = [v.ops for v in variants]
+    if any(registry.MODELS[m].dynamic for m in names):
+        chunk = min(chunk, DYNAMIC_CHUNK)  # as in `simulate`: smaller pieces, shared by workers
     ranges = list(chunks(draws, chunk))
     tasks = [(lay, ops, names, ps, seed, a, b, rule) for a, b in ranges]
     sizes = [b - a for a, b in ranges]
@@ -290,7 +292,9 @@ def compare(
         if progress:
             progress(next(done))
 
-    big = draws * len(variants) * len(names) >= PARALLEL_WORK and len(ranges) > 1
+    # in compromise-model draws, as `simulate` measures a run for its process pool
+    work = draws * len(variants) * sum(registry.relative_cost(m, p) for m, p in zip(names, ps, strict=True))
+    big = work >= simulate_module.PARALLEL_THRESHOLD and len(ranges) > 1
     with executor(scheduler, workers, parallel=big) as pool:
         parts = run_tasks(compare_chunk, tasks, pool, tick)
     tally = parts[0]

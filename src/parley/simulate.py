@@ -135,8 +135,9 @@ def simulate(
     """All draws of one model, in chunks through an Executor.
 
     Without an explicit executor, a process pool is used when `workers` > 1 or the run is large
-    (>= PARALLEL_THRESHOLD draws); smaller runs go through InlineExecutor, because starting
-    processes would take longer than the whole run. Each chunk's arrays are copied into the
+    (draws x the model's relative cost >= PARALLEL_THRESHOLD, e.g. 200,000 compromise draws or
+    2,700 bdm draws); smaller runs go through InlineExecutor, because starting processes would
+    take longer than the whole run. Each chunk's arrays are copied into the
     result as soon as it arrives, so memory holds the result plus the chunks in flight.
     """
     lay = batching.layout(scenario)
@@ -145,7 +146,8 @@ def simulate(
     ranges = list(chunks(draws, chunk))
     own_pool: Executor | None = None
     if executor is None:
-        if workers == 1 or ((workers or 0) <= 1 and draws < PARALLEL_THRESHOLD):
+        work = draws * registry.relative_cost(model, params)  # in compromise-model draws
+        if workers == 1 or ((workers or 0) <= 1 and work < PARALLEL_THRESHOLD):
             executor = InlineExecutor()
         else:
             own_pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
