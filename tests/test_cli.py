@@ -166,3 +166,12 @@ def test_bundled_headers_match_the_loaded_scenarios() -> None:
         head = bundled.header(name)
         s = parley.load(name)
         assert head == {"name": name, "title": s.title, "as_of": s.as_of.isoformat()}
+
+
+def test_pce_without_numba_says_how_to_get_the_compiled_engine(monkeypatch) -> None:
+    from parley.cli import run_command
+
+    monkeypatch.setattr(run_command, "_numba_installed", lambda: False)
+    out = runner.invoke(app, ["run", "-m", "pce", "-n", "1000", "--param", "pce.engine=numpy"])
+    assert out.exit_code == 0, out.output
+    assert "pip install 'parley[fast]'" in " ".join(out.stdout.split())
