@@ -154,7 +154,7 @@ def show(fc: Forecast) -> None:
         if registry.MODELS[name].dynamic:
             console.print(_dynamics_line(name, res.draws.info))
     if "pce" in fc.results and fc.provenance["draws"] >= 1000 and not _numba_installed():
-        console.print("[dim]pce ran on its numpy engine; `pip install 'parley[fast]'` adds the "
+        console.print("[dim]pce ran on its numpy engine; `pip install 'parley\\[fast]'` adds the "
                       "compiled one, about 16 times faster for Monte Carlo runs.[/]")
     _track_record(list(fc.results))
 
