@@ -132,3 +132,11 @@ def test_values_in_units_are_shown_as_finely_as_ten_scale_points() -> None:
     assert troops.decimals == 0 and troops.show(50) == "542"
     share = Scale(unit="share", at_0=0, at_100=0.1)  # ten points = 0.01: two decimals
     assert share.decimals == 2 and share.show(25) == "0.03"
+
+
+def test_a_move_in_points_is_given_in_units() -> None:
+    from parley.scenario import Scale
+
+    # The army cap maps 1000 thousand troops to 0 and 85 to 100: 24 points are 219.6 thousand.
+    assert Scale(unit="thousand troops", at_0=1000, at_100=85).move(24.0) == "220 thousand troops"
+    assert Scale(unit="years", at_0=4, at_100=10).move(-5.0) == "0.3 years"

@@ -139,11 +139,7 @@ def _blocker_sentence(fc: Forecast, model: str, worst, blockers) -> str:
     if not movable.empty:
         best = movable.sort_values(["share_fixable_alone", "median_move"], ascending=[False, True]).iloc[0]
         issue_b = sc.issue(best.issue)
-        units = ""
-        if issue_b.scale is not None:  # the same move in the issue's own units
-            sc_b = issue_b.scale
-            size = abs(sc_b.to_units(best.median_move) - sc_b.to_units(0.0))
-            units = f" ({size:.{sc_b.decimals}f} {sc_b.unit})"
+        units = f" ({issue_b.scale.move(best.median_move)})" if issue_b.scale is not None else ""
         text += (
             f". Moving {_lower_first(issue_b.name)} about {best.median_move:.0f} points{units} towards "
             f"its position would win it over in {pct(best.share_fixable_alone)} of those cases"

@@ -52,6 +52,12 @@ class Scale(BaseModel):
         """A 0–100 value in units, rounded to `decimals` (e.g. '7.4' years)."""
         return f"{self.to_units(value):.{self.decimals}f}"
 
+    def move(self, points: float) -> str:
+        """The size of a move of `points` on the 0–100 scale, in units (e.g. '220 thousand
+        troops'): what a smallest winning move means to a reader of the issue's units."""
+        size = abs(self.to_units(points) - self.to_units(0.0))
+        return f"{size:.{self.decimals}f} {self.unit}"
+
     @property
     def decimals(self) -> int:
         """Decimals that resolve about ten points of the 0–100 scale in units, so forecasts in

@@ -214,8 +214,7 @@ def show(fc: Forecast) -> None:
             move = "—" if np.isnan(r.median_move) else f"{r.median_move:.1f} towards {r.actor}"
             scale = s.issue(r.issue).scale
             if scale is not None and not np.isnan(r.median_move):
-                size = abs(scale.to_units(r.median_move) - scale.to_units(0.0))
-                move += f"\n({size:.{scale.decimals}f} {scale.unit})"
+                move += f"\n({scale.move(r.median_move)})"
             bt.add_row(
                 s.actor(r.actor).name,
                 s.issue(r.issue).name,

@@ -115,10 +115,15 @@ def blockers(result: dict[str, Any], scenario: Scenario | None, limit: int = 12)
     for r in rows[:limit]:
         name = r["actor"]
         iname = r["issue"]
+        in_units = None
         if scenario is not None:
             name = next((a.name for a in scenario.actors if a.id == r["actor"]), name)
-            iname = next((i.name for i in scenario.issues if i.id == r["issue"]), iname)
-        out.append({**r, "actor_name": name, "issue_name": iname})
+            issue = next((i for i in scenario.issues if i.id == r["issue"]), None)
+            if issue is not None:
+                iname = issue.name
+                if issue.scale is not None and r.get("median_move") is not None:
+                    in_units = issue.scale.move(r["median_move"])
+        out.append({**r, "actor_name": name, "issue_name": iname, "move_in_units": in_units})
     return out
 
 
