@@ -147,7 +147,8 @@ def simulate(
     own_pool: Executor | None = None
     if executor is None:
         work = draws * registry.relative_cost(model, params)  # in compromise-model draws
-        if workers == 1 or ((workers or 0) <= 1 and work < PARALLEL_THRESHOLD):
+        one_core = (os.cpu_count() or 1) < 2  # a pool of one process only adds its start-up
+        if workers == 1 or ((workers or 0) <= 1 and (work < PARALLEL_THRESHOLD or one_core)):
             executor = InlineExecutor()
         else:
             own_pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
