@@ -26,8 +26,9 @@ FILE = f"track_record_v{VERSION}.json"
 NOTES = {
     "exchange": "scored one issue at a time, where there is nothing to trade and it equals the "
                 "compromise model; its linkage across issues is not in this record",
-    "ensemble": "fitted on this split, figures out of fold; without a Commission, Parliament or "
-                "reference point (outside EU law-making) it reduces to the compromise model",
+    "ensemble": "fitted on this split, figures out of fold; with no Commission or Parliament "
+                "(actors com, ep: outside EU law-making) its shipped weights reduce it to the "
+                "compromise model",
 }
 SOURCE = ("DEU development split (EU legislative decisions with known outcomes); capability = "
           "Council votes of the era; grouped 10-fold CV for fitted models; 95% intervals from "
