@@ -131,3 +131,17 @@ def test_report_shows_each_models_track_record(bundled_html):
     for model in ("compromise", "median"):
         r = track_record.of(model)
         assert f"{r['mae']:.1f} [{r['mae_low']:.1f}–{r['mae_high']:.1f}]" in html
+
+
+def test_report_of_an_outcome_only_scenario():
+    from pathlib import Path
+
+    ec = Path(__file__).resolve().parent.parent / "docs" / "examples" / "ec-car-emissions.yaml"
+    html = render(build_report(parley.load(str(ec)), ["compromise"], **FAST))
+    assert "This scenario has no settlement test" in html
+    assert "ΔP(settlement)" not in html and "Δ mean outcome per issue" in html
+    # Germany's lever moves the compromise up by about 5.4 points (tests/test_levers.py has
+    # the point-estimate hand computation, 5.90)
+    assert re.search(r"Delay before the new standards apply</span> \+5\.\d", html)
+    assert "What drives" in html or 'id="sensitivity"' in html
+    assert external_fetches(html) == []

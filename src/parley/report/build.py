@@ -26,6 +26,8 @@ LEVER_DRAWS = 2000
 """Draws for the lever section. Levers run on common random numbers, so their *differences* are
 precise with far fewer draws than the forecast needs (the paired intervals say how precise)."""
 SENSITIVITY_SAMPLES = 128
+SENSITIVITY_ISSUES = 3
+"""Issues analysed in the report of a scenario without a settlement test (the report stays short)."""
 
 
 @dataclass
@@ -98,8 +100,11 @@ def build_report(
     if sensitivity_samples and lay.n_inputs >= 2:
         t0 = time.perf_counter()
         say("sensitivity")
+        # what drives the settlement question; without one, what drives the first few outcomes
+        wanted = (("settlement", "gap") if scenario.tests_settlement
+                  else tuple(i.id for i in scenario.issues[:SENSITIVITY_ISSUES]))
         sens = sensitivity(scenario, static[0], n=sensitivity_samples, seed=seed,
-                           outputs=("settlement", "gap"), params=params.get(static[0]), rule=rule,
+                           outputs=wanted, params=params.get(static[0]), rule=rule,
                            scheduler=scheduler, workers=workers)
         timings["sensitivity"] = time.perf_counter() - t0
     return ReportData(scenario, fc, cmp, static[0], sens, trajectories, levers, timings)
@@ -159,12 +164,15 @@ def render(data: ReportData) -> str:
         cmp = data.comparison
         st = cmp.settlement()
         ac = cmp.actors()
+        oc = cmp.outcomes()
         recs = {r["id"]: r for r in lever_records(s, data.levers)}
         for var in cmp.variants[1:]:
             row = {"id": var.id, "name": var.name, "lever": recs.get(var.id), "models": []}
             for m in cmp.models:
                 r = st[(st.model == m) & (st.variant == var.id)].iloc[0].to_dict()
                 r["accept"] = ac[(ac.model == m) & (ac.variant == var.id)].to_dict(orient="records")
+                # per issue: the change in the mean outcome (what an outcome-only report shows)
+                r["outcomes"] = oc[(oc.model == m) & (oc.variant == var.id)].to_dict(orient="records")
                 row["models"].append(r)
             lever_rows.append(row)
     sens_tables = []
@@ -177,7 +185,7 @@ def render(data: ReportData) -> str:
     }
     if data.sensitivity is not None:
         sens = data.sensitivity
-        shown = [o for o in ("settlement", "gap") if o not in sens.constant]
+        shown = [o for o in sens.outputs() if o not in sens.constant]
         for o in shown:
             charts["tornado"].append(Markup(figures.tornado(sens, o)))
             sens_tables.append({"output": o, "rows": sens.top(o, 12).to_dict(orient="records")})
