@@ -175,3 +175,13 @@ def test_pce_without_numba_says_how_to_get_the_compiled_engine(monkeypatch) -> N
     out = runner.invoke(app, ["run", "-m", "pce", "-n", "1000", "--param", "pce.engine=numpy"])
     assert out.exit_code == 0, out.output
     assert "pip install 'parley[fast]'" in " ".join(out.stdout.split())
+
+
+def test_a_negative_seed_is_refused_with_the_fix_everywhere() -> None:
+    for args in (["run", "--seed", "-5", "-n", "10"],
+                 ["compare", "ukraine-2025-05", "--seed", "-1", "-n", "10"],
+                 ["sensitivity", "ukraine-2025-05", "--seed", "-1", "-n", "4"],
+                 ["backtest", "deu", "--seed", "-1", "-m", "compromise"]):
+        out = runner.invoke(app, args)
+        assert out.exit_code == 2, (args, out.output)
+        assert "the seed must be a whole number >= 0" in out.output and "Traceback" not in out.output

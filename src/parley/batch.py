@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 
+from parley.errors import ParleyInputError, Problem
 from parley.estimate import Estimate
 from parley.scenario import Scenario
 
@@ -235,6 +236,23 @@ def layout(scenario: Scenario) -> Layout:
     veto = np.array([a.veto for a in scenario.actors], bool)
     base = Batch(actors, issues, position, salience, capability, reservation, status_quo, engaged, veto)
     return Layout(actors, issues, base, tuple(inputs))
+
+
+def seed_problems(seed: int) -> list[Problem]:
+    """The seed must be a whole number >= 0: numpy's SeedSequence takes no negative seed."""
+    if seed >= 0:
+        return []
+    return [Problem("seed", f"the seed must be a whole number >= 0, got {seed}",
+                    "use e.g. 7 (any number from 0 up)")]
+
+
+def check_run(draws: int, seed: int) -> None:
+    """Refuse a run parley cannot do: at least one draw, and a seed numpy accepts."""
+    problems = seed_problems(seed)
+    if draws < 1:
+        problems.insert(0, Problem("draws", f"draws must be >= 1, got {draws}", "use e.g. 10000"))
+    if problems:
+        raise ParleyInputError(problems)
 
 
 def uniforms(seed: int, n_inputs: int, start: int, stop: int) -> np.ndarray:

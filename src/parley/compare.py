@@ -267,10 +267,8 @@ def compare(
 
     progress(n) is called with the number of draws finished.
     """
-    from parley.errors import ParleyInputError, Problem
 
-    if draws < 1:
-        raise ParleyInputError([Problem("draws", f"draws must be >= 1, got {draws}", "use e.g. 10000")])
+    batching.check_run(draws, seed)
     names = (models,) if isinstance(models, str) else tuple(models)
     variants = tuple(variants)
     if not variants or not variants[0].is_baseline:

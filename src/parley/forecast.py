@@ -296,10 +296,7 @@ def forecast(
     if isinstance(scenario, str):
         scenario = load(scenario)
     names = [model] if isinstance(model, str) else list(model)
-    if draws < 1:
-        from parley.errors import ParleyInputError, Problem
-
-        raise ParleyInputError([Problem("draws", f"draws must be >= 1, got {draws}", "use e.g. 10000")])
+    batching.check_run(draws, seed)
     params = params or {}
     results: dict[str, ModelResult] = {}
     lay = batching.layout(scenario)

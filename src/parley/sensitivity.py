@@ -151,6 +151,8 @@ def sensitivity(
                                         "use input, actor, field or issue")])
     if n < 2:
         raise ParleyInputError([Problem("--samples", f"need at least 2 samples, got {n}", "use e.g. 256")])
+    if bad_seed := batching.seed_problems(seed):
+        raise ParleyInputError(bad_seed)
     p = registry.make_params(model, params)
     lay = batching.layout(scenario)
     every = ["settlement", "gap", *lay.issues]  # the columns of the model runs' results

@@ -28,6 +28,8 @@ from parley.backtest.runner import (
     run_model_by_proposal,
     runnable_models,
 )
+from parley.batch import seed_problems
+from parley.errors import ParleyInputError
 from parley.models import registry
 
 BASELINE = "compromise"
@@ -160,6 +162,8 @@ def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
     otherwise intervals are calibrated on `calibration` (the bundled DEU development split) and
     fitted models use the parameters shipped with parley.
     """
+    if bad_seed := seed_problems(seed):
+        raise ParleyInputError(bad_seed)
     start = time.perf_counter()
     spec = spec or CapabilitySpec()
     models = models or runnable_models()
