@@ -20,7 +20,11 @@ def test_outcome_only_example_states_the_forecast_in_years() -> None:
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     # c*s weighted mean at the point estimates: 5.003 / .677 = 7.39 years = 56.5 on 4-10 years
-    assert abs(data["outcomes"][0]["point"] - 56.50) < 0.01
+    row = data["outcomes"][0]
+    assert abs(row["point"] - 56.50) < 0.01
+    # ... and in years: 4 + 56.50 / 100 * 6 = 7.39, the band's ends mapped the same way
+    assert row["unit"] == "years" and abs(row["point_units"] - 7.39) < 0.001
+    assert abs(row["p05_units"] - (4 + row["p05"] * 0.06)) < 1e-9
     assert "years" in data["answer"] and data["settlement"][0]["p_settlement"] is None
 
 

@@ -84,7 +84,8 @@ class Forecast:
 
     # --- tables ----------------------------------------------------------------------
     def outcomes(self) -> pd.DataFrame:
-        """One row per (model, issue): point forecast, median and 5–95% band over draws."""
+        """One row per (model, issue): point forecast, median and 5–95% band over draws (on
+        0–100, and in the issue's units where it declares a scale: `unit`, `*_units`)."""
         rows = []
         for name, res in self.results.items():
             out = res.draws.outcome
@@ -105,6 +106,7 @@ class Forecast:
                         "p_package": res.p_package(),
                     }
                 )
+                rows[-1].update(_in_units(issue, rows[-1]))
         return _frame(rows)
 
     def settlement(self) -> pd.DataFrame:
@@ -242,6 +244,18 @@ class Forecast:
             "track_record": track_record.for_models(list(self.results)),
             "provenance": self.provenance,
         }
+
+
+def _in_units(issue: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """The row's point, median and band in the issue's units (None where it has no scale; the
+    band's ends swap when the scale runs backwards, as the army cap's does)."""
+    sc = issue.scale
+    if sc is None:
+        return {"unit": None, "point_units": None, "median_units": None, "p05_units": None,
+                "p95_units": None}
+    ends = sorted((sc.to_units(row["p05"]), sc.to_units(row["p95"])))
+    return {"unit": sc.unit, "point_units": sc.to_units(row["point"]),
+            "median_units": sc.to_units(row["median"]), "p05_units": ends[0], "p95_units": ends[1]}
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str] | None = None) -> pd.DataFrame:
