@@ -358,3 +358,17 @@ def test_imported_scenario_without_veto_players_can_be_rerun(tmp_path: Path) -> 
     result = runner.invoke(app, ["runs", "rerun", "1", "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "identical numbers" in result.output
+
+
+def test_a_rerun_is_judged_on_the_numbers_of_the_old_result() -> None:
+    old = {"answer": "Unlikely.", "outcomes": [{"model": "m", "median": 41.5}],
+           "provenance": {"parley_version": "0.1.0", "created": "t1", "seed": 3}}
+    # a newer parley words the answer differently and adds fields: still the same numbers
+    new = {"answer": "Unlikely, on these inputs.", "track_record": {"models": {}},
+           "outcomes": [{"model": "m", "median": 41.5, "median_units": 7.4}],
+           "provenance": {"parley_version": "0.2.0", "created": "t2", "seed": 3}}
+    assert runs.same_numbers(old, new)
+    changed = {**new, "outcomes": [{"model": "m", "median": 41.6}]}
+    assert not runs.same_numbers(old, changed)
+    assert not runs.same_numbers(old, {**new, "provenance": {**new["provenance"], "seed": 4}})
+    assert not runs.same_numbers(old, {k: v for k, v in new.items() if k != "outcomes"})

@@ -581,6 +581,32 @@ def comparable(results: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
+PROSE = ("answer", "disclaimer")
+"""Result fields written in words: their wording may improve between versions of parley
+without any number changing, so reproductions are judged on the numbers."""
+
+
+def same_numbers(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+    """Whether `new` reproduces every number and label of `old` (ignoring time stamps, the
+    version, prose, and fields a newer parley added): what `parley runs rerun` checks."""
+    def strip(results: dict[str, Any] | None) -> dict[str, Any]:
+        out = {k: v for k, v in comparable(results).items() if k not in PROSE}
+        out["provenance"] = {k: v for k, v in out.get("provenance", {}).items()
+                             if k != "parley_version"}
+        return out
+
+    return _covers(strip(old), strip(new))
+
+
+def _covers(a: Any, b: Any) -> bool:
+    """`b` has everything `a` has, equal (dicts may have extra keys in `b`)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and all(k in b and _covers(v, b[k]) for k, v in a.items())
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(_covers, a, b))
+    return a == b
+
+
 def scenario_changes(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     """Field-by-field differences between two scenarios (as stored), keyed the way people think:
     actors and issues by id, stances by actor/issue."""
@@ -656,7 +682,7 @@ def diff(a: Run, b: Run) -> dict[str, Any]:
         "same_scenario": a.scenario_hash == b.scenario_hash,
         "scenario_changes": scenario_changes(a.scenario_data, b.scenario_data),
         "settings": settings,
-        "identical_results": comparable(a.results) == comparable(b.results),
+        "identical_results": same_numbers(a.results, b.results) and same_numbers(b.results, a.results),
         "p_settlement": settle,
         "outcomes": outcomes,
         "p_accept": accept,

@@ -150,7 +150,7 @@ def rerun(
     new_id = registry_mod.last_id()
     new = reg.get(new_id) if new_id is not None else None
     fresh = json.loads(json.dumps(finite(fc.to_dict())))
-    same = registry_mod.comparable(fresh) == registry_mod.comparable(old.results)
+    same = registry_mod.same_numbers(old.results, fresh)
     report: dict[str, Any] = {"run": old.id, "new_run": new_id, "identical": same}
     if new is not None:
         report["diff"] = registry_mod.diff(old, new)
