@@ -155,7 +155,7 @@ def show(fc: Forecast) -> None:
             console.print(_dynamics_line(name, res.draws.info))
     if "pce" in fc.results and fc.provenance["draws"] >= 1000 and not _numba_installed():
         console.print("[dim]pce ran on its numpy engine; `pip install 'parley\\[fast]'` adds the "
-                      "compiled one, about 16 times faster for Monte Carlo runs.[/]")
+                      "compiled one, about 3 times faster for Monte Carlo runs.[/]")
     _track_record(list(fc.results))
 
     if not s.tests_settlement:

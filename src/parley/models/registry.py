@@ -23,7 +23,7 @@ class ModelInfo:
     cost: float = 1.0
     """Time per draw relative to the compromise model (measured on the bundled scenario); it
     decides when a run is worth a process pool. A module may refine it with
-    `relative_cost(params)` (pce: its compiled engine is about 16 times faster than numpy)."""
+    `relative_cost(params)` (pce: its compiled engine is about 3 times faster than numpy)."""
 
 
 MODELS: dict[str, ModelInfo] = {
