@@ -28,8 +28,6 @@ from parley.settlement import Rule, wilson
 from parley.simulate import DEFAULT_CHUNK, DYNAMIC_CHUNK, chunks, solve_batch
 from parley.version import VERSION
 
-"""Draws x variants x models below which starting worker processes costs more than it saves."""
-
 
 @dataclass(frozen=True)
 class Tally:
@@ -267,7 +265,6 @@ def compare(
 
     progress(n) is called with the number of draws finished.
     """
-
     batching.check_run(draws, seed)
     names = (models,) if isinstance(models, str) else tuple(models)
     variants = tuple(variants)
