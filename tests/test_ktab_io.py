@@ -198,3 +198,23 @@ def test_a_title_too_long_for_the_format_is_an_error_naming_the_file(tmp_path: P
     with pytest.raises(ParleyInputError) as err:
         load_ktab(bad)
     assert "long.csv" in err.value.render() and "title" in err.value.render()
+
+
+def test_import_with_as_of_gives_the_same_scenario_wherever_the_file_came_from(tmp_path: Path) -> None:
+    # The file's modification date differs between checkouts; --as-of pins the scenario.
+    import os
+
+    outs = []
+    for i, mtime in enumerate((1_000_000_000, 1_700_000_000)):
+        copy = tmp_path / f"c{i}" / "SOE-Policy.csv"
+        copy.parent.mkdir()
+        copy.write_bytes((DATA / "SOE-Policy.csv").read_bytes())
+        os.utime(copy, (mtime, mtime))
+        out = tmp_path / f"s{i}.yaml"
+        r = runner.invoke(app, ["import", "ktab", str(copy), "-o", str(out), "--as-of", "2014-06-30"])
+        assert r.exit_code == 0, r.output
+        outs.append(out.read_text())
+    assert outs[0] == outs[1]
+    assert "as_of: '2014-06-30'" in outs[0] or "as_of: 2014-06-30" in outs[0]
+    bad = runner.invoke(app, ["import", "ktab", str(DATA / "SOE-Policy.csv"), "--as-of", "June"])
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output

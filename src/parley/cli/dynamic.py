@@ -19,7 +19,7 @@ from parley.cli.app import (
     print_json,
     refuse_overwrite,
 )
-from parley.cli.import_group import import_app, write_converted
+from parley.cli.import_group import AS_OF_OPT, import_app, write_converted
 from parley.errors import ParleyInputError, Problem
 from parley.loading import detect_format, load
 from parley.models import registry
@@ -230,9 +230,10 @@ def import_ktab(
                                          "commas, or .xml)."),
     output: str = typer.Option(None, "--output", "-o", help="YAML file to write (default: stdout)."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
+    as_of: str | None = AS_OF_OPT,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
     """Convert a KTAB scenario (CSV or XML) into a parley scenario YAML file."""
     from parley.io.ktab import load_ktab
 
-    write_converted(load_ktab(file), file, "KTAB", output, force, as_json)
+    write_converted(load_ktab(file), file, "KTAB", output, force, as_json, as_of)

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from parley import batch as batching
 from parley.cli.app import app, console, handles_input_errors, parse_key_values, print_json
-from parley.cli.import_group import import_app, write_converted
+from parley.cli.import_group import AS_OF_OPT, import_app, write_converted
 from parley.errors import ParleyInputError, Problem
 from parley.loading import load
 from parley.models import registry
@@ -149,9 +149,10 @@ def import_decide(
     file: str = typer.Argument(..., help="Decide exchange-model input file (#A/#P/#M/#D rows)."),
     output: str = typer.Option(None, "--output", "-o", help="YAML file to write (default: stdout)."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
+    as_of: str | None = AS_OF_OPT,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
     """Convert a Decide input file into a parley scenario YAML file."""
     from parley.io.decide import load_decide
 
-    write_converted(load_decide(file), file, "Decide", output, force, as_json)
+    write_converted(load_decide(file), file, "Decide", output, force, as_json, as_of)

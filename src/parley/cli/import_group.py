@@ -22,11 +22,27 @@ import_app = typer.Typer(
 app.add_typer(import_app, name="import")
 
 
+AS_OF_OPT = typer.Option(
+    None, "--as-of", help="Date the positions describe, YYYY-MM-DD (default: the file's "
+                          "modification date; give it so the same file always gives the same "
+                          "scenario hash)."
+)
+
+
 def write_converted(scenario: Scenario, source: str, tool: str, output: str | None, force: bool,
-                    as_json: bool) -> None:
+                    as_json: bool, as_of: str | None = None) -> None:
     """Write an imported scenario as YAML (stdout when no output file), never over an existing
     file unless asked, with a header saying what the conversion leaves for the analyst to add."""
+    import datetime as dt
+
     from parley.runs import yaml_text
+
+    if as_of is not None:
+        try:
+            scenario = scenario.model_copy(update={"as_of": dt.date.fromisoformat(as_of)})
+        except ValueError:
+            raise ParleyInputError([Problem("--as-of", f"'{as_of}' is not a date",
+                                            "write it as YYYY-MM-DD, e.g. 2014-06-30")]) from None
 
     text = (
         f"# Converted from the {tool} file {Path(source).name} by `parley import {tool.lower()}`.\n"
