@@ -54,18 +54,10 @@ def _track_record(models: list[str]) -> str:
     """Each model's record on DEU, as `parley run` shows it (parley.backtest.track_record)."""
     from parley.backtest import track_record
 
-    record = track_record.for_models(models)
-    if not record["models"]:
+    title, rows = track_record.table(models)
+    if not rows:
         return ""
-    rows = [[name, f"{r['mae']:.1f} [{r['mae_low']:.1f}–{r['mae_high']:.1f}]",
-             f"{r['within10']:.0%}", f"±{r['halfwidth80']:.0f}"]
-            for name, r in record["models"].items()]
-    return (_grid(f"How far to trust each model: its misses on {record['issues']} EU legislative "
-                  "issues with known outcomes (DEU)",
-                  ["model", "mean miss (0–100) [95%]", "within 10 points", "80% of misses within"],
-                  rows)
-            + _small("A record on EU law-making, not on this negotiation: use it to compare the "
-                     "models, not as this forecast's error."))
+    return _grid(title, list(track_record.COLUMNS), rows) + _small(track_record.CAVEAT)
 
 
 def comparison_html(cmp: Comparison) -> str:

@@ -83,6 +83,23 @@ def for_models(names: list[str]) -> dict[str, Any]:
             "models": {n: record["models"][n] for n in names if n in record["models"]}}
 
 
+COLUMNS = ("model", "mean miss (0–100) [95%]", "within 10 points", "80% of misses within")
+CAVEAT = ("A record on EU law-making, not on this negotiation: use it to compare the models, not "
+          "as this forecast's error.")
+
+
+def table(models: list[str]) -> tuple[str, list[list[str]]]:
+    """Title and text rows (under COLUMNS) of the models' records, as every output shows them;
+    no rows when DEU has no record of any of them."""
+    record = for_models(models)
+    rows = [[name, f"{r['mae']:.1f} [{r['mae_low']:.1f}–{r['mae_high']:.1f}]",
+             f"{100 * r['within10']:.0f}%", f"±{r['halfwidth80']:.0f}"]
+            for name, r in record["models"].items()]
+    title = (f"How far to trust each model: its misses on {record['issues']} EU legislative "
+             "issues with known outcomes (DEU)")
+    return title, rows
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     target = Path(argv[0]) if argv else Path(__file__).resolve().parent.parent / "data" / FILE

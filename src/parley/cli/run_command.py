@@ -231,19 +231,16 @@ def _track_record(models: list[str]) -> None:
     """Each model's record on EU legislation beside its forecast: how far to trust which model."""
     from parley.backtest import track_record
 
-    record = track_record.for_models(models)
-    if not record["models"]:
+    title, rows = track_record.table(models)
+    if not rows:
         return
-    t = Table(title=f"How far to trust each model: its misses on {record['issues']} EU legislative "
-                    "issues with known outcomes (DEU)")
-    for col in ("model", "mean miss (0–100) [95%]", "within 10 points", "80% of misses within"):
+    t = Table(title=title)
+    for col in track_record.COLUMNS:
         t.add_column(col, justify="left" if col == "model" else "right")
-    for name, r in record["models"].items():
-        t.add_row(name, f"{r['mae']:.1f} [{r['mae_low']:.1f}–{r['mae_high']:.1f}]",
-                  pct(r["within10"]), f"±{r['halfwidth80']:.0f}")
+    for row in rows:
+        t.add_row(*row)
     console.print(t)
-    console.print("[dim]A record on EU law-making, not on this negotiation: use it to compare the "
-                  "models, not as this forecast's error. `parley backtest deu` reproduces it.[/]")
+    console.print(f"[dim]{track_record.CAVEAT} `parley backtest deu` reproduces it.[/]")
 
 
 def _provenance(fc: Forecast) -> None:
