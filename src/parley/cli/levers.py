@@ -105,8 +105,6 @@ def compare(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Baseline against levers on the same random draws: change in P(settlement) and outcomes."""
-    from parley.compare import compare as run_compare
-
     models = _models(model)
     s, pool = load_with_levers(scenario, levers_file)
     names = list(lever)
@@ -118,14 +116,24 @@ def compare(
     if combine and len(names) > 1:
         names.append("+".join(n for n in names if "+" not in n))
     variants = lv.variants(s, names, pool)
-    with progress_bar("comparing", draws, as_json) as tick:
-        cmp = run_compare(s, variants, models, draws=draws, seed=seed, params=parse_params(param),
-                          rule=_rule(rule), scheduler=scheduler, workers=workers or None,  # type: ignore[arg-type]
-                          progress=tick)
+    cmp = _compare_with_progress("comparing", s, variants, models, draws, seed, param, rule,
+                                 scheduler, workers, as_json)
     if as_json:
         print_json(cmp.to_dict())
         return
     show_comparison(cmp)
+
+
+def _compare_with_progress(label: str, s: Scenario, variants: list, models: list[str], draws: int,
+                           seed: int, param: list[str], rule: str, scheduler: str | None,
+                           workers: int, quiet: bool) -> Any:
+    """The comparison `compare` and `levers` both run, with a progress bar on a terminal."""
+    from parley.compare import compare as run_compare
+
+    with progress_bar(label, draws, quiet) as tick:
+        return run_compare(s, variants, models, draws=draws, seed=seed, params=parse_params(param),
+                           rule=_rule(rule), scheduler=scheduler, workers=workers or None,  # type: ignore[arg-type]
+                           progress=tick)
 
 
 def show_comparison(cmp: Any) -> None:
@@ -216,8 +224,6 @@ def levers_command(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Rank every lever by its effect on P(settlement) (or on one issue), with sources."""
-    from parley.compare import compare as run_compare
-
     models = _models(model)
     s, pool = load_with_levers(scenario, levers_file)
     if not pool:
@@ -227,10 +233,8 @@ def levers_command(
         raise ParleyInputError([Problem("--issue", f"unknown issue '{issue}'",
                                         f"use one of: {', '.join(s.issue_ids)}")])
     variants = lv.variants(s, [x.id for x in pool], pool)
-    with progress_bar("ranking levers", draws, as_json) as tick:
-        cmp = run_compare(s, variants, models, draws=draws, seed=seed, params=parse_params(param),
-                          rule=_rule(rule), scheduler=scheduler, workers=workers or None,  # type: ignore[arg-type]
-                          progress=tick)
+    cmp = _compare_with_progress("ranking levers", s, variants, models, draws, seed, param, rule,
+                                 scheduler, workers, as_json)
     records = {r["id"]: r for r in lv.lever_records(s, pool)}
     if as_json:
         out = []
