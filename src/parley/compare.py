@@ -342,22 +342,18 @@ def outcome_levers_text(cmp: Comparison, model: str | None = None, k: int = 5) -
     """For an outcome-only scenario: each lever's largest move of an issue's mean outcome, with
     its interval (and in the issue's units where it has them), largest first."""
     model = model or cmp.models[0]
-    oc = cmp.outcomes()
-    oc = oc[(oc.model == model) & (oc.variant != cmp.variants[0].id)]
-    oc = oc[np.isfinite(oc.delta)]
-    if oc.empty:
+    top = cmp.ranking(model)  # outcome-only: by each lever's largest move, largest first
+    top = top[np.isfinite(top.issue_delta.astype(float))].head(k)
+    if top.empty:
         return f"No lever changes a forecast under the {model} model."
-    top = oc.loc[oc.groupby("variant")["delta"].apply(lambda d: d.abs().idxmax())]
-    top = top.reindex(top.delta.abs().sort_values(ascending=False).index).head(k)
-    names = {v.id: v.name for v in cmp.variants}
     items = []
     for r in top.itertuples():
-        item = (f"{names[r.variant]} moves {r.issue_name} by {r.delta:+.1f} points "
-                f"(90% interval {r.delta_low:+.1f} to {r.delta_high:+.1f})")
-        scale = cmp.scenario.issue(r.issue).scale
-        if scale is not None:
-            shift = scale.to_units(r.mean) - scale.to_units(r.mean - r.delta)
-            item += f", {shift:+.{scale.decimals}f} {scale.unit}"
+        issue = cmp.scenario.issue(r.issue)
+        item = (f"{r.name} moves {issue.name} by {r.issue_delta:+.1f} points "
+                f"(90% interval {r.issue_delta_low:+.1f} to {r.issue_delta_high:+.1f})")
+        if issue.scale is not None:
+            shift = issue.scale.to_units(r.issue_delta) - issue.scale.to_units(0.0)
+            item += f", {shift:+.{issue.scale.decimals}f} {issue.scale.unit}"
         items.append(item)
     return (f"What the levers change under the {model} model (same {cmp.n:,} simulated cases; "
             "this scenario has no settlement test, so only the outcomes are compared): "
