@@ -50,10 +50,9 @@ def _outcome_sentence(fc: Forecast, model: str, most: int = 6) -> str:
             parts.append(f"{issue.name}: no agreement")
             continue
         if issue.scale is not None:
-            sc = issue.scale
-            lo, hi = sorted((r["p05"], r["p95"]), key=sc.to_units)
-            parts.append(f"{issue.name}: {sc.show(r['median'])} {sc.unit} "
-                         f"({sc.show(lo)}–{sc.show(hi)} in 90% of simulated cases)")
+            u = issue.scale.rounded
+            parts.append(f"{issue.name}: {u(r['median_units'])} {issue.scale.unit} "
+                         f"({u(r['p05_units'])}–{u(r['p95_units'])} in 90% of simulated cases)")
         else:
             parts.append(f"{issue.name}: {r['median']:.0f} on its 0–100 scale "
                          f"({r['p05']:.0f}–{r['p95']:.0f} in 90% of simulated cases)")

@@ -50,7 +50,11 @@ class Scale(BaseModel):
 
     def show(self, value: float) -> str:
         """A 0–100 value in units, rounded to `decimals` (e.g. '7.4' years)."""
-        return f"{self.to_units(value):.{self.decimals}f}"
+        return self.rounded(self.to_units(value))
+
+    def rounded(self, units: float) -> str:
+        """A value already in units, rounded to `decimals`."""
+        return f"{units:.{self.decimals}f}"
 
     def move(self, points: float) -> str:
         """The size of a move of `points` on the 0–100 scale, in units (e.g. '220 thousand

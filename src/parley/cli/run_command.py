@@ -142,9 +142,8 @@ def show(fc: Forecast) -> None:
             pt = "—" if np.isnan(r["point"]) else f"{r['point']:.0f}"
             cell = f"{pt} | {r['median']:.0f} [{r['p05']:.0f}–{r['p95']:.0f}]"
             if issue.scale is not None:
-                sc = issue.scale
-                lo, hi = sorted((r["p05"], r["p95"]), key=sc.to_units)
-                cell += f"\n≈ {sc.show(r['median'])} [{sc.show(lo)}–{sc.show(hi)}]"
+                u = issue.scale.rounded
+                cell += f"\n≈ {u(r['median_units'])} [{u(r['p05_units'])}–{u(r['p95_units'])}]"
             cells.append(cell)
         label = issue.name + (f"\n[dim]({issue.scale.unit})[/]" if issue.scale is not None else "")
         t.add_row(label, *cells)
