@@ -82,6 +82,10 @@ def lever_problems(scenario: Scenario, levers: list[Lever], prefix: str = "lever
             )
         for j, ch in enumerate(lever.changes):
             problems += _change_problems(scenario, ch, f"{path}.changes[{j}]", actors, issues)
+        if lever.owner is not None and lever.owner not in actors:
+            from parley.scenario import _unknown_ref
+
+            problems.append(_unknown_ref(f"{path}.owner", "actor", lever.owner, actors))
     if problems:
         return problems
     lay = layout(scenario)

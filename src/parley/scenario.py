@@ -174,6 +174,10 @@ class Lever(BaseModel):
     )
     changes: list[Change] = Field(min_length=1)
     sources: list[Id] = []
+    owner: Id | None = Field(
+        None, description="The actor who can pull this lever (an actor id); `parley advise ACTOR` "
+        "ranks the levers an actor owns by their effect for it."
+    )
 
 
 class Scenario(BaseModel):
@@ -237,6 +241,9 @@ class Scenario(BaseModel):
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON form: what a result's provenance records."""
         data = self.model_dump(mode="json", exclude={"levers"} if not self.levers else None)
+        for lever in data.get("levers", []):  # a lever without an owner hashes as before owners existed
+            if lever.get("owner") is None:
+                lever.pop("owner", None)
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
