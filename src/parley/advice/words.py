@@ -77,7 +77,8 @@ def summary(adv: Advice, model: str) -> str:
                    f"({base['utility']:.1f} of 100 at the baseline): it should hold its positions.")
     else:
         text = (f"Under the {model} model {name}'s best own move is to {best['label']}: its expected "
-                f"utility rises {pts(best['utility_delta'])} points ({_interval(best['utility_low'], best['utility_high'])}, "
+                f"utility rises {pts(best['utility_delta'])} points "
+                f"({_interval(best['utility_low'], best['utility_high'])}, "
                 f"baseline {base['utility']:.1f} of 100)")
         if settles:
             text += f", and it {p_change(best['p_delta'], base['p_settlement'])}"
@@ -94,7 +95,7 @@ def summary(adv: Advice, model: str) -> str:
                 f"{name} brings {name} {top['effect_per_point']:.2f} points of utility "
                 f"({_interval(top['effect_low'], top['effect_high'])})")
         if settles:
-            text += (f", and a move of {top['step']:g} points {p_change(top['p_delta'], base['p_settlement'])}")
+            text += f", and a move of {top['step']:g} points {p_change(top['p_delta'], base['p_settlement'])}"
         text += f"; pivotal: {', '.join(pivotal)}." if pivotal else "; no actor is clearly pivotal."
         out.append(text)
     else:
@@ -111,7 +112,8 @@ def summary(adv: Advice, model: str) -> str:
         lv = levers[0]
         p_text = f", {p_change(lv['p_delta'], base['p_settlement'])}" if settles else ""
         if lv["utility_delta"] > 0:
-            text += f"; of its own levers, '{lv['name']}' does most for it ({pts(lv['utility_delta'])} points{p_text})"
+            text += (f"; of its own levers, '{lv['name']}' does most for it "
+                     f"({pts(lv['utility_delta'])} points{p_text})")
         else:
             text += (f"; none of its own levers helps it (the best, '{lv['name']}', "
                      f"{pts(lv['utility_delta'])} points{p_text})")

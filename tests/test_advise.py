@@ -1,0 +1,180 @@
+"""Advice for one actor: hand-computed persuasion and trade effects, reproducibility, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+import parley
+from parley.advice import advise
+from parley.compare import compare
+from parley.errors import ParleyInputError
+from parley.io.scenario_file import scenario_from_data
+from parley.levers import variants
+
+
+def three_on_one() -> dict:
+    """Three actors on one issue, every value fixed (no uncertainty), no veto players.
+
+    A (the advisee) wants 20, B 50, C 80; capabilities 30, 40, 30; saliences all 100, so the
+    weights capability x salience are 30, 40, 30 (total 100).
+    """
+    return {
+        "id": "three", "title": "Three", "as_of": "2025-01-01", "question": "Where does it land?",
+        "settlement_test": False,
+        "actors": [
+            {"id": "A", "name": "Alpha", "capability": 30},
+            {"id": "B", "name": "Bravo", "capability": 40},
+            {"id": "C", "name": "Charlie", "capability": 30},
+        ],
+        "issues": [{"id": "x", "name": "X", "low": "none", "high": "all"}],
+        "stances": [
+            {"actor": "A", "issue": "x", "position": 20, "salience": 100},
+            {"actor": "B", "issue": "x", "position": 50, "salience": 100},
+            {"actor": "C", "issue": "x", "position": 80, "salience": 100},
+        ],
+    }
+
+
+def test_persuasion_target_is_the_median_actor_with_the_hand_computed_effect():
+    # Median model. Sorted positions 20 (w 30), 50 (w 40), 80 (w 30): cumulative weight 30, 70,
+    # 100, half is 50, so the median is B's 50. Persuading B 10 points towards A puts B at 40;
+    # the order and weights are unchanged, the median is B's 40: the outcome moves 10 points
+    # towards A, 10 / 10 = 1.0 per point. Persuading C to 70 leaves B the median at 50: 0.
+    # Without a settlement test A's utility is 100 - |outcome - 20|, so its gain is the
+    # outcome's move towards it.
+    s = scenario_from_data(three_on_one())
+    adv = advise(s, "A", "median", draws=64, seed=3)
+    top, second = adv.persuasion[0], adv.persuasion[1]
+    assert (top["actor"], second["actor"]) == ("B", "C")
+    assert top["effect_per_point"] == pytest.approx(1.0)
+    assert top["issues"]["x"]["per_point"] == pytest.approx(1.0)
+    assert (top["effect_low"], top["effect_high"]) == pytest.approx((1.0, 1.0))  # fixed inputs
+    assert second["effect_per_point"] == pytest.approx(0.0)
+    assert top["pivotal"] and not second["pivotal"]
+
+
+def test_persuasion_under_the_compromise_model_is_the_weight_share():
+    # Weighted mean (30*20 + 40*50 + 30*80) / 100 = 50. B at 40: (600 + 1600 + 2400) / 100 = 46,
+    # 4 points closer to A: 0.4 per point. C at 70: (600 + 2000 + 2100) / 100 = 47: 0.3.
+    adv = advise(scenario_from_data(three_on_one()), "alpha", "compromise", draws=64, seed=3)
+    got = {r["actor"]: r["effect_per_point"] for r in adv.persuasion}
+    assert got == pytest.approx({"B": 0.4, "C": 0.3})
+    assert adv.persuasion[0]["actor"] == "B"
+
+
+def two_traders() -> dict:
+    """A cares about q (0.8) more than p (0.2), B the reverse; equal capabilities."""
+    return {
+        "id": "trade", "title": "Trade", "as_of": "2025-01-01", "question": "Trade?",
+        "settlement_test": False,
+        "actors": [{"id": "A", "name": "A", "capability": 1}, {"id": "B", "name": "B", "capability": 1}],
+        "issues": [{"id": "p", "name": "P", "low": "0", "high": "100"},
+                   {"id": "q", "name": "Q", "low": "0", "high": "100"}],
+        "stances": [
+            {"actor": "A", "issue": "p", "position": 0, "salience": 20},
+            {"actor": "A", "issue": "q", "position": 0, "salience": 80},
+            {"actor": "B", "issue": "p", "position": 100, "salience": 80},
+            {"actor": "B", "issue": "q", "position": 100, "salience": 20},
+        ],
+    }
+
+
+def test_trade_follows_the_exchange_model_and_both_gain_as_computed_by_hand():
+    # Weights w = c s: A (0.2 on p, 0.8 on q), B (0.8, 0.2); totals 1 on each issue; outcomes
+    # p = 80, q = 20. A supplies on p since s_Ap s_Bq = 0.04 < s_Aq s_Bp = 0.64. Equal gain:
+    # dq = dp (0.2 + 0.8) / (0.8 + 0.2) = dp. Caps: A moving all the way to B shifts p by
+    # 0.2 * 100 = 20 (= B's distance to the outcome, 20); likewise q. So the full trade is A
+    # 100 towards B on p for B 100 towards A on q; scaled to the 20-point cap: 20 for 20.
+    # Outcome shifts dp = dq = 20 * 0.2 = 4. A: loses 0.2 * 4 on p, gains 0.8 * 4 on q = +2.4
+    # salience-points, over its salience total 1.0: +2.4 utility; B the mirror image: +2.4.
+    adv = advise(scenario_from_data(two_traders()), "A", "compromise", draws=32, seed=1)
+    (t,) = adv.trades
+    assert (t["partner"], t["give_issue"], t["give"], t["get_issue"], t["get"]) == ("B", "p", 20, "q", 20)
+    assert t["offer"] == "move 20 points towards B on P in return for 20 points towards A on Q"
+    assert t["utility_delta"] == pytest.approx(2.4)
+    assert t["partner_delta"] == pytest.approx(2.4)
+    assert t["both_gain"]
+
+
+@pytest.fixture(scope="module")
+def ukraine() -> parley.Scenario:
+    return parley.load("ukraine-2025-05")
+
+
+def test_bundled_scenario_gives_ranked_moves_and_targets_with_intervals(ukraine):
+    adv = advise(ukraine, "Ukraine", draws=300, seed=5)
+    data = adv.to_dict()
+    for model in adv.models:
+        moves = data["own_moves"][model]
+        assert len(moves) >= 3 and [m["rank"] for m in moves] == list(range(1, len(moves) + 1))
+        assert all(m["utility_low"] <= m["utility_delta"] <= m["utility_high"] for m in moves)
+        targets = [r for r in data["persuasion"] if r["model"] == model]
+        assert len(targets) >= 3
+        assert all(r["effect_low"] <= r["effect_per_point"] <= r["effect_high"] for r in targets)
+        effects = [r["effect_per_point"] for r in targets]
+        assert effects == sorted(effects, reverse=True)
+    assert adv.summary().count(". ") >= 2  # three sentences, the first names the best move
+    assert moves[0]["label"] in data["summary"][adv.models[-1]]
+
+
+def test_same_seed_same_advice(ukraine):
+    one = advise(ukraine, "RU", draws=200, seed=9).to_dict()
+    two = advise(ukraine, "ru", draws=200, seed=9).to_dict()
+    for d in (one, two):
+        d["provenance"].pop("created")
+    assert one == two
+    assert one["provenance"]["seed"] == 9 and one["provenance"]["common_random_numbers"]
+
+
+def test_unknown_actor_lists_the_actors(ukraine):
+    with pytest.raises(ParleyInputError) as err:
+        advise(ukraine, "Belarus", draws=10)
+    text = str(err.value)
+    assert "unknown actor 'Belarus'" in text
+    assert "UA (Ukraine)" in text and "GULF (Gulf mediators)" in text
+
+
+def test_owned_lever_effect_matches_compare_on_the_same_draws(ukraine):
+    # advise runs the lever as `parley compare` does (the same draws, the edited inputs decide
+    # acceptance), so the change in P(settlement) is the same number.
+    adv = advise(ukraine, "US", "compromise", draws=500, seed=2)
+    row = next(r for r in adv.levers if r["lever"] == "security_guarantee")
+    cmp = compare(ukraine, variants(ukraine, ["security_guarantee"]), "compromise", draws=500, seed=2)
+    st = cmp.settlement().set_index("variant")
+    assert row["p_delta"] == pytest.approx(st.loc["security_guarantee", "delta"])
+    assert {r["lever"] for r in adv.levers} == {lv.id for lv in ukraine.levers if lv.owner == "US"}
+
+
+def test_lever_owner_must_be_an_actor():
+    data = three_on_one()
+    data["levers"] = [{"id": "L", "name": "L", "owner": "Zed",
+                       "changes": [{"field": "position", "actors": ["B"], "shift": 5}]}]
+    with pytest.raises(ParleyInputError) as err:
+        scenario_from_data(data)
+    assert "levers[0].owner" in str(err.value) and "unknown actor 'Zed'" in str(err.value)
+
+
+def test_cli_json_and_tables(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from parley.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["advise", "ukraine", "ukraine-2025-05", "--draws", "200", "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["actor"] == {"id": "UA", "name": "Ukraine"}
+    assert len(data["own_moves"]["compromise"]) >= 3
+    res = runner.invoke(app, ["advise", "US", "--draws", "200", "-m", "compromise"])
+    assert res.exit_code == 0, res.output
+    assert "Advice for United States" in res.stdout and "Levers United States holds" in res.stdout
+    res = runner.invoke(app, ["advise", "Narnia", "--draws", "10"])
+    assert res.exit_code == 2
+    assert "unknown actor 'Narnia'" in res.output and "RU (Russia)" in res.output
+
+
+def test_library_entry_point():
+    adv = parley.advise(scenario_from_data(three_on_one()), "Bravo", "median", draws=16)
+    assert adv.actor_id == "B"
