@@ -191,7 +191,14 @@ def _baseline_row(s: Scenario, model: str, r: Runs, u0: np.ndarray) -> dict[str,
     p, p_lo, p_hi = share(r.settle[0]) if s.tests_settlement else (np.nan,) * 3
     return {"model": model, "utility": u, "utility_low": u_lo, "utility_high": u_hi,
             "p_settlement": p, "p_low": p_lo, "p_high": p_hi,
-            "outcome": {iss.id: float(np.nanmean(r.outcome[0, :, k])) for k, iss in enumerate(s.issues)}}
+            "p_package": float(r.agreement[0].mean()),
+            "outcome": {iss.id: _mean(r.outcome[0, :, k]) for k, iss in enumerate(s.issues)}}
+
+
+def _mean(x: np.ndarray) -> float:
+    """Mean over the draws with a package (NaN when there is none)."""
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if x.size else float("nan")
 
 
 def _effects(r: Runs, util: np.ndarray, v: int, settles: bool) -> dict[str, Any]:
