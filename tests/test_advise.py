@@ -178,3 +178,17 @@ def test_cli_json_and_tables(tmp_path):
 def test_library_entry_point():
     adv = parley.advise(scenario_from_data(three_on_one()), "Bravo", "median", draws=16)
     assert adv.actor_id == "B"
+
+
+def test_report_section(ukraine):
+    from parley.report import build_report, render
+
+    data = build_report(ukraine, ["compromise"], draws=300, lever_draws=300, sensitivity_samples=0,
+                        advise=["united states"])
+    html = render(data)
+    assert 'id="advice-US"' in html and "Whom to persuade" in html
+    import html as html_lib
+
+    assert "United States' best own move" in html_lib.unescape(html)  # the summary
+    with pytest.raises(ParleyInputError):
+        build_report(ukraine, ["compromise"], draws=10, sensitivity_samples=0, advise=["Atlantis"])

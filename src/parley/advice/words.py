@@ -13,6 +13,11 @@ if TYPE_CHECKING:
     from parley.advice.core import Advice
 
 
+def possessive(name: str) -> str:
+    """"Ukraine's", "United States'"."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
 def amount(issue: Issue, points: float) -> str:
     """A position move in points, or in the issue's units where it declares a scale."""
     if issue.scale is not None:
@@ -73,11 +78,11 @@ def summary(adv: Advice, model: str) -> str:
     moves = adv.ranked_moves(model, "utility")
     best = moves[0] if moves else None
     if best is None or best["utility_delta"] <= 0:
-        out.append(f"Under the {model} model no move of {name}'s own raises its expected utility "
+        out.append(f"Under the {model} model no move of {possessive(name)} own raises its expected utility "
                    f"({base['utility']:.1f} of 100 at the baseline): it should hold its positions.")
     else:
-        text = (f"Under the {model} model {name}'s best own move is to {best['label']}: its expected "
-                f"utility rises {pts(best['utility_delta'])} points "
+        text = (f"Under the {model} model {possessive(name)} best own move is to {best['label']}: "
+                f"its expected utility rises {pts(best['utility_delta'])} points "
                 f"({_interval(best['utility_low'], best['utility_high'])}, "
                 f"baseline {base['utility']:.1f} of 100)")
         if settles:

@@ -65,6 +65,8 @@ def advise(
 
 def show(adv: Any, top: int = 8) -> None:
     """The summary first, then one table per question, per model."""
+    from parley.advice.words import possessive
+
     s = adv.scenario
     settles = s.tests_settlement
     for m in adv.models:
@@ -76,7 +78,7 @@ def show(adv: Any, top: int = 8) -> None:
         if settles:
             head += f", P(settlement) {100 * base['p_settlement']:.1f}%"
         console.print(f"\n[bold]{head}[/]")
-        t = Table(title=f"Own moves, best per issue and kind, by {adv.actor_name}'s utility "
+        t = Table(title=f"Own moves, best per issue and kind, by {possessive(adv.actor_name)} utility "
                         "(change, 90% interval)")
         for col in ("#", "move", "utility", "P(settlement)"):
             t.add_column(col, justify="left" if col == "move" else "right")
@@ -100,8 +102,8 @@ def show(adv: Any, top: int = 8) -> None:
                              for p in c["points"])
             t.add_row(c["label"], pts)
         console.print(t)
-        t = Table(title=f"Whom to persuade: {adv.actor_name}'s utility per point another actor moves "
-                        "towards it")
+        t = Table(title=f"Whom to persuade: {possessive(adv.actor_name)} utility per point another "
+                        "actor moves towards it")
         for col in ("#", "actor", "per point", f"P(settlement), {adv.provenance['persuade_step']:g} pts",
                     "pivotal"):
             t.add_column(col, justify="left" if col == "actor" else "right")
@@ -135,8 +137,9 @@ def show(adv: Any, top: int = 8) -> None:
             console.print(f"[dim]{adv.actor_name} owns no levers in this scenario (a lever names its "
                           f"owner with `owner: {adv.actor_id}`).[/]")
     pv = adv.provenance
-    console.print(f"[dim]Utility: closeness of the outcome to {adv.actor_name}'s positions, weighted by its "
-                  "saliences (0–100), plus the value of a settlement against its reservation points. "
+    console.print(f"[dim]Utility: closeness of the outcome to {possessive(adv.actor_name)} positions, "
+                  "weighted by its saliences (0–100), plus the value of a settlement against its "
+                  "reservation points. "
                   f"Common random numbers: {pv['variants']} what-ifs on the same {pv['draws']:,} draws "
                   f"(seed {pv['seed']}); parley {pv['parley_version']} · scenario {pv['scenario_id']} "
                   f"sha256:{pv['scenario_hash'][:12]} · rule {pv['settlement_rule']}[/]")

@@ -388,6 +388,8 @@ def report(
     workers: int = WORKERS_OPT,
     force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
     as_json: bool = JSON_OPT,
+    advise: list[str] = typer.Option([], "--advise",
+                                     help="Add advice for an actor (id or name); repeat for several."),
 ) -> None:
     """Write one self-contained HTML report (answer, forecasts, levers, sensitivity, inputs)."""
     import time
@@ -399,7 +401,7 @@ def report(
     models = _models(model)
     s, pool = load_with_levers(scenario, levers_file)
     t0 = time.perf_counter()
-    steps = ["forecast", "levers", "sensitivity", "render"]
+    steps = ["forecast", "levers", "sensitivity", "advice", "render"]
     bar = Progress(TextColumn("[bold]report: {task.fields[step]}"), BarColumn(), MofNCompleteColumn(),
                    console=err_console, transient=True, disable=as_json or not err_console.is_terminal)
     with bar:
@@ -410,7 +412,7 @@ def report(
 
         data = build_report(s, models, draws=draws, seed=seed, params=parse_params(param), rule=_rule(rule),  # type: ignore[arg-type]
                             levers=pool, lever_draws=lever_draws, sensitivity_samples=sensitivity_samples,
-                            scheduler=scheduler, workers=workers or None, step=step)
+                            scheduler=scheduler, workers=workers or None, step=step, advise=advise)
         step("render")
         html = render(data)
     try:
@@ -421,7 +423,8 @@ def report(
     info = {"file": str(Path(out).resolve()), "bytes": len(html.encode()),
             "seconds": round(time.perf_counter() - t0, 2),
             "sections": {"levers": data.comparison is not None, "sensitivity": data.sensitivity is not None,
-                         "trajectories": sorted(data.trajectories)}}
+                         "trajectories": sorted(data.trajectories),
+                         "advice": [a.actor_id for a in data.advice]}}
     if as_json:
         print_json(info)
     else:

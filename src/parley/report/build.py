@@ -12,6 +12,9 @@ from typing import Any
 import numpy as np
 
 from parley import batch as batching
+from parley.advice import Advice
+from parley.advice import advise as advise_actor
+from parley.advice.actors import resolve_actor
 from parley.compare import Comparison, compare, counterfactual_text, levers_text
 from parley.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, disclaimer, forecast
 from parley.levers import lever_records, variants
@@ -40,6 +43,7 @@ class ReportData:
     trajectories: dict[str, np.ndarray] = field(default_factory=dict)
     levers: list[Lever] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    advice: list[Advice] = field(default_factory=list)
 
 
 Step = Callable[[str], None]
@@ -59,11 +63,13 @@ def build_report(
     scheduler: str | None = None,
     workers: int | None = None,
     step: Step | None = None,
+    advise: Sequence[str] = (),
 ) -> ReportData:
     """Run the forecast, the lever comparison and a sensitivity analysis for the report.
 
     Levers run under the static models among `models` (dynamic models only when no static one
-    is chosen); sensitivity under the first of them. sensitivity_samples=0 skips it.
+    is chosen); sensitivity under the first of them. sensitivity_samples=0 skips it. `advise`
+    names actors (id or name) to advise, under the first of those models on the lever draws.
     """
     import time
 
@@ -72,6 +78,8 @@ def build_report(
     models = list(models)
     params = params or {}
     levers = list(scenario.levers if levers is None else levers)
+    for who in advise:
+        resolve_actor(scenario, who)  # an unknown name fails before the long work starts
 
     t0 = time.perf_counter()
     say("forecast")
@@ -107,7 +115,14 @@ def build_report(
                            outputs=wanted, params=params.get(static[0]), rule=rule,
                            scheduler=scheduler, workers=workers)
         timings["sensitivity"] = time.perf_counter() - t0
-    return ReportData(scenario, fc, cmp, static[0], sens, trajectories, levers, timings)
+    advice = []
+    if advise:
+        t0 = time.perf_counter()
+        say("advice")
+        advice = [advise_actor(scenario, who, static[:1], draws=min(lever_draws, draws), seed=seed,
+                               params=params, rule=rule) for who in dict.fromkeys(advise)]
+        timings["advice"] = time.perf_counter() - t0
+    return ReportData(scenario, fc, cmp, static[0], sens, trajectories, levers, timings, advice)
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -226,8 +241,26 @@ def render(data: ReportData) -> str:
         "generated": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "model_info": {m: registry.MODELS[m] for m in fc.results},
         "track_record": track_record.for_models(list(fc.results)),
+        "advice": [_advice_context(a, figures) for a in data.advice],
     }
     return _env().from_string(_template()).render(**context)
+
+
+def _advice_context(adv: Advice, figures: Any) -> dict[str, Any]:
+    """One actor's advice as the template shows it: summary, chart, the top rows per table."""
+    from markupsafe import Markup
+
+    m = adv.models[0]
+    base = next(b for b in adv.baseline if b["model"] == m)
+    return {
+        "name": adv.actor_name, "id": adv.actor_id, "model": m, "summary": adv.summary(m),
+        "base": base, "chart": Markup(figures.tradeoff(adv, m)),
+        "moves": adv.ranked_moves(m)[:6], "for_settlement": adv.ranked_moves(m, "settlement")[:3],
+        "persuasion": [r for r in adv.persuasion if r["model"] == m],
+        "trades": [r for r in adv.trades if r["model"] == m],
+        "levers": [r for r in adv.levers if r["model"] == m],
+        "provenance": adv.provenance,
+    }
 
 
 def write_report(scenario: Scenario, path: str | Path, **kwargs: Any) -> ReportData:

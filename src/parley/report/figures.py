@@ -15,6 +15,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
+    from parley.advice import Advice
     from parley.compare import Comparison
     from parley.forecast import Forecast
     from parley.scenario import Scenario
@@ -224,3 +225,30 @@ def _wrap(text: str, width: int) -> str:
             line = f"{line} {w}".strip()
     lines.append(line)
     return "\n".join(lines)
+
+
+def tradeoff(adv: Advice, model: str) -> str:
+    """Utility against P(settlement) along the actor's best own moves, one line per move from
+    the baseline (size 0) to its largest size; without a settlement test, utility by size."""
+    from parley.advice.words import possessive
+
+    curves = adv.tradeoff(model)
+    settles = adv.scenario.tests_settlement
+    with rc_context(STYLE):
+        fig = _figure(7.5, 3.6)
+        ax = fig.subplots()
+        for n, c in enumerate(curves):
+            u = [p["utility"] for p in c["points"]]
+            y = [100 * p["p_settlement"] if settles else p["size"] for p in c["points"]]
+            ax.plot(u, y, marker="o", ms=3, lw=1.2, color=PALETTE[n % len(PALETTE)],
+                    label=_wrap(c["label"], 40))
+        base = next(b for b in adv.baseline if b["model"] == model)
+        ax.plot([base["utility"]], [100 * base["p_settlement"] if settles else 0], marker="s",
+                color="#222222", ls="none", label="baseline")
+        ax.set_xlabel(f"{possessive(adv.actor_name)} expected utility (0–100)")
+        ax.set_ylabel("P(settlement), %" if settles else "size of the move, points")
+        if settles:  # a flat P(settlement) stays readable as a line at its level, not a zoom on noise
+            top = max(100 * p["p_settlement"] for c in curves for p in c["points"]) if curves else 0.0
+            ax.set_ylim(-1, max(5.0, top * 1.1 + 1))
+        ax.legend(frameon=False, fontsize=7, loc="best")
+    return to_svg(fig)
