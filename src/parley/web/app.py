@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -31,9 +31,9 @@ from parley import bundled, runs
 from parley.errors import ParleyInputError, Problem
 from parley.models import registry
 from parley.version import VERSION
+from parley.web import advise_page, views
 from parley.web import drafts as dr
 from parley.web import lever_edit as le
-from parley.web import views
 from parley.web.jobs import Job, Jobs, new_id, trajectories
 
 MAX_UPLOAD_BYTES = 1_000_000
@@ -458,6 +458,17 @@ def create_app(
                   draft_id=d.id, kind="compare", levers=list(dict.fromkeys(lever)))
         _wait(jobs.submit(job), wait_for_short_runs)
         return job_fragment(request, job)
+
+    @app.get("/d/{draft_id}/advise", response_class=HTMLResponse)
+    def advise(request: Request, draft_id: str, actor: str = "",
+               model: list[str] = Query(list(advise_page.DEFAULT_MODELS)), draws: str = "2000",
+               seed: str = "20250501") -> HTMLResponse:
+        """One actor's best moves, whom to persuade, what to trade (parley advise)."""
+        d = draft_or_404(draft_id)
+        scenario, scenario_problems = dr.validate(d.data, d.name)
+        problems = (_form_problems(model, draws, seed, "compensatory") if actor else []) + scenario_problems
+        ctx = advise_page.context(scenario, actor, model, _int(draws), _int(seed), problems)
+        return page(request, "advise.html", 422 if ctx["problems"] else 200, d=d, **ctx)
 
     def job_fragment(request: Request, job: Job) -> HTMLResponse:
         if job.status == "done" and job.kind == "compare":
