@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import parley
 from parley.advice import advise
@@ -192,3 +194,29 @@ def test_report_section(ukraine):
     assert "United States' best own move" in html_lib.unescape(html)  # the summary
     with pytest.raises(ParleyInputError):
         build_report(ukraine, ["compromise"], draws=10, sensitivity_samples=0, advise=["Atlantis"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(xs=st.lists(st.integers(0, 100), min_size=3, max_size=3),
+       caps=st.lists(st.integers(1, 50), min_size=3, max_size=3),
+       sals=st.lists(st.integers(10, 100), min_size=3, max_size=3))
+def test_compromise_persuasion_effect_is_the_weight_share(xs, caps, sals):
+    # On one issue the weighted mean O = sum(w x) / W moves by w_j / W per point actor j moves
+    # (weights capability x salience). Moving j 5 points towards A (it does not reach A) gives
+    # O' = O + sign(x_A - x_j) 5 w_j / W, and A's utility 100 - |O - x_A| changes by
+    # |O - x_A| - |O' - x_A|: per point, that over 5 (w_j / W when O is on j's side of A).
+    data = three_on_one()
+    for i, actor in enumerate(data["actors"]):
+        actor["capability"] = caps[i]
+    for i, stance in enumerate(data["stances"]):
+        stance["position"], stance["salience"] = xs[i], sals[i]
+    adv = advise(scenario_from_data(data), "A", "compromise", draws=4, step=5)
+    w = [c * s for c, s in zip(caps, sals, strict=True)]
+    o = sum(wi * xi for wi, xi in zip(w, xs, strict=True)) / sum(w)
+    for r in adv.persuasion:
+        j = "ABC".index(r["actor"])
+        if abs(xs[j] - xs[0]) >= 5:
+            o2 = o + (1 if xs[0] > xs[j] else -1) * 5 * w[j] / sum(w)
+            assert r["effect_per_point"] == pytest.approx((abs(o - xs[0]) - abs(o2 - xs[0])) / 5, abs=1e-9)
+        elif xs[j] == xs[0]:
+            assert r["moved"] == 0

@@ -60,10 +60,14 @@ class Advice:
         raises `goal` ("utility" or "settlement"), ranked best first."""
         key = "utility_delta" if goal == "utility" else "p_delta"
         rows = [r for r in self.own_moves if r["model"] == (model or self.models[0])]
+
+        def order(r: dict[str, Any]) -> tuple[float, float, str]:  # ties: the cheaper move first
+            return (-_num(r[key]), -_num(r["utility_delta"]), r["id"])
+
         best: dict[tuple[str, str], dict[str, Any]] = {}
-        for r in sorted(rows, key=lambda r: (-_num(r[key]), r["id"])):
+        for r in sorted(rows, key=order):
             best.setdefault((r["issue"], r["kind"]), r)
-        out = sorted(best.values(), key=lambda r: (-_num(r[key]), r["id"]))
+        out = sorted(best.values(), key=order)
         return [{**r, "rank": n + 1, "goal": goal} for n, r in enumerate(out)]
 
     def tradeoff(self, model: str | None = None, top: int = 3) -> list[dict[str, Any]]:

@@ -86,11 +86,14 @@ def show(adv: Any, top: int = 8) -> None:
             t.add_row(str(r["rank"]), r["label"], _band(r, "utility_delta", "utility_low", "utility_high"),
                       _band(r, "p_delta", "p_low", "p_high", 100, 1) if settles else "—")
         console.print(t)
-        if settles:
+        for_p = adv.ranked_moves(m, "settlement")
+        if settles and not any(abs(r["p_delta"]) > 0 for r in for_p):
+            console.print(f"[dim]No own move tried changes P(settlement) under the {m} model.[/]")
+        elif settles:
             t = Table(title="Own moves that most raise P(settlement) (change in points, 90% interval)")
             for col in ("#", "move", "P(settlement)", "utility"):
                 t.add_column(col, justify="left" if col == "move" else "right")
-            for r in adv.ranked_moves(m, "settlement")[:min(top, 5)]:
+            for r in for_p[:min(top, 5)]:
                 t.add_row(str(r["rank"]), r["label"], _band(r, "p_delta", "p_low", "p_high", 100, 1),
                           _band(r, "utility_delta", "utility_low", "utility_high"))
             console.print(t)
