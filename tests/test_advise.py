@@ -220,3 +220,22 @@ def test_compromise_persuasion_effect_is_the_weight_share(xs, caps, sals):
             assert r["effect_per_point"] == pytest.approx((abs(o - xs[0]) - abs(o2 - xs[0])) / 5, abs=1e-9)
         elif xs[j] == xs[0]:
             assert r["moved"] == 0
+
+
+def test_levers_from_a_file_with_an_owner(tmp_path):
+    lever_file = tmp_path / "extra.yaml"
+    lever_file.write_text(
+        "levers:\n"
+        "  - id: ru_softens\n    name: Russia softens on territory\n    owner: RU\n"
+        "    changes:\n      - {field: reservation, actors: [RU], issues: [territory], shift: -10}\n",
+        encoding="utf-8")
+    from typer.testing import CliRunner
+
+    from parley.cli import app
+
+    res = CliRunner().invoke(app, ["advise", "RU", "--levers", str(lever_file), "--draws", "100",
+                                   "-m", "compromise", "--json"])
+    assert res.exit_code == 0, res.output
+    import json
+
+    assert [r["lever"] for r in json.loads(res.stdout)["levers"]] == ["ru_softens"]

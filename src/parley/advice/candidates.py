@@ -10,7 +10,7 @@ import numpy as np
 from parley.advice.engine import Variant, persuade, shift_cells
 from parley.batch import Batch
 from parley.levers import apply, compile_variant
-from parley.scenario import Scenario
+from parley.scenario import Lever, Scenario
 
 POSITION_SIZES = (5.0, 10.0, 20.0)
 SALIENCE_SIZES = (10.0, 20.0)
@@ -152,10 +152,11 @@ def trade_variants(s: Scenario, actor: int, found: list[Trade]) -> list[Variant]
     return out
 
 
-def lever_variants(s: Scenario, actor: int) -> list[Variant]:
-    """The levers the actor owns (`owner:` in the scenario), as `parley compare` applies them."""
+def lever_variants(s: Scenario, actor: int, levers: list[Lever] | None = None) -> list[Variant]:
+    """The levers the actor owns (`owner:`; the scenario's, or `levers` when given), as
+    `parley compare` applies them."""
     out = []
-    for lever in s.levers:
+    for lever in s.levers if levers is None else levers:
         if lever.owner == s.actors[actor].id:
             variant = compile_variant(s, (lever,))
             out.append(Variant(f"lever:{lever.id}", "lever", lambda b, v=variant: apply(b, v),

@@ -17,7 +17,7 @@ from parley.advice.engine import BASELINE, Runs, Variant, persuade_shift, run
 from parley.advice.stats import mean_interval, paired, share
 from parley.forecast import CI_LEVEL, DEFAULT_SEED
 from parley.models import registry
-from parley.scenario import Scenario
+from parley.scenario import Lever, Scenario
 from parley.settlement import Rule
 from parley.version import VERSION
 
@@ -139,12 +139,14 @@ def advise(
     rule: Rule = "compensatory",
     step: float = PERSUADE_STEP,
     trades: int = 5,
+    levers: list[Lever] | None = None,
 ) -> Advice:
     """Advice for `actor` (an id or a name, any case) under each model.
 
     Every figure is a difference from the baseline on the same `draws` Monte Carlo draws
     (common random numbers), with its 90% interval. `step`: how far each other actor is moved
-    towards the advisee to measure persuasion; `trades`: how many trades to test.
+    towards the advisee to measure persuasion; `trades`: how many trades to test; `levers`:
+    the levers to consider (default the scenario's; those the actor owns are tested).
     """
     from parley.loading import load
 
@@ -159,7 +161,7 @@ def advise(
     base = batching.sample(lay, draws, seed)
     found = cand.trades(point, a, limit=trades)
     variants = [BASELINE, *cand.own_moves(s, point, a), *cand.persuasions(s, point, a, step),
-                *cand.trade_variants(s, a, found), *cand.lever_variants(s, a)]
+                *cand.trade_variants(s, a, found), *cand.lever_variants(s, a, levers)]
     results = {m: run(base, variants, m, ps[m], rule) for m in names}
     settles = s.tests_settlement
     adv_sal = base.salience[:, a, :]

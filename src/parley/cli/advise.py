@@ -9,12 +9,12 @@ from rich.panel import Panel
 from rich.table import Table
 
 from parley import bundled
+from parley.advice import DEFAULT_DRAWS, DEFAULT_MODELS
 from parley.cli.app import app, console, handles_input_errors, print_json
 from parley.cli.run_command import parse_params
 from parley.errors import ParleyInputError, Problem
 from parley.forecast import DEFAULT_SEED
 
-ADVISE_MODELS = ("compromise", "median")  # parley.advice.DEFAULT_MODELS, without importing it at start-up
 
 
 def _signed(x: float, digits: int = 2) -> str:
@@ -34,29 +34,33 @@ def advise(
     actor: str = typer.Argument(..., help="The actor to advise: its id or name (any case)."),
     scenario: str = typer.Argument(bundled.DEFAULT, help="Scenario file or bundled name."),
     model: list[str] = typer.Option(
-        list(ADVISE_MODELS), "--model", "-m",
+        list(DEFAULT_MODELS), "--model", "-m",
         help="Model(s); repeat for several. bdm and pce re-run their dynamics for every what-if.",
     ),
-    draws: int = typer.Option(2000, "--draws", "-n", help="Monte Carlo draws (shared by every what-if)."),
+    draws: int = typer.Option(DEFAULT_DRAWS, "--draws", "-n", help="Monte Carlo draws (shared by every what-if)."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed (results are reproducible)."),
     rule: str = typer.Option("compensatory", "--rule", help="Settlement rule: compensatory or strict."),
     param: list[str] = typer.Option([], "--param", help="Model parameter, e.g. nash.loss=quadratic."),
     step: float = typer.Option(10.0, "--step", help="Points another actor moves to measure persuasion."),
     trades: int = typer.Option(5, "--trades", help="How many trades (best per partner) to test."),
+    levers_file: str | None = typer.Option(None, "--levers", help="Extra lever definitions (YAML file)."),
     top: int = typer.Option(8, "--top", help="Rows per table."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Advice for one actor: its best own moves (position and salience, per issue), whom to
     persuade, what to trade and which of its levers help it, each against the baseline on the
     same draws with 90% intervals."""
+    from parley import levers as lv
     from parley.advice import advise as run_advice
     from parley.loading import load
 
     if rule not in ("compensatory", "strict"):
         raise ParleyInputError([Problem("--rule", f"unknown rule '{rule}'", "use compensatory or strict")])
     models = [m.strip() for item in model for m in item.split(",") if m.strip()]
-    adv = run_advice(load(scenario), actor, models, draws=draws, seed=seed, params=parse_params(param),
-                     rule=rule, step=step, trades=trades)  # type: ignore[arg-type]
+    s = load(scenario)
+    pool = lv.all_levers(s, lv.load_lever_file(levers_file, s)) if levers_file else None
+    adv = run_advice(s, actor, models, draws=draws, seed=seed, params=parse_params(param),
+                     rule=rule, step=step, trades=trades, levers=pool)  # type: ignore[arg-type]
     if as_json:
         print_json(adv.to_dict())
         return
