@@ -16,7 +16,6 @@ from parley.errors import ParleyInputError, Problem
 from parley.forecast import DEFAULT_SEED
 
 
-
 def _signed(x: float, digits: int = 2) -> str:
     if x is None or x != x:
         return "—"
@@ -37,7 +36,7 @@ def advise(
         list(DEFAULT_MODELS), "--model", "-m",
         help="Model(s); repeat for several. bdm and pce re-run their dynamics for every what-if.",
     ),
-    draws: int = typer.Option(DEFAULT_DRAWS, "--draws", "-n", help="Monte Carlo draws (shared by every what-if)."),
+    draws: int = typer.Option(DEFAULT_DRAWS, "--draws", "-n", help="Draws, shared by every what-if."),
     seed: int = typer.Option(DEFAULT_SEED, "--seed", help="Random seed (results are reproducible)."),
     rule: str = typer.Option("compensatory", "--rule", help="Settlement rule: compensatory or strict."),
     param: list[str] = typer.Option([], "--param", help="Model parameter, e.g. nash.loss=quadratic."),
