@@ -239,3 +239,43 @@ def test_levers_from_a_file_with_an_owner(tmp_path):
     import json
 
     assert [r["lever"] for r in json.loads(res.stdout)["levers"]] == ["ru_softens"]
+
+
+def test_concession_that_wins_a_settlement_as_computed_by_hand():
+    # Compromise model, one issue, weights 3 (A) and 1 (B). A wants 20 (reservation 55), B 80
+    # (reservation 48). Outcome (3*20 + 80) / 4 = 35: B is 45 from it, more than its 32 at its
+    # reservation, so it refuses; no settlement. A's utility: 100 - |35 - 20| = 85.
+    # A concedes 10 (towards B, the others' centre): (3*30 + 80) / 4 = 42.5, B 37.5 > 32 still
+    # refuses; A's utility 100 - 22.5 = 77.5 (-7.5). A concedes 20: (3*40 + 80) / 4 = 50, B at
+    # 30 <= 32 accepts, and A (judged on its real position 20) is 30 <= 35 from it: settlement.
+    # A's utility: closeness 70 plus the settlement's value over its reservation, 35 - 30 = 5:
+    # 75 (-10), P(settlement) 0 -> 1.
+    data = {
+        "id": "concede", "title": "Concede", "as_of": "2025-01-01", "question": "Deal?",
+        "actors": [{"id": "A", "name": "A", "capability": 3, "veto": True},
+                   {"id": "B", "name": "B", "capability": 1, "veto": True}],
+        "issues": [{"id": "x", "name": "X", "low": "0", "high": "100"}],
+        "stances": [{"actor": "A", "issue": "x", "position": 20, "salience": 100, "reservation": 55},
+                    {"actor": "B", "issue": "x", "position": 80, "salience": 100, "reservation": 48}],
+    }
+    adv = advise(scenario_from_data(data), "A", "compromise", draws=8)
+    rows = {r["id"]: r for r in adv.own_moves}
+    assert rows["concede:x:10"]["utility_delta"] == pytest.approx(-7.5)
+    assert rows["concede:x:10"]["p_delta"] == pytest.approx(0.0)
+    assert rows["concede:x:20"]["utility_delta"] == pytest.approx(-10.0)
+    assert rows["concede:x:20"]["p_delta"] == pytest.approx(1.0)
+    best = adv.ranked_moves("compromise", "settlement")[0]
+    assert best["id"] == "concede:x:20"
+    assert adv.baseline[0]["utility"] == pytest.approx(85.0) and adv.baseline[0]["p_settlement"] == 0.0
+    assert "concede 20 points on X does most for a settlement" in adv.summary()
+
+
+def test_repeated_names_ask_for_an_id_and_advice_names_actors_by_id():
+    data = three_on_one()
+    data["actors"][1]["name"] = data["actors"][2]["name"] = "Same"
+    s = scenario_from_data(data)
+    with pytest.raises(ParleyInputError) as err:
+        advise(s, "same", draws=4)
+    assert "2 actors" in str(err.value) and "B, C" in str(err.value)
+    adv = advise(s, "A", "compromise", draws=4)
+    assert {r["actor_name"] for r in adv.persuasion} == {"B", "C"}

@@ -11,8 +11,16 @@ def resolve_actor(scenario: Scenario, name: str) -> int:
     error listing the scenario's actors otherwise."""
     key = name.strip().casefold()
     for i, actor in enumerate(scenario.actors):
-        if key in (actor.id.casefold(), actor.name.casefold()):
+        if key == actor.id.casefold():
             return i
+    named = [i for i, actor in enumerate(scenario.actors) if key == actor.name.casefold()]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        ids = ", ".join(scenario.actors[i].id for i in named)
+        raise ParleyInputError([Problem(
+            "actor", f"{len(named)} actors of scenario '{scenario.id}' are called '{name}'",
+            f"name one by its id: {ids}")])
     import difflib
 
     known = [a.id for a in scenario.actors] + [a.name for a in scenario.actors]
@@ -22,3 +30,10 @@ def resolve_actor(scenario: Scenario, name: str) -> int:
     raise ParleyInputError([Problem(
         "actor", f"unknown actor '{name}' in scenario '{scenario.id}'",
         f"{hint}use an id or a name of one of its actors: {listing}")])
+
+
+def display_names(scenario: Scenario) -> list[str]:
+    """Each actor's name for advice text; its id where names repeat (imported KTAB files often
+    call every actor the same, and the name then says nothing)."""
+    names = [a.name for a in scenario.actors]
+    return [n if names.count(n) == 1 else a.id for n, a in zip(names, scenario.actors, strict=True)]

@@ -12,7 +12,7 @@ import numpy as np
 
 from parley import batch as batching
 from parley.advice import candidates as cand
-from parley.advice.actors import resolve_actor
+from parley.advice.actors import display_names, resolve_actor
 from parley.advice.engine import BASELINE, Runs, Variant, persuade_shift, run
 from parley.advice.stats import mean_interval, paired, share
 from parley.forecast import CI_LEVEL, DEFAULT_SEED
@@ -53,7 +53,7 @@ class Advice:
 
     @property
     def actor_name(self) -> str:
-        return self.scenario.actors[self.actor].name
+        return display_names(self.scenario)[self.actor]
 
     def ranked_moves(self, model: str | None = None, goal: str = "utility") -> list[dict[str, Any]]:
         """For each issue and kind of move (position, salience), the size and direction that most
@@ -243,7 +243,7 @@ def _persuade_row(s: Scenario, model: str, var: Variant, r: Runs, v: int, a: int
             per_issue[issue.id] = {"moved": sk, "outcome_toward": m, "per_point": m / sk,
                                    "per_point_low": lo / sk, "per_point_high": hi / sk}
     scale = 1.0 / moved if moved > 0 else np.nan
-    return {"actor": s.actors[j].id, "actor_name": s.actors[j].name, "step": step, "moved": moved,
+    return {"actor": s.actors[j].id, "actor_name": display_names(s)[j], "step": step, "moved": moved,
             "effect_per_point": eff["utility_delta"] * scale,
             "effect_low": eff["utility_low"] * scale, "effect_high": eff["utility_high"] * scale,
             "issues": per_issue, **eff}
@@ -256,7 +256,7 @@ def _trade_row(s: Scenario, var: Variant, r: Runs, v: int, a: int, base: Any,
 
     up = r.utility(base, t.partner, s.tests_settlement, [0, v])
     pu = paired(up[1], up[0])
-    return {"partner": s.actors[t.partner].id, "partner_name": s.actors[t.partner].name,
+    return {"partner": s.actors[t.partner].id, "partner_name": display_names(s)[t.partner],
             "give_issue": s.issues[t.p].id, "give": t.give, "get_issue": s.issues[t.q].id,
             "get": t.get, "offer": offer(s, a, t), "exchange_gain": t.gain,
             "partner_delta": pu[0], "partner_low": pu[1], "partner_high": pu[2],

@@ -38,8 +38,11 @@ def offer(s: Scenario, actor: int, t: Trade) -> str:
     """'move 10 points towards United States on Sanctions in return for 15 points towards
     Ukraine on US military support'."""
     p, q = s.issues[t.p], s.issues[t.q]
-    return (f"move {amount(p, t.give)} towards {s.actors[t.partner].name} on {p.name} in return "
-            f"for {amount(q, t.get)} towards {s.actors[actor].name} on {q.name}")
+    from parley.advice.actors import display_names
+
+    names = display_names(s)
+    return (f"move {amount(p, t.give)} towards {names[t.partner]} on {p.name} in return "
+            f"for {amount(q, t.get)} towards {names[actor]} on {q.name}")
 
 
 def pts(x: float) -> str:
