@@ -279,3 +279,15 @@ def test_repeated_names_ask_for_an_id_and_advice_names_actors_by_id():
     assert "2 actors" in str(err.value) and "B, C" in str(err.value)
     adv = advise(s, "A", "compromise", draws=4)
     assert {r["actor_name"] for r in adv.persuasion} == {"B", "C"}
+
+
+def test_dynamic_models_are_rerun_for_every_what_if():
+    # bdm and pce answer through their own rounds: every what-if is solved by the model itself
+    # (here a few draws of the three-actor case; values checked only for shape and order).
+    adv = advise(scenario_from_data(three_on_one()), "A", ["bdm", "pce"], draws=4)
+    for m in ("bdm", "pce"):
+        rows = [r for r in adv.persuasion if r["model"] == m]
+        assert [r["rank"] for r in rows] == [1, 2]
+        assert all(r["effect_low"] <= r["effect_per_point"] <= r["effect_high"] for r in rows)
+        assert len(adv.ranked_moves(m)) == 2  # one issue: the best position and salience move
+    assert set(adv.provenance["models"]) == {"bdm", "pce"}
