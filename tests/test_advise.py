@@ -291,3 +291,11 @@ def test_dynamic_models_are_rerun_for_every_what_if():
         assert all(r["effect_low"] <= r["effect_per_point"] <= r["effect_high"] for r in rows)
         assert len(adv.ranked_moves(m)) == 2  # one issue: the best position and salience move
     assert set(adv.provenance["models"]) == {"bdm", "pce"}
+
+
+@pytest.mark.parametrize(("kw", "field"), [({"models": []}, "model"), ({"step": 0}, "step"),
+                                            ({"trades": -1}, "trades"), ({"models": "nope"}, "model")])
+def test_bad_settings_are_named(kw, field):
+    with pytest.raises(ParleyInputError) as err:
+        advise(scenario_from_data(three_on_one()), "A", **{"draws": 4, **kw})
+    assert err.value.problems[0].path == field

@@ -15,6 +15,7 @@ from parley.advice import candidates as cand
 from parley.advice.actors import display_names, resolve_actor
 from parley.advice.engine import BASELINE, Runs, Variant, persuade_shift, run
 from parley.advice.stats import mean_interval, paired, share
+from parley.errors import ParleyInputError, Problem
 from parley.forecast import CI_LEVEL, DEFAULT_SEED
 from parley.models import registry
 from parley.scenario import Lever, Scenario
@@ -152,7 +153,8 @@ def advise(
 
     s = load(scenario) if isinstance(scenario, str) else scenario
     a = resolve_actor(s, actor)
-    names = (models,) if isinstance(models, str) else tuple(models)
+    names = (models,) if isinstance(models, str) else tuple(dict.fromkeys(models))
+    _check_settings(names, step, trades)
     batching.check_run(draws, seed)
     params = params or {}
     ps = {m: registry.make_params(m, params.get(m)) for m in names}
@@ -189,6 +191,20 @@ def advise(
     return Advice(s, a, names, rows["baseline"], rows["own"], _rank_persuasion(rows["persuade"]),
                   _rank(rows["trade"], "utility_delta"), _rank(rows["lever"], "utility_delta"),
                   provenance)
+
+
+def _check_settings(models: tuple[str, ...], step: float, trades: int) -> None:
+    problems = []
+    if not models:
+        problems.append(Problem("model", "no model chosen",
+                                f"choose one or more of: {', '.join(registry.names())}"))
+    if not (np.isfinite(step) and 0 < step <= 100):
+        problems.append(Problem("step", f"the persuasion step must lie in (0, 100] points, got {step:g}",
+                                "use e.g. 10"))
+    if trades < 0:
+        problems.append(Problem("trades", f"the number of trades must be >= 0, got {trades}", "use e.g. 5"))
+    if problems:
+        raise ParleyInputError(problems)
 
 
 # --- rows ---------------------------------------------------------------------------------------
