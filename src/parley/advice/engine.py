@@ -76,14 +76,16 @@ def run(base: Batch, variants: Sequence[Variant], model: str, params: Any, rule:
     per_group = max(1, int(GROUP_WORK / cost) // max(d, 1))
     mod = registry.module(model)
     veto = np.flatnonzero(base.veto)
+    base_veto = base.permute_actors(veto)  # only the veto players' acceptance decides a settlement
     outcome, agreement, settle = [], [], []
     for start in range(0, len(variants), per_group):
         group = variants[start:start + per_group]
         edited = [v.edit(base) if v.edit is not None else base for v in group]
         result = mod.solve(stack(edited), params)
         if veto.size:
-            truth = stack([e if v.real else base for v, e in zip(group, edited, strict=True)])
-            ok = evaluate(truth.permute_actors(veto), result, rule).settle
+            truth = stack([e.permute_actors(veto) if v.real else base_veto
+                           for v, e in zip(group, edited, strict=True)])
+            ok = evaluate(truth, result, rule).settle
         else:
             ok = np.zeros(result.agreement.shape, bool)
         outcome.append(np.where(result.agreement[:, None], result.outcome, np.nan).reshape(len(group), d, -1))

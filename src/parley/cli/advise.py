@@ -100,12 +100,12 @@ def show(adv: Any, top: int = 8) -> None:
                 t.add_row(str(r["rank"]), r["label"], _band(r, "p_delta", "p_low", "p_high", 100, 1),
                           _band(r, "utility_delta", "utility_low", "utility_high"))
             console.print(t)
-        t = Table(title="Trade-off along the best moves: utility / P(settlement) by size")
+        t = Table(title="Trade-off along the best moves, from the baseline (size 0) to the largest move")
         t.add_column("move")
-        t.add_column("size 0 → largest")
+        t.add_column("size: utility" + (" / P(settlement)" if settles else ""))
         for c in adv.tradeoff(m):
-            pts = " → ".join(f"{p['utility']:.1f}" + (f"/{100 * p['p_settlement']:.0f}%" if settles else "")
-                             for p in c["points"])
+            pts = " → ".join(f"{p['size']:g}: {p['utility']:.1f}"
+                             + (f" / {100 * p['p_settlement']:.0f}%" if settles else "") for p in c["points"])
             t.add_row(c["label"], pts)
         console.print(t)
         t = Table(title=f"Whom to persuade: {possessive(adv.actor_name)} utility per point another "
