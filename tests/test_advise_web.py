@@ -29,6 +29,7 @@ def test_advice_page_from_the_editor(client) -> None:
     assert r.status_code == 200, r.text
     assert "Ukraine · compromise model" in r.text and "Whom to persuade" in r.text
     assert "best own move" in r.text and "Trade offer" in r.text
+    assert "<svg" in r.text  # the trade-off chart, inline
 
 
 def test_advice_page_errors(client) -> None:

@@ -31,11 +31,16 @@ def context(scenario: Scenario | None, actor: str, models: list[str], draws: int
     except ParleyInputError as exc:
         ctx["problems"] += exc.problems
         return ctx
+    from markupsafe import Markup
+
+    from parley.report.figures import tradeoff
+
     ctx["advice"] = {
         "name": adv.actor_name, "id": adv.actor_id, "settles": scenario.tests_settlement,
         "models": [{
             "model": m,
             "summary": adv.summary(m),
+            "chart": Markup(tradeoff(adv, m)),  # SVG drawn here: the page needs no script
             "base": next(b for b in adv.baseline if b["model"] == m),
             "moves": adv.ranked_moves(m)[:8],
             "for_settlement": adv.ranked_moves(m, "settlement")[:3],
