@@ -299,3 +299,10 @@ def test_bad_settings_are_named(kw, field):
     with pytest.raises(ParleyInputError) as err:
         advise(scenario_from_data(three_on_one()), "A", **{"draws": 4, **kw})
     assert err.value.problems[0].path == field
+
+
+def test_schema_documents_the_lever_owner():
+    from parley.schema import json_schema
+
+    owner = json_schema()["$defs"]["Lever"]["properties"]["owner"]
+    assert "actor" in owner["description"]
