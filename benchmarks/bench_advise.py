@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -21,12 +22,19 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
-def process(args: list[str]) -> tuple[float, str]:
+def process(args: list[str]) -> tuple[float, float, str]:
+    """Wall time, CPU time (user + system, of the child) and stdout of one `parley` process.
+    On a shared machine the CPU time shows the command's own cost when the wall time is mostly
+    waiting for a core."""
     env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run([sys.executable, "-m", "parley", *args], env=env, capture_output=True,
                          text=True, check=True).stdout
-    return time.perf_counter() - t0, out
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, out
 
 
 def main() -> None:
@@ -40,14 +48,16 @@ def main() -> None:
     for m in filter(None, args.models.split(",")):
         cmd += ["-m", m]
     print(f"cpus: {os.cpu_count()}  load: {os.getloadavg()[0]:.1f}  repeat: {args.repeat}")
-    times = []
+    times, cpus = [], []
     for _ in range(args.repeat):
-        t, out = process(cmd)
+        t, cpu, out = process(cmd)
         times.append(t)
+        cpus.append(cpu)
     data = json.loads(out)
     moves = {m: len(v) for m, v in data["own_moves"].items()}
     targets = len(data["persuasion"])
     print(f"parley {' '.join(cmd)}: best {min(times):.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times)})")
+    print(f"  CPU time (user + system) per run: best {min(cpus):.2f} s")
     print(f"  {data['provenance']['variants']} what-ifs x {data['provenance']['draws']:,} draws; "
           f"ranked own moves per model {moves}; persuasion rows {targets}")
 
