@@ -461,7 +461,7 @@ def report(
     models = _models(model)
     s, pool = load_with_levers(scenario, levers_file)
     t0 = time.perf_counter()
-    steps = ["forecast", "levers", "sensitivity", "render"]
+    steps = ["forecast", "levers", "sensitivity", "decomposition", "render"]
     bar = Progress(TextColumn("[bold]report: {task.fields[step]}"), BarColumn(), MofNCompleteColumn(),
                    console=err_console, transient=True, disable=as_json or not err_console.is_terminal)
     with bar:
