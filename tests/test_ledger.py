@@ -200,3 +200,16 @@ def test_signed_entries_verify_and_a_forged_signature_fails(tmp_path: Path) -> N
 
     path.write_text(canonical(forged) + "\n", encoding="utf-8")
     assert any("signature" in p.what for p in verify(path, rerun=False).tampering)
+
+
+def test_the_worked_example_in_the_docs_verifies_reproduces_and_grades() -> None:
+    example = Path(__file__).resolve().parents[1] / "docs" / "examples" / "forecasts-example.jsonl"
+    result = verify(example)
+    assert result.ok and result.reproduced == [1], result.to_dict()
+    g = grade(example)
+    assert {r["model"] for r in g.by_model} == {"compromise", "median", "nash"}
+    first = Ledger(example).entries()[0]
+    assert first["retrospective"] is True
+    assert all(
+        r["brier"] == pytest.approx(first["forecast"][r["model"]]["p_settlement"] ** 2) for r in g.by_model
+    )
