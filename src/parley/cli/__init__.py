@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "draft": ("draft",),
     "ui": ("web",),
     "runs": ("runs",),
+    "ledger": ("ledger",),
     "advise": ("advise",),
 }
 """Which module(s) attach each command to the app; a test checks this covers every command."""

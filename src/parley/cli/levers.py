@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -286,7 +287,10 @@ def levers_command(
 @handles_input_errors
 def sensitivity(
     scenario: str = SCENARIO_ARG,
-    model: str = typer.Option("compromise", "--model", "-m", help="Model to analyse."),
+    model: list[str] = typer.Option([], "--model", "-m", help="Model to analyse (default compromise); "
+                                    "with --decompose, the models to compare (default: as parley run)."),
+    decompose: bool = typer.Option(False, "--decompose", help="Split each result's variance into input "
+                                   "groups, model choice, their interaction and noise."),
     method: str = typer.Option("auto", "--method", help="sobol (first/total-order indices), morris "
                                "(screening, for large scenarios) or auto (morris above 200 inputs)."),
     samples: int = typer.Option(512, "--samples", "-n", help="Sobol base samples (runs = n x (inputs + 2)) "
@@ -305,10 +309,17 @@ def sensitivity(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Which uncertain estimates drive P(settlement), the deal gap and each outcome (SALib)."""
+    if decompose:
+        _decompose(scenario, model, samples, output, seed, rule, param, as_json)
+        return
+    if len(model) > 1:
+        raise ParleyInputError([Problem("--model", "sensitivity analyses one model at a time",
+                                        "give one --model, or pass --decompose to compare models")])
+    model = model[0] if model else "compromise"  # type: ignore[assignment]
     refuse_overwrite(plot, force, "--plot")
     from parley.sensitivity import sensitivity as run_sensitivity
 
-    registry.module(model)
+    registry.module(model)  # type: ignore[arg-type]
     s = load(scenario)
     wanted = [o for item in output for o in item.split(",") if o]
     state: dict[str, Any] = {}
@@ -351,6 +362,57 @@ def sensitivity(
            "points; <= 0 means all accept)." if "gap" in res.outputs() else "")
     console.print("[dim]ST: share of the result's variance due to the input including interactions; "
                   f"S1: alone.{gap}[/]")
+
+
+def _decompose(scenario: str, models: list[str], samples: int, output: list[str], seed: int, rule: str,
+               param: list[str], as_json: bool) -> None:
+    """`parley sensitivity --decompose`: the variance table per result."""
+    from parley.decompose import decompose
+
+    names = models or list(registry.STATIC)
+    for m in names:
+        registry.module(m)
+    s = load(scenario)
+    wanted = [o for item in output for o in item.split(",") if o]
+    with err_console.status("decomposing the variance", spinner="dots") if not as_json else _null():
+        res = decompose(s, names, n=samples, seed=seed, params=parse_params(param), rule=_rule(rule),  # type: ignore[arg-type]
+                        outputs=wanted or None)
+    if as_json:
+        print_json(res.to_dict())
+        return
+    for o in res.constant:
+        what = "P(settlement)" if o == "settlement" else f"'{o}'"
+        console.print(f"[dim]{escape(what)} is the same in every draw under every model: no variance to "
+                      "split.[/]")
+    for o in res.outputs():
+        t = Table(title=f"Where the variance of '{escape(o)}' comes from ({', '.join(res.models)}; "
+                        f"{res.runs:,} runs)")
+        t.add_column("source")
+        t.add_column("share", justify="right")
+        t.add_column("±", justify="right")
+        rows = sorted(res.table(o), key=lambda r: (r["kind"] == "input", -r["share"]))
+        for r in rows:
+            if r["kind"] == "input" and r["share"] < 0.005:
+                continue
+            bar = "█" * round(20 * r["share"])
+            t.add_row(f"{escape(r['component'])} [cyan]{bar}[/]", f"{100 * r['share']:.1f}%",
+                      f"{100 * r['se']:.1f}")
+        small = [r for r in res.table(o) if r["kind"] == "input" and r["share"] < 0.005]
+        if small:
+            t.add_row(f"[dim]{len(small)} input groups under 0.5% each[/]",
+                      f"{100 * sum(r['share'] for r in small):.1f}%", "")
+        console.print(t)
+    console.print("[dim]Shares of each result's variance over draws and models (they sum to 100%). "
+                  "'model choice': how far the models' average forecasts differ; 'model × inputs': "
+                  "models reacting differently to the same inputs; ±: bootstrap standard error "
+                  "(Monte Carlo precision). 'gap': the largest shortfall of a veto player from its "
+                  "walk-away value.[/]")
+
+
+def _null() -> Any:
+    from contextlib import nullcontext
+
+    return nullcontext()
 
 
 def _write_tornado(res: Any, outputs: list[str], path: str, top: int) -> None:
@@ -401,7 +463,7 @@ def report(
     models = _models(model)
     s, pool = load_with_levers(scenario, levers_file)
     t0 = time.perf_counter()
-    steps = ["forecast", "levers", "sensitivity", "advice", "render"]
+    steps = ["forecast", "levers", "sensitivity", "decomposition", "advice", "render"]
     bar = Progress(TextColumn("[bold]report: {task.fields[step]}"), BarColumn(), MofNCompleteColumn(),
                    console=err_console, transient=True, disable=as_json or not err_console.is_terminal)
     with bar:

@@ -16,6 +16,7 @@ from parley.advice import Advice
 from parley.advice import advise as advise_actor
 from parley.advice.actors import resolve_actor
 from parley.compare import Comparison, compare, counterfactual_text, levers_text
+from parley.decompose import Decomposition, decompose
 from parley.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, disclaimer, forecast
 from parley.levers import lever_records, variants
 from parley.models import registry
@@ -43,6 +44,7 @@ class ReportData:
     trajectories: dict[str, np.ndarray] = field(default_factory=dict)
     levers: list[Lever] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    decomposition: Decomposition | None = None
     advice: list[Advice] = field(default_factory=list)
 
 
@@ -115,6 +117,13 @@ def build_report(
                            outputs=wanted, params=params.get(static[0]), rule=rule,
                            scheduler=scheduler, workers=workers)
         timings["sensitivity"] = time.perf_counter() - t0
+    dec = None
+    if sensitivity_samples and (lay.n_inputs >= 1 or len(static) > 1):
+        t0 = time.perf_counter()
+        say("decomposition")
+        dec = decompose(scenario, static, n=max(sensitivity_samples, 8), seed=seed, params=params, rule=rule,
+                        resamples=50)
+        timings["decomposition"] = time.perf_counter() - t0
     advice = []
     if advise:
         t0 = time.perf_counter()
@@ -122,7 +131,7 @@ def build_report(
         advice = [advise_actor(scenario, who, static[:1], draws=min(lever_draws, draws), seed=seed,
                                params=params, rule=rule) for who in dict.fromkeys(advise)]
         timings["advice"] = time.perf_counter() - t0
-    return ReportData(scenario, fc, cmp, static[0], sens, trajectories, levers, timings, advice)
+    return ReportData(scenario, fc, cmp, static[0], sens, trajectories, levers, timings, dec, advice)
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -197,6 +206,7 @@ def render(data: ReportData) -> str:
         "trajectories": {m: Markup(figures.trajectories(s, m, t)) for m, t in data.trajectories.items()},
         "levers": Markup(figures.levers(data.comparison, data.lever_model)) if data.comparison else None,
         "tornado": [],
+        "decomposition": Markup(figures.decomposition(data.decomposition)) if data.decomposition else None,
     }
     if data.sensitivity is not None:
         sens = data.sensitivity
@@ -234,6 +244,7 @@ def render(data: ReportData) -> str:
         "lever_rows": lever_rows,
         "sens": data.sensitivity,
         "sens_tables": sens_tables,
+        "dec": data.decomposition,
         "charts": charts,
         "stances": stances,
         "provenance": pv,

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 if TYPE_CHECKING:
     from parley.advice import Advice
     from parley.compare import Comparison
+    from parley.decompose import Decomposition
     from parley.forecast import Forecast
     from parley.scenario import Scenario
     from parley.sensitivity import Sensitivity
@@ -213,6 +214,49 @@ def tornado_figure(sens: Sensitivity, output: str, k: int = 12) -> Figure:
         ax.set_title(f"What drives '{output}' ({sens.model} model, {sens.method})", fontsize=9)
         ax.legend(frameon=False, fontsize=7, loc="lower right")
     return fig
+
+
+DECOMPOSITION_TOP = 4
+"""Input groups drawn as their own segment in the variance bar; the rest are summed."""
+
+
+def decomposition(dec: Decomposition) -> str:
+    """One stacked bar per result: the shares of its variance by source, as SVG."""
+    outputs = dec.outputs()
+    # the largest input groups over all results get their own colour; the rest are "other inputs"
+    totals: dict[str, float] = {}
+    for r in dec.rows:
+        if r["kind"] == "input":
+            totals[r["component"]] = totals.get(r["component"], 0.0) + r["share"]
+    top = sorted(totals, key=lambda g: -totals[g])[:DECOMPOSITION_TOP]
+    segments = [*top, "other inputs", "interactions between inputs", "model choice", "model × inputs",
+                "models' own randomness"]
+    own = ["#4c72b0", "#55a868", "#8172b2", "#64b5cd"][: len(top)]
+    colours = [*own, "#b0b0b0", "#d0d0d0", "#c44e52", "#dd8452", "#937860"]
+    with rc_context(STYLE):
+        fig = _figure(7.5, 0.35 * len(outputs) + 1.4)
+        ax = fig.subplots()
+        left = np.zeros(len(outputs))
+        for seg, colour in zip(segments, colours, strict=True):
+            widths = []
+            for o in outputs:
+                rows = dec.table(o)
+                if seg == "other inputs":
+                    rest = [r for r in rows if r["kind"] == "input" and r["component"] not in top]
+                    widths.append(sum(r["share"] for r in rest))
+                else:
+                    widths.append(sum(r["share"] for r in rows if r["component"] == seg))
+            w = np.array(widths)
+            if w.sum() <= 0:
+                continue
+            ax.barh(np.arange(len(outputs)), w, left=left, color=colour, label=seg, height=0.6)
+            left += w
+        ax.set_yticks(np.arange(len(outputs)), outputs)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("share of the result's variance over draws and models")
+        ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
+    return to_svg(fig)
 
 
 def _wrap(text: str, width: int) -> str:
