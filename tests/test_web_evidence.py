@@ -9,14 +9,14 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("multipart")
 
-from fastapi.testclient import TestClient  # noqa: E402
-from ruamel.yaml import YAML  # noqa: E402
+from fastapi.testclient import TestClient
+from ruamel.yaml import YAML
 
-from parley import bundled  # noqa: E402
-from parley.models import registry  # noqa: E402
-from parley.web.app import create_app  # noqa: E402
-from parley.web.views import _label_levels  # noqa: E402
-from parley.web.yaml_keep import merged_text  # noqa: E402
+from parley import bundled
+from parley.models import registry
+from parley.web.app import create_app
+from parley.web.views import _label_levels
+from parley.web.yaml_keep import merged_text
 
 
 @pytest.fixture

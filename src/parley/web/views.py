@@ -91,7 +91,7 @@ def issue_charts(result: dict[str, Any], scenario: Scenario | None) -> list[dict
     return charts
 
 
-LABEL_CHAR_PX = 5.5
+LABEL_CHAR_PX = 6.0
 """Width of one character of an actor label (9 px sans-serif), for spacing the labels."""
 
 
