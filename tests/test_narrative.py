@@ -60,15 +60,33 @@ def test_every_single_model_on_an_outcome_only_scenario(model) -> None:
     assert "simulation precision" not in text
 
 
-def test_nash_alone_on_the_bundled_scenario_says_why_there_is_no_package() -> None:
-    fc = parley.forecast("ukraine-2025-05", "nash", draws=200, seed=1)
-    text = answer(fc)
-    assert_reads_cleanly(text)  # was "United States, still accepts in n/a of cases"
-    n = len({s.actor for s in fc.scenario.stances})
+def test_nash_alone_reads_cleanly_on_the_bundled_scenarios() -> None:
+    for name in ("ukraine-2025-05", "ukraine-2026-02"):
+        fc = parley.forecast(name, "nash", draws=200, seed=1)
+        text = answer(fc)
+        assert_reads_cleanly(text)  # was "United States, still accepts in n/a of cases"
+        n = len({s.actor for s in fc.scenario.stances})
+        if fc.results["nash"].p_package() < 0.999:
+            assert f"every actor with a stake (all {n} here, veto or not)" in text
+
+
+def test_nash_with_no_package_in_any_draw_says_why() -> None:
+    # A gains only below 10, B only above 90 (their reservations are their no-deal points):
+    # no package leaves both better off, in any draw
+    d = minimal()
+    d["issues"] = d["issues"][:1]
+    d["stances"] = [
+        {"actor": "A", "issue": "x", "position": 0, "salience": 60,
+         "reservation": {"low": 5, "mode": 10, "high": 15}},
+        {"actor": "B", "issue": "x", "position": 100, "salience": 60, "reservation": 90},
+        {"actor": "C", "issue": "x", "position": 50, "salience": 50},
+    ]
+    fc = parley.forecast(scenario_from_data(d), "nash", draws=200, seed=1)
     assert fc.results["nash"].p_package() == 0
-    assert f"every actor with a stake (all {n} here, veto or not)" in text
-    assert "nothing for the veto players to accept" in text
-    assert "still accepts" not in text
+    text = answer(fc)
+    assert_reads_cleanly(text)
+    assert "every actor with a stake (all 3 here, veto or not)" in text
+    assert "nothing for the veto players to accept" in text and "still accepts" not in text
 
 
 def test_a_question_that_is_not_yes_no_gets_no_verdict_word() -> None:
