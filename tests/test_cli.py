@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from typer.testing import CliRunner
 
@@ -185,3 +186,34 @@ def test_a_negative_seed_is_refused_with_the_fix_everywhere() -> None:
         out = runner.invoke(app, args)
         assert out.exit_code == 2, (args, out.output)
         assert "the seed must be a whole number >= 0" in out.output and "Traceback" not in out.output
+
+
+def test_scenarios_export_writes_the_bundled_file_byte_for_byte(tmp_path) -> None:
+    from parley import bundled
+
+    target = tmp_path / "x.yaml"
+    r = runner.invoke(app, ["scenarios", "export", "ukraine-2025-05", "-o", str(target)])
+    assert r.exit_code == 0, r.output
+    assert target.read_bytes() == bundled.path("ukraine-2025-05").read_bytes()
+    assert runner.invoke(app, ["validate", str(target)]).exit_code == 0
+    # never over a file that exists, unless asked
+    target.write_text("mine")
+    r = runner.invoke(app, ["scenarios", "export", "ukraine-2025-05", "-o", str(target)])
+    assert r.exit_code == 2 and "already exists" in r.output and target.read_text() == "mine"
+    r = runner.invoke(app, ["scenarios", "export", "ukraine-2025-05", "-o", str(target), "--force"])
+    assert r.exit_code == 0 and target.read_bytes() == bundled.path("ukraine-2025-05").read_bytes()
+    r = runner.invoke(app, ["scenarios", "export", "atlantis", "-o", str(tmp_path / "y.yaml")])
+    assert r.exit_code == 2 and "no bundled scenario 'atlantis'" in r.output
+    assert not (tmp_path / "y.yaml").exists()
+    # listing still works as before
+    r = runner.invoke(app, ["scenarios", "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)[0]["name"] == "ukraine-2025-05"
+
+
+def test_help_shows_no_type_on_flags_and_a_file_for_plot() -> None:
+    r = runner.invoke(app, ["run", "--help"], terminal_width=140)
+    assert "<bool>" not in r.output and "--json" in r.output and "<int>" in r.output
+    r = runner.invoke(app, ["trajectory", "--help"], terminal_width=140)
+    assert re.search(r"--plot\s+FILE", r.output)
+    r = runner.invoke(app, ["sensitivity", "--help"], terminal_width=140)
+    assert re.search(r"--plot\s+FILE", r.output) and "<bool>" not in r.output

@@ -463,6 +463,7 @@ def test_html_report_of_a_run_is_self_contained(env, tiny_data) -> None:
     assert f'href="/runs/{run_id}/report.html"' in html
     rep = client.get(f"/runs/{run_id}/report.html")
     assert rep.status_code == 200 and rep.headers["content-disposition"].endswith(f'run-{run_id}.html"')
+    assert rep.headers["content-disposition"].startswith("inline")  # opens in the tab, not a download
     assert "Tiny test negotiation" in rep.text and "<script src=" not in rep.text
     assert client.get(f"/runs/{run_id}/report.html").text == rep.text  # cached, same file
     assert client.get("/runs/999/report.html").status_code == 404

@@ -203,7 +203,8 @@ class Forecast:
         p, lo, hi = self.zone.p_exists()
         ok = self.zone.exists
         package = {
-            issue.id: (float(np.nanmedian(self.zone.package[ok, k])) if ok.any() else None)
+            issue.id: (float(np.nanmedian(self.zone.package[ok, k]))
+                       if np.isfinite(self.zone.package[ok, k]).any() else None)  # None: unconstrained
             for k, issue in enumerate(self.scenario.issues)
         }
         return {"p_exists": p, "ci_low": lo, "ci_high": hi, "ci_level": CI_LEVEL,

@@ -189,6 +189,11 @@ class Scenario(BaseModel):
     title: Text
     as_of: dt.date = Field(strict=False)
     question: Text
+    horizon: dt.date | None = Field(
+        None, strict=False,
+        description="Optional: the date by which the question asks for the outcome (e.g. "
+        "2026-05-10), on or after as_of. The answer states it; the models have no clock.",
+    )
     description: Text = ""
     disclaimer: Text = ""
     sources: dict[Id, Text] = {}
@@ -240,10 +245,15 @@ class Scenario(BaseModel):
 
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON form: what a result's provenance records."""
+<<<<<<< HEAD
         data = self.model_dump(mode="json", exclude={"levers"} if not self.levers else None)
         for lever in data.get("levers", []):  # a lever without an owner hashes as before owners existed
             if lever.get("owner") is None:
                 lever.pop("owner", None)
+=======
+        skip = {k for k in ("levers", "horizon") if not getattr(self, k)}  # hashes stay as before
+        data = self.model_dump(mode="json", exclude=skip or None)
+>>>>>>> firsthour
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
@@ -268,6 +278,10 @@ def check(s: Scenario) -> list[Problem]:
     problems: list[Problem] = []
     problems += _unique(s.actors, "actors")
     problems += _unique(s.issues, "issues")
+    if s.horizon is not None and s.horizon < s.as_of:
+        problems.append(Problem("horizon", f"the horizon {s.horizon} is before as_of {s.as_of}",
+                                "give the date by which the question asks for the outcome, on or "
+                                "after as_of (or remove `horizon`)"))
     for where, refs in _source_refs(s):
         for j, ref in enumerate(refs):
             if ref not in s.sources:

@@ -190,6 +190,10 @@ def test_static_run_on_bundled_scenario_returns_quickly(server, page) -> None:
     page.click("button[data-scenario='ukraine-2025-05']")
     page.wait_for_selector("#stances")
     page.fill("#draws", "10000")
+    # the page ticks the CLI's default models; this bar is for the compromise model alone
+    # (nash over 10,000 draws takes longer: see `parley run` timings)
+    for m in ("median", "nash"):
+        page.uncheck(f"#run-form input[name=model][value={m}]")
     t = time.perf_counter()
     page.click("#run-button")
     page.wait_for_selector("#results", timeout=30_000)
@@ -267,3 +271,97 @@ def test_cancel_a_long_run_and_edit_a_lever(server, page) -> None:
     page.wait_for_selector("#levers-panel >> text=Renamed in the page")
     shot(page, "10-lever-edited")
     assert page.dialogs == []  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def small_window(browser):
+    """A 1280x800 window, the size of a common laptop screen."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    pg = ctx.new_page()
+    yield pg
+    ctx.close()
+
+
+def open_bundled_in(pg, url: str, name: str = "ukraine-2025-05") -> None:
+    pg.goto(url)
+    pg.click(f"button[data-scenario='{name}']")
+    pg.wait_for_selector("#stances")
+
+
+def test_sources_notes_and_anchors_are_visible_in_the_editor(server, small_window) -> None:
+    url, _, _ = server
+    pg = small_window
+    open_bundled_in(pg, url)
+    assert pg.is_visible("#sources") and "kyivindependent.com, 2024-06-14" in pg.inner_text("#sources")
+    anchors = pg.locator("#anchors-territory")
+    assert anchors.is_visible() and "40 = freeze on the current contact line" in anchors.inner_text()
+    assert "0 = 1991 borders including Crimea" in anchors.inner_text()
+    evidence = pg.locator("#evidence-0")
+    assert evidence.is_visible() and "seed" in evidence.inner_text()
+    assert "Trump" in evidence.locator(".note").inner_text()
+    shot(pg, "11-evidence-in-editor")
+
+
+def test_run_is_reachable_without_scrolling_on_1280x800(server, small_window) -> None:
+    url, _, _ = server
+    pg = small_window
+    open_bundled_in(pg, url)
+    box = pg.locator("#run-button").bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 800
+    assert pg.evaluate("window.scrollY") == 0
+    # ... and still there after scrolling down to the stances
+    pg.locator("#stances tbody tr").last.scroll_into_view_if_needed()
+    box = pg.locator("#run-button").bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 800
+    shot(pg, "12-run-reachable")
+
+
+def test_undo_after_removing_a_row(server, small_window) -> None:
+    url, _, _ = server
+    pg = small_window
+    open_bundled_in(pg, url)
+    rows = pg.locator("#stances tbody tr").count()
+    first = pg.locator("#stances tbody tr").first
+    who = (first.get_attribute("data-actor"), first.get_attribute("data-issue"))
+    pg.click("button[aria-label='remove stances[0]']")
+    pg.wait_for_selector("#undo-button")
+    assert pg.locator("#stances tbody tr").count() == rows - 1
+    assert "Removed the stance of US on territory" in pg.inner_text("#undo-bar")
+    pg.click("#undo-button")
+    pg.wait_for_selector("#stances")
+    assert pg.locator("#undo-button").count() == 0
+    assert pg.locator("#stances tbody tr").count() == rows
+    again = pg.locator("#stances tbody tr").first
+    assert (again.get_attribute("data-actor"), again.get_attribute("data-issue")) == who
+
+
+def test_a_20_mb_upload_shows_a_page_that_links_back(server, small_window, tmp_path) -> None:
+    url, _, _ = server
+    pg = small_window
+    big = tmp_path / "huge.yaml"
+    big.write_bytes(b"# padding\n" * 2_000_000)  # 20 MB
+    pg.goto(url)
+    pg.set_input_files("#upload-file", str(big))
+    pg.click("#upload-button")
+    pg.wait_for_selector("#back-to-start")
+    assert "too large" in pg.inner_text("body").lower()
+    shot(pg, "13-too-large")
+    pg.click("#back-to-start")
+    pg.wait_for_selector("#upload-form")
+
+
+def test_downloaded_yaml_keeps_every_comment_of_the_bundled_file(server, small_window) -> None:
+    from parley import bundled
+
+    url, _, _ = server
+    pg = small_window
+    open_bundled_in(pg, url)
+    with pg.expect_download() as dl:
+        pg.click("#download-yaml")
+    text = Path(dl.value.path()).read_text(encoding="utf-8")
+    original = bundled.path("ukraine-2025-05").read_text(encoding="utf-8")
+
+    def comments(t: str) -> list[str]:
+        return [line.strip() for line in t.splitlines() if line.strip().startswith("#")]
+
+    assert comments(original) and comments(text) == comments(original)

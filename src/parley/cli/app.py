@@ -32,6 +32,21 @@ def _root() -> None:
     # (typer runs a lone command without its name otherwise).
 
 
+def _no_type_on_flags() -> None:
+    """typer's help prints a type after every option, so on/off flags read `--json <bool>`, as
+    if they took a value. Show the type only for options that take one."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_no_type_on_flags()
+
 console = Console(emoji=False)
 err_console = Console(stderr=True, emoji=False)
 

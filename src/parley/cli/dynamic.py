@@ -92,7 +92,8 @@ def trajectory(
                             help="Input format: auto (Decide or KTAB files by content and "
                                  "suffix), yaml, ktab, decide."),
     param: list[str] = typer.Option([], "--param", help="Model parameter key=value, e.g. rounds=20."),
-    plot: str = typer.Option(None, "--plot", help="Save a plot of the paths (.png or .svg)."),
+    plot: str = typer.Option(None, "--plot", metavar="FILE",
+                             help="Write a plot of the paths to FILE (.png or .svg)."),
     force: bool = typer.Option(False, "--force", help="Overwrite the --plot file if it exists."),
     explain: bool = typer.Option(False, "--explain",
                                  help="Show who challenged whom (bdm) or the bargains (pce)."),

@@ -161,7 +161,7 @@ def show(fc: Forecast) -> None:
         _provenance(fc)
         return
     st = Table(title="P(settlement): every veto player accepts the package")
-    for col in ("model", "P(settlement)", "90% MC interval", "P(any package)", "at point estimate"):
+    for col in ("model", "P(settlement)", "90% MC interval", "package found", "at point estimate"):
         st.add_column(col, justify="right" if col != "model" else "left")
     for r in fc.settlement().itertuples():
         st.add_row(
@@ -172,6 +172,10 @@ def show(fc: Forecast) -> None:
             "deal" if r.point_settles else "no deal",
         )
     console.print(st)
+    console.print("[dim]90% MC interval: simulation precision (how closely the draws pin the share "
+                  "down), not confidence about the world. package found: share of draws in which the "
+                  "model produced a package at all (nash produces none when no package leaves every "
+                  "actor with a stake better off than no deal).[/]")
     zs = fc.zone_summary()
     if zs is not None:
         console.print(

@@ -10,13 +10,25 @@ from rich.table import Table
 
 from parley import bundled
 from parley.cli.app import app, console, handles_input_errors, print_json, refuse_overwrite
+from parley.errors import ParleyInputError, Problem
 from parley.loading import formats, load
 
+scenarios_app = typer.Typer(
+    help="List the scenarios bundled with parley, or export one as a file to edit.",
+    no_args_is_help=False, add_completion=False,
+)
+app.add_typer(scenarios_app, name="scenarios")
 
-@app.command()
+
+@scenarios_app.callback(invoke_without_command=True)
 @handles_input_errors
-def scenarios(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """List the scenarios bundled with parley."""
+def scenarios(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the scenarios bundled with parley (`parley scenarios export NAME -o FILE` copies one)."""
+    if ctx.invoked_subcommand is not None:
+        return
     rows = []
     for name in bundled.names():
         s = load(name)
@@ -40,6 +52,46 @@ def scenarios(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
         name = r["name"] + (" (default)" if r["default"] else "")
         table.add_row(name, r["title"], r["as_of"], str(r["actors"]), str(r["issues"]))
     console.print(table)
+    console.print("[dim]`parley scenarios export NAME -o FILE` writes one as a file to edit.[/]")
+
+
+@scenarios_app.command("export")
+@handles_input_errors
+def export(
+    name: str = typer.Argument(..., help="Bundled scenario name (see `parley scenarios`)."),
+    out: Path = typer.Option(..., "-o", "--output", help="File to write (the bundled file, byte for byte)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
+) -> None:
+    """Write a bundled scenario to a file, comments and all, to edit and run with `parley run FILE`."""
+    source = bundled.path(name)
+    if source is None:
+        raise ParleyInputError([Problem("NAME", f"no bundled scenario '{name}'",
+                                        f"choose one of: {', '.join(bundled.names())}")])
+    refuse_overwrite(out, force, "--output")
+    write_atomically(out, source.read_bytes())
+    console.print(f"wrote {out} (bundled scenario {name}); edit it and run `parley run {out}`",
+                  highlight=False)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write through a temporary file in the same folder, so an interrupted write never leaves
+    half a file where the user expects one."""
+    import os
+    import tempfile
+
+    target = Path(path).resolve()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".parley-export-", dir=target.parent)
+    except OSError as exc:
+        raise ParleyInputError([Problem("--output", f"cannot write there: {exc.strerror}",
+                                        "choose a writable folder")], str(path)) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @app.command()

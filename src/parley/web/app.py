@@ -10,6 +10,7 @@ tab cannot drive it), and caps request bodies before they are parsed.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import re
 import threading
@@ -101,11 +102,18 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-    resp = PlainTextResponse(
-        f"Request too large: uploads are limited to {MAX_UPLOAD_BYTES / 1e6:.1f} MB "
-        "(scenario files are hand-written and much smaller).",
-        status_code=413,
-    )
+    text = (f"Request too large: uploads are limited to {MAX_UPLOAD_BYTES / 1e6:.1f} MB "
+            "(scenario files are hand-written and much smaller).")
+    accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
+    if "text/html" in accept:  # a browser: a page with a way back, not a bare line of text
+        body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>File too large · '
+                'parley</title><link rel="stylesheet" href="/static/app.css"></head><body><main>'
+                f'<h1>File too large</h1><p class="problems" id="too-large">{text}</p>'
+                '<p><a href="/" id="back-to-start">Back to the start page</a> to choose another '
+                'file.</p></main></body></html>')
+        resp: Response = HTMLResponse(body, status_code=413)
+    else:
+        resp = PlainTextResponse(text, status_code=413)
     await resp(scope, receive, send)
 
 
@@ -229,10 +237,10 @@ def create_app(
         path = bundled.path(name) if name in bundled.names() else None
         if path is None:
             raise HTTPException(404, "No bundled scenario of that name.")
-        from parley.loading import load
+        from parley.io.yaml_io import parse_yaml
 
-        s = load(name)
-        d = store.create(name, "yaml", s.to_yaml_data())
+        text = path.read_text(encoding="utf-8")  # kept with the draft: downloads keep its comments
+        d = store.create(name, "yaml", parse_yaml(text, name)[0], original=text)
         return RedirectResponse(f"/d/{d.id}", status_code=303)
 
     @app.post("/upload")
@@ -266,7 +274,7 @@ def create_app(
                     top = Problem("", "the top level must be a mapping (title:, actors:, ...)",
                                   "see docs/scenario-format.md")
                     raise ParleyInputError([top], display)
-                d = store.create(display, "yaml", data)
+                d = store.create(display, "yaml", data, original=text)
             else:
                 s = load(target, format=format)
                 d = store.create(display, format, s.to_yaml_data())
@@ -295,9 +303,11 @@ def create_app(
     ) -> Response:
         """Add an actor, issue or stance, or remove a row; then show the editor again."""
 
+        removed: list[str] = []
+
         def edit(data: dict[str, Any]) -> str:
             if action == "remove":
-                dr.remove_row(data, path)
+                removed.append(dr.remove_row(data, path))
                 return path.split("[", 1)[0]
             if action in ("add_actor", "add_issue", "add_stance"):
                 kind = action.removeprefix("add_")
@@ -305,7 +315,7 @@ def create_app(
                 return kind + "s"
             raise KeyError(action)
 
-        return edit_draft(request, draft_id, edit, "Unknown row or action.")
+        return edit_draft(request, draft_id, edit, "Unknown row or action.", removed)
 
     @app.post("/d/{draft_id}/levers", response_class=HTMLResponse)
     def edit_levers(
@@ -334,11 +344,13 @@ def create_app(
                 le.add_change(data, lever, form)
             elif action == "remove":
                 le.remove(data, path)
+                removed.append(path)
             else:
                 raise KeyError(action)
             return "levers-editor"
 
-        return edit_draft(request, draft_id, edit, "Unknown lever, change or action.")
+        removed: list[str] = []
+        return edit_draft(request, draft_id, edit, "Unknown lever, change or action.", removed)
 
     @app.post("/d/{draft_id}/settlement", response_class=HTMLResponse)
     def edit_settlement(request: Request, draft_id: str, on: str = Form("")) -> Response:
@@ -351,12 +363,14 @@ def create_app(
         return edit_draft(request, draft_id, edit, "Unknown draft.")
 
     def edit_draft(request: Request, draft_id: str, edit: Callable[[dict[str, Any]], str],
-                   unknown: str) -> Response:
+                   unknown: str, removed: list[str] | None = None) -> Response:
         """Apply `edit` to a draft under the edit lock and go back to the editor at the anchor it
         returns; an edit that raises KeyError is refused (422, `unknown`), one that raises
-        ValueError shows the editor with its message."""
+        ValueError shows the editor with its message. When the edit removed something (it
+        appends what to `removed`), the draft keeps the data from before it: one Undo away."""
         with edit_lock:
             d = draft_or_404(draft_id)
+            before = copy.deepcopy(d.data)
             try:
                 anchor = edit(d.data)
             except KeyError:
@@ -365,8 +379,19 @@ def create_app(
                 scenario, problems = dr.validate(d.data, d.name)
                 ctx = editor_context(d, scenario, problems)
                 return page(request, "editor.html", 422, row_error=str(exc), **ctx)
+            d.undo = {"data": before, "what": removed[0]} if removed else None
             store.save(d)
         return RedirectResponse(f"/d/{d.id}#{anchor}", status_code=303)
+
+    @app.post("/d/{draft_id}/undo")
+    def undo_removal(draft_id: str) -> Response:
+        """Put back what the last removal took out (only until the next edit)."""
+        with edit_lock:
+            d = draft_or_404(draft_id)
+            if d.undo is not None and isinstance(d.undo.get("data"), dict):
+                d.data, d.undo = d.undo["data"], None
+                store.save(d)
+        return RedirectResponse(f"/d/{d.id}", status_code=303)
 
     def editor_context(d: dr.Draft, scenario: Any, problems: list[Problem]) -> dict[str, Any]:
         cells = dr.problems_by_cell(problems)
@@ -377,7 +402,7 @@ def create_app(
             "d": d, "data": d.data, "scenario": scenario, "problems": problems, "cells": cells,
             "loose": loose, "tables": dr.tables_ok(d.data), "models": list(registry.MODELS.values()),
             "static_models": registry.STATIC, "max_draws": MAX_DRAWS,
-            "default_models": ["compromise"], "levers_ok": le.levers_ok(d.data),
+            "default_models": list(registry.STATIC), "levers_ok": le.levers_ok(d.data),
             "lever_fields": le.FIELDS, "lever_ops": le.OPS,
         }
 
@@ -394,6 +419,7 @@ def create_app(
                     dr.set_cell(d.data, path, value)
             except KeyError:
                 raise HTTPException(422, f"No editable cell '{path[:80]}'.") from None
+            d.undo = None  # an undo would now also revert this edit
             store.save(d)
         scenario, problems = dr.validate(d.data, d.name)
         ctx = editor_context(d, scenario, problems)
@@ -406,7 +432,13 @@ def create_app(
         d = draft_or_404(draft_id)
         scenario, _ = dr.validate(d.data, d.name)
         data = scenario.to_yaml_data() if scenario is not None else d.data
-        text = runs.yaml_text(data)
+        if d.original is not None:  # the file it came from, comments and all, with the edits
+            from parley.web.yaml_keep import merged_text
+
+            data = d.data
+            text = merged_text(d.original, d.data)
+        else:
+            text = runs.yaml_text(data)
         if scenario is None:
             text = "# This scenario does not validate yet: see the problems in the editor.\n" + text
         name = dr.safe_stem(str(data.get("id") or d.name)) + ".yaml"
@@ -417,7 +449,7 @@ def create_app(
     def run(
         request: Request,
         draft_id: str,
-        model: list[str] = Form(["compromise"]),
+        model: list[str] = Form(list(registry.STATIC)),  # the CLI's default models
         draws: str = Form("10000"),
         seed: str = Form("20250501"),
         rule: str = Form("compensatory"),
@@ -593,8 +625,8 @@ def create_app(
                 cache.parent.mkdir(exist_ok=True)
                 cache.write_text(render(data), encoding="utf-8")
         name = f"{dr.safe_stem(r.scenario_id)}-run-{r.id}.html"
-        return Response(cache.read_text(encoding="utf-8"), media_type="text/html",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(cache.read_text(encoding="utf-8"), media_type="text/html",  # opens in the tab
+                        headers={"Content-Disposition": f'inline; filename="{name}"'})
 
     @app.post("/runs/{run_id}/edit")
     def run_to_draft(run_id: int) -> Response:

@@ -32,6 +32,8 @@ class Draft:
     fmt: str  # yaml, ktab, decide
     data: dict[str, Any]
     problems: list[Problem] = field(default_factory=list)
+    original: str | None = None  # the YAML text it was opened from: its comments go into downloads
+    undo: dict[str, Any] | None = None  # {"data": before, "what": "stance of US on ..."} after a removal
 
 
 def plain(value: Any) -> Any:
@@ -61,8 +63,8 @@ class DraftStore:
             raise KeyError(draft_id)
         return self.root / f"{draft_id}.json"
 
-    def create(self, name: str, fmt: str, data: dict[str, Any]) -> Draft:
-        d = Draft(secrets.token_hex(16), name[:200], fmt, plain(data))
+    def create(self, name: str, fmt: str, data: dict[str, Any], original: str | None = None) -> Draft:
+        d = Draft(secrets.token_hex(16), name[:200], fmt, plain(data), original=original)
         self.save(d)
         return d
 
@@ -70,7 +72,12 @@ class DraftStore:
         path = self._file(d.id)
         tmp = path.with_suffix(".tmp")
         with self._lock:
-            tmp.write_text(json.dumps({"name": d.name, "fmt": d.fmt, "data": d.data}), encoding="utf-8")
+            raw = {"name": d.name, "fmt": d.fmt, "data": d.data}
+            if d.original is not None:
+                raw["original"] = d.original
+            if d.undo is not None:
+                raw["undo"] = d.undo
+            tmp.write_text(json.dumps(raw), encoding="utf-8")
             os.replace(tmp, path)
 
     def get(self, draft_id: str) -> Draft:
@@ -79,7 +86,11 @@ class DraftStore:
             if not path.is_file():
                 raise KeyError(draft_id)
             raw = json.loads(path.read_text(encoding="utf-8"))
-        return Draft(draft_id, raw["name"], raw["fmt"], raw["data"])
+        original = raw.get("original")
+        undo = raw.get("undo")
+        return Draft(draft_id, raw["name"], raw["fmt"], raw["data"],
+                     original=original if isinstance(original, str) else None,
+                     undo=undo if isinstance(undo, dict) else None)
 
 
     def recent(self, limit: int = 8) -> list[dict[str, Any]]:

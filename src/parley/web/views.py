@@ -68,7 +68,11 @@ def issue_charts(result: dict[str, Any], scenario: Scenario | None) -> list[dict
                     actors.append({"id": st.actor, "x": x_of(pos), "value": pos})
             if issue.status_quo is not None:
                 sq = x_of(issue.to_scale(issue.status_quo).mode)
-        height = 34 + 22 * max(len(rows), 1) + 10
+        levels = _label_levels(actors)
+        extra = 10 * levels
+        for r in rows:
+            r["y"] += extra
+        height = 34 + extra + 22 * max(len(rows), 1) + 10
         charts.append(
             {
                 "id": iid,
@@ -85,6 +89,29 @@ def issue_charts(result: dict[str, Any], scenario: Scenario | None) -> list[dict
             }
         )
     return charts
+
+
+LABEL_CHAR_PX = 6.0
+"""Width of one character of an actor label (9 px sans-serif), for spacing the labels."""
+
+
+def _label_levels(actors: list[dict[str, Any]]) -> int:
+    """Give each actor label a line (`label_y`) so that no two labels on one line overlap: labels
+    of actors with close positions go one line up. Returns the number of extra lines used."""
+    ends: list[float] = []  # right edge of the last label on each line
+    for a in sorted(actors, key=lambda a: a["x"]):
+        half = len(str(a["id"])) * LABEL_CHAR_PX / 2 + 2
+        line = next((i for i, end in enumerate(ends) if a["x"] - half > end), len(ends))
+        if line == len(ends):
+            ends.append(0.0)
+        ends[line] = a["x"] + half
+        a["line"] = line
+    lines = max(len(ends), 1)
+    for a in actors:
+        a["label_y"] = 11 + 10 * (lines - 1 - a["line"])
+        a["tick_y1"] = 14 + 10 * (lines - 1)
+        a["tick_y2"] = a["tick_y1"] + 8
+    return lines - 1
 
 
 def _in_units(issue: Any, r: dict[str, Any]) -> str | None:
