@@ -245,15 +245,11 @@ class Scenario(BaseModel):
 
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON form: what a result's provenance records."""
-<<<<<<< HEAD
-        data = self.model_dump(mode="json", exclude={"levers"} if not self.levers else None)
+        skip = {k for k in ("levers", "horizon") if not getattr(self, k)}  # hashes stay as before
+        data = self.model_dump(mode="json", exclude=skip or None)
         for lever in data.get("levers", []):  # a lever without an owner hashes as before owners existed
             if lever.get("owner") is None:
                 lever.pop("owner", None)
-=======
-        skip = {k for k in ("levers", "horizon") if not getattr(self, k)}  # hashes stay as before
-        data = self.model_dump(mode="json", exclude=skip or None)
->>>>>>> firsthour
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
