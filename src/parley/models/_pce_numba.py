@@ -171,9 +171,10 @@ def _big_r(p: np.ndarray, rng: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def _turn(x, s, c, s_tot, codes, adj, decimals, u_rand, tgt, p_win, gain, barg, choice):
+def _turn(x, s, c, s_tot, codes, adj, decimals, min_w, u_rand, tgt, p_win, gain, barg, barg_r,
+          choice):
     """One turn for one draw (ideals = positions). Writes the challenge/bargain/choice arrays
-    and returns the new positions."""
+    (barg: the initiators' coordinates, barg_r: their targets') and returns the new positions."""
     vr, vpm, pcem, rrng, tp, interp = codes[0], codes[1], codes[2], codes[3], codes[4], codes[5]
     n, k = x.shape
     d = _distances(x, x, s)
@@ -236,34 +237,43 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, u_rand, tgt, p_win, gain, barg, 
         else:
             tgt[h] = -1
             p_win[h] = best_p
-    # --- bargains ---
+    # --- bargains: each side adds min_w to its own weight (KTAB's interpBrgnSnPm) ---
+    scale = 10.0**decimals
     for i in range(n):
         j = tgt[i] if tgt[i] >= 0 else 0
         pi = p_win[i]
         pj = 1.0 - pi
         for q in range(k):
             if interp == 0:
-                wi = (s[i, q] * pi) ** 2
-                wj = (s[j, q] * pj) ** 2
+                wi = (s[i, q] * s[i, q]) * (pi * pi)
+                wj = (s[j, q] * s[j, q]) * (pj * pj)
             else:
                 wi = s[i, q] * pi
                 wj = s[j, q] * pj
-            if wi + wj > 0:  # noqa: SIM108
-                bq = (wi * x[i, q] + wj * x[j, q]) / (wi + wj)
+            if min_w > 0:
+                tot = wi + min_w + wj
+                bq = ((wi + min_w) * x[i, q] + wj * x[j, q]) / tot
+                br = (wi * x[i, q] + (min_w + wj) * x[j, q]) / tot
             else:
-                bq = (x[i, q] + x[j, q]) / 2.0
+                if wi + wj > 0:  # noqa: SIM108
+                    bq = (wi * x[i, q] + wj * x[j, q]) / (wi + wj)
+                else:
+                    bq = (x[i, q] + x[j, q]) / 2.0
+                br = bq
             if decimals >= 0:
-                bq = np.round(bq, decimals)
                 lo = min(x[i, q], x[j, q])
                 hi = max(x[i, q], x[j, q])
-                bq = min(max(bq, lo), hi)
+                bq = min(max(math.floor(0.5 + bq * scale) / scale, lo), hi)
+                br = min(max(math.floor(0.5 + br * scale) / scale, lo), hi)
             barg[i, q] = bq
+            barg_r[i, q] = br
     # --- each actor's election among its status quo and its bargains ---
     u_own = np.empty((n, n))
     for a in range(n):
         for m in range(n):
             u_own[a, m] = _bs_util(d[a, m], r[a])
     db = _distances(x, barg, s)
+    dr = _distances(x, barg_r, s)
     util = np.empty((n, n + 1))
     for a in range(n):
         base = 0.0
@@ -273,7 +283,8 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, u_rand, tgt, p_win, gain, barg, 
         util[a, 0] = base
         for m in range(n):
             j = tgt[m] if tgt[m] >= 0 else 0
-            util[a, m + 1] = base + (2.0 * _bs_util(db[a, m], r[a]) - u_own[a, m] - u_own[a, j]) / n
+            both = _bs_util(db[a, m], r[a]) + _bs_util(dr[a, m], r[a])
+            util[a, m + 1] = base + (both - (u_own[a, m] + u_own[a, j])) / n
     cm = _coalitions(vr, c, util)
     vm = _victory_matrix(vpm, cm)
     new = x.copy()
@@ -305,13 +316,14 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, u_rand, tgt, p_win, gain, barg, 
                     break
         choice[kk] = opts[pick]
         if opts[pick] > 0:
-            new[kk, :] = barg[opts[pick] - 1, :]
+            m = opts[pick] - 1
+            new[kk, :] = barg[m, :] if m == kk else barg_r[m, :]
     return new
 
 
 @njit(cache=True)
-def _run_one(x0, s, c, codes, adj, decimals, u_rand, max_turns, stop_ratio, tol,
-             traj, tgt, p_win, gain, barg, choice):
+def _run_one(x0, s, c, codes, adj, decimals, min_w, u_rand, max_turns, stop_ratio, tol,
+             traj, tgt, p_win, gain, barg, barg_r, choice):
     """All turns of one draw; returns (turns, status: 0 cap, 1 converged, 2 oscillated)."""
     n, k = x0.shape
     s_tot = np.zeros(n)
@@ -324,8 +336,8 @@ def _run_one(x0, s, c, codes, adj, decimals, u_rand, max_turns, stop_ratio, tol,
     empty = np.zeros(0)
     for t in range(1, max_turns + 1):
         ur = u_rand[t - 1] if u_rand.shape[0] > 0 else empty
-        new = _turn(x, s, c, s_tot, codes, adj, decimals, ur, tgt[t - 1], p_win[t - 1],
-                    gain[t - 1], barg[t - 1], choice[t - 1])
+        new = _turn(x, s, c, s_tot, codes, adj, decimals, min_w, ur, tgt[t - 1], p_win[t - 1],
+                    gain[t - 1], barg[t - 1], barg_r[t - 1], choice[t - 1])
         moved = 0.0
         for a in range(n):
             sq = 0.0
@@ -354,16 +366,16 @@ def _run_one(x0, s, c, codes, adj, decimals, u_rand, max_turns, stop_ratio, tol,
 
 
 @njit(cache=True)
-def run_draws(x0, s, c, codes, adj, decimals, u_rand, max_turns, stop_ratio, tol,
-              traj, tgt, p_win, gain, barg, choice):
+def run_draws(x0, s, c, codes, adj, decimals, min_w, u_rand, max_turns, stop_ratio, tol,
+              traj, tgt, p_win, gain, barg, barg_r, choice):
     """Every draw's turns; per-draw outputs are written into the given arrays."""
     nd = x0.shape[0]
     turns = np.zeros(nd, np.int64)
     status = np.zeros(nd, np.int64)
     for dd in range(nd):
-        tt, st = _run_one(x0[dd], s[dd], c[dd], codes, adj, decimals, u_rand[dd], max_turns,
-                          stop_ratio, tol, traj[dd], tgt[dd], p_win[dd], gain[dd], barg[dd],
-                          choice[dd])
+        tt, st = _run_one(x0[dd], s[dd], c[dd], codes, adj, decimals, min_w, u_rand[dd],
+                          max_turns, stop_ratio, tol, traj[dd], tgt[dd], p_win[dd], gain[dd],
+                          barg[dd], barg_r[dd], choice[dd])
         turns[dd] = tt
         status[dd] = st
     return turns, status
