@@ -89,7 +89,6 @@ def compare(name: str, params: pce.Params, where: Path) -> dict[str, object]:
     ours_p = out.info["win_probability"][0]
     choice = np.array([rec["choice"] for rec in out.info["bargain_table"]])
     t_ref, t_own = ref["x"].shape[0], ours.shape[0]
-    full = where == SHARED  # the fixtures hold only some turns
     common = min(t_ref, t_own)
     known = ~np.isnan(ref["x"][:common, 0, 0])
     diff = np.abs(ours[:common] - ref["x"][:common])  # [T, N, K]
@@ -117,13 +116,13 @@ def compare(name: str, params: pce.Params, where: Path) -> dict[str, object]:
                              "ktab": int(ref["chosen"][t, a])}
     pdiff = np.abs(ours_p[:common] - ref["p"][:common])
     p_off = int((np.abs(np.round(ours_p[:common], 4) - ref["p"][:common]) > 1e-9).sum())
-    final = np.abs(ours[-1] - ref["x"][-1]).max() if full or t_own == t_ref else float("nan")
+    final = np.abs(ours[-1] - ref["x"][-1]).max()
     return {
         "file": name,
         "actors": batch.n_actors,
         "dims": batch.n_issues,
         "turns": t_own - 1,
-        "ktab_turns": t_ref - 1 if full else None,
+        "ktab_turns": t_ref - 1,
         "worst_turn_diff": round(float(diff.max()), 4),
         "worst_final_diff": round(float(final), 4),
         "winprob_max_diff": round(float(np.nanmax(pdiff)), 6),
@@ -140,12 +139,14 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--engine", default="auto", choices=["auto", "numpy", "compiled"])
     ap.add_argument("--clean", action="store_true", help="the clean variants of KTAB's accidents")
+    ap.add_argument("--reference", type=Path, default=SHARED if SHARED.exists() else TESTS / "turns",
+                    help="directory of turn tables (default: ../shared's, else the cut fixtures)")
     args = ap.parse_args()
     params = pce.Params(engine=args.engine, explain=True)
     if args.clean:
         params = pce.Params(engine=args.engine, explain=True, bargain_min_weight=0.0,
                             win_probability_shown="own")
-    where = SHARED if SHARED.exists() else TESTS / "turns"
+    where = args.reference
     rows = [compare(name, params, where) for name in NAMES]
     if args.json:
         print(json.dumps(rows, indent=1))
@@ -162,8 +163,7 @@ def main() -> None:
         if r["bargain_near_ties"]:
             where_txt += (f"; {r['bargain_near_ties']} adopted bargain(s) differ on a near tie"
                           " in KTAB's own election (same coordinates)")
-        kt = "?" if r["ktab_turns"] is None else r["ktab_turns"]
-        print(f"{r['file']:24s} {r['actors']:>3d} x {r['dims']:<2d} {r['turns']:>4d}/{kt!s:<4s} "
+        print(f"{r['file']:24s} {r['actors']:>3d} x {r['dims']:<2d} {r['turns']:>4d}/{r['ktab_turns']:<4d} "
               f"{r['worst_turn_diff']:10.4f} {r['worst_final_diff']:7.4f} "
               f"{r['winprob_max_diff']:8.6f} {r['winprob_not_equal_at_4_decimals']:5d}  {where_txt}")
 

@@ -479,8 +479,9 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
 
 def bargain_log(outcome: Outcome) -> list[dict[str, Any]]:
     """Plain records of the bargains proposed in each turn of draw 0 (for `--explain`):
-    turn, initiator, target, its probability of prevailing, EU gain, bargain point (0–100) and
-    the actors who adopted it. Needs a solve with `explain=True` (automatic for one draw)."""
+    turn, initiator, target, its probability of prevailing, EU gain, the coordinates it offers
+    the initiator (`bargain`) and the target (`bargain_target`; 0–100) and the actors who
+    adopted it. Needs a solve with `explain=True` (automatic for one draw)."""
     turns = outcome.info.get("bargain_table")
     if turns is None:
         raise ValueError("no bargain log recorded: solve with Params(explain=True)")
@@ -495,6 +496,7 @@ def bargain_log(outcome: Outcome) -> list[dict[str, Any]]:
                 "p_initiator_wins": float(rec["p_win"][i]),
                 "eu_gain": float(rec["gain"][i]),
                 "bargain": (rec["bargain"][i] * 100.0).tolist(),
+                "bargain_target": (rec["bargain_receiver"][i] * 100.0).tolist(),
                 "adopted_by": [names[k] for k in np.nonzero(rec["choice"] == i + 1)[0].tolist()],
             })
     return out
