@@ -40,6 +40,8 @@ def _vote(rule: int, w: float, delta: float) -> float:
 def _victory(model: int, s1: float, s2: float) -> float:
     if model == 4:  # binary
         return min(1.0, max(0.0, 0.5 + math.log(s1 / s2) / (2.0 * _LOG11)))
+    if model == 0:  # linear: x ** 1.0 is x, without the cost of a pow
+        return 1.0 / (1.0 + s2 / s1)
     return 1.0 / (1.0 + (s2 / s1) ** _NU[model])
 
 
@@ -100,8 +102,21 @@ def _victory_matrix(model: int, c: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _pce(model: int, v: np.ndarray, c: np.ndarray, opts: np.ndarray) -> np.ndarray:
-    """Win probability of each option in `opts` (indices into v), by the chosen PCE model."""
+def _log_victory(v: np.ndarray) -> np.ndarray:
+    """log V, floored as the conditional PCE floors it: computed once per matrix, as every
+    actor's election reads the same entries."""
+    m = v.shape[0]
+    out = np.empty((m, m))
+    for a in range(m):
+        for b in range(m):
+            out[a, b] = math.log(max(v[a, b], 1e-300))
+    return out
+
+
+@njit(cache=True)
+def _pce(model: int, v: np.ndarray, c: np.ndarray, opts: np.ndarray, logv: np.ndarray) -> np.ndarray:
+    """Win probability of each option in `opts` (indices into v), by the chosen PCE model
+    (`logv`: log V from `_log_victory`, read by the conditional model only)."""
     q = opts.shape[0]
     p = np.empty(q)
     if model == 0:  # conditional
@@ -109,7 +124,7 @@ def _pce(model: int, v: np.ndarray, c: np.ndarray, opts: np.ndarray) -> np.ndarr
         for i in range(q):
             s = 0.0
             for j in range(q):
-                s += math.log(max(v[opts[i], opts[j]], 1e-300))
+                s += logv[opts[i], opts[j]]
             p[i] = s
             best = max(best, s)
         tot = 0.0
@@ -184,8 +199,11 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, min_w, u_rand, tgt, p_win, gain,
             u0[a, m] = _bs_util(d[a, m], 0.0)
     c0 = _coalitions(vr, c, u0)
     v0 = _victory_matrix(vpm, c0)
-    r = _big_r(_pce(pcem, v0, c0, np.arange(n)), rrng)
+    r = _big_r(_pce(pcem, v0, c0, np.arange(n), _log_victory(v0) if pcem == 0 else v0), rrng)
     w = s_tot * c
+    r_hm = np.empty(n)  # h's estimate of each actor m's risk attitude
+    u_mh = np.empty(n)  # ... of m's utility for h's position
+    u_mm = np.empty(n)  # ... and for its own
     # --- best challenges (h = i) ---
     for h in range(n):
         best_gain = -np.inf
@@ -193,13 +211,16 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, min_w, u_rand, tgt, p_win, gain,
         best_p = 0.0
         rh = r[h]
         u_hh = _bs_util(d[h, h], rh)
+        for m in range(n):
+            r_hm[m] = (1.0 - adj) * rh + adj * r[m]
+            u_mh[m] = _bs_util(d[m, h], r_hm[m])
+            u_mm[m] = _bs_util(d[m, m], r_hm[m])
         for j in range(n):
             if j == h:
                 continue
-            rhj = (1.0 - adj) * rh + adj * r[j]
             u_hj = _bs_util(d[h, j], rh)
-            u_jh = _bs_util(d[j, h], rhj)
-            u_jj = _bs_util(d[j, j], rhj)
+            u_jh = u_mh[j]
+            u_jj = u_mm[j]
             c_ij = 1e-10 + _vote(vr, w[h], u_hh - u_hj)
             c_ji = 1e-10 - _vote(vr, w[j], u_jh - u_jj)
             if tp == 0:
@@ -208,10 +229,9 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, min_w, u_rand, tgt, p_win, gain,
                 for m in range(n):
                     if m == h or m == j:  # noqa: SIM109 (plain compares compile simply)
                         continue
-                    rhm = (1.0 - adj) * rh + adj * r[m]
-                    u_nh = _bs_util(d[m, h], rhm)
-                    u_nj = _bs_util(d[m, j], rhm)
-                    u_nn = _bs_util(d[m, m], rhm)
+                    u_nh = u_mh[m]
+                    u_nj = _bs_util(d[m, j], r_hm[m])
+                    u_nn = u_mm[m]
                     vn = _vote(vr, w[m], u_nh - u_nj)
                     p_in = (c_ij + max(vn, 0.0)) / (c_ij + c_ji + abs(vn))
                     lose = u_nj - u_nn
@@ -287,6 +307,7 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, min_w, u_rand, tgt, p_win, gain,
             util[a, m + 1] = base + (both - (u_own[a, m] + u_own[a, j])) / n
     cm = _coalitions(vr, c, util)
     vm = _victory_matrix(vpm, cm)
+    logvm = _log_victory(vm) if pcem == 0 else vm
     new = x.copy()
     opts = np.empty(n + 1, np.int64)
     for kk in range(n):
@@ -296,7 +317,7 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, min_w, u_rand, tgt, p_win, gain,
             if tgt[m] >= 0 and (m == kk or tgt[m] == kk):
                 opts[q] = m + 1
                 q += 1
-        p = _pce(pcem, vm, cm, opts[:q])
+        p = _pce(pcem, vm, cm, opts[:q], logvm)
         pick = 0
         if u_rand.shape[0] == 0:
             for i in range(1, q):
@@ -368,14 +389,34 @@ def _run_one(x0, s, c, codes, adj, decimals, min_w, u_rand, max_turns, stop_rati
 @njit(cache=True)
 def run_draws(x0, s, c, codes, adj, decimals, min_w, u_rand, max_turns, stop_ratio, tol,
               traj, tgt, p_win, gain, barg, barg_r, choice):
-    """Every draw's turns; per-draw outputs are written into the given arrays."""
-    nd = x0.shape[0]
+    """Every draw's turns. `traj` [D, T + 1, N, K] receives every state, or, when it holds two
+    states per draw, the initial and the final one. The per-turn records (tgt, p_win, gain,
+    barg, barg_r, choice: [L, T, N(, K)]) are kept for the first L draws only (L = 0 or 1: the
+    explain log); the others use one scratch buffer, so a large batch allocates no
+    [D, T, N, K] arrays."""
+    nd, n, k = x0.shape
+    full = traj.shape[1] == max_turns + 1
+    hist = np.empty((max_turns + 1, n, k))
+    s_tgt = np.empty((max_turns, n), np.int64)
+    s_p = np.empty((max_turns, n))
+    s_g = np.empty((max_turns, n))
+    s_b = np.empty((max_turns, n, k))
+    s_br = np.empty((max_turns, n, k))
+    s_ch = np.empty((max_turns, n), np.int64)
     turns = np.zeros(nd, np.int64)
     status = np.zeros(nd, np.int64)
     for dd in range(nd):
-        tt, st = _run_one(x0[dd], s[dd], c[dd], codes, adj, decimals, min_w, u_rand[dd],
-                          max_turns, stop_ratio, tol, traj[dd], tgt[dd], p_win[dd], gain[dd],
-                          barg[dd], barg_r[dd], choice[dd])
+        h = traj[dd] if full else hist
+        if dd < tgt.shape[0]:
+            tt, st = _run_one(x0[dd], s[dd], c[dd], codes, adj, decimals, min_w, u_rand[dd],
+                              max_turns, stop_ratio, tol, h, tgt[dd], p_win[dd], gain[dd],
+                              barg[dd], barg_r[dd], choice[dd])
+        else:
+            tt, st = _run_one(x0[dd], s[dd], c[dd], codes, adj, decimals, min_w, u_rand[dd],
+                              max_turns, stop_ratio, tol, h, s_tgt, s_p, s_g, s_b, s_br, s_ch)
+        if not full:
+            traj[dd, 0] = hist[0]
+            traj[dd, 1] = hist[tt]
         turns[dd] = tt
         status[dd] = st
     return turns, status

@@ -149,22 +149,27 @@ def big_r(p: np.ndarray, rng: str) -> np.ndarray:
     return np.where(ok, r, 0.0)
 
 
-def _near(x: np.ndarray, tol: float) -> np.ndarray:
-    """[D, N, N]: positions closer than tol (Euclidean, 0–1 scale, strictly) or identical."""
-    gap = np.sqrt(((x[:, :, None, :] - x[:, None, :, :]) ** 2).sum(axis=-1))
+def _gaps(x: np.ndarray) -> np.ndarray:
+    """[D, N, N]: Euclidean distances between positions (the scale of x)."""
+    return np.sqrt(((x[:, :, None, :] - x[:, None, :, :]) ** 2).sum(axis=-1))
+
+
+def _near(gap: np.ndarray, tol: float) -> np.ndarray:
+    """Positions closer than tol (strictly) or identical, from `_gaps`."""
     return (gap < tol) | (gap == 0.0)
 
 
-def equivalent_positions(x: np.ndarray, tol: float) -> np.ndarray:
+def equivalent_positions(x: np.ndarray, tol: float, gap: np.ndarray | None = None) -> np.ndarray:
     """Representative actor of each actor's position [D, N], as KTAB groups positions
     (`KBase::ueIndices` with `SMPState::equivNdx`).
 
     Actors are taken in order; an actor whose position lies within `tol` (Euclidean, on the 0–1
     scale, strictly) of an earlier representative's joins the first such, otherwise it
-    represents a new position. With tol = 0 only identical positions are grouped.
+    represents a new position. With tol = 0 only identical positions are grouped. `gap`:
+    `_gaps(x)`, if already computed.
     """
     dd, n, _ = x.shape
-    near = _near(x, tol)
+    near = _near(_gaps(x) if gap is None else gap, tol)
     rep = np.broadcast_to(np.arange(n), (dd, n)).copy()
     is_rep = np.ones((dd, n), bool)
     for i in range(1, n):
@@ -175,20 +180,32 @@ def equivalent_positions(x: np.ndarray, tol: float) -> np.ndarray:
     return rep
 
 
-def shown_representative(x: np.ndarray, tol: float, rule: str) -> np.ndarray:
+def shown_representative(x: np.ndarray, tol: float, rule: str,
+                         gap: np.ndarray | None = None) -> np.ndarray:
     """Whose group probability each actor shows [D, N] in the reported win probabilities.
 
     "last" (KTAB's `State::posProb`): the last representative, in actor order, within `tol` of
     the actor's position, which need not be the group the actor belongs to when groups lie
     closer than tol to each other. "own": the representative of the actor's own group.
     """
-    rep = equivalent_positions(x, tol)
+    gap = _gaps(x) if gap is None else gap
+    rep = equivalent_positions(x, tol, gap)
     if rule == "own":
         return rep
     n = x.shape[1]
     is_rep = rep == np.arange(n)
-    cand = _near(x, tol) & is_rep[:, None, :]  # [D, actor, representative]
+    cand = _near(gap, tol) & is_rep[:, None, :]  # [D, actor, representative]
     return n - 1 - np.argmax(cand[..., ::-1], axis=-1)
+
+
+def _grouped(x: np.ndarray, v: np.ndarray, c_mat: np.ndarray, params: Params, tol: float,
+             gap: np.ndarray) -> np.ndarray:
+    """The PCE among groups of positions within tol, shown per actor (`SMPState::pDist`,
+    `State::posProb`)."""
+    is_rep = equivalent_positions(x, tol, gap) == np.arange(x.shape[1])
+    p = kern.pce(params.pce_model, v, c=c_mat, mask=is_rep)
+    return np.take_along_axis(p, shown_representative(x, tol, params.win_probability_shown, gap),
+                              axis=-1)
 
 
 def position_probabilities(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.ndarray,
@@ -207,10 +224,25 @@ def position_probabilities(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.nd
     v = kern.victory(params.victory_model, c_mat)
     if not distinct:
         return kern.pce(params.pce_model, v, c=c_mat)
-    tol = params.equivalence_tolerance / 100.0
-    is_rep = equivalent_positions(x, tol) == np.arange(x.shape[1])
-    p = kern.pce(params.pce_model, v, c=c_mat, mask=is_rep)
-    return np.take_along_axis(p, shown_representative(x, tol, params.win_probability_shown), axis=-1)
+    return _grouped(x, v, c_mat, params, params.equivalence_tolerance / 100.0, _gaps(x))
+
+
+def final_probabilities(x: np.ndarray, s: np.ndarray, c: np.ndarray,
+                        params: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Win probabilities of the final positions x[D, N, K] (ideals = positions): KTAB's
+    reported column (groups within `equivalence_tolerance`) and the one the forecast uses
+    (identical positions grouped only). One pass: distances, utilities and coalitions are
+    shared."""
+    d = kern.distances(x, x, s)
+    c0 = kern.coalitions(params.voting_rule, c, kern.bs_util(d, 0.0))
+    r = big_r(kern.pce(params.pce_model, kern.victory(params.victory_model, c0), c=c0),
+              params.big_r_range)
+    c_mat = kern.coalitions(params.voting_rule, c, kern.bs_util(d, r[..., :, None]))
+    v = kern.victory(params.victory_model, c_mat)
+    gap = _gaps(x)
+    shown = _grouped(x, v, c_mat, params, params.equivalence_tolerance / 100.0, gap)
+    exact = _grouped(x, v, c_mat, _exact(params), 0.0, gap)
+    return shown, exact
 
 
 @dataclass(frozen=True)
@@ -468,10 +500,9 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
         trace.positions.append(x.copy())
         if not active.any():
             break
-    r_final = big_r(position_probabilities(x, y, s, c, np.zeros((dd, n)), params, distinct=False),
-                    params.big_r_range)
-    trace.probs.append(position_probabilities(x, y, s, c, r_final, params, distinct=True))
-    trace.forecast_probs = position_probabilities(x, y, s, c, r_final, _exact(params), distinct=True)
+    shown, exact = final_probabilities(x, s, c, params)
+    trace.probs.append(shown)
+    trace.forecast_probs = exact
     if not params.path:
         trace.positions[:] = [trace.positions[0], trace.positions[-1]]
     return trace, turns, status
@@ -511,8 +542,9 @@ def forecast(x: np.ndarray, p: np.ndarray, c: np.ndarray, engaged: np.ndarray,
     capability, then to the one with the lowest coordinates, so the forecast does not depend
     on the order of the actors."""
     n = x.shape[1]
-    dist = np.sqrt(((x[:, :, None, :] - x[:, None, :, :]) ** 2).sum(axis=-1)) * 100.0
-    rep = equivalent_positions(x, params.equivalence_tolerance / 100.0)
+    gap = _gaps(x)
+    dist = gap * 100.0
+    rep = equivalent_positions(x, params.equivalence_tolerance / 100.0, gap)
     mult = (rep[:, :, None] == rep[:, None, :]).sum(axis=-1)
     share = p / mult  # each group's probability spread over its members
     w_eng = c[:, :, None] * engaged[None]
@@ -574,24 +606,31 @@ def _run_compiled(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, 
                            for i in range(dd)])
     else:
         u_rand = np.zeros((dd, 0, n))
-    traj = np.zeros((dd, t_cap + 1, n, k))
-    tgt = np.zeros((dd, t_cap, n), np.int64)
-    p_win = np.zeros((dd, t_cap, n))
-    gain = np.zeros((dd, t_cap, n))
-    barg = np.zeros((dd, t_cap, n, k))
-    barg_r = np.zeros((dd, t_cap, n, k))
-    choice = np.zeros((dd, t_cap, n), np.int64)
+    # every state only when asked for (path, or per-turn win probabilities); the per-turn
+    # bargain records only for draw 0's explain log
+    full = params.path or (explain and params.explain)
+    traj = np.zeros((dd, t_cap + 1 if full else 2, n, k))
+    n_log = 1 if explain else 0
+    tgt = np.zeros((n_log, t_cap, n), np.int64)
+    p_win = np.zeros((n_log, t_cap, n))
+    gain = np.zeros((n_log, t_cap, n))
+    barg = np.zeros((n_log, t_cap, n, k))
+    barg_r = np.zeros((n_log, t_cap, n, k))
+    choice = np.zeros((n_log, t_cap, n), np.int64)
     decimals = -1 if params.bargain_decimals is None else int(params.bargain_decimals)
     turns, status = _pce_numba.run_draws(
         np.ascontiguousarray(x0), np.ascontiguousarray(s), np.ascontiguousarray(c), codes,
         _ADJUST[params.big_r_adjust], decimals, float(params.bargain_min_weight), u_rand, t_cap,
         params.stop_ratio, params.tolerance, traj, tgt, p_win, gain, barg, barg_r, choice,
     )
-    t_max = int(turns.max()) + 1
-    traj = traj[:, :t_max]
-    later = np.arange(t_max)[None, :] > turns[:, None]  # states after a draw stopped
-    last = traj[np.arange(dd), turns]
-    traj = np.where(later[:, :, None, None], last[:, None], traj)
+    if full:
+        t_max = int(turns.max()) + 1
+        traj = traj[:, :t_max]
+        later = np.arange(t_max)[None, :] > turns[:, None]  # states after a draw stopped
+        last = traj[np.arange(dd), turns]
+        traj = np.where(later[:, :, None, None], last[:, None], traj)
+    else:
+        t_max = 2
     states = range(t_max) if params.path else (0, t_max - 1)
     trace = _Trace([traj[:, t].copy() for t in states], [], [])
     if explain:
@@ -606,10 +645,9 @@ def _run_compiled(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, 
                         params.big_r_range)
             trace.probs.append(position_probabilities(xt, xt, s, c, r_t, params, distinct=True))
     x = traj[:, -1]
-    r_final = big_r(position_probabilities(x, x, s, c, np.zeros((dd, n)), params, distinct=False),
-                    params.big_r_range)
-    trace.probs.append(position_probabilities(x, x, s, c, r_final, params, distinct=True))
-    trace.forecast_probs = position_probabilities(x, x, s, c, r_final, _exact(params), distinct=True)
+    shown, exact = final_probabilities(x, s, c, params)
+    trace.probs.append(shown)
+    trace.forecast_probs = exact
     return trace, turns.astype(int), status.astype(int)
 
 
