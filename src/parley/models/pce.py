@@ -14,6 +14,7 @@ All issues are bargained together (positions are vectors). Everything is an arra
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from importlib.util import find_spec
 from typing import Any, Literal
 
 import numpy as np
@@ -75,12 +76,14 @@ class Params:
     - `chunk_elements`: largest [draws x actors^3] block held in memory.
     - `explain`: record each turn's chosen bargains (automatic for a single draw).
     - `path`: return every state in `trajectory` (True) or only the initial and final ones
-      (False: for large Monte Carlo runs, where [draws, up to 101 turns, N, K] would not fit).
+      (False: for large Monte Carlo runs, where [draws, up to 101 turns, N, K] would not fit);
+      None (default): every state for runs of up to `PATH_DRAWS` draws, else the two.
     - `engine`: "compiled" (numba loops; needs the optional extra `parley[fast]`), "numpy"
       (array operations over draws; the readable reference) or "auto" (compiled when numba is
-      installed). Both implement the same algorithm and give identical trajectories on every
-      KTAB sample; as the dynamics are chaotic, a last-digit difference could in principle still
-      send a run down another path.
+      installed, except for small runs: `AUTO_NUMPY_WORK`). Both implement the same algorithm
+      and give identical trajectories on every KTAB sample and on the bundled scenario's draws
+      (bit for bit); as the dynamics are chaotic, a last-digit difference could in principle
+      still send a run down another path.
     """
 
     voting_rule: kern.VotingRule = "prop"
@@ -104,7 +107,7 @@ class Params:
     chunk_elements: int = 2_000_000
     explain: bool = False
     engine: Literal["auto", "compiled", "numpy"] = "auto"
-    path: bool = True
+    path: bool | None = None
 
     def __post_init__(self) -> None:
         choices = {
@@ -667,16 +670,30 @@ def relative_cost(params: Params) -> float:
     return 15.0 if _use_compiled(params.engine) else 170.0
 
 
-def _use_compiled(engine: str) -> bool:
+AUTO_NUMPY_WORK = 150_000
+"""With engine "auto", runs of at most this many draws x actors^3 use the numpy engine: loading
+numba and its cached machine code takes 0.4–1 s (a first compile 20–60 s), more than the numpy
+engine needs for one run of a 50-actor KTAB file (about 0.3 s) or 100 draws of 7 actors. The
+engines give identical trajectories (tested), so the choice changes only the time."""
+
+
+def _use_compiled(engine: str, work: float | None = None) -> bool:
+    """Whether to run the compiled engine; `work` = draws x actors^3 of the run, if known."""
     if engine == "numpy":
         return False
-    try:
-        import numba  # noqa: F401
-    except ImportError:
+    if engine == "auto" and work is not None and work <= AUTO_NUMPY_WORK:
+        return False
+    if find_spec("numba") is None:
         if engine == "compiled":
-            raise ValueError("engine 'compiled' needs numba: pip install 'parley[fast]'") from None
+            raise ValueError("engine 'compiled' needs numba: pip install 'parley[fast]'")
         return False
     return True
+
+
+PATH_DRAWS = 256
+"""Runs of up to this many draws keep every state by default (`Params.path`): those who look at
+paths run one or a few draws, while a Monte Carlo run of 10,000 draws would otherwise carry
+[10,000, up to 101, N, K] states it does not use (280 MB for 7 actors x 5 issues)."""
 
 
 def solve(batch: Batch, params: Params | None = None) -> Outcome:
@@ -684,9 +701,11 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
     params = params or Params()
     x, s, c = _prepare(batch)
     d, n, k = x.shape
+    if params.path is None:
+        params = replace(params, path=d <= PATH_DRAWS)
     explain = params.explain or d == 1
     parts = []
-    if _use_compiled(params.engine):
+    if _use_compiled(params.engine, d * n**3):
         per_draw = (params.max_turns + 1) * n * (k + 1) * 2 + n * n * 8
         step = max(1, params.chunk_elements // per_draw)
         for a in range(0, d, step):
