@@ -358,3 +358,35 @@ def test_path_false_keeps_first_and_last_states_only() -> None:
     np.testing.assert_array_equal(short.trajectory[:, 0], full.trajectory[:, 0])
     np.testing.assert_array_equal(short.trajectory[:, 1], full.trajectory[:, -1])
     np.testing.assert_array_equal(short.outcome, full.outcome)
+
+
+def test_engines_are_bit_identical_on_bundled_draws() -> None:
+    # `engine="auto"` picks numpy for small runs and numba for large ones: a draw's result must
+    # not depend on that choice
+    pytest.importorskip("numba")
+    from parley import batch as batching
+    from parley.loading import load
+
+    b = batching.sample(load("ukraine-2025-05"), 60, seed=3)
+    fast = pce.solve(b, pce.Params(engine="compiled"))
+    slow = pce.solve(b, pce.Params(engine="numpy"))
+    np.testing.assert_array_equal(fast.trajectory, slow.trajectory)
+    np.testing.assert_array_equal(fast.info["rounds"], slow.info["rounds"])
+    np.testing.assert_array_equal(fast.outcome, slow.outcome)
+    np.testing.assert_array_equal(fast.info["final_win_probability"],
+                                  slow.info["final_win_probability"])
+
+
+def test_auto_engine_runs_small_work_with_numpy_and_long_runs_keep_two_states() -> None:
+    assert not pce._use_compiled("auto", 1 * 50**3)  # one run of a 50-actor KTAB file
+    assert not pce._use_compiled("numpy", 10**9)
+    rng = np.random.default_rng(4)
+    many = pce.PATH_DRAWS + 1
+    batch = Batch.from_arrays(rng.uniform(0, 100, (many, 4, 1)), rng.uniform(0.1, 0.3, (many, 4, 1)),
+                              rng.uniform(1, 100, (many, 4)))
+    out = pce.solve(batch, pce.Params(engine="numpy"))
+    assert out.trajectory.shape[1] == 2
+    few = pce.solve(Batch.from_arrays(batch.position[:3], batch.salience[:3], batch.capability[:3]),
+                    pce.Params(engine="numpy"))
+    assert few.trajectory.shape[1] == few.info["rounds"].max() + 1
+    np.testing.assert_array_equal(out.trajectory[:3, -1], few.trajectory[:, -1])
