@@ -664,9 +664,10 @@ def _exact(params: Params) -> Params:
 def relative_cost(params: Params) -> float:
     """Time per draw relative to the compromise model on the bundled scenario, as `simulate`
     uses it to decide on a process pool. numpy: about 1,200 draws/s against 200,000/s. Compiled:
-    about 3,600/s, but each worker process first spends a second or two loading numba's code,
-    so a pool only pays from about 15,000 draws (measured: 10,000 draws 8.3 s inline, 9.5 s
-    pooled; 40,000 draws 17.2 s inline, 13.5 s pooled); the figure is set to say that."""
+    about 8,000 draws/s of CPU (10,000 draws in 1.2 s, December), but a worker process that has
+    not loaded numba yet first spends 0.4–1 s doing so, while workers forked after the parent
+    ran the compiled engine inherit it; the figure (15, not 25) keeps runs of up to about 13,000
+    draws inline, so that the parent loads numba once and later pools inherit it."""
     return 15.0 if _use_compiled(params.engine) else 170.0
 
 
