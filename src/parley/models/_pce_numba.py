@@ -172,6 +172,47 @@ def _pce(model: int, v: np.ndarray, c: np.ndarray, opts: np.ndarray, logv: np.nd
 
 
 @njit(cache=True)
+def _ktab_conditional(rule: int, w: np.ndarray, util: np.ndarray) -> np.ndarray:
+    """The conditional PCE over every option in KTAB's arithmetic, as
+    `_pce_kernel.ktab_conditional_pce` (linear victory model)."""
+    nv, m = util.shape
+    c = np.empty((m, m))
+    for a in range(m):
+        for b in range(m):
+            acc = 1e-8
+            for v in range(nv):
+                x = _vote(rule, w[v], util[v, a] - util[v, b])
+                if x > 0.0:
+                    acc += x
+            c[a, b] = acc
+    p = np.empty(m)
+    for a in range(m):
+        prod = 1.0
+        for b in range(m):
+            prod *= 0.5 if a == b else c[a, b] / (c[a, b] + c[b, a])
+        p[a] = prod
+    tot = 0.0
+    for a in range(m):
+        tot += p[a]
+    return p / tot
+
+
+@njit(cache=True)
+def _est_nra(rh: float, ri: float, rule: int) -> float:
+    """h's estimate of i's risk attitude, in KTAB's arithmetic (pce.est_nra; codes: none,
+    one_third, half, two_thirds, full)."""
+    if rule == 0:
+        return rh
+    if rule == 1:
+        return ((2.0 * rh) + ri) / 3.0
+    if rule == 2:
+        return (rh + ri) / 2
+    if rule == 3:
+        return (rh + (2.0 * ri)) / 3.0
+    return ri
+
+
+@njit(cache=True)
 def _big_r(p: np.ndarray, rng: int) -> np.ndarray:
     hi = p.max()
     lo = p.min()
@@ -197,9 +238,12 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, min_w, u_rand, tgt, p_win, gain,
     for a in range(n):
         for m in range(n):
             u0[a, m] = _bs_util(d[a, m], 0.0)
-    c0 = _coalitions(vr, c, u0)
-    v0 = _victory_matrix(vpm, c0)
-    r = _big_r(_pce(pcem, v0, c0, np.arange(n), _log_victory(v0) if pcem == 0 else v0), rrng)
+    if vpm == 0 and pcem == 0:  # KTAB's defaults, in its arithmetic (pce.risk_attitudes)
+        r = _big_r(_ktab_conditional(vr, c, u0), rrng)
+    else:
+        c0 = _coalitions(vr, c, u0)
+        v0 = _victory_matrix(vpm, c0)
+        r = _big_r(_pce(pcem, v0, c0, np.arange(n), _log_victory(v0) if pcem == 0 else v0), rrng)
     w = s_tot * c
     r_hm = np.empty(n)  # h's estimate of each actor m's risk attitude
     u_mh = np.empty(n)  # ... of m's utility for h's position
@@ -210,15 +254,16 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, min_w, u_rand, tgt, p_win, gain,
         best_j = -1
         best_p = 0.0
         rh = r[h]
-        u_hh = _bs_util(d[h, h], rh)
+        rh_self = _est_nra(rh, rh, adj)  # h's own utilities: KTAB's aUtil[h](h, .)
+        u_hh = _bs_util(d[h, h], rh_self)
         for m in range(n):
-            r_hm[m] = (1.0 - adj) * rh + adj * r[m]
+            r_hm[m] = _est_nra(rh, r[m], adj)
             u_mh[m] = _bs_util(d[m, h], r_hm[m])
             u_mm[m] = _bs_util(d[m, m], r_hm[m])
         for j in range(n):
             if j == h:
                 continue
-            u_hj = _bs_util(d[h, j], rh)
+            u_hj = _bs_util(d[h, j], rh_self)
             u_jh = u_mh[j]
             u_jj = u_mm[j]
             c_ij = 1e-10 + _vote(vr, w[h], u_hh - u_hj)
@@ -288,10 +333,13 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, min_w, u_rand, tgt, p_win, gain,
             barg[i, q] = bq
             barg_r[i, q] = br
     # --- each actor's election among its status quo and its bargains ---
+    # a's utility of each current position with its estimate of its own risk attitude, of the
+    # moved coordinates with its own; each state's mean summed in KTAB's order (pce.resolve)
     u_own = np.empty((n, n))
     for a in range(n):
+        r_self = _est_nra(r[a], r[a], adj)
         for m in range(n):
-            u_own[a, m] = _bs_util(d[a, m], r[a])
+            u_own[a, m] = _bs_util(d[a, m], r_self)
     db = _distances(x, barg, s)
     dr = _distances(x, barg_r, s)
     util = np.empty((n, n + 1))
@@ -299,12 +347,15 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, min_w, u_rand, tgt, p_win, gain,
         base = 0.0
         for m in range(n):
             base += u_own[a, m]
-        base /= n
-        util[a, 0] = base
+        util[a, 0] = base / n
         for m in range(n):
             j = tgt[m] if tgt[m] >= 0 else 0
-            both = _bs_util(db[a, m], r[a]) + _bs_util(dr[a, m], r[a])
-            util[a, m + 1] = base + (both - (u_own[a, m] + u_own[a, j])) / n
+            acc = _bs_util(db[a, m], r[a])
+            acc += _bs_util(dr[a, m], r[a])
+            for o in range(n):
+                if o != m and o != j:
+                    acc += u_own[a, o]
+            util[a, m + 1] = acc / n
     cm = _coalitions(vr, c, util)
     vm = _victory_matrix(vpm, cm)
     logvm = _log_victory(vm) if pcem == 0 else vm

@@ -32,7 +32,24 @@ Interp = Literal["s2p2", "s1p1"]
 Forecast = Literal["cluster", "expected", "mode"]
 WinShown = Literal["last", "own"]
 
-_ADJUST = {"none": 0.0, "one_third": 1.0 / 3.0, "half": 0.5, "two_thirds": 2.0 / 3.0, "full": 1.0}
+_ADJUST = {"none": 0, "one_third": 1, "half": 2, "two_thirds": 3, "full": 4}
+"""Codes of `big_r_adjust` for the compiled engine (`est_nra`)."""
+
+
+def est_nra(rh: np.ndarray, ri: np.ndarray, rule: str) -> np.ndarray:
+    """h's estimate of i's risk attitude from their own, in KTAB's arithmetic (`Model::estNRA`):
+    with "one_third" ((2 rh) + ri) / 3, so that h's estimate of its own is not always rh to
+    the last bit, as in KTAB."""
+    rh, ri = np.broadcast_arrays(rh, ri)
+    if rule == "none":
+        return rh.copy()
+    if rule == "one_third":
+        return ((2.0 * rh) + ri) / 3.0
+    if rule == "half":
+        return (rh + ri) / 2
+    if rule == "two_thirds":
+        return (rh + (2.0 * ri)) / 3.0
+    return ri.copy()
 
 
 @dataclass(frozen=True)
@@ -240,7 +257,8 @@ def final_probabilities(x: np.ndarray, s: np.ndarray, c: np.ndarray,
     c0 = kern.coalitions(params.voting_rule, c, kern.bs_util(d, 0.0))
     r = big_r(kern.pce(params.pce_model, kern.victory(params.victory_model, c0), c=c0),
               params.big_r_range)
-    c_mat = kern.coalitions(params.voting_rule, c, kern.bs_util(d, r[..., :, None]))
+    r_self = est_nra(r, r, params.big_r_adjust)  # KTAB's aUtil[i](i, j) in `SMPState::pDist`
+    c_mat = kern.coalitions(params.voting_rule, c, kern.bs_util(d, r_self[..., :, None]))
     v = kern.victory(params.victory_model, c_mat)
     gap = _gaps(x)
     shown = _grouped(x, v, c_mat, params, params.equivalence_tolerance / 100.0, gap)
@@ -257,6 +275,21 @@ class Challenges:
     gain: np.ndarray  # [D, N] EU gain of the best challenge
     p_all: np.ndarray  # [D, N, N] P_i[i beats j]
     gain_all: np.ndarray  # [D, N, N]
+
+
+def risk_attitudes(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.ndarray,
+                   params: Params) -> np.ndarray:
+    """Each actor's risk attitude [D, N] from the probability that its position wins a PCE
+    among all actors' positions with risk-neutral utilities (`SMPState::setAllAUtil`). With
+    KTAB's defaults (proportional votes, linear victory, conditional PCE) in KTAB's arithmetic
+    to the last bit (`kern.ktab_conditional_pce`), as those bits break KTAB's exact ties."""
+    u = kern.bs_util(kern.distances(y, x, s), 0.0)
+    if params.victory_model == "linear" and params.pce_model == "conditional":
+        p = kern.ktab_conditional_pce(params.voting_rule, c, u)
+    else:
+        c_mat = kern.coalitions(params.voting_rule, c, u)
+        p = kern.pce(params.pce_model, kern.victory(params.victory_model, c_mat), c=c_mat)
+    return big_r(p, params.big_r_range)
 
 
 def best_challenges(d: np.ndarray, r_est: np.ndarray, s_tot: np.ndarray, c: np.ndarray,
@@ -390,17 +423,24 @@ def resolve(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.ndarray, r: np.nd
     dd, n, _ = x.shape
     valid = ch.target >= 0  # [D, m]
     rr = r[..., :, None]
-    u_own = kern.bs_util(kern.distances(y, x, s), rr)  # [D, a, n]: a's utility of n's position
+    # a's utility of n's current position, judged with a's estimate of its own risk attitude
+    # (KTAB's aUtil[a](a, n)); the bargain's moved coordinates with a's own R (`posUtil`)
+    r_self = est_nra(r, r, params.big_r_adjust)[..., :, None]
+    u_own = kern.bs_util(kern.distances(y, x, s), r_self)  # [D, a, n]
     u_bi = kern.bs_util(kern.distances(y, b_init, s), rr)  # [D, a, m]: of bargain m's init side
     u_br = (u_bi if b_rcvr is b_init
             else kern.bs_util(kern.distances(y, b_rcvr, s), rr))  # of its receiver side
-    base = u_own.mean(axis=-1)  # [D, a]
     tgt = np.maximum(ch.target, 0)
-    u_tgt = np.take_along_axis(u_own, np.broadcast_to(tgt[:, None, :], u_own.shape), axis=-1)
-    u_ini = u_own  # actor m itself is the initiator of bargain m
-    # (both sides' sums are symmetric, so that the same state reached by i's bargain with j or
-    # j's with i has bit-identical utilities and ties go to the earlier bargain, as in KTAB)
-    util_b = base[..., None] + ((u_bi + u_br) - (u_ini + u_tgt)) / n  # [D, a, m]
+    # the mean utility of each state, summed in KTAB's order (left to right: the status quo over
+    # all actors; a bargain's two moved coordinates first, then everyone else's), so that ties
+    # between mirror-image states break as in KTAB. Zeros in place of the two movers keep the
+    # sequential sum exact.
+    base = np.cumsum(u_own, axis=-1)[..., -1] / n  # [D, a]
+    idx = np.arange(n)
+    moved = (idx[None, :, None] == idx[None, None, :]) | (tgt[:, :, None] == idx[None, None, :])
+    others = np.where(moved[:, None], 0.0, u_own[:, :, None, :])  # [D, a, m, n]
+    seq = np.concatenate([u_bi[..., None], u_br[..., None], others], axis=-1)
+    util_b = np.cumsum(seq, axis=-1)[..., -1] / n  # [D, a, m]
     util = np.concatenate([base[..., None], util_b], axis=-1)  # [D, a, 1 + N]
     c_mat = kern.coalitions(params.voting_rule, c, util)  # [D, M, M]
     v = kern.victory(params.victory_model, c_mat)
@@ -451,7 +491,6 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
     x = x0.copy()
     y = x0.copy()
     s_tot = s.sum(axis=-1)
-    adj = _ADJUST[params.big_r_adjust]
     rngs = ([np.random.default_rng([params.seed, draw0 + i]) for i in range(dd)]
             if params.stochastic else None)
     trace = _Trace([x.copy()], [], [])
@@ -465,9 +504,8 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
     for t in range(1, params.max_turns + 1):
         at = np.nonzero(active)[0] if compact else np.arange(dd)
         xa, ya, sa, ca = x[at], y[at], s[at], c[at]
-        p0 = position_probabilities(xa, ya, sa, ca, np.zeros((len(at), n)), params, distinct=False)
-        r = big_r(p0, params.big_r_range)
-        r_est = (1.0 - adj) * r[:, :, None] + adj * r[:, None, :]  # [D, h, i]
+        r = risk_attitudes(xa, ya, sa, ca, params)
+        r_est = est_nra(r[:, :, None], r[:, None, :], params.big_r_adjust)  # [D, h, i]
         d = kern.distances(ya, xa, sa)  # [D, a, b]
         ch = best_challenges(d, r_est, s_tot[at], ca, params)
         bi, br = bargains(xa, sa, ch, params.interpolation, params.bargain_min_weight)
@@ -481,7 +519,8 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
         new = x.copy()
         new[at] = np.where(active[at][:, None, None], moved_a, xa)
         if explain and params.explain:
-            trace.probs.append(position_probabilities(xa, ya, sa, ca, r, params, distinct=True))
+            trace.probs.append(position_probabilities(
+                xa, ya, sa, ca, est_nra(r, r, params.big_r_adjust), params, distinct=True))
         if explain:
             trace.log.append({"target": ch.target[0].copy(), "p_win": ch.p_win[0].copy(),
                               "gain": ch.gain[0].copy(), "bargain": bi[0].copy(),
@@ -646,7 +685,8 @@ def _run_compiled(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, 
             xt = traj[:, t]
             r_t = big_r(position_probabilities(xt, xt, s, c, np.zeros((dd, n)), params, False),
                         params.big_r_range)
-            trace.probs.append(position_probabilities(xt, xt, s, c, r_t, params, distinct=True))
+            trace.probs.append(position_probabilities(
+                xt, xt, s, c, est_nra(r_t, r_t, params.big_r_adjust), params, distinct=True))
     x = traj[:, -1]
     shown, exact = final_probabilities(x, s, c, params)
     trace.probs.append(shown)
