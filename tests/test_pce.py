@@ -390,3 +390,18 @@ def test_auto_engine_runs_small_work_with_numpy_and_long_runs_keep_two_states() 
                     pce.Params(engine="numpy"))
     assert few.trajectory.shape[1] == few.info["rounds"].max() + 1
     np.testing.assert_array_equal(out.trajectory[:3, -1], few.trajectory[:, -1])
+
+
+def test_ktab_conditional_pce_matches_the_log_form_and_survives_underflow() -> None:
+    rng = np.random.default_rng(8)
+    u = rng.uniform(0, 1, (2, 9, 6))
+    w = rng.uniform(1, 100, (2, 9))
+    exact = kern.ktab_conditional_pce("prop", w, u)
+    c_mat = kern.coalitions("prop", w, u)
+    np.testing.assert_allclose(exact, kern.pce("conditional", kern.victory("linear", c_mat)),
+                               rtol=1e-12)
+    # 1,100 equally good options: every product is 0.5^1100, below the smallest double; the
+    # log form takes over and gives each the same chance
+    same = np.full((1, 2, 1100), 0.5)
+    p = kern.ktab_conditional_pce("prop", np.ones((1, 2)), same)
+    np.testing.assert_allclose(p, 1 / 1100)

@@ -172,4 +172,8 @@ def ktab_conditional_pce(rule: str, w: np.ndarray, util: np.ndarray) -> np.ndarr
     m = c.shape[-1]
     v = np.where(np.eye(m, dtype=bool), 0.5, v)
     p = np.cumprod(v, axis=-1)[..., -1]
-    return p / np.cumsum(p, axis=-1)[..., -1:]
+    tot = np.cumsum(p, axis=-1)[..., -1:]
+    if not (tot > 0).all():  # every product underflowed (many options, lopsided votes)
+        safe = pce("conditional", v)
+        return np.where(tot > 0, p / np.where(tot > 0, tot, 1.0), safe)
+    return p / tot

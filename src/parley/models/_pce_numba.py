@@ -194,6 +194,16 @@ def _ktab_conditional(rule: int, w: np.ndarray, util: np.ndarray) -> np.ndarray:
     tot = 0.0
     for a in range(m):
         tot += p[a]
+    if not tot > 0.0:  # every product underflowed: the log form
+        for a in range(m):
+            s = 0.0
+            for b in range(m):
+                s += math.log(max(0.5 if a == b else c[a, b] / (c[a, b] + c[b, a]), 1e-300))
+            p[a] = s
+        best = p.max()
+        for a in range(m):
+            p[a] = math.exp(p[a] - best)
+            tot += p[a]
     return p / tot
 
 
