@@ -131,7 +131,9 @@ def _pce(model: int, v: np.ndarray, c: np.ndarray, opts: np.ndarray, logv: np.nd
         for i in range(q):
             p[i] = math.exp(p[i] - best)
             tot += p[i]
-        return p / tot
+        for i in range(q):  # in place: no second array per election
+            p[i] /= tot
+        return p
     p[:] = 1.0 / q
     if model == 1:  # Markov, uniform challenges
         for _ in range(100_000):
@@ -204,7 +206,9 @@ def _ktab_conditional(rule: int, w: np.ndarray, util: np.ndarray) -> np.ndarray:
         for a in range(m):
             p[a] = math.exp(p[a] - best)
             tot += p[a]
-    return p / tot
+    for a in range(m):
+        p[a] /= tot
+    return p
 
 
 @njit(cache=True)
@@ -227,13 +231,17 @@ def _big_r(p: np.ndarray, rng: int) -> np.ndarray:
     hi = p.max()
     lo = p.min()
     span = hi - lo
+    out = np.zeros_like(p)
     if span <= 1e-12:
-        return np.zeros_like(p)
-    if rng == 0:
-        return (3.0 * p - (hi + 2.0 * lo)) / (2.0 * span)
-    if rng == 1:
-        return (p - lo) / span
-    return (2.0 * p - hi - lo) / span
+        return out
+    for i in range(p.shape[0]):  # one pass, the same arithmetic as pce.big_r
+        if rng == 0:
+            out[i] = (3.0 * p[i] - (hi + 2.0 * lo)) / (2.0 * span)
+        elif rng == 1:
+            out[i] = (p[i] - lo) / span
+        else:
+            out[i] = (2.0 * p[i] - hi - lo) / span
+    return out
 
 
 @njit(cache=True)
@@ -244,7 +252,7 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, min_w, u_rand, tgt, p_win, gain,
     vr, vpm, pcem, rrng, tp, interp = codes[0], codes[1], codes[2], codes[3], codes[4], codes[5]
     n, k = x.shape
     d = _distances(x, x, s)
-    u0 = 1.0 - d
+    u0 = np.empty((n, n))
     for a in range(n):
         for m in range(n):
             u0[a, m] = _bs_util(d[a, m], 0.0)
