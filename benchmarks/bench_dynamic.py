@@ -7,13 +7,22 @@ repeats is reported, since other work on a shared machine only ever slows a run 
   (../shared/reference/README.md; bar: at least 100x faster, 50 x 5 under 0.4 s);
 - bdm, 10 rounds of 50 actors on one issue (bar: under 50 ms);
 - bdm, 1,000 Monte Carlo draws of the bundled scenario through the rounds (bar: under 5 s);
-- pce, 100 draws of the bundled scenario (no bar; for scale).
+- pce, 100 draws of the bundled scenario (no bar; for scale);
+- with `--processes`: the wall time of fresh processes, as a command pays it (imports, numba):
+  one run of each KTAB file with engine "auto" (numpy for one run), with the compiled engine
+  from numba's on-disk cache (warm) and after an empty cache (cold: compiles); with `--cli` also
+  the command `parley run FILE -m pce` (bar: max(0.7 s, KTAB's time / 10); meaningful once
+  `parley run` computes a scenario without uncertain inputs once instead of 10,000 times).
+
+    python benchmarks/bench_dynamic.py [repeats] [--processes [--cli]]
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -85,5 +94,40 @@ def main(repeats: int = 3) -> None:
               f"{int(np.median(out.info['rounds']))}, max {int(out.info['rounds'].max())}")
 
 
+ONE_RUN = ("import sys; from parley.batch import point; from parley.io.ktab import load_ktab; "
+           "from parley.models import pce; pce.solve(point(load_ktab(sys.argv[1])), "
+           "pce.Params(engine=sys.argv[2]))")
+
+
+def _wall(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, env=env)
+    return time.perf_counter() - start
+
+
+def processes(repeats: int, cli: bool) -> None:
+    """Fresh-process wall times (best of `repeats`), as a one-run command sees them."""
+    py = sys.executable
+    env = dict(os.environ)
+    with tempfile.TemporaryDirectory() as empty:
+        cold_env = {**env, "NUMBA_CACHE_DIR": empty}
+        cold = _wall([py, "-c", ONE_RUN, str(KTAB / "dummyData_3Dim.csv"), "compiled"], cold_env)
+    print(f"one run, compiled engine, empty numba cache (compiles): {cold:.1f} s")
+    print(f"  {'scenario':20s} {'auto s':>7s} {'compiled warm s':>15s} {'parley run s':>12s} "
+          f"{'bar s':>6s}")
+    for name, ktab_s in KTAB_SECONDS.items():
+        f = str(KTAB / f"{name}.csv")
+        auto = min(_wall([py, "-c", ONE_RUN, f, "auto"]) for _ in range(repeats))
+        warm = min(_wall([py, "-c", ONE_RUN, f, "compiled"]) for _ in range(repeats))
+        run = (min(_wall([py, "-m", "parley", "run", f, "-m", "pce"]) for _ in range(repeats))
+               if cli else float("nan"))
+        print(f"  {name:20s} {auto:7.2f} {warm:15.2f} {run:12.2f} {max(0.7, ktab_s / 10):6.2f}")
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 3)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    reps = int(args[0]) if args else 3
+    if "--processes" in sys.argv:
+        processes(reps, "--cli" in sys.argv)
+    else:
+        main(reps)

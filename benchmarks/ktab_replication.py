@@ -1,19 +1,24 @@
-"""How closely parley's `pce` reproduces KTAB's `smpc` on the bundled KTAB samples.
+"""How closely parley's `pce` follows KTAB's `smpc`, turn by turn, on the nine KTAB files.
 
-For each scenario in tests/data/ktab: turns (parley / KTAB), the largest and mean difference
-between an actor's final position and KTAB's (0–100, per actor and dimension; KTAB's are printed
-to one decimal, so 0.05 is exact), and the forecast (parley's `cluster` rule applied to both
-parley's and KTAB's final positions and win probabilities).
+Reference: KTAB's own turn tables (../shared/reference/ktab/turns: every actor's position at
+every turn, every bargain, the reported win probabilities), read when ../shared is present;
+without it, the cut fixtures in tests/data/ktab/turns are used (fewer turns). Per file it prints
+turns (parley / KTAB), the first turn and actor whose position differs by more than 0.005
+(positions are on 0–100, KTAB's printed to 4 decimals, parley's bargains rounded to 0.01), the
+worst difference over all common turns and at the final state, the first turn whose adopted
+bargains differ, and the largest difference in the reported win probability.
 
-    python benchmarks/ktab_replication.py            # default Params (KTAB's defaults)
-    python benchmarks/ktab_replication.py --json     # machine-readable
+    python benchmarks/ktab_replication.py                # default Params (KTAB's defaults)
+    python benchmarks/ktab_replication.py --json         # machine-readable
+    python benchmarks/ktab_replication.py --engine numpy
+    python benchmarks/ktab_replication.py --clean        # bargain_min_weight=0, win prob "own"
 """
 
 from __future__ import annotations
 
+import argparse
+import csv
 import json
-import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,57 +27,145 @@ from parley.batch import point
 from parley.io.ktab import load_ktab
 from parley.models import pce
 
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "ktab"
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = ROOT / "tests" / "data" / "ktab"
+SHARED = ROOT.parent / "shared" / "reference" / "ktab" / "turns"
+NAMES = ["dummyData_3Dim", "SOE-Pol-Comp", "SOE-Policy", "dummyData_6Dim", "SOE-Competitive",
+         "dummyData-a040", "random_a025_d3_s7", "random_a050_d5_s42", "random_a050_d5_seed2026"]
+SAME = 0.005
+"""Positions further apart than this (0–100) count as diverged: both sides hold 4 decimals on
+KTAB's 0–1 scale, so equal positions agree to about 1e-12."""
 
 
-def reference(name: str) -> tuple[int, np.ndarray, np.ndarray]:
-    """KTAB's turns, final positions [N, K] and final win probabilities [N]."""
-    lines = (DATA / "reference" / f"{name}.tsv").read_text().splitlines()
-    states = int(re.search(r"states=(\d+)", lines[1]).group(1))
-    final, prob = [], []
-    for line in lines[3:]:
-        if not line.strip() or line.startswith("#"):
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def reference(name: str, where: Path) -> dict[str, np.ndarray]:
+    """KTAB's positions [T, N, K] (0–100), win probabilities [T, N] and adopted option per
+    turn and actor [T - 1, N] (0: kept its position, m + 1: the bargain initiated by m)."""
+    pos = _rows(where / f"{name}.tsv")
+    t_n = 1 + max(int(r["turn"]) for r in pos)
+    n = 1 + max(int(r["actor"]) for r in pos)
+    k = 1 + max(int(r["dim"]) for r in pos)
+    x = np.full((t_n, n, k), np.nan)
+    for r in pos:
+        x[int(r["turn"]), int(r["actor"]), int(r["dim"])] = float(r["position"])
+    wp = np.full((t_n, n), np.nan)
+    for r in _rows(where / f"{name}_winprob.tsv"):
+        wp[int(r["turn"]), int(r["actor"])] = float(r["p_pos_wins"])
+    chosen = np.full((t_n - 1, n), -1)
+    prob = np.full((t_n - 1, n, n + 1), np.nan)  # each option's probability in k's election
+    for r in _rows(where / f"{name}_bargains.tsv"):
+        t, i, j = int(r["from_turn"]), int(r["initiator"]), int(r["receiver"])
+        if t >= t_n - 1:
             continue
-        cells = line.split("\t")[1:]
-        final.append([float(c.split("->")[1]) for c in cells[:-1]])
-        prob.append(float(cells[-1].split("->")[1]))
-    return states - 1, np.array(final), np.array(prob)
+        opt = 0 if i == j else i + 1
+        prob[t, i, opt] = float(r["init_prob"])
+        if r["init_chosen"] == "1":
+            chosen[t, i] = opt
+        if i != j:
+            prob[t, j, opt] = float(r["recv_prob"])
+        if r["recv_chosen"] == "1":
+            chosen[t, j] = opt
+    return {"x": x, "p": wp, "chosen": chosen, "prob": prob}
 
 
-def compare(name: str, params: pce.Params) -> dict[str, object]:
-    batch = point(load_ktab(DATA / f"{name}.csv"))
-    turns, ref_x, ref_p = reference(name)
+def input_file(name: str) -> Path:
+    for path in (TESTS / f"{name}.csv", TESTS / "turns" / f"{name}.input.csv",
+                 SHARED / f"{name}.input.csv"):
+        if path.exists():
+            return path
+    raise FileNotFoundError(f"no input for {name}")
+
+
+def compare(name: str, params: pce.Params, where: Path) -> dict[str, object]:
+    """Replay one file and compare it with KTAB's tables, turn by turn."""
+    ref = reference(name, where)
+    batch = point(load_ktab(input_file(name)))
     out = pce.solve(batch, params)
-    ours = out.trajectory[0, -1]
-    err = np.abs(ours - ref_x)
-    ktab_forecast = pce.forecast(ref_x[None] / 100.0, ref_p[None], batch.capability,
-                                 batch.engaged, params)[0]
+    ours = out.trajectory[0]
+    ours_p = out.info["win_probability"][0]
+    choice = np.array([rec["choice"] for rec in out.info["bargain_table"]])
+    t_ref, t_own = ref["x"].shape[0], ours.shape[0]
+    common = min(t_ref, t_own)
+    known = ~np.isnan(ref["x"][:common, 0, 0])
+    diff = np.abs(ours[:common] - ref["x"][:common])  # [T, N, K]
+    diff[~known] = 0.0
+    first = None
+    bad = np.argwhere(diff.max(axis=-1) > SAME)
+    if bad.size:
+        t, a = (int(v) for v in bad[0])
+        first = {"turn": t, "actor": a, "parley": ours[t, a].round(4).tolist(),
+                 "ktab": ref["x"][t, a].round(4).tolist()}
+    # adopted bargains: (turn, actor) where parley's choice is not KTAB's; a difference is a
+    # "near tie" when KTAB's own election gives the two options probabilities within 1e-5
+    # (relative) of each other: then the ranking is floating-point noise in KTAB's sums
+    m = min(len(choice), ref["chosen"].shape[0])
+    other = np.argwhere((choice[:m] != ref["chosen"][:m]) & (ref["chosen"][:m] >= 0))
+    near_ties = 0
+    first_bargain = None
+    for t, a in other.tolist():
+        p_k = ref["prob"][t, a, ref["chosen"][t, a]]
+        p_p = ref["prob"][t, a, choice[t, a]]
+        tie = bool(abs(p_k - p_p) <= 1e-5 * p_k)
+        near_ties += tie
+        if first_bargain is None and not tie:
+            first_bargain = {"turn": t + 1, "actor": a, "parley": int(choice[t, a]),
+                             "ktab": int(ref["chosen"][t, a])}
+    pdiff = np.abs(ours_p[:common] - ref["p"][:common])
+    p_off = int((np.abs(np.round(ours_p[:common], 4) - ref["p"][:common]) > 1e-9).sum())
+    final = np.abs(ours[-1] - ref["x"][-1]).max()
     return {
-        "scenario": name,
+        "file": name,
         "actors": batch.n_actors,
         "dims": batch.n_issues,
-        "turns": int(out.info["rounds"][0]),
-        "ktab_turns": turns,
-        "max_error": round(float(err.max()), 2),
-        "mean_error": round(float(err.mean()), 2),
-        "forecast": [round(float(v), 1) for v in out.outcome[0]],
-        "ktab_forecast": [round(float(v), 1) for v in ktab_forecast],
+        "turns": t_own - 1,
+        "ktab_turns": t_ref - 1,
+        "worst_turn_diff": round(float(diff.max()), 4),
+        "worst_final_diff": round(float(final), 4),
+        "winprob_max_diff": round(float(np.nanmax(pdiff)), 6),
+        "winprob_not_equal_at_4_decimals": p_off,
+        "bargain_differences": len(other),
+        "bargain_near_ties": near_ties,
+        "first_divergence": first,
+        "first_bargain_difference": first_bargain,
     }
 
 
 def main() -> None:
-    params = pce.Params()
-    names = sorted(p.stem for p in DATA.glob("*.csv"))
-    rows = [compare(name, params) for name in names]
-    if "--json" in sys.argv:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--engine", default="auto", choices=["auto", "numpy", "compiled"])
+    ap.add_argument("--clean", action="store_true", help="the clean variants of KTAB's accidents")
+    ap.add_argument("--reference", type=Path, default=SHARED if SHARED.exists() else TESTS / "turns",
+                    help="directory of turn tables (default: ../shared's, else the cut fixtures)")
+    args = ap.parse_args()
+    params = pce.Params(engine=args.engine, explain=True)
+    if args.clean:
+        params = pce.Params(engine=args.engine, explain=True, bargain_min_weight=0.0,
+                            win_probability_shown="own")
+    where = args.reference
+    rows = [compare(name, params, where) for name in NAMES]
+    if args.json:
         print(json.dumps(rows, indent=1))
         return
-    print(f"{'scenario':20s} {'N x K':>7s} {'turns':>9s} {'max err':>8s} {'mean':>6s}  "
-          "forecast parley / KTAB")
+    print(f"reference: {where}")
+    print(f"{'file':24s} {'N x K':>7s} {'turns':>9s} {'worst turn':>10s} {'final':>7s} "
+          f"{'win p':>8s} {'!=4dp':>5s}  first divergence (turn, actor)")
     for r in rows:
-        print(f"{r['scenario']:20s} {r['actors']:>3d} x {r['dims']:<2d} "
-              f"{r['turns']:>4d}/{r['ktab_turns']:<4d} {r['max_error']:8.2f} {r['mean_error']:6.2f}  "
-              f"{r['forecast']} / {r['ktab_forecast']}")
+        first = r["first_divergence"]
+        fb = r["first_bargain_difference"]
+        where_txt = "none" if first is None else f"turn {first['turn']}, actor {first['actor']}"
+        if fb is not None:
+            where_txt += f"; bargains first differ at turn {fb['turn']}, actor {fb['actor']}"
+        if r["bargain_near_ties"]:
+            where_txt += (f"; {r['bargain_near_ties']} adopted bargain(s) differ on a near tie"
+                          " in KTAB's own election (same coordinates)")
+        print(f"{r['file']:24s} {r['actors']:>3d} x {r['dims']:<2d} {r['turns']:>4d}/{r['ktab_turns']:<4d} "
+              f"{r['worst_turn_diff']:10.4f} {r['worst_final_diff']:7.4f} "
+              f"{r['winprob_max_diff']:8.6f} {r['winprob_not_equal_at_4_decimals']:5d}  {where_txt}")
 
 
 if __name__ == "__main__":

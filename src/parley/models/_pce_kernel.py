@@ -98,7 +98,7 @@ def pce(model: str, v: np.ndarray, c: np.ndarray | None = None, mask: np.ndarray
     if model == "conditional":
         wt = mk.astype(float) if weight is None else np.where(mk, weight, 0.0)
         logv = np.log(np.maximum(v, 1e-300))
-        logp = (logv * wt[..., None, :]).sum(axis=-1)
+        logp = np.cumsum(logv * wt[..., None, :], axis=-1)[..., -1]  # sequential, as the compiled engine
         logp = np.where(mk, logp, -np.inf)
         logp = logp - logp.max(axis=-1, keepdims=True)
         p = np.where(mk, np.exp(logp), 0.0)
@@ -155,3 +155,25 @@ def distances(ideal: np.ndarray, pos: np.ndarray, sal: np.ndarray) -> np.ndarray
     norm = (sal**2).sum(axis=-1)[..., :, None]
     sq = (diff**2).sum(axis=-1)
     return np.sqrt(np.where(norm > 0, sq / np.where(norm > 0, norm, 1.0), 0.0))
+
+
+def ktab_conditional_pce(rule: str, w: np.ndarray, util: np.ndarray) -> np.ndarray:
+    """The conditional PCE over every option in KTAB's own arithmetic (`Model::coalitions`,
+    `Model::vProb` with the linear model, `Model::condPCE`): coalition strengths summed voter by
+    voter from 1e-8, V(a, b) = C(a, b) / (C(a, b) + C(b, a)), each option's product of its
+    victory probabilities taken left to right, then normalised by their sum. The result equals
+    `pce("conditional", victory("linear", coalitions(...)))` up to the last bits, and these bits
+    decide KTAB's exact ties. `w[..., V]` voter weights, `util[..., V, M]`."""
+    du = util[..., :, :, None] - util[..., :, None, :]  # [..., V, a, b]
+    votes = np.maximum(vote_delta(rule, w[..., :, None, None], du), 0.0)
+    start = np.full((*votes.shape[:-3], 1, *votes.shape[-2:]), 1e-8)
+    c = np.cumsum(np.concatenate([start, votes], axis=-3), axis=-3)[..., -1, :, :]
+    v = c / (c + np.swapaxes(c, -1, -2))
+    m = c.shape[-1]
+    v = np.where(np.eye(m, dtype=bool), 0.5, v)
+    p = np.cumprod(v, axis=-1)[..., -1]
+    tot = np.cumsum(p, axis=-1)[..., -1:]
+    if not (tot > 0).all():  # every product underflowed (many options, lopsided votes)
+        safe = pce("conditional", v)
+        return np.where(tot > 0, p / np.where(tot > 0, tot, 1.0), safe)
+    return p / tot

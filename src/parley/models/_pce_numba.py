@@ -40,6 +40,8 @@ def _vote(rule: int, w: float, delta: float) -> float:
 def _victory(model: int, s1: float, s2: float) -> float:
     if model == 4:  # binary
         return min(1.0, max(0.0, 0.5 + math.log(s1 / s2) / (2.0 * _LOG11)))
+    if model == 0:  # linear: x ** 1.0 is x, without the cost of a pow
+        return 1.0 / (1.0 + s2 / s1)
     return 1.0 / (1.0 + (s2 / s1) ** _NU[model])
 
 
@@ -100,8 +102,21 @@ def _victory_matrix(model: int, c: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def _pce(model: int, v: np.ndarray, c: np.ndarray, opts: np.ndarray) -> np.ndarray:
-    """Win probability of each option in `opts` (indices into v), by the chosen PCE model."""
+def _log_victory(v: np.ndarray) -> np.ndarray:
+    """log V, floored as the conditional PCE floors it: computed once per matrix, as every
+    actor's election reads the same entries."""
+    m = v.shape[0]
+    out = np.empty((m, m))
+    for a in range(m):
+        for b in range(m):
+            out[a, b] = math.log(max(v[a, b], 1e-300))
+    return out
+
+
+@njit(cache=True)
+def _pce(model: int, v: np.ndarray, c: np.ndarray, opts: np.ndarray, logv: np.ndarray) -> np.ndarray:
+    """Win probability of each option in `opts` (indices into v), by the chosen PCE model
+    (`logv`: log V from `_log_victory`, read by the conditional model only)."""
     q = opts.shape[0]
     p = np.empty(q)
     if model == 0:  # conditional
@@ -109,14 +124,16 @@ def _pce(model: int, v: np.ndarray, c: np.ndarray, opts: np.ndarray) -> np.ndarr
         for i in range(q):
             s = 0.0
             for j in range(q):
-                s += math.log(max(v[opts[i], opts[j]], 1e-300))
+                s += logv[opts[i], opts[j]]
             p[i] = s
             best = max(best, s)
         tot = 0.0
         for i in range(q):
             p[i] = math.exp(p[i] - best)
             tot += p[i]
-        return p / tot
+        for i in range(q):  # in place: no second array per election
+            p[i] /= tot
+        return p
     p[:] = 1.0 / q
     if model == 1:  # Markov, uniform challenges
         for _ in range(100_000):
@@ -157,48 +174,116 @@ def _pce(model: int, v: np.ndarray, c: np.ndarray, opts: np.ndarray) -> np.ndarr
 
 
 @njit(cache=True)
+def _ktab_conditional(rule: int, w: np.ndarray, util: np.ndarray) -> np.ndarray:
+    """The conditional PCE over every option in KTAB's arithmetic, as
+    `_pce_kernel.ktab_conditional_pce` (linear victory model)."""
+    nv, m = util.shape
+    c = np.empty((m, m))
+    for a in range(m):
+        for b in range(m):
+            acc = 1e-8
+            for v in range(nv):
+                x = _vote(rule, w[v], util[v, a] - util[v, b])
+                if x > 0.0:
+                    acc += x
+            c[a, b] = acc
+    p = np.empty(m)
+    for a in range(m):
+        prod = 1.0
+        for b in range(m):
+            prod *= 0.5 if a == b else c[a, b] / (c[a, b] + c[b, a])
+        p[a] = prod
+    tot = 0.0
+    for a in range(m):
+        tot += p[a]
+    if not tot > 0.0:  # every product underflowed: the log form
+        for a in range(m):
+            s = 0.0
+            for b in range(m):
+                s += math.log(max(0.5 if a == b else c[a, b] / (c[a, b] + c[b, a]), 1e-300))
+            p[a] = s
+        best = p.max()
+        for a in range(m):
+            p[a] = math.exp(p[a] - best)
+            tot += p[a]
+    for a in range(m):
+        p[a] /= tot
+    return p
+
+
+@njit(cache=True)
+def _est_nra(rh: float, ri: float, rule: int) -> float:
+    """h's estimate of i's risk attitude, in KTAB's arithmetic (pce.est_nra; codes: none,
+    one_third, half, two_thirds, full)."""
+    if rule == 0:
+        return rh
+    if rule == 1:
+        return ((2.0 * rh) + ri) / 3.0
+    if rule == 2:
+        return (rh + ri) / 2
+    if rule == 3:
+        return (rh + (2.0 * ri)) / 3.0
+    return ri
+
+
+@njit(cache=True)
 def _big_r(p: np.ndarray, rng: int) -> np.ndarray:
     hi = p.max()
     lo = p.min()
     span = hi - lo
+    out = np.zeros_like(p)
     if span <= 1e-12:
-        return np.zeros_like(p)
-    if rng == 0:
-        return (3.0 * p - (hi + 2.0 * lo)) / (2.0 * span)
-    if rng == 1:
-        return (p - lo) / span
-    return (2.0 * p - hi - lo) / span
+        return out
+    for i in range(p.shape[0]):  # one pass, the same arithmetic as pce.big_r
+        if rng == 0:
+            out[i] = (3.0 * p[i] - (hi + 2.0 * lo)) / (2.0 * span)
+        elif rng == 1:
+            out[i] = (p[i] - lo) / span
+        else:
+            out[i] = (2.0 * p[i] - hi - lo) / span
+    return out
 
 
 @njit(cache=True)
-def _turn(x, s, c, s_tot, codes, adj, decimals, u_rand, tgt, p_win, gain, barg, choice):
+def _turn(x, s, c, s_tot, codes, adj, decimals, min_w, u_rand, tgt, p_win, gain, barg, barg_r,
+          choice):
     """One turn for one draw (ideals = positions). Writes the challenge/bargain/choice arrays
-    and returns the new positions."""
+    (barg: the initiators' coordinates, barg_r: their targets') and returns the new positions."""
     vr, vpm, pcem, rrng, tp, interp = codes[0], codes[1], codes[2], codes[3], codes[4], codes[5]
     n, k = x.shape
     d = _distances(x, x, s)
-    u0 = 1.0 - d
+    u0 = np.empty((n, n))
     for a in range(n):
         for m in range(n):
             u0[a, m] = _bs_util(d[a, m], 0.0)
-    c0 = _coalitions(vr, c, u0)
-    v0 = _victory_matrix(vpm, c0)
-    r = _big_r(_pce(pcem, v0, c0, np.arange(n)), rrng)
+    if vpm == 0 and pcem == 0:  # KTAB's defaults, in its arithmetic (pce.risk_attitudes)
+        r = _big_r(_ktab_conditional(vr, c, u0), rrng)
+    else:
+        c0 = _coalitions(vr, c, u0)
+        v0 = _victory_matrix(vpm, c0)
+        r = _big_r(_pce(pcem, v0, c0, np.arange(n), _log_victory(v0) if pcem == 0 else v0), rrng)
     w = s_tot * c
+    r_hm = np.empty(n)  # h's estimate of each actor m's risk attitude
+    u_mh = np.empty(n)  # ... of m's utility for h's position
+    u_mm = np.empty(n)  # ... and for its own
     # --- best challenges (h = i) ---
     for h in range(n):
         best_gain = -np.inf
         best_j = -1
         best_p = 0.0
         rh = r[h]
-        u_hh = _bs_util(d[h, h], rh)
+        rh_self = _est_nra(rh, rh, adj)  # h's own utilities: KTAB's aUtil[h](h, .)
+        u_hh = _bs_util(d[h, h], rh_self)
+        for m in range(n):
+            r_hm[m] = _est_nra(rh, r[m], adj)
+            u_mh[m] = _bs_util(d[m, h], r_hm[m])
+            u_mm[m] = _bs_util(d[m, m], r_hm[m])
         for j in range(n):
             if j == h:
                 continue
-            rhj = (1.0 - adj) * rh + adj * r[j]
-            u_hj = _bs_util(d[h, j], rh)
-            u_jh = _bs_util(d[j, h], rhj)
-            u_jj = _bs_util(d[j, j], rhj)
+            u_hj = _bs_util(d[h, j], rh_self)
+            u_jh = u_mh[j]
+            u_jj = u_mm[j]
             c_ij = 1e-10 + _vote(vr, w[h], u_hh - u_hj)
             c_ji = 1e-10 - _vote(vr, w[j], u_jh - u_jj)
             if tp == 0:
@@ -207,10 +292,9 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, u_rand, tgt, p_win, gain, barg, 
                 for m in range(n):
                     if m == h or m == j:  # noqa: SIM109 (plain compares compile simply)
                         continue
-                    rhm = (1.0 - adj) * rh + adj * r[m]
-                    u_nh = _bs_util(d[m, h], rhm)
-                    u_nj = _bs_util(d[m, j], rhm)
-                    u_nn = _bs_util(d[m, m], rhm)
+                    u_nh = u_mh[m]
+                    u_nj = _bs_util(d[m, j], r_hm[m])
+                    u_nn = u_mm[m]
                     vn = _vote(vr, w[m], u_nh - u_nj)
                     p_in = (c_ij + max(vn, 0.0)) / (c_ij + c_ji + abs(vn))
                     lose = u_nj - u_nn
@@ -236,46 +320,63 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, u_rand, tgt, p_win, gain, barg, 
         else:
             tgt[h] = -1
             p_win[h] = best_p
-    # --- bargains ---
+    # --- bargains: each side adds min_w to its own weight (KTAB's interpBrgnSnPm) ---
+    scale = 10.0**decimals
     for i in range(n):
         j = tgt[i] if tgt[i] >= 0 else 0
         pi = p_win[i]
         pj = 1.0 - pi
         for q in range(k):
             if interp == 0:
-                wi = (s[i, q] * pi) ** 2
-                wj = (s[j, q] * pj) ** 2
+                wi = (s[i, q] * s[i, q]) * (pi * pi)
+                wj = (s[j, q] * s[j, q]) * (pj * pj)
             else:
                 wi = s[i, q] * pi
                 wj = s[j, q] * pj
-            if wi + wj > 0:  # noqa: SIM108
-                bq = (wi * x[i, q] + wj * x[j, q]) / (wi + wj)
+            if min_w > 0:
+                tot = wi + min_w + wj
+                bq = ((wi + min_w) * x[i, q] + wj * x[j, q]) / tot
+                br = (wi * x[i, q] + (min_w + wj) * x[j, q]) / tot
             else:
-                bq = (x[i, q] + x[j, q]) / 2.0
+                if wi + wj > 0:  # noqa: SIM108
+                    bq = (wi * x[i, q] + wj * x[j, q]) / (wi + wj)
+                else:
+                    bq = (x[i, q] + x[j, q]) / 2.0
+                br = bq
             if decimals >= 0:
-                bq = np.round(bq, decimals)
                 lo = min(x[i, q], x[j, q])
                 hi = max(x[i, q], x[j, q])
-                bq = min(max(bq, lo), hi)
+                bq = min(max(math.floor(0.5 + bq * scale) / scale, lo), hi)
+                br = min(max(math.floor(0.5 + br * scale) / scale, lo), hi)
             barg[i, q] = bq
+            barg_r[i, q] = br
     # --- each actor's election among its status quo and its bargains ---
+    # a's utility of each current position with its estimate of its own risk attitude, of the
+    # moved coordinates with its own; each state's mean summed in KTAB's order (pce.resolve)
     u_own = np.empty((n, n))
     for a in range(n):
+        r_self = _est_nra(r[a], r[a], adj)
         for m in range(n):
-            u_own[a, m] = _bs_util(d[a, m], r[a])
+            u_own[a, m] = _bs_util(d[a, m], r_self)
     db = _distances(x, barg, s)
+    dr = _distances(x, barg_r, s)
     util = np.empty((n, n + 1))
     for a in range(n):
         base = 0.0
         for m in range(n):
             base += u_own[a, m]
-        base /= n
-        util[a, 0] = base
+        util[a, 0] = base / n
         for m in range(n):
             j = tgt[m] if tgt[m] >= 0 else 0
-            util[a, m + 1] = base + (2.0 * _bs_util(db[a, m], r[a]) - u_own[a, m] - u_own[a, j]) / n
+            acc = _bs_util(db[a, m], r[a])
+            acc += _bs_util(dr[a, m], r[a])
+            for o in range(n):
+                if o != m and o != j:
+                    acc += u_own[a, o]
+            util[a, m + 1] = acc / n
     cm = _coalitions(vr, c, util)
     vm = _victory_matrix(vpm, cm)
+    logvm = _log_victory(vm) if pcem == 0 else vm
     new = x.copy()
     opts = np.empty(n + 1, np.int64)
     for kk in range(n):
@@ -285,7 +386,7 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, u_rand, tgt, p_win, gain, barg, 
             if tgt[m] >= 0 and (m == kk or tgt[m] == kk):
                 opts[q] = m + 1
                 q += 1
-        p = _pce(pcem, vm, cm, opts[:q])
+        p = _pce(pcem, vm, cm, opts[:q], logvm)
         pick = 0
         if u_rand.shape[0] == 0:
             for i in range(1, q):
@@ -305,13 +406,14 @@ def _turn(x, s, c, s_tot, codes, adj, decimals, u_rand, tgt, p_win, gain, barg, 
                     break
         choice[kk] = opts[pick]
         if opts[pick] > 0:
-            new[kk, :] = barg[opts[pick] - 1, :]
+            m = opts[pick] - 1
+            new[kk, :] = barg[m, :] if m == kk else barg_r[m, :]
     return new
 
 
 @njit(cache=True)
-def _run_one(x0, s, c, codes, adj, decimals, u_rand, max_turns, stop_ratio, tol,
-             traj, tgt, p_win, gain, barg, choice):
+def _run_one(x0, s, c, codes, adj, decimals, min_w, u_rand, max_turns, stop_ratio, tol,
+             traj, tgt, p_win, gain, barg, barg_r, choice):
     """All turns of one draw; returns (turns, status: 0 cap, 1 converged, 2 oscillated)."""
     n, k = x0.shape
     s_tot = np.zeros(n)
@@ -324,8 +426,8 @@ def _run_one(x0, s, c, codes, adj, decimals, u_rand, max_turns, stop_ratio, tol,
     empty = np.zeros(0)
     for t in range(1, max_turns + 1):
         ur = u_rand[t - 1] if u_rand.shape[0] > 0 else empty
-        new = _turn(x, s, c, s_tot, codes, adj, decimals, ur, tgt[t - 1], p_win[t - 1],
-                    gain[t - 1], barg[t - 1], choice[t - 1])
+        new = _turn(x, s, c, s_tot, codes, adj, decimals, min_w, ur, tgt[t - 1], p_win[t - 1],
+                    gain[t - 1], barg[t - 1], barg_r[t - 1], choice[t - 1])
         moved = 0.0
         for a in range(n):
             sq = 0.0
@@ -354,16 +456,36 @@ def _run_one(x0, s, c, codes, adj, decimals, u_rand, max_turns, stop_ratio, tol,
 
 
 @njit(cache=True)
-def run_draws(x0, s, c, codes, adj, decimals, u_rand, max_turns, stop_ratio, tol,
-              traj, tgt, p_win, gain, barg, choice):
-    """Every draw's turns; per-draw outputs are written into the given arrays."""
-    nd = x0.shape[0]
+def run_draws(x0, s, c, codes, adj, decimals, min_w, u_rand, max_turns, stop_ratio, tol,
+              traj, tgt, p_win, gain, barg, barg_r, choice):
+    """Every draw's turns. `traj` [D, T + 1, N, K] receives every state, or, when it holds two
+    states per draw, the initial and the final one. The per-turn records (tgt, p_win, gain,
+    barg, barg_r, choice: [L, T, N(, K)]) are kept for the first L draws only (L = 0 or 1: the
+    explain log); the others use one scratch buffer, so a large batch allocates no
+    [D, T, N, K] arrays."""
+    nd, n, k = x0.shape
+    full = traj.shape[1] == max_turns + 1
+    hist = np.empty((max_turns + 1, n, k))
+    s_tgt = np.empty((max_turns, n), np.int64)
+    s_p = np.empty((max_turns, n))
+    s_g = np.empty((max_turns, n))
+    s_b = np.empty((max_turns, n, k))
+    s_br = np.empty((max_turns, n, k))
+    s_ch = np.empty((max_turns, n), np.int64)
     turns = np.zeros(nd, np.int64)
     status = np.zeros(nd, np.int64)
     for dd in range(nd):
-        tt, st = _run_one(x0[dd], s[dd], c[dd], codes, adj, decimals, u_rand[dd], max_turns,
-                          stop_ratio, tol, traj[dd], tgt[dd], p_win[dd], gain[dd], barg[dd],
-                          choice[dd])
+        h = traj[dd] if full else hist
+        if dd < tgt.shape[0]:
+            tt, st = _run_one(x0[dd], s[dd], c[dd], codes, adj, decimals, min_w, u_rand[dd],
+                              max_turns, stop_ratio, tol, h, tgt[dd], p_win[dd], gain[dd],
+                              barg[dd], barg_r[dd], choice[dd])
+        else:
+            tt, st = _run_one(x0[dd], s[dd], c[dd], codes, adj, decimals, min_w, u_rand[dd],
+                              max_turns, stop_ratio, tol, h, s_tgt, s_p, s_g, s_b, s_br, s_ch)
+        if not full:
+            traj[dd, 0] = hist[0]
+            traj[dd, 1] = hist[tt]
         turns[dd] = tt
         status[dd] = st
     return turns, status

@@ -13,8 +13,8 @@ All issues are bargained together (positions are vectors). Everything is an arra
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
+from importlib.util import find_spec
 from typing import Any, Literal
 
 import numpy as np
@@ -30,8 +30,26 @@ BigRAdjust = Literal["none", "one_third", "half", "two_thirds", "full"]
 ThirdParty = Literal["semi", "none", "full"]
 Interp = Literal["s2p2", "s1p1"]
 Forecast = Literal["cluster", "expected", "mode"]
+WinShown = Literal["last", "own"]
 
-_ADJUST = {"none": 0.0, "one_third": 1.0 / 3.0, "half": 0.5, "two_thirds": 2.0 / 3.0, "full": 1.0}
+_ADJUST = {"none": 0, "one_third": 1, "half": 2, "two_thirds": 3, "full": 4}
+"""Codes of `big_r_adjust` for the compiled engine (`est_nra`)."""
+
+
+def est_nra(rh: np.ndarray, ri: np.ndarray, rule: str) -> np.ndarray:
+    """h's estimate of i's risk attitude from their own, in KTAB's arithmetic (`Model::estNRA`):
+    with "one_third" ((2 rh) + ri) / 3, so that h's estimate of its own is not always rh to
+    the last bit, as in KTAB."""
+    rh, ri = np.broadcast_arrays(rh, ri)
+    if rule == "none":
+        return rh.copy()
+    if rule == "one_third":
+        return ((2.0 * rh) + ri) / 3.0
+    if rule == "half":
+        return (rh + ri) / 2
+    if rule == "two_thirds":
+        return (rh + (2.0 * ri)) / 3.0
+    return ri.copy()
 
 
 @dataclass(frozen=True)
@@ -48,8 +66,13 @@ class Params:
     - `third_party`: third-party commitment: "semi" (joins the loser's move only when its
       side loses), "none" (never moves), "full" (moves with its side either way).
     - `interpolation`: bargain point weights per dimension: "s2p2" (s^2 p^2) or "s1p1" (s p).
-    - `bargain_decimals`: bargain coordinates are rounded to this many decimals on KTAB's
-      internal 0–1 scale (4, i.e. 0.01 on 0–100, as KTAB does; None: no rounding).
+    - `bargain_decimals`: bargain coordinates are rounded half up to this many decimals on
+      KTAB's internal 0–1 scale (4, i.e. 0.01 on 0–100, as KTAB's `round4`; None: no rounding).
+    - `bargain_min_weight` (1e-6, KTAB's `minW` in `SMPActor::interpBrgnSnPm`): each side of a
+      bargain adds this to its own weight, so initiator and receiver get their own coordinates
+      (each nearer its own position; after rounding they differ by 0.01 now and then) and each
+      election values the state with both. KTAB meant it to avoid 0/0; its side effect decides
+      roundings. 0: one shared point (the clean version; the midpoint when both weights are 0).
     - `stochastic`: sample each actor's bargain with its PCE probability instead of taking
       the most probable; reproducible for `seed` (each draw has its own stream).
     - `max_turns` (100), `stop_ratio` (0.02): stop when the turn's total movement falls below
@@ -59,20 +82,25 @@ class Params:
       cluster of final positions, clusters joining positions within `cluster_radius` on the
       0–100 scale), "expected" (win-probability-weighted mean of the distinct final positions)
       or "mode" (the single most probable final position).
-    - `equivalence_tolerance` (0.05, on the 0–100 scale): positions closer than this count as
-      one position in the reported win probabilities (KTAB groups them so; its first-turn
-      column is reproduced on every sample only with a tolerance between 0.04 and 0.1). The
-      dynamics do not use it, nor does the forecast (which groups identical positions only, so
-      that it does not depend on actor order).
+    - `equivalence_tolerance` (0.1 on the 0–100 scale, KTAB's `posTol` = 1e-3 in
+      `SMPState::equivNdx`): positions closer than this count as one position in the reported
+      win probabilities. The dynamics do not use it, nor does the forecast (which groups
+      identical positions only, so that it does not depend on actor order).
+    - `win_probability_shown`: which group's probability an actor shows in the reported win
+      probabilities. "last" (KTAB's `State::posProb`): that of the last group representative,
+      in actor order, within the tolerance of the actor's position, which can be a neighbouring
+      group's; "own": its own group's (the clean version).
     - `chunk_elements`: largest [draws x actors^3] block held in memory.
     - `explain`: record each turn's chosen bargains (automatic for a single draw).
     - `path`: return every state in `trajectory` (True) or only the initial and final ones
-      (False: for large Monte Carlo runs, where [draws, up to 101 turns, N, K] would not fit).
+      (False: for large Monte Carlo runs, where [draws, up to 101 turns, N, K] would not fit);
+      None (default): every state for runs of up to `PATH_DRAWS` draws, else the two.
     - `engine`: "compiled" (numba loops; needs the optional extra `parley[fast]`), "numpy"
       (array operations over draws; the readable reference) or "auto" (compiled when numba is
-      installed). Both implement the same algorithm and give identical trajectories on every
-      KTAB sample; as the dynamics are chaotic, a last-digit difference could in principle still
-      send a run down another path.
+      installed, except for small runs: `AUTO_NUMPY_WORK`). Both implement the same algorithm
+      and give identical trajectories on every KTAB sample and on the bundled scenario's draws
+      (bit for bit); as the dynamics are chaotic, a last-digit difference could in principle
+      still send a run down another path.
     """
 
     voting_rule: kern.VotingRule = "prop"
@@ -90,11 +118,13 @@ class Params:
     forecast: Forecast = "cluster"
     cluster_radius: float = 2.5
     tolerance: float = 1e-9
-    equivalence_tolerance: float = 0.05
+    equivalence_tolerance: float = 0.1
+    win_probability_shown: WinShown = "last"
+    bargain_min_weight: float = 1e-6
     chunk_elements: int = 2_000_000
     explain: bool = False
     engine: Literal["auto", "compiled", "numpy"] = "auto"
-    path: bool = True
+    path: bool | None = None
 
     def __post_init__(self) -> None:
         choices = {
@@ -107,6 +137,7 @@ class Params:
             "interpolation": ("s2p2", "s1p1"),
             "forecast": ("cluster", "expected", "mode"),
             "engine": ("auto", "compiled", "numpy"),
+            "win_probability_shown": ("last", "own"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
@@ -115,6 +146,8 @@ class Params:
             raise ValueError(f"max_turns must be >= 1, got {self.max_turns}")
         if self.stop_ratio < 0:
             raise ValueError(f"stop_ratio must be >= 0, got {self.stop_ratio}")
+        if not self.bargain_min_weight >= 0:
+            raise ValueError(f"bargain_min_weight must be >= 0, got {self.bargain_min_weight}")
         if self.equivalence_tolerance < 0:
             raise ValueError(f"equivalence_tolerance must be >= 0, got {self.equivalence_tolerance}")
 
@@ -136,16 +169,27 @@ def big_r(p: np.ndarray, rng: str) -> np.ndarray:
     return np.where(ok, r, 0.0)
 
 
-def equivalent_positions(x: np.ndarray, tol: float) -> np.ndarray:
-    """Representative actor of each actor's position [D, N], as KTAB groups positions.
+def _gaps(x: np.ndarray) -> np.ndarray:
+    """[D, N, N]: Euclidean distances between positions (the scale of x)."""
+    return np.sqrt(((x[:, :, None, :] - x[:, None, :, :]) ** 2).sum(axis=-1))
+
+
+def _near(gap: np.ndarray, tol: float) -> np.ndarray:
+    """Positions closer than tol (strictly) or identical, from `_gaps`."""
+    return (gap < tol) | (gap == 0.0)
+
+
+def equivalent_positions(x: np.ndarray, tol: float, gap: np.ndarray | None = None) -> np.ndarray:
+    """Representative actor of each actor's position [D, N], as KTAB groups positions
+    (`KBase::ueIndices` with `SMPState::equivNdx`).
 
     Actors are taken in order; an actor whose position lies within `tol` (Euclidean, on the 0–1
-    scale, strictly) of an earlier representative's joins it, otherwise it represents a new
-    position. With tol = 0 only identical positions are grouped.
+    scale, strictly) of an earlier representative's joins the first such, otherwise it
+    represents a new position. With tol = 0 only identical positions are grouped. `gap`:
+    `_gaps(x)`, if already computed.
     """
     dd, n, _ = x.shape
-    gap = np.sqrt(((x[:, :, None, :] - x[:, None, :, :]) ** 2).sum(axis=-1))
-    near = (gap < tol) | (gap == 0.0)
+    near = _near(_gaps(x) if gap is None else gap, tol)
     rep = np.broadcast_to(np.arange(n), (dd, n)).copy()
     is_rep = np.ones((dd, n), bool)
     for i in range(1, n):
@@ -156,14 +200,43 @@ def equivalent_positions(x: np.ndarray, tol: float) -> np.ndarray:
     return rep
 
 
+def shown_representative(x: np.ndarray, tol: float, rule: str,
+                         gap: np.ndarray | None = None) -> np.ndarray:
+    """Whose group probability each actor shows [D, N] in the reported win probabilities.
+
+    "last" (KTAB's `State::posProb`): the last representative, in actor order, within `tol` of
+    the actor's position, which need not be the group the actor belongs to when groups lie
+    closer than tol to each other. "own": the representative of the actor's own group.
+    """
+    gap = _gaps(x) if gap is None else gap
+    rep = equivalent_positions(x, tol, gap)
+    if rule == "own":
+        return rep
+    n = x.shape[1]
+    is_rep = rep == np.arange(n)
+    cand = _near(gap, tol) & is_rep[:, None, :]  # [D, actor, representative]
+    return n - 1 - np.argmax(cand[..., ::-1], axis=-1)
+
+
+def _grouped(x: np.ndarray, v: np.ndarray, c_mat: np.ndarray, params: Params, tol: float,
+             gap: np.ndarray) -> np.ndarray:
+    """The PCE among groups of positions within tol, shown per actor (`SMPState::pDist`,
+    `State::posProb`)."""
+    is_rep = equivalent_positions(x, tol, gap) == np.arange(x.shape[1])
+    p = kern.pce(params.pce_model, v, c=c_mat, mask=is_rep)
+    return np.take_along_axis(p, shown_representative(x, tol, params.win_probability_shown, gap),
+                              axis=-1)
+
+
 def position_probabilities(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.ndarray,
                            r: np.ndarray, params: Params, distinct: bool) -> np.ndarray:
     """P(each actor's current position wins) [D, N], by a PCE with capability-weighted votes.
 
-    With `distinct` (KTAB's reported column), positions are first grouped as KTAB does
-    (`equivalent_positions` with `params.equivalence_tolerance`): each group is one option,
-    represented by its first actor's position, and every actor shows its group's probability.
-    Otherwise every actor's position is an option (KTAB's input to the risk attitudes).
+    With `distinct` (KTAB's reported column, `SMPState::pDist`), positions are first grouped as
+    KTAB does (`equivalent_positions` with `params.equivalence_tolerance`): each group is one
+    option, represented by its first actor's position, and every actor shows a group's
+    probability as `params.win_probability_shown` says. Otherwise every actor's position is an
+    option (KTAB's input to the risk attitudes, `SMPState::setAllAUtil`).
     """
     d = kern.distances(y, x, s)  # [D, voter, option]
     u = kern.bs_util(d, r[..., :, None])
@@ -171,10 +244,26 @@ def position_probabilities(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.nd
     v = kern.victory(params.victory_model, c_mat)
     if not distinct:
         return kern.pce(params.pce_model, v, c=c_mat)
-    rep = equivalent_positions(x, params.equivalence_tolerance / 100.0)
-    is_rep = rep == np.arange(x.shape[1])
-    p = kern.pce(params.pce_model, v, c=c_mat, mask=is_rep)
-    return np.take_along_axis(p, rep, axis=-1)
+    return _grouped(x, v, c_mat, params, params.equivalence_tolerance / 100.0, _gaps(x))
+
+
+def final_probabilities(x: np.ndarray, s: np.ndarray, c: np.ndarray,
+                        params: Params) -> tuple[np.ndarray, np.ndarray]:
+    """Win probabilities of the final positions x[D, N, K] (ideals = positions): KTAB's
+    reported column (groups within `equivalence_tolerance`) and the one the forecast uses
+    (identical positions grouped only). One pass: distances, utilities and coalitions are
+    shared."""
+    d = kern.distances(x, x, s)
+    c0 = kern.coalitions(params.voting_rule, c, kern.bs_util(d, 0.0))
+    r = big_r(kern.pce(params.pce_model, kern.victory(params.victory_model, c0), c=c0),
+              params.big_r_range)
+    r_self = est_nra(r, r, params.big_r_adjust)  # KTAB's aUtil[i](i, j) in `SMPState::pDist`
+    c_mat = kern.coalitions(params.voting_rule, c, kern.bs_util(d, r_self[..., :, None]))
+    v = kern.victory(params.victory_model, c_mat)
+    gap = _gaps(x)
+    shown = _grouped(x, v, c_mat, params, params.equivalence_tolerance / 100.0, gap)
+    exact = _grouped(x, v, c_mat, _exact(params), 0.0, gap)
+    return shown, exact
 
 
 @dataclass(frozen=True)
@@ -186,6 +275,21 @@ class Challenges:
     gain: np.ndarray  # [D, N] EU gain of the best challenge
     p_all: np.ndarray  # [D, N, N] P_i[i beats j]
     gain_all: np.ndarray  # [D, N, N]
+
+
+def risk_attitudes(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.ndarray,
+                   params: Params) -> np.ndarray:
+    """Each actor's risk attitude [D, N] from the probability that its position wins a PCE
+    among all actors' positions with risk-neutral utilities (`SMPState::setAllAUtil`). With
+    KTAB's defaults (proportional votes, linear victory, conditional PCE) in KTAB's arithmetic
+    to the last bit (`kern.ktab_conditional_pce`), as those bits break KTAB's exact ties."""
+    u = kern.bs_util(kern.distances(y, x, s), 0.0)
+    if params.victory_model == "linear" and params.pce_model == "conditional":
+        p = kern.ktab_conditional_pce(params.voting_rule, c, u)
+    else:
+        c_mat = kern.coalitions(params.voting_rule, c, u)
+        p = kern.pce(params.pce_model, kern.victory(params.victory_model, c_mat), c=c_mat)
+    return big_r(p, params.big_r_range)
 
 
 def best_challenges(d: np.ndarray, r_est: np.ndarray, s_tot: np.ndarray, c: np.ndarray,
@@ -269,47 +373,74 @@ def _third_parties(a_mat: np.ndarray, b_mat: np.ndarray, r_est: np.ndarray, u_jh
     return c_ij + 0.5 * (mag + net), c_ji + 0.5 * (mag - net)
 
 
-def bargains(x: np.ndarray, s: np.ndarray, ch: Challenges, interp: str) -> np.ndarray:
-    """Bargain point of each initiator i with its target (S2P2 / S1P1 weights): [D, N, K]."""
+def bargains(x: np.ndarray, s: np.ndarray, ch: Challenges, interp: str,
+             min_weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """The coordinates initiator i and its target would take in their bargain: [D, N, K] each.
+
+    Per dimension the two positions are averaged with weights (s p)^2 (S2P2) or s p (S1P1).
+    As KTAB's `SMPActor::interpBrgnSnPm` does, each side adds `min_weight` to its own weight, so
+    the two sides get slightly different coordinates (each a little nearer its own position);
+    with min_weight = 0 both share one point (the midpoint when both weights are 0).
+    """
     tgt = np.maximum(ch.target, 0)
     xj = np.take_along_axis(x, tgt[..., None], axis=1)
     sj = np.take_along_axis(s, tgt[..., None], axis=1)
     pi = ch.p_win[..., None]
     pj = 1.0 - pi
     if interp == "s2p2":
-        wi, wj = (s * pi) ** 2, (sj * pj) ** 2
+        wi, wj = (s * s) * (pi * pi), (sj * sj) * (pj * pj)
     else:
         wi, wj = s * pi, sj * pj
+    if min_weight > 0:
+        tot = wi + min_weight + wj
+        return ((wi + min_weight) * x + wj * xj) / tot, (wi * x + (min_weight + wj) * xj) / tot
     tot = wi + wj
     mid = (x + xj) / 2.0
-    return np.where(tot > 0, (wi * x + wj * xj) / np.where(tot > 0, tot, 1.0), mid)
+    shared = np.where(tot > 0, (wi * x + wj * xj) / np.where(tot > 0, tot, 1.0), mid)
+    return shared, shared
 
 
 def _rounded(b: np.ndarray, x: np.ndarray, target: np.ndarray, decimals: int) -> np.ndarray:
-    """Bargains rounded like KTAB's, kept between the two parties' coordinates (rounding a
-    point between positions with more decimals could otherwise step outside them)."""
+    """Bargain coordinates rounded half up as KTAB's `round4` does (floor(0.5 + b 10^d) / 10^d),
+    kept between the two parties' coordinates (rounding a point between positions with more
+    decimals, as in parley's sampled draws, could otherwise step outside them)."""
     xj = np.take_along_axis(x, np.maximum(target, 0)[..., None], axis=1)
-    return np.clip(np.round(b, decimals), np.minimum(x, xj), np.maximum(x, xj))
+    scale = 10.0**decimals
+    return np.clip(np.floor(0.5 + b * scale) / scale, np.minimum(x, xj), np.maximum(x, xj))
 
 
 def resolve(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.ndarray, r: np.ndarray,
-            ch: Challenges, b: np.ndarray, params: Params,
+            ch: Challenges, b_init: np.ndarray, b_rcvr: np.ndarray, params: Params,
             u_rand: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Each actor's election among the status quo and the bargains it takes part in.
+    """Each actor's election among the status quo and the bargains it takes part in
+    (KTAB's `SMPState::updateBestBrgnPositions`).
 
-    Returns the new positions [D, N, K] and the chosen option per actor [D, N]
-    (0: status quo, m + 1: the bargain initiated by actor m).
+    Bargain m moves its initiator m to b_init[m] and its target to b_rcvr[m]; every voter values
+    the state that results (both moved coordinates, everyone else where they are). Returns the
+    new positions [D, N, K] and the chosen option per actor [D, N] (0: status quo, m + 1: the
+    bargain initiated by actor m).
     """
     dd, n, _ = x.shape
     valid = ch.target >= 0  # [D, m]
     rr = r[..., :, None]
-    u_own = kern.bs_util(kern.distances(y, x, s), rr)  # [D, a, n]: a's utility of n's position
-    u_bar = kern.bs_util(kern.distances(y, b, s), rr)  # [D, a, m]: of bargain m
-    base = u_own.mean(axis=-1)  # [D, a]
+    # a's utility of n's current position, judged with a's estimate of its own risk attitude
+    # (KTAB's aUtil[a](a, n)); the bargain's moved coordinates with a's own R (`posUtil`)
+    r_self = est_nra(r, r, params.big_r_adjust)[..., :, None]
+    u_own = kern.bs_util(kern.distances(y, x, s), r_self)  # [D, a, n]
+    u_bi = kern.bs_util(kern.distances(y, b_init, s), rr)  # [D, a, m]: of bargain m's init side
+    u_br = (u_bi if b_rcvr is b_init
+            else kern.bs_util(kern.distances(y, b_rcvr, s), rr))  # of its receiver side
     tgt = np.maximum(ch.target, 0)
-    u_tgt = np.take_along_axis(u_own, np.broadcast_to(tgt[:, None, :], u_own.shape), axis=-1)
-    u_ini = u_own  # actor m itself is the initiator of bargain m
-    util_b = base[..., None] + (2.0 * u_bar - u_ini - u_tgt) / n  # [D, a, m]
+    # the mean utility of each state, summed in KTAB's order (left to right: the status quo over
+    # all actors; a bargain's two moved coordinates first, then everyone else's), so that ties
+    # between mirror-image states break as in KTAB. Zeros in place of the two movers keep the
+    # sequential sum exact.
+    base = np.cumsum(u_own, axis=-1)[..., -1] / n  # [D, a]
+    idx = np.arange(n)
+    moved = (idx[None, :, None] == idx[None, None, :]) | (tgt[:, :, None] == idx[None, None, :])
+    others = np.where(moved[:, None], 0.0, u_own[:, :, None, :])  # [D, a, m, n]
+    seq = np.concatenate([u_bi[..., None], u_br[..., None], others], axis=-1)
+    util_b = np.cumsum(seq, axis=-1)[..., -1] / n  # [D, a, m]
     util = np.concatenate([base[..., None], util_b], axis=-1)  # [D, a, 1 + N]
     c_mat = kern.coalitions(params.voting_rule, c, util)  # [D, M, M]
     v = kern.victory(params.victory_model, c_mat)
@@ -323,8 +454,9 @@ def resolve(x: np.ndarray, y: np.ndarray, s: np.ndarray, c: np.ndarray, r: np.nd
         cum = np.cumsum(p, axis=-1)
         choice = (cum < u_rand[..., None] * cum[..., -1:]).sum(axis=-1)
         choice = np.minimum(choice, n)
-    opts = np.concatenate([x[:, :, None, :], np.broadcast_to(b[:, None], (dd, n, n, x.shape[2]))],
-                          axis=2)  # [D, k, M, K]: option 0 = own position
+    # actor k in bargain m takes the initiator's side if k = m, else the receiver's
+    side = np.where(eye[None, :, :, None], b_init[:, None], b_rcvr[:, None])  # [D, k, m, K]
+    opts = np.concatenate([x[:, :, None, :], side], axis=2)  # [D, k, M, K]: option 0 = own
     new = np.take_along_axis(opts, choice[:, :, None, None], axis=2)[:, :, 0]
     return new, choice
 
@@ -353,19 +485,12 @@ class _Trace:
 
 
 def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: int,
-         explain: bool, bargain_hook: Callable[[int, np.ndarray, np.ndarray], np.ndarray] | None = None,
-         ) -> tuple[_Trace, np.ndarray, np.ndarray]:
-    """The turns of a block of draws with array operations (the numpy engine).
-
-    `bargain_hook(turn, unrounded, rounded)` may replace a turn's bargains [D, N, K]: a
-    diagnostic for replication studies (how one rounding decision changes a path), never used
-    by `solve`.
-    """
+         explain: bool) -> tuple[_Trace, np.ndarray, np.ndarray]:
+    """The turns of a block of draws with array operations (the numpy engine)."""
     dd, n, _ = x0.shape
     x = x0.copy()
     y = x0.copy()
     s_tot = s.sum(axis=-1)
-    adj = _ADJUST[params.big_r_adjust]
     rngs = ([np.random.default_rng([params.seed, draw0 + i]) for i in range(dd)]
             if params.stochastic else None)
     trace = _Trace([x.copy()], [], [])
@@ -374,32 +499,32 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
     status = np.zeros(dd, int)  # 0 running/cap, 1 converged, 2 oscillated
     first_move = np.zeros(dd)
     # Draws that have stopped are left out of the work (they keep their positions); the
-    # explain log and the replication hook see every draw, as they index draw 0.
-    compact = not explain and bargain_hook is None
+    # explain log sees every draw, as it indexes draw 0.
+    compact = not explain
     for t in range(1, params.max_turns + 1):
         at = np.nonzero(active)[0] if compact else np.arange(dd)
         xa, ya, sa, ca = x[at], y[at], s[at], c[at]
-        p0 = position_probabilities(xa, ya, sa, ca, np.zeros((len(at), n)), params, distinct=False)
-        r = big_r(p0, params.big_r_range)
-        r_est = (1.0 - adj) * r[:, :, None] + adj * r[:, None, :]  # [D, h, i]
+        r = risk_attitudes(xa, ya, sa, ca, params)
+        r_est = est_nra(r[:, :, None], r[:, None, :], params.big_r_adjust)  # [D, h, i]
         d = kern.distances(ya, xa, sa)  # [D, a, b]
         ch = best_challenges(d, r_est, s_tot[at], ca, params)
-        b = bargains(xa, sa, ch, params.interpolation)
-        raw = b
+        bi, br = bargains(xa, sa, ch, params.interpolation, params.bargain_min_weight)
         if params.bargain_decimals is not None:
-            b = _rounded(b, xa, ch.target, params.bargain_decimals)
-        if bargain_hook is not None:
-            b = bargain_hook(t, raw, b)
+            same = br is bi
+            bi = _rounded(bi, xa, ch.target, params.bargain_decimals)
+            br = bi if same else _rounded(br, xa, ch.target, params.bargain_decimals)
         # every draw's generator advances every turn, so a draw's path never depends on others
         u_rand = np.stack([g.random(n) for g in rngs])[at] if rngs is not None else None
-        moved_a, choice = resolve(xa, ya, sa, ca, r, ch, b, params, u_rand)
+        moved_a, choice = resolve(xa, ya, sa, ca, r, ch, bi, br, params, u_rand)
         new = x.copy()
         new[at] = np.where(active[at][:, None, None], moved_a, xa)
         if explain and params.explain:
-            trace.probs.append(position_probabilities(xa, ya, sa, ca, r, params, distinct=True))
+            trace.probs.append(position_probabilities(
+                xa, ya, sa, ca, est_nra(r, r, params.big_r_adjust), params, distinct=True))
         if explain:
             trace.log.append({"target": ch.target[0].copy(), "p_win": ch.p_win[0].copy(),
-                              "gain": ch.gain[0].copy(), "bargain": b[0].copy(),
+                              "gain": ch.gain[0].copy(), "bargain": bi[0].copy(),
+                              "bargain_receiver": br[0].copy(),
                               "choice": choice[0].copy()})
         moved = np.sqrt(((new - x) ** 2).sum(axis=-1)).sum(axis=-1)  # D(t)
         if t == 1:
@@ -417,10 +542,9 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
         trace.positions.append(x.copy())
         if not active.any():
             break
-    r_final = big_r(position_probabilities(x, y, s, c, np.zeros((dd, n)), params, distinct=False),
-                    params.big_r_range)
-    trace.probs.append(position_probabilities(x, y, s, c, r_final, params, distinct=True))
-    trace.forecast_probs = position_probabilities(x, y, s, c, r_final, _exact(params), distinct=True)
+    shown, exact = final_probabilities(x, s, c, params)
+    trace.probs.append(shown)
+    trace.forecast_probs = exact
     if not params.path:
         trace.positions[:] = [trace.positions[0], trace.positions[-1]]
     return trace, turns, status
@@ -428,8 +552,9 @@ def _run(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, draw0: in
 
 def bargain_log(outcome: Outcome) -> list[dict[str, Any]]:
     """Plain records of the bargains proposed in each turn of draw 0 (for `--explain`):
-    turn, initiator, target, its probability of prevailing, EU gain, bargain point (0–100) and
-    the actors who adopted it. Needs a solve with `explain=True` (automatic for one draw)."""
+    turn, initiator, target, its probability of prevailing, EU gain, the coordinates it offers
+    the initiator (`bargain`) and the target (`bargain_target`; 0–100) and the actors who
+    adopted it. Needs a solve with `explain=True` (automatic for one draw)."""
     turns = outcome.info.get("bargain_table")
     if turns is None:
         raise ValueError("no bargain log recorded: solve with Params(explain=True)")
@@ -444,6 +569,7 @@ def bargain_log(outcome: Outcome) -> list[dict[str, Any]]:
                 "p_initiator_wins": float(rec["p_win"][i]),
                 "eu_gain": float(rec["gain"][i]),
                 "bargain": (rec["bargain"][i] * 100.0).tolist(),
+                "bargain_target": (rec["bargain_receiver"][i] * 100.0).tolist(),
                 "adopted_by": [names[k] for k in np.nonzero(rec["choice"] == i + 1)[0].tolist()],
             })
     return out
@@ -458,8 +584,9 @@ def forecast(x: np.ndarray, p: np.ndarray, c: np.ndarray, engaged: np.ndarray,
     capability, then to the one with the lowest coordinates, so the forecast does not depend
     on the order of the actors."""
     n = x.shape[1]
-    dist = np.sqrt(((x[:, :, None, :] - x[:, None, :, :]) ** 2).sum(axis=-1)) * 100.0
-    rep = equivalent_positions(x, params.equivalence_tolerance / 100.0)
+    gap = _gaps(x)
+    dist = gap * 100.0
+    rep = equivalent_positions(x, params.equivalence_tolerance / 100.0, gap)
     mult = (rep[:, :, None] == rep[:, None, :]).sum(axis=-1)
     share = p / mult  # each group's probability spread over its members
     w_eng = c[:, :, None] * engaged[None]
@@ -521,40 +648,49 @@ def _run_compiled(x0: np.ndarray, s: np.ndarray, c: np.ndarray, params: Params, 
                            for i in range(dd)])
     else:
         u_rand = np.zeros((dd, 0, n))
-    traj = np.zeros((dd, t_cap + 1, n, k))
-    tgt = np.zeros((dd, t_cap, n), np.int64)
-    p_win = np.zeros((dd, t_cap, n))
-    gain = np.zeros((dd, t_cap, n))
-    barg = np.zeros((dd, t_cap, n, k))
-    choice = np.zeros((dd, t_cap, n), np.int64)
+    # every state only when asked for (path, or per-turn win probabilities); the per-turn
+    # bargain records only for draw 0's explain log
+    full = params.path or (explain and params.explain)
+    traj = np.zeros((dd, t_cap + 1 if full else 2, n, k))
+    n_log = 1 if explain else 0
+    tgt = np.zeros((n_log, t_cap, n), np.int64)
+    p_win = np.zeros((n_log, t_cap, n))
+    gain = np.zeros((n_log, t_cap, n))
+    barg = np.zeros((n_log, t_cap, n, k))
+    barg_r = np.zeros((n_log, t_cap, n, k))
+    choice = np.zeros((n_log, t_cap, n), np.int64)
     decimals = -1 if params.bargain_decimals is None else int(params.bargain_decimals)
     turns, status = _pce_numba.run_draws(
         np.ascontiguousarray(x0), np.ascontiguousarray(s), np.ascontiguousarray(c), codes,
-        _ADJUST[params.big_r_adjust], decimals, u_rand, t_cap, params.stop_ratio,
-        params.tolerance, traj, tgt, p_win, gain, barg, choice,
+        _ADJUST[params.big_r_adjust], decimals, float(params.bargain_min_weight), u_rand, t_cap,
+        params.stop_ratio, params.tolerance, traj, tgt, p_win, gain, barg, barg_r, choice,
     )
-    t_max = int(turns.max()) + 1
-    traj = traj[:, :t_max]
-    later = np.arange(t_max)[None, :] > turns[:, None]  # states after a draw stopped
-    last = traj[np.arange(dd), turns]
-    traj = np.where(later[:, :, None, None], last[:, None], traj)
+    if full:
+        t_max = int(turns.max()) + 1
+        traj = traj[:, :t_max]
+        later = np.arange(t_max)[None, :] > turns[:, None]  # states after a draw stopped
+        last = traj[np.arange(dd), turns]
+        traj = np.where(later[:, :, None, None], last[:, None], traj)
+    else:
+        t_max = 2
     states = range(t_max) if params.path else (0, t_max - 1)
     trace = _Trace([traj[:, t].copy() for t in states], [], [])
     if explain:
         for t in range(int(turns[0])):
             trace.log.append({"target": tgt[0, t], "p_win": p_win[0, t], "gain": gain[0, t],
-                              "bargain": barg[0, t], "choice": choice[0, t]})
+                              "bargain": barg[0, t], "bargain_receiver": barg_r[0, t],
+                              "choice": choice[0, t]})
     if explain and params.explain:
         for t in range(t_max - 1):
             xt = traj[:, t]
             r_t = big_r(position_probabilities(xt, xt, s, c, np.zeros((dd, n)), params, False),
                         params.big_r_range)
-            trace.probs.append(position_probabilities(xt, xt, s, c, r_t, params, distinct=True))
+            trace.probs.append(position_probabilities(
+                xt, xt, s, c, est_nra(r_t, r_t, params.big_r_adjust), params, distinct=True))
     x = traj[:, -1]
-    r_final = big_r(position_probabilities(x, x, s, c, np.zeros((dd, n)), params, distinct=False),
-                    params.big_r_range)
-    trace.probs.append(position_probabilities(x, x, s, c, r_final, params, distinct=True))
-    trace.forecast_probs = position_probabilities(x, x, s, c, r_final, _exact(params), distinct=True)
+    shown, exact = final_probabilities(x, s, c, params)
+    trace.probs.append(shown)
+    trace.forecast_probs = exact
     return trace, turns.astype(int), status.astype(int)
 
 
@@ -568,22 +704,37 @@ def _exact(params: Params) -> Params:
 def relative_cost(params: Params) -> float:
     """Time per draw relative to the compromise model on the bundled scenario, as `simulate`
     uses it to decide on a process pool. numpy: about 1,200 draws/s against 200,000/s. Compiled:
-    about 3,600/s, but each worker process first spends a second or two loading numba's code,
-    so a pool only pays from about 15,000 draws (measured: 10,000 draws 8.3 s inline, 9.5 s
-    pooled; 40,000 draws 17.2 s inline, 13.5 s pooled); the figure is set to say that."""
+    about 8,000 draws/s of CPU (10,000 draws in 1.2 s, December), but a worker process that has
+    not loaded numba yet first spends 0.4–1 s doing so, while workers forked after the parent
+    ran the compiled engine inherit it; the figure (15, not 25) keeps runs of up to about 13,000
+    draws inline, so that the parent loads numba once and later pools inherit it."""
     return 15.0 if _use_compiled(params.engine) else 170.0
 
 
-def _use_compiled(engine: str) -> bool:
+AUTO_NUMPY_WORK = 150_000
+"""With engine "auto", runs of at most this many draws x actors^3 use the numpy engine: loading
+numba and its cached machine code takes 0.4–1 s (a first compile 20–60 s), more than the numpy
+engine needs for one run of a 50-actor KTAB file (about 0.3 s) or 100 draws of 7 actors. The
+engines give identical trajectories (tested), so the choice changes only the time."""
+
+
+def _use_compiled(engine: str, work: float | None = None) -> bool:
+    """Whether to run the compiled engine; `work` = draws x actors^3 of the run, if known."""
     if engine == "numpy":
         return False
-    try:
-        import numba  # noqa: F401
-    except ImportError:
+    if engine == "auto" and work is not None and work <= AUTO_NUMPY_WORK:
+        return False
+    if find_spec("numba") is None:
         if engine == "compiled":
-            raise ValueError("engine 'compiled' needs numba: pip install 'parley[fast]'") from None
+            raise ValueError("engine 'compiled' needs numba: pip install 'parley[fast]'")
         return False
     return True
+
+
+PATH_DRAWS = 256
+"""Runs of up to this many draws keep every state by default (`Params.path`): those who look at
+paths run one or a few draws, while a Monte Carlo run of 10,000 draws would otherwise carry
+[10,000, up to 101, N, K] states it does not use (280 MB for 7 actors x 5 issues)."""
 
 
 def solve(batch: Batch, params: Params | None = None) -> Outcome:
@@ -591,9 +742,11 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
     params = params or Params()
     x, s, c = _prepare(batch)
     d, n, k = x.shape
+    if params.path is None:
+        params = replace(params, path=d <= PATH_DRAWS)
     explain = params.explain or d == 1
     parts = []
-    if _use_compiled(params.engine):
+    if _use_compiled(params.engine, d * n**3):
         per_draw = (params.max_turns + 1) * n * (k + 1) * 2 + n * n * 8
         step = max(1, params.chunk_elements // per_draw)
         for a in range(0, d, step):
