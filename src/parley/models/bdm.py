@@ -31,8 +31,9 @@ rounding, and must not trigger offers)."""
 
 
 _CHOICES: dict[str, tuple[str, ...]] = {
+    "reading": ("spec", "scholz_code"),
     "t_rule": ("closer", "fixed"),
-    "acceptance": ("least_move", "strongest"),
+    "acceptance": ("least_move", "strongest", "conflicts_first"),
     "forecast": ("median", "mean"),
     "vote_weight": ("capability_salience", "capability"),
     "eu_salience": ("target", "challenger"),
@@ -44,7 +45,22 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "tie_break": ("challenger_eu", "index"),
     "delta": ("current", "initial"),
     "voters": ("all", "third_parties"),
+    "p_denominator": ("pair", "pooled"),
+    "eu_exponent": ("own", "receiver"),
+    "votes": ("linear", "risk"),
+    "capitulation": ("offer", "never"),
 }
+
+READINGS: dict[str, dict[str, str]] = {
+    "spec": {"acceptance": "least_move", "delta": "current", "p_denominator": "pair",
+             "eu_exponent": "own", "votes": "linear", "capitulation": "offer"},
+    "scholz_code": {"acceptance": "conflicts_first", "delta": "initial", "p_denominator": "pooled",
+                    "eu_exponent": "receiver", "votes": "risk", "capitulation": "never"},
+}
+"""Values of the fields a `reading` fills when they are left unset (None). "spec": the printed
+equations (../shared/models/bdm.md). "scholz_code": Scholz et al.'s code as ported by jmckib
+(bdm-scholz-expected-utility-model @55f63e9), which reproduces their Table 2; on the EC case it
+gives jmckib's positions in every round (docs/models/bdm.md, "Matches")."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +75,24 @@ class Params:
     - `t_rule`: probability T that, without a challenge, the outcome moves in i's favour:
       "closer" sets T = 1 when i is closer to the median voter than j is (else 0); "fixed"
       uses `t`.
+    - `reading`: which set of readings fills the fields below left unset (None): "spec" (the
+      printed equations, default) or "scholz_code" (Scholz et al.'s code, which reproduces their
+      Table 2); see READINGS. Fields set explicitly win over the reading.
     - `acceptance`: which received offer an actor takes: "least_move" (the one that moves it
-      least, Scholz et al.) or "strongest" (the one from the challenger with the highest
-      expected utility of challenging it).
+      least, Scholz et al.'s text), "strongest" (the one from the challenger with the highest
+      expected utility of challenging it) or "conflicts_first" (Scholz's code: the nearest
+      conflict offer if there is one, else the compromise with the lowest
+      (|E_j| x_j + |E_i| x_i) / (|E_i| + |E_j|)).
+    - `p_denominator`: P_ij's denominator: "pair" sum_k |v_k(i, j)| (eq. 31 as printed) or
+      "pooled" sum_k sum_a sum_b |v_k(a, b)| over all pairs (Scholz's code; P is then small).
+    - `eu_exponent`: risk exponent in the offer rules: "own" (EU_i(i -> j) with r_i; E_j as
+      `target_view` says) or "receiver" (Scholz's code: both EU_i(i -> j) and EU_j(j -> i) with
+      the receiving actor j's r_j; needs target_view="own").
+    - `votes`: votes in P_ij after the risk pass: "linear" w_k (d_kj - d_ki) or "risk"
+      w_k (d_kj^r_k - d_ki^r_k) with k's risk exponent (Scholz's code; the first pass, with r = 1,
+      is linear either way).
+    - `capitulation`: "offer" (the specification's capitulation offers x_i) or "never" (Scholz's
+      code, where a typo in the test, `eu_ji < abs(eu_ji)`, keeps it from ever firing).
     - `forecast`: "median" (median voter position of the final positions) or "mean"
       (capability x salience weighted mean of the final positions).
     - `vote_weight`: weight of actor k's vote (in P_ij and the median voter):
@@ -95,10 +126,11 @@ class Params:
     """
 
     rounds: int = 10
+    reading: Literal["spec", "scholz_code"] = "spec"
     q: float = 1.0
     t_rule: Literal["closer", "fixed"] = "closer"
     t: float = 1.0
-    acceptance: Literal["least_move", "strongest"] = "least_move"
+    acceptance: Literal["least_move", "strongest", "conflicts_first"] | None = None
     forecast: Literal["median", "mean"] = "median"
     vote_weight: Literal["capability_salience", "capability"] = "capability_salience"
     eu_salience: Literal["target", "challenger"] = "target"
@@ -108,13 +140,21 @@ class Params:
     compromise: Literal["ratio", "complement", "share"] = "ratio"
     conflict: Literal["winner", "expected"] = "winner"
     tie_break: Literal["challenger_eu", "index"] = "challenger_eu"
-    delta: Literal["current", "initial"] = "current"
+    delta: Literal["current", "initial"] | None = None
     voters: Literal["all", "third_parties"] = "all"
+    p_denominator: Literal["pair", "pooled"] | None = None
+    eu_exponent: Literal["own", "receiver"] | None = None
+    votes: Literal["linear", "risk"] | None = None
+    capitulation: Literal["offer", "never"] | None = None
     tolerance: float = 1e-6
     chunk_elements: int = 4_000_000
     explain: bool = False
 
     def __post_init__(self) -> None:
+        if self.reading in READINGS:
+            for name, value in READINGS[self.reading].items():
+                if getattr(self, name) is None:
+                    object.__setattr__(self, name, value)
         if self.rounds < 1:
             raise ValueError(f"rounds must be >= 1, got {self.rounds}")
         if not 0.0 <= self.q <= 1.0:
@@ -125,6 +165,9 @@ class Params:
             value = getattr(self, name)
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+        if self.eu_exponent == "receiver" and self.target_view != "own":
+            raise ValueError("eu_exponent='receiver' fixes how E_j is valued (with the receiver's r_j): "
+                             "leave target_view at 'own'")
 
 
 # --- one round, vectorised over slabs -----------------------------------------------------
@@ -155,7 +198,8 @@ def weighted_mean(x: np.ndarray, w: np.ndarray, act: np.ndarray) -> np.ndarray:
     return (wa * x).sum(axis=1) / np.maximum(wa.sum(axis=1), 1e-300)
 
 
-def win_probability(x: np.ndarray, w: np.ndarray, act: np.ndarray, third_parties: bool = False) -> np.ndarray:
+def win_probability(x: np.ndarray, w: np.ndarray, act: np.ndarray, third_parties: bool = False,
+                    pooled: bool = False, dist: np.ndarray | None = None) -> np.ndarray:
     """P[b, i, j]: share of the (capability x salience) vote for i in a contest with j.
 
     Votes v_k(i, j) = w_k (|x_k - x_j| - |x_k - x_i|); P = sum of positive votes / sum of
@@ -163,19 +207,31 @@ def win_probability(x: np.ndarray, w: np.ndarray, act: np.ndarray, third_parties
     Computed as (sum v + sum |v|) / (2 sum |v|): sum v = F_j - F_i with F_i = sum_k w_k |x_k - x_i|
     is cheap, so only sum |v| needs the [B, N, N, N] pass (as one matrix product).
     With `third_parties`, i and j do not vote: their votes are w_i d_ij and -w_j d_ij.
+    With `pooled` the denominator is the sum of |v_k(a, b)| over every voter and every pair
+    (Scholz's code). `dist[b, a, k]` replaces |x_a - x_k| as voter k's distance to position a
+    (risk-adjusted votes use (|x_a - x_k| / Delta)^r_k; it need not be symmetric).
     """
     wa = np.where(act, w, 0.0)
-    dist = np.abs(x[:, :, None] - x[:, None, :])  # symmetric: dist[b, j, k] = |x_j - x_k|
+    symmetric = dist is None
+    if dist is None:
+        dist = np.abs(x[:, :, None] - x[:, None, :])  # symmetric: dist[b, j, k] = |x_j - x_k|
     f = dist @ wa[:, :, None]  # [B, N, 1]: F_i
     diff = dist[:, None, :, :] - dist[:, :, None, :]  # [B, i, j, k] = |x_j - x_k| - |x_i - x_k|
     np.abs(diff, out=diff)
     tot = (diff @ wa[:, None, :, None])[..., 0]  # [B, i, j]
     net = f[:, None, :, 0] - f[:, :, 0][:, :, None]  # F_j - F_i = sum_k v_k(i, j)
     if third_parties:
-        net = net - (wa[:, :, None] - wa[:, None, :]) * dist
-        tot = tot - (wa[:, :, None] + wa[:, None, :]) * dist
-    ok = tot > 1e-12 * np.maximum(wa.sum(axis=1), 1e-300)[:, None, None]
-    return np.where(ok, 0.5 * (net + tot) / np.where(ok, tot, 1.0), 0.5)
+        if symmetric:
+            net = net - (wa[:, :, None] - wa[:, None, :]) * dist
+            tot = tot - (wa[:, :, None] + wa[:, None, :]) * dist
+        else:  # i's own vote w_i dist[j, i], j's -w_j dist[i, j]
+            own_i = wa[:, :, None] * dist.transpose(0, 2, 1)
+            own_j = wa[:, None, :] * dist
+            net = net - (own_i - own_j)
+            tot = tot - (own_i + own_j)
+    den = np.broadcast_to(tot.sum(axis=(1, 2))[:, None, None], tot.shape) if pooled else tot
+    ok = den > 1e-12 * np.maximum(wa.sum(axis=1), 1e-300)[:, None, None]
+    return np.where(ok, 0.5 * (net + tot) / np.where(ok, den, 1.0), 0.5)
 
 
 def expected_utilities(
@@ -235,6 +291,7 @@ class RoundResult:
     kind: np.ndarray  # [B, i, j] int8 offer kind i -> j (index into KINDS)
     offer: np.ndarray  # [B, i, j] position offered to j by i (NaN: none)
     eu: np.ndarray  # [B, i, j] EU_i(i -> j) with risk
+    eu_target: np.ndarray  # [B, i, j] E_j = EU_j(j -> i) as the offer rules value it
     chosen: np.ndarray  # [B, j] index of the challenger whose offer j accepted (-1: none)
 
 
@@ -253,19 +310,29 @@ def play_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, par
     if span is None:
         span = position_range(x, act)
     pair = act[:, :, None] & act[:, None, :] & ~np.eye(n, dtype=bool)[None]
-    p = win_probability(x, w, act, params.voters == "third_parties")
+    third, pooled = params.voters == "third_parties", params.p_denominator == "pooled"
+    p = win_probability(x, w, act, third, pooled)
     e1 = expected_utilities(x, s, p, mu, span, np.ones((b, n, 1)), pair, params)
     r = risk_exponents(e1, act, params)
-    e = expected_utilities(x, s, p, mu, span, r[:, :, None], pair, params)
-    if params.target_view == "own":
-        ej = e.transpose(0, 2, 1)  # EU_j(j -> i), with j's own risk exponent
-    elif params.target_view == "neutral":
-        ej = e1.transpose(0, 2, 1)
-    else:  # EU_j(j -> i) as i reckons it, with i's exponent: exponent indexed by the target
-        ej = expected_utilities(x, s, p, mu, span, r[:, None, :], pair, params).transpose(0, 2, 1)
+    if params.votes == "risk":  # votes w_k (d_kj^r_k - d_ki^r_k), distances on the Delta scale
+        dist = (np.abs(x[:, :, None] - x[:, None, :]) / span[:, None, None]) ** r[:, None, :]
+        p = win_probability(x, w, act, third, pooled, dist)
+    if params.eu_exponent == "receiver":  # both sides of the pair (i -> j) valued with r_j
+        e = expected_utilities(x, s, p, mu, span, r[:, None, :], pair, params)
+        ej = expected_utilities(x, s, p, mu, span, r[:, :, None], pair, params).transpose(0, 2, 1)
+    else:
+        e = expected_utilities(x, s, p, mu, span, r[:, :, None], pair, params)
+        if params.target_view == "own":
+            ej = e.transpose(0, 2, 1)  # EU_j(j -> i), with j's own risk exponent
+        elif params.target_view == "neutral":
+            ej = e1.transpose(0, 2, 1)
+        else:  # EU_j(j -> i) as i reckons it, with i's exponent: exponent indexed by the target
+            ej = expected_utilities(x, s, p, mu, span, r[:, None, :], pair, params).transpose(0, 2, 1)
     conflict = (e > 0) & (ej > 0) & (e > ej)
     compromise = (e > 0) & (ej < 0) & (e > -ej)
     capitulation = (e > 0) & (ej < 0) & (e < -ej)
+    if params.capitulation == "never":
+        capitulation &= False
     xi = np.broadcast_to(x[:, :, None], e.shape)
     xj = np.broadcast_to(x[:, None, :], e.shape)
     share = _compromise_share(e, ej, compromise, params)
@@ -277,11 +344,11 @@ def play_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, par
     kind[compromise] = 2
     kind[capitulation] = 3
     has = kind > 0
-    chosen = _accept(has, offer, xj, e, params)
+    chosen = _accept(has, offer, xj, xi, e, ej, kind, params)
     any_offer = has.any(axis=1)
     taken = np.take_along_axis(offer, chosen[:, None, :], axis=1)[:, 0, :]
     new_x = np.where(any_offer, taken, x)
-    return RoundResult(mu, new_x, kind, offer, e, np.where(any_offer, chosen, -1))
+    return RoundResult(mu, new_x, kind, offer, e, ej, np.where(any_offer, chosen, -1))
 
 
 def _compromise_share(e: np.ndarray, ej: np.ndarray, mask: np.ndarray, params: Params) -> np.ndarray:
@@ -297,7 +364,8 @@ def _compromise_share(e: np.ndarray, ej: np.ndarray, mask: np.ndarray, params: P
     return np.where(mask, share, 0.0)
 
 
-def _accept(has: np.ndarray, offer: np.ndarray, xj: np.ndarray, e: np.ndarray, params: Params) -> np.ndarray:
+def _accept(has: np.ndarray, offer: np.ndarray, xj: np.ndarray, xi: np.ndarray, e: np.ndarray,
+            ej: np.ndarray, kind: np.ndarray, params: Params) -> np.ndarray:
     """Index [B, j] of the challenger whose offer j takes (arbitrary where j has none).
 
     Least move: the nearest offer; exact ties (common with positions on a coarse grid, e.g.
@@ -305,14 +373,34 @@ def _accept(has: np.ndarray, offer: np.ndarray, xj: np.ndarray, e: np.ndarray, p
     and then to the lowest offered position, so the result never depends on actor order
     (tie_break="challenger_eu"), or to the lowest index (tie_break="index").
     Strongest: the challenger with the highest EU_i(i -> j), ties to the lowest position.
+    Conflicts first (Scholz's code): least move among conflict (and capitulation) offers; an
+    actor without one takes the compromise with the lowest (|E_j| x_j + |E_i| x_i)/(|E_i| + |E_j|).
     """
+    if params.acceptance == "conflicts_first":
+        yielding = has & (kind != 2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            key = (np.abs(ej) * xj + np.abs(e) * xi) / (np.abs(e) + np.abs(ej))
+        key = np.where(has & (kind == 2), key, np.inf)
+        low = np.isfinite(key) & (key <= key.min(axis=1, keepdims=True) + 1e-12 * (1.0 + np.abs(xj)))
+        best_compromise = _least_move(low, offer, xj, e, params)
+        best_yield = _least_move(yielding, offer, xj, e, params)
+        return np.where(yielding.any(axis=1), best_yield, best_compromise)
     if params.acceptance == "least_move":
-        dist = np.where(has, np.abs(offer - xj), np.inf)
-        if params.tie_break == "index":
-            return np.argmin(dist, axis=1)
-        near = has & (dist <= dist.min(axis=1, keepdims=True) + 1e-9)
-    else:
-        near = has
+        return _least_move(has, offer, xj, e, params)
+    return _strongest(has, offer, e)
+
+
+def _least_move(has: np.ndarray, offer: np.ndarray, xj: np.ndarray, e: np.ndarray,
+                params: Params) -> np.ndarray:
+    """The nearest offer among `has`, ties broken as `tie_break` says."""
+    dist = np.where(has, np.abs(offer - xj), np.inf)
+    if params.tie_break == "index":
+        return np.argmin(dist, axis=1)
+    return _strongest(has & (dist <= dist.min(axis=1, keepdims=True) + 1e-9), offer, e)
+
+
+def _strongest(near: np.ndarray, offer: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """The offer of the challenger with the highest EU_i(i -> j) among `near`, then the lowest."""
     strength = np.where(near, e, -np.inf)
     top = near & (strength >= strength.max(axis=1, keepdims=True) - 1e-12)
     return np.argmin(np.where(top, offer, np.inf), axis=1)
@@ -374,7 +462,7 @@ def _offer_columns(rnd: int, res: RoundResult, x: np.ndarray, slab0: int) -> dic
         "target": j,
         "kind": res.kind[bb, i, j],
         "eu_challenger": res.eu[bb, i, j],
-        "eu_target": res.eu[bb, j, i],
+        "eu_target": res.eu_target[bb, i, j],
         "from": x[bb, j],
         "offer": res.offer[bb, i, j],
         "accepted": res.chosen[bb, j] == i,
