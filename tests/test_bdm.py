@@ -265,6 +265,37 @@ def test_q_half_and_other_options_run() -> None:
         assert 0.0 <= out.outcome[0, 0] <= 100.0
 
 
+@pytest.mark.parametrize("shift", [1e-14, -1e-13, 1e-13, 1e-11])
+def test_t_rule_ties_survive_rounding_of_the_input(shift: float) -> None:
+    # At q = 0.5 the T rule asks whether i is closer to the median voter than j. Around mu = 7
+    # years, actors at 4 and 10 are exactly tied; the YAML example maps 10 years to
+    # 100.00000000000001 and the CSV to 100.0, which used to give different trajectories from
+    # round 1 (CSV 7, 10, 7.30, ...; YAML 7, 7.46, 4.37, ...). Ties within 1e-9 of the range
+    # now count as ties, so such shifts move the result by about their own size only.
+    params = bdm.Params(q=0.5)
+    base = bdm.solve(ec_batch(), params)
+    pos = (EC_YEARS - 4) / 6 * 100
+    pos[[4, 5, 6]] += shift  # France, Italy, UK at 10 years
+    moved = bdm.solve(Batch.from_arrays(pos[:, None], EC_SAL[:, None], EC_CAP, actors=EC_ACTORS), params)
+    np.testing.assert_allclose(moved.trajectory, base.trajectory, atol=1e-9)
+    np.testing.assert_allclose(years(base.info["median"][0, :4, 0]), [7.0, 10.0, 7.2977, 7.1032], atol=1e-4)
+
+
+def test_t_rule_yaml_example_and_csv_agree() -> None:
+    from pathlib import Path
+
+    from parley import batch as batching
+    from parley.backtest.cases import cases_directory, read_bdm_table
+    from parley.loading import load
+
+    yaml_file = Path(__file__).resolve().parent.parent / "docs" / "examples" / "ec-car-emissions.yaml"
+    from_yaml = batching.point(batching.layout(load(str(yaml_file))))
+    from_csv = read_bdm_table(cases_directory() / "bdm1994_ec_emissions.csv")
+    params = bdm.Params(q=0.5)
+    np.testing.assert_allclose(bdm.solve(from_yaml, params).trajectory,
+                               bdm.solve(from_csv, params).trajectory, atol=1e-9)
+
+
 def test_bad_params_rejected() -> None:
     with pytest.raises(ValueError):
         bdm.Params(q=1.5)

@@ -29,6 +29,11 @@ EPS_EU = 1e-12
 """Expected utilities within this of zero count as zero (identical positions give 0 up to
 rounding, and must not trigger offers)."""
 
+TIE_REL = 1e-9
+"""Distances to the median voter that differ by less than this share of the range Delta count as
+equal in the T rule (q < 1), so rounding in the input (a scale mapping 10 years to
+100.00000000000001) cannot change which actor is "closer"."""
+
 
 _CHOICES: dict[str, tuple[str, ...]] = {
     "reading": ("spec", "scholz_code"),
@@ -258,7 +263,12 @@ def expected_utilities(
         u_b = 2.0 - 4.0 * np.maximum(0.5 - 0.25 * (dm + d), 0.0) ** rr
         u_w = 2.0 - 4.0 * np.minimum(0.5 + 0.25 * (dm + d), 1.0) ** rr
         if params.t_rule == "closer":
-            t = (np.abs(x - mu[:, None])[:, :, None] < np.abs(x - mu[:, None])[:, None, :]).astype(float)
+            # "i closer to the median voter than j" with a margin of TIE_REL * Delta: actors
+            # equally far from mu (common on grids, e.g. 4 and 10 years around 7) must stay
+            # tied whatever the last bits of their positions (100 vs 100.00000000000001)
+            gap = np.abs(x - mu[:, None])
+            margin = (TIE_REL * span)[:, None, None]
+            t = (gap[:, :, None] < gap[:, None, :] - margin).astype(float)
         else:
             t = params.t
         eu = eu - (1.0 - params.q) * (t * u_b + (1.0 - t) * u_w)
