@@ -110,19 +110,25 @@ def win_probability(dist: np.ndarray, wa: np.ndarray, third_parties: bool, poole
 
 
 def _abs_vote_totals(dist: np.ndarray, wa: np.ndarray) -> np.ndarray:
-    """T[i, j, B] = sum_k w_k |dist[j, k] - dist[i, k]|, summed over k in order.
+    """T[i, j, B] = sum_k w_k |dist[j, k] - dist[i, k]|, summed over the voters k in order (so
+    the rounding does not depend on the number of slabs).
 
-    T is symmetric with a zero diagonal, so only the pairs i < j are computed (voter by voter:
-    no [N, N, N, B] temporary) and mirrored."""
+    T is symmetric with a zero diagonal, so only the pairs i < j are computed and mirrored."""
     n = dist.shape[0]
     lo, hi = np.triu_indices(n, 1)
-    acc = np.zeros((lo.size, dist.shape[2]))
-    for k in range(n):
-        col = dist[:, k, :]  # [a, B]: voter k's distance to each position
-        term = np.subtract(col[hi], col[lo])
-        np.abs(term, out=term)
-        term *= wa[k]
-        acc += term
+    if n <= 16:  # voter by voter: a few operations on [pairs, B]
+        acc = np.zeros((lo.size, dist.shape[2]))
+        for k in range(n):
+            col = dist[:, k, :]
+            term = np.subtract(col[hi], col[lo])
+            np.abs(term, out=term)
+            term *= wa[k]
+            acc += term
+    else:  # many voters: one [pairs, k, B] block, accumulated in the same order
+        terms = np.subtract(dist[hi], dist[lo])
+        np.abs(terms, out=terms)
+        terms *= wa[None, :, :]
+        acc = np.cumsum(terms, axis=1)[:, -1, :]
     tot = np.zeros_like(dist)
     tot[lo, hi] = acc
     tot[hi, lo] = acc
