@@ -46,7 +46,8 @@ def main() -> None:
               f"{mean['spec'][t]:>7.4f}")
     worst_med = np.abs(med["scholz_code"][1:11] - JMCKIB_MEDIANS).max()
     worst_mean = np.abs(mean["scholz_code"][1:11] - JMCKIB_MEANS).max()
-    print(f"scholz_code vs jmckib, rounds 1-10: medians within {worst_med:.1e}, means within {worst_mean:.1e} years")
+    print(f"scholz_code vs jmckib, rounds 1-10: medians within {worst_med:.1e}, "
+          f"means within {worst_mean:.1e} years")
     if POSITIONS.exists():
         ref = np.loadtxt(POSITIONS, skiprows=1)[:, 1:]
         got = years(runs["scholz_code"].trajectory[0, :, :, 0])

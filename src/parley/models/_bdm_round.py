@@ -141,6 +141,7 @@ class Terms:
 
     half_d: np.ndarray  # [i, j, B] d_ij / 2
     p: np.ndarray  # [i, j, B]
+    not_p: np.ndarray  # [i, j, B] 1 - P_ij
     sj: np.ndarray  # salience of the contested branch, broadcastable to [i, j, B]
     invalid: np.ndarray  # [i, j, B] not a pair of two engaged, distinct actors
     dmd: np.ndarray | None = None  # d_iμ + d_ij (q < 1 only)
@@ -151,7 +152,7 @@ def terms(x: np.ndarray, s: np.ndarray, p: np.ndarray, mu: np.ndarray, span: np.
           invalid: np.ndarray, dist: np.ndarray, params: Params) -> Terms:
     d = dist / span[None, None, :]
     sj = s[None, :, :] if params.eu_salience == "target" else s[:, None, :]
-    out = Terms(np.multiply(0.5, d), p, sj, invalid)
+    out = Terms(np.multiply(0.5, d), p, np.subtract(1.0, p), sj, invalid)
     if params.q < 1.0:
         gap = np.abs(x - mu[None, :])
         out.dmd = (gap / span[None, :])[:, None, :] + d
@@ -182,7 +183,7 @@ def expected_utilities(tm: Terms, rr: np.ndarray | None, params: Params) -> np.n
         np.multiply(4.0, u, out=u)
         np.subtract(2.0, u, out=u)
     eu = np.multiply(tm.p, u_s)
-    np.multiply(np.subtract(1.0, tm.p), u_f, out=u_f)
+    np.multiply(tm.not_p, u_f, out=u_f)
     eu += u_f
     eu *= tm.sj
     u_s *= np.subtract(1.0, tm.sj)
@@ -236,7 +237,7 @@ def play(x: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, params: P
     r = risk_exponents(e1, act, params)
     if params.votes == "risk":  # votes w_k (d_kj^r_k - d_ki^r_k), distances on the Delta scale
         p = win_probability((dist / span[None, None, :]) ** r[None, :, :], wa, third, pooled, False)
-        tm.p = p
+        tm.p, tm.not_p = p, np.subtract(1.0, p)
     if params.eu_exponent == "receiver":  # both sides of the pair (i -> j) valued with r_j
         e = expected_utilities(tm, r[None, :, :], params)
         ej = expected_utilities(tm, r[:, None, :], params).transpose(1, 0, 2)
@@ -260,12 +261,15 @@ def offers(x: np.ndarray, e: np.ndarray, ej: np.ndarray, p: np.ndarray,
     conflict: E_i > 0, E_j > 0, E_i > E_j -> x_i (or the contest's expected outcome);
     compromise: E_i > 0 > E_j, E_i > |E_j| -> x_j + (x_i - x_j) f(E_i, E_j);
     capitulation: E_i > 0 > E_j, E_i < |E_j| -> x_i (never with capitulation="never")."""
+    ej = np.ascontiguousarray(ej)  # often a transposed view
     e_pos = e > 0
-    conflict = e_pos & (ej > 0) & (e > ej)
+    conflict = e_pos & (ej > 0)
+    conflict &= e > ej
     loses = e_pos & (ej < 0)
     neg_ej = np.negative(ej)
     compromise = loses & (e > neg_ej)
-    capitulation = loses & (e < neg_ej) if params.capitulation == "offer" else np.zeros_like(loses)
+    never = params.capitulation == "never"
+    capitulation = np.zeros_like(loses) if never else loses & (e < neg_ej)
     xi = x[:, None, :]
     xj = x[None, :, :]
     safe_e = e + (e == 0)  # e itself wherever a compromise is possible (e > 0)
@@ -282,9 +286,10 @@ def offers(x: np.ndarray, e: np.ndarray, ej: np.ndarray, p: np.ndarray,
     # one of the three masks at most is 1: offer = that branch's value + 0 + 0 (exact)
     offer = share * compromise
     offer += won * conflict
-    offer += xi * capitulation
     kind = conflict.view(np.int8) + compromise.view(np.int8) * np.int8(2)
-    kind += capitulation.view(np.int8) * np.int8(3)
+    if not never:
+        offer += xi * capitulation
+        kind += capitulation.view(np.int8) * np.int8(3)
     return kind, offer, (conflict, compromise, capitulation)
 
 

@@ -287,6 +287,8 @@ def _run_block(x0: np.ndarray, w: np.ndarray, cs: np.ndarray, s: np.ndarray, act
     x = x0
     b = x.shape[1]
     run = _Run([x], [], [], np.full(b, -1), np.zeros(b, int), [])
+    hist = np.empty((params.rounds + 1, *x.shape))
+    hist[0] = x
     tol = params.tolerance
     span0 = _kernel.position_range(x0, act)
     for t in range(params.rounds):
@@ -296,15 +298,15 @@ def _run_block(x0: np.ndarray, w: np.ndarray, cs: np.ndarray, s: np.ndarray, act
         if explain:
             run.log.append(_offer_columns(t + 1, _result(rd), _b(x), slab0))
         new = rd.new_x
-        open_ = run.stop < 0
         # Compare the new state with every earlier state: equal to the last = converged
-        # (cycle length 1); equal to an earlier one = a cycle.
-        for back, old in enumerate(reversed(run.positions), start=1):
-            same = open_ & (np.abs(new - old).max(axis=0) <= tol)
-            run.stop[same] = t + 1
-            run.cycle[same] = back
-            open_ &= ~same
+        # (cycle length 1); equal to an earlier one = a cycle (the most recent match counts).
+        same = (np.abs(hist[:t + 1] - new[None]).max(axis=1) <= tol)  # [state, B]
+        hit = (run.stop < 0) & same.any(axis=0)
+        latest = t - np.argmax(same[::-1], axis=0)  # most recent matching state
+        run.stop[hit] = t + 1
+        run.cycle[hit] = (t + 1 - latest)[hit]
         x = new
+        hist[t + 1] = x
         run.positions.append(x)
         if (run.cycle == 1).all():
             break
