@@ -366,3 +366,54 @@ def test_order_does_not_matter_on_a_grid(data: tuple[list[float], list[float], l
     a = bdm.solve(batch, bdm.Params(rounds=4))
     b = bdm.solve(batch.permute_actors(order), bdm.Params(rounds=4))
     np.testing.assert_allclose(a.trajectory[:, :, order], b.trajectory, atol=1e-9)
+
+
+def _one_round_by_loops(x: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """One round of the specification's reading (q = 1, least move, ties to the strongest
+    challenger then the lowest offer), written with plain loops as an independent oracle."""
+    n = len(x)
+    w = c * s
+    span = x.max() - x.min() or 1.0
+
+    def prob(i: int, j: int) -> float:
+        v = [w[k] * (abs(x[k] - x[j]) - abs(x[k] - x[i])) for k in range(n)]
+        tot = sum(abs(a) for a in v)
+        return sum(a for a in v if a > 0) / tot if tot > 1e-12 * w.sum() else 0.5
+
+    def eu(i: int, j: int, r: float) -> float:
+        d = abs(x[i] - x[j]) / span
+        us, uf, usq = 2 - 4 * max(0.5 - 0.5 * d, 0) ** r, 2 - 4 * (0.5 + 0.5 * d) ** r, 2 - 4 * 0.5**r
+        p = prob(i, j)
+        val = s[j] * (p * us + (1 - p) * uf) + (1 - s[j]) * us - usq
+        return 0.0 if abs(val) < 1e-12 else val
+
+    big_r = [sum(eu(j, i, 1.0) for j in range(n) if j != i) for i in range(n)]
+    hi, lo = max(big_r), min(big_r)
+    r_hat = [(2 * v - hi - lo) / (hi - lo) if hi - lo > 1e-12 else 0.0 for v in big_r]
+    r = [(1 - h / 3) / (1 + h / 3) for h in r_hat]
+    e = [[eu(i, j, r[i]) if i != j else 0.0 for j in range(n)] for i in range(n)]
+    new = x.copy()
+    for j in range(n):
+        offers = []
+        for i in range(n):
+            ei, ej = e[i][j], e[j][i]
+            if (ei > 0 and ej > 0 and ei > ej) or (ei > 0 > ej and ei < -ej):  # conflict, capitulation
+                offers.append((x[i], ei))
+            elif ei > 0 > ej and ei > -ej:
+                offers.append((x[j] + (x[i] - x[j]) * (-ej / ei), ei))
+        if offers:
+            near = min(abs(o - x[j]) for o, _ in offers)
+            close = [(o, ei) for o, ei in offers if abs(o - x[j]) <= near + 1e-9]
+            top = max(ei for _, ei in close)
+            new[j] = min(o for o, ei in close if ei >= top - 1e-12)
+    return new
+
+
+@settings(max_examples=30, deadline=None)
+@given(scenarios)
+def test_first_round_equals_a_loop_implementation(data: tuple[list[float], list[float], list[float]]) -> None:
+    # The vectorised engine (slab-minor arrays, mask arithmetic) against plain loops over the
+    # specification's formulas, one round, continuous inputs (ties then have measure zero).
+    pos, sal, cap = (np.array(v) for v in data)
+    out = bdm.solve(Batch.from_arrays(pos[:, None], sal[:, None], cap), bdm.Params(rounds=1))
+    np.testing.assert_allclose(out.trajectory[0, 1, :, 0], _one_round_by_loops(pos, cap, sal), atol=1e-7)
