@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parley.batch import Batch
 from parley.models import bdm
@@ -134,3 +136,26 @@ def test_capitulation_never_fires_when_switched_off() -> None:
     off = bdm.solve(batch, bdm.Params(rounds=3, explain=True, capitulation="never"))
     assert (on.info["challenge_table"]["kind"] == 3).any()  # the case exists here
     assert not (off.info["challenge_table"]["kind"] == 3).any()
+
+
+scenarios = st.integers(2, 6).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.floats(0, 100), min_size=n, max_size=n),
+        st.lists(st.floats(0.05, 1), min_size=n, max_size=n),
+        st.lists(st.floats(0.5, 10), min_size=n, max_size=n),
+    )
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(scenarios, st.randoms(use_true_random=False))
+def test_scholz_reading_ignores_actor_order_and_stays_in_the_hull(
+        data: tuple[list[float], list[float], list[float]], rnd) -> None:
+    pos, sal, cap = (np.array(v) for v in data)
+    batch = Batch.from_arrays(pos[:, None], sal[:, None], cap)
+    order = np.array(rnd.sample(range(len(pos)), len(pos)))
+    params = bdm.Params(reading="scholz_code", rounds=5)
+    a = bdm.solve(batch, params)
+    b = bdm.solve(batch.permute_actors(order), params)
+    np.testing.assert_allclose(a.trajectory[:, :, order], b.trajectory, atol=1e-9)
+    assert (a.trajectory >= pos.min() - 1e-9).all() and (a.trajectory <= pos.max() + 1e-9).all()
