@@ -7,7 +7,10 @@ offers it received. All moves of a round happen together; the forecast of a roun
 voter position. Every interpretive choice is listed in docs/models/bdm.md.
 
 All arrays run over *slabs*: one slab is one (draw, issue) pair, so Monte Carlo draws and issues
-go through the rounds together as [slabs, actors(, actors)] arrays, chunked to bound memory.
+go through the rounds together, in cache-sized blocks. One round is computed in _bdm_round on
+slab-minor [actors(, actors), slabs] arrays; the public functions here take and return
+[slabs, actors(, actors)] arrays. Two readings: the printed equations (default) and
+reading="scholz_code" (Scholz et al.'s code, see READINGS).
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ READINGS: dict[str, dict[str, str]] = {
 }
 """Values of the fields a `reading` fills when they are left unset (None). "spec": the printed
 equations (../shared/models/bdm.md). "scholz_code": Scholz et al.'s code as ported by jmckib
-(bdm-scholz-expected-utility-model @55f63e9), which reproduces their Table 2; on the EC case it
+(bdm-scholz-expected-utility-model @55f63e9; 7 of the 8 medians of their Table 2); on the EC case it
 gives jmckib's positions in every round (docs/models/bdm.md, "Matches")."""
 
 
