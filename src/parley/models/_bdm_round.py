@@ -139,7 +139,8 @@ def _abs_vote_totals(dist: np.ndarray, wa: np.ndarray) -> np.ndarray:
 class Terms:
     """What both expected-utility passes of a round share."""
 
-    half_d: np.ndarray  # [i, j, B] d_ij / 2
+    base_s: np.ndarray  # [i, j, B] max(0.5 - d_ij / 2, 0): U^s = 2 - 4 base_s^r
+    base_f: np.ndarray  # [i, j, B] 0.5 + d_ij / 2: U^f = 2 - 4 base_f^r
     p: np.ndarray  # [i, j, B]
     not_p: np.ndarray  # [i, j, B] 1 - P_ij
     sj: np.ndarray  # salience of the contested branch, broadcastable to [i, j, B]
@@ -152,7 +153,10 @@ def terms(x: np.ndarray, s: np.ndarray, p: np.ndarray, mu: np.ndarray, span: np.
           invalid: np.ndarray, dist: np.ndarray, params: Params) -> Terms:
     d = dist / span[None, None, :]
     sj = s[None, :, :] if params.eu_salience == "target" else s[:, None, :]
-    out = Terms(np.multiply(0.5, d), p, np.subtract(1.0, p), sj, invalid)
+    half_d = np.multiply(0.5, d)
+    base_s = np.subtract(0.5, half_d)
+    np.maximum(base_s, 0.0, out=base_s)
+    out = Terms(base_s, np.add(0.5, half_d, out=half_d), p, np.subtract(1.0, p), sj, invalid)
     if params.q < 1.0:
         gap = np.abs(x - mu[None, :])
         out.dmd = (gap / span[None, :])[:, None, :] + d
@@ -173,15 +177,14 @@ def expected_utilities(tm: Terms, rr: np.ndarray | None, params: Params) -> np.n
     U^s = 2 - 4 max(0.5 - 0.5 d, 0)^r, U^f = 2 - 4 (0.5 + 0.5 d)^r, U^sq = 2 - 4 * 0.5^r;
     EU = s_j (P U^s + (1 - P) U^f) + (1 - s_j) U^s - Q U^sq - (1 - Q)(T U^b + (1 - T) U^w),
     evaluated in place in that order."""
-    u_s = np.subtract(0.5, tm.half_d)
-    np.maximum(u_s, 0.0, out=u_s)
-    u_f = np.add(0.5, tm.half_d)
-    if rr is not None:
-        np.power(u_s, rr, out=u_s)
-        np.power(u_f, rr, out=u_f)
-    for u in (u_s, u_f):
-        np.multiply(4.0, u, out=u)
-        np.subtract(2.0, u, out=u)
+    if rr is None:
+        u_s, u_f = np.multiply(4.0, tm.base_s), np.multiply(4.0, tm.base_f)
+    else:
+        u_s, u_f = np.power(tm.base_s, rr), np.power(tm.base_f, rr)
+        u_s *= 4.0
+        u_f *= 4.0
+    np.subtract(2.0, u_s, out=u_s)
+    np.subtract(2.0, u_f, out=u_f)
     eu = np.multiply(tm.p, u_s)
     np.multiply(tm.not_p, u_f, out=u_f)
     eu += u_f
