@@ -56,9 +56,10 @@ def main(argv: list[str]) -> None:
     res = bdm.play_round(x, w[None], sal[None], act, params, span)
     n = len(names)
     pair = ~np.eye(n, dtype=bool)[None]
-    p = bdm.win_probability(x, w[None], act, params.voters == "third_parties")
-    e1 = bdm.expected_utilities(x, sal[None], p, res.mu, span, np.ones((1, n, 1)), pair, params)
-    r = bdm.risk_exponents(e1, act, params)[0]
+    p1 = bdm.win_probability(x, w[None], act, params.voters == "third_parties",
+                             params.p_denominator == "pooled")
+    e1 = bdm.expected_utilities(x, sal[None], p1, res.mu, span, None, pair, params)
+    p, r = res.p, res.r[0]  # as the round used them (risk-adjusted votes, if asked)
     np.set_printoptions(precision=3, suppress=True, linewidth=160)
     print(f"round {rnd}; params: {params}")
     print("positions (years):", dict(zip(names, np.round(years(x[0]), 3).tolist(), strict=True)))
@@ -79,7 +80,7 @@ def main(argv: list[str]) -> None:
             k = res.kind[0, i, j]
             if k:
                 star = "*" if res.chosen[0, j] == i else ""
-                ej = res.eu[0, j, i]
+                ej = res.eu_target[0, i, j]
                 got.append(f"{star}{names[i]} {bdm.KINDS[k][:4]} {res.eu[0, i, j]:.3f}/{ej:.3f} "
                            f"-> {years(res.offer[0, i, j]):.3f}")
         print(f"{names[j]:>6s} at {years(x[0, j]):.3f}: " + ("; ".join(got) or "none"))

@@ -7,7 +7,10 @@ offers it received. All moves of a round happen together; the forecast of a roun
 voter position. Every interpretive choice is listed in docs/models/bdm.md.
 
 All arrays run over *slabs*: one slab is one (draw, issue) pair, so Monte Carlo draws and issues
-go through the rounds together as [slabs, actors(, actors)] arrays, chunked to bound memory.
+go through the rounds together, in cache-sized blocks. One round is computed in _bdm_round on
+slab-minor [actors(, actors), slabs] arrays; the public functions here take and return
+[slabs, actors(, actors)] arrays. Two readings: the printed equations (default) and
+reading="scholz_code" (Scholz et al.'s code, see READINGS).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any, Literal
 import numpy as np
 
 from parley.batch import Batch
+from parley.models import _bdm_round as _kernel
+from parley.models._bdm_round import EPS_EU, TIE_REL  # noqa: F401  (documented constants)
 from parley.models.base import Outcome
 
 SUMMARY = "Bueno de Mesquita's expected-utility challenge model (rounds of offers)"
@@ -25,14 +30,11 @@ SUMMARY = "Bueno de Mesquita's expected-utility challenge model (rounds of offer
 KINDS = ("none", "conflict", "compromise", "capitulation")
 """Offer kinds, in the integer coding of the challenge log."""
 
-EPS_EU = 1e-12
-"""Expected utilities within this of zero count as zero (identical positions give 0 up to
-rounding, and must not trigger offers)."""
-
 
 _CHOICES: dict[str, tuple[str, ...]] = {
+    "reading": ("spec", "scholz_code"),
     "t_rule": ("closer", "fixed"),
-    "acceptance": ("least_move", "strongest"),
+    "acceptance": ("least_move", "strongest", "conflicts_first"),
     "forecast": ("median", "mean"),
     "vote_weight": ("capability_salience", "capability"),
     "eu_salience": ("target", "challenger"),
@@ -44,7 +46,22 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "tie_break": ("challenger_eu", "index"),
     "delta": ("current", "initial"),
     "voters": ("all", "third_parties"),
+    "p_denominator": ("pair", "pooled"),
+    "eu_exponent": ("own", "receiver"),
+    "votes": ("linear", "risk"),
+    "capitulation": ("offer", "never"),
 }
+
+READINGS: dict[str, dict[str, str]] = {
+    "spec": {"acceptance": "least_move", "delta": "current", "p_denominator": "pair",
+             "eu_exponent": "own", "votes": "linear", "capitulation": "offer"},
+    "scholz_code": {"acceptance": "conflicts_first", "delta": "initial", "p_denominator": "pooled",
+                    "eu_exponent": "receiver", "votes": "risk", "capitulation": "never"},
+}
+"""Values of the fields a `reading` fills when they are left unset (None). "spec": the printed
+equations (../shared/models/bdm.md). "scholz_code": Scholz et al.'s code as ported by jmckib
+(bdm-scholz-expected-utility-model @55f63e9; 7 of the 8 medians of their Table 2); on the EC case it
+gives jmckib's positions in every round (docs/models/bdm.md, "Matches")."""
 
 
 @dataclass(frozen=True)
@@ -59,9 +76,24 @@ class Params:
     - `t_rule`: probability T that, without a challenge, the outcome moves in i's favour:
       "closer" sets T = 1 when i is closer to the median voter than j is (else 0); "fixed"
       uses `t`.
+    - `reading`: which set of readings fills the fields below left unset (None): "spec" (the
+      printed equations, default) or "scholz_code" (Scholz et al.'s code, which reproduces their
+      Table 2); see READINGS. Fields set explicitly win over the reading.
     - `acceptance`: which received offer an actor takes: "least_move" (the one that moves it
-      least, Scholz et al.) or "strongest" (the one from the challenger with the highest
-      expected utility of challenging it).
+      least, Scholz et al.'s text), "strongest" (the one from the challenger with the highest
+      expected utility of challenging it) or "conflicts_first" (Scholz's code: the nearest
+      conflict offer if there is one, else the compromise with the lowest
+      (|E_j| x_j + |E_i| x_i) / (|E_i| + |E_j|)).
+    - `p_denominator`: P_ij's denominator: "pair" sum_k |v_k(i, j)| (eq. 31 as printed) or
+      "pooled" sum_k sum_a sum_b |v_k(a, b)| over all pairs (Scholz's code; P is then small).
+    - `eu_exponent`: risk exponent in the offer rules: "own" (EU_i(i -> j) with r_i; E_j as
+      `target_view` says) or "receiver" (Scholz's code: both EU_i(i -> j) and EU_j(j -> i) with
+      the receiving actor j's r_j; needs target_view="own").
+    - `votes`: votes in P_ij after the risk pass: "linear" w_k (d_kj - d_ki) or "risk"
+      w_k (d_kj^r_k - d_ki^r_k) with k's risk exponent (Scholz's code; the first pass, with r = 1,
+      is linear either way).
+    - `capitulation`: "offer" (the specification's capitulation offers x_i) or "never" (Scholz's
+      code, where a typo in the test, `eu_ji < abs(eu_ji)`, keeps it from ever firing).
     - `forecast`: "median" (median voter position of the final positions) or "mean"
       (capability x salience weighted mean of the final positions).
     - `vote_weight`: weight of actor k's vote (in P_ij and the median voter):
@@ -89,16 +121,19 @@ class Params:
       the initial positions, the issue's scale, kept through the rounds).
     - `tolerance`: moves smaller than this (0–100 scale) count as standing still, for the
       convergence and cycle tests.
-    - `chunk_elements`: largest [slabs x actors^3] block held in memory at once.
+    - `chunk_elements`: slabs go through the rounds in blocks of at most this many
+      [actors x actors x slabs] elements (about 650 slabs of 7 actors: small enough to stay in
+      the processor's cache, large enough for numpy's per-call overhead not to matter).
     - `explain`: record the per-round challenge log (who challenged whom, offer kind, offer,
       accepted); recorded automatically for a single draw.
     """
 
     rounds: int = 10
+    reading: Literal["spec", "scholz_code"] = "spec"
     q: float = 1.0
     t_rule: Literal["closer", "fixed"] = "closer"
     t: float = 1.0
-    acceptance: Literal["least_move", "strongest"] = "least_move"
+    acceptance: Literal["least_move", "strongest", "conflicts_first"] | None = None
     forecast: Literal["median", "mean"] = "median"
     vote_weight: Literal["capability_salience", "capability"] = "capability_salience"
     eu_salience: Literal["target", "challenger"] = "target"
@@ -108,13 +143,21 @@ class Params:
     compromise: Literal["ratio", "complement", "share"] = "ratio"
     conflict: Literal["winner", "expected"] = "winner"
     tie_break: Literal["challenger_eu", "index"] = "challenger_eu"
-    delta: Literal["current", "initial"] = "current"
+    delta: Literal["current", "initial"] | None = None
     voters: Literal["all", "third_parties"] = "all"
+    p_denominator: Literal["pair", "pooled"] | None = None
+    eu_exponent: Literal["own", "receiver"] | None = None
+    votes: Literal["linear", "risk"] | None = None
+    capitulation: Literal["offer", "never"] | None = None
     tolerance: float = 1e-6
-    chunk_elements: int = 4_000_000
+    chunk_elements: int = 32_768
     explain: bool = False
 
     def __post_init__(self) -> None:
+        if self.reading in READINGS:
+            for name, value in READINGS[self.reading].items():
+                if getattr(self, name) is None:
+                    object.__setattr__(self, name, value)
         if self.rounds < 1:
             raise ValueError(f"rounds must be >= 1, got {self.rounds}")
         if not 0.0 <= self.q <= 1.0:
@@ -125,9 +168,22 @@ class Params:
             value = getattr(self, name)
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}")
+        if self.eu_exponent == "receiver" and self.target_view != "own":
+            raise ValueError("eu_exponent='receiver' fixes how E_j is valued (with the receiver's r_j): "
+                             "leave target_view at 'own'")
 
 
-# --- one round, vectorised over slabs -----------------------------------------------------
+# --- one round, [slabs, actors(, actors)] view of the kernel in _bdm_round -----------------
+def _t(a: np.ndarray) -> np.ndarray:
+    """[B, ...] -> slab-minor [..., B] (contiguous)."""
+    return np.ascontiguousarray(np.moveaxis(a, 0, -1))
+
+
+def _b(a: np.ndarray) -> np.ndarray:
+    """Slab-minor [..., B] -> [B, ...]."""
+    return np.moveaxis(a, -1, 0)
+
+
 def median_voter(x: np.ndarray, w: np.ndarray, act: np.ndarray) -> np.ndarray:
     """Weighted Condorcet winner among active actors' positions, per slab: [B].
 
@@ -136,94 +192,52 @@ def median_voter(x: np.ndarray, w: np.ndarray, act: np.ndarray) -> np.ndarray:
     (the weighted median). When several distinct positions tie, the midpoint of the lowest and
     highest of them is returned, so actor order cannot matter.
     """
-    wa = np.where(act, w, 0.0)
-    cost = (wa[:, None, :] * np.abs(x[:, None, :] - x[:, :, None])).sum(axis=2)  # [B, i]
-    cost = np.where(act, cost, np.inf)
-    best = cost.min(axis=1, keepdims=True)
-    scale = np.maximum(np.abs(best), 1e-300)
-    tied = act & (cost <= best + 1e-9 * scale + 1e-12)
-    lo = np.where(tied, x, np.inf).min(axis=1)
-    hi = np.where(tied, x, -np.inf).max(axis=1)
-    return (lo + hi) / 2.0
+    xt, at = _t(x), _t(act)
+    wa = np.where(at, _t(w), 0.0)
+    return _kernel.median_voter(xt, wa, at, _kernel.vote_cost(_kernel.pair_distances(xt), wa))
 
 
 def weighted_mean(x: np.ndarray, w: np.ndarray, act: np.ndarray) -> np.ndarray:
     """Capability x salience weighted mean of active positions (equal weights if all are 0)."""
-    wa = np.where(act, w, 0.0)
-    total = wa.sum(axis=1)
-    wa = np.where(total[:, None] > 0, wa, act.astype(float))
-    return (wa * x).sum(axis=1) / np.maximum(wa.sum(axis=1), 1e-300)
+    return _kernel.weighted_mean(_t(x), _t(w), _t(act))
 
 
-def win_probability(x: np.ndarray, w: np.ndarray, act: np.ndarray, third_parties: bool = False) -> np.ndarray:
+def win_probability(x: np.ndarray, w: np.ndarray, act: np.ndarray, third_parties: bool = False,
+                    pooled: bool = False, dist: np.ndarray | None = None) -> np.ndarray:
     """P[b, i, j]: share of the (capability x salience) vote for i in a contest with j.
 
     Votes v_k(i, j) = w_k (|x_k - x_j| - |x_k - x_i|); P = sum of positive votes / sum of
     absolute votes, 1/2 when nobody cares (the range Delta cancels out of the ratio).
-    Computed as (sum v + sum |v|) / (2 sum |v|): sum v = F_j - F_i with F_i = sum_k w_k |x_k - x_i|
-    is cheap, so only sum |v| needs the [B, N, N, N] pass (as one matrix product).
-    With `third_parties`, i and j do not vote: their votes are w_i d_ij and -w_j d_ij.
+    With `third_parties`, i and j do not vote. With `pooled` the denominator is the sum of
+    |v_k(a, b)| over every voter and every pair (Scholz's code). `dist[b, a, k]` replaces
+    |x_a - x_k| as voter k's distance to position a (risk-adjusted votes use
+    (|x_a - x_k| / Delta)^r_k).
     """
-    wa = np.where(act, w, 0.0)
-    dist = np.abs(x[:, :, None] - x[:, None, :])  # symmetric: dist[b, j, k] = |x_j - x_k|
-    f = dist @ wa[:, :, None]  # [B, N, 1]: F_i
-    diff = dist[:, None, :, :] - dist[:, :, None, :]  # [B, i, j, k] = |x_j - x_k| - |x_i - x_k|
-    np.abs(diff, out=diff)
-    tot = (diff @ wa[:, None, :, None])[..., 0]  # [B, i, j]
-    net = f[:, None, :, 0] - f[:, :, 0][:, :, None]  # F_j - F_i = sum_k v_k(i, j)
-    if third_parties:
-        net = net - (wa[:, :, None] - wa[:, None, :]) * dist
-        tot = tot - (wa[:, :, None] + wa[:, None, :]) * dist
-    ok = tot > 1e-12 * np.maximum(wa.sum(axis=1), 1e-300)[:, None, None]
-    return np.where(ok, 0.5 * (net + tot) / np.where(ok, tot, 1.0), 0.5)
+    wa = np.where(_t(act), _t(w), 0.0)
+    symmetric = dist is None
+    d = _kernel.pair_distances(_t(x)) if dist is None else _t(dist)
+    return _b(_kernel.win_probability(d, wa, third_parties, pooled, symmetric))
 
 
-def expected_utilities(
-    x: np.ndarray,
-    s: np.ndarray,
-    p: np.ndarray,
-    mu: np.ndarray,
-    span: np.ndarray,
-    rr: np.ndarray,
-    pair: np.ndarray,
-    params: Params,
-) -> np.ndarray:
+def expected_utilities(x: np.ndarray, s: np.ndarray, p: np.ndarray, mu: np.ndarray, span: np.ndarray,
+                       rr: np.ndarray | None, pair: np.ndarray, params: Params) -> np.ndarray:
     """E[b, i, j] = EU_i(i -> j) (0 on invalid pairs), with risk exponents rr broadcastable to
-    [B, i, j] (r[:, :, None]: each challenger's own; r[:, None, :]: the target's, used when i
-    reckons j's side with i's exponent)."""
-    d = np.abs(x[:, :, None] - x[:, None, :]) / span[:, None, None]
-    dm = (np.abs(x - mu[:, None]) / span[:, None])[:, :, None]
-    u_s = 2.0 - 4.0 * np.maximum(0.5 - 0.5 * d, 0.0) ** rr
-    u_f = 2.0 - 4.0 * (0.5 + 0.5 * d) ** rr
-    u_sq = 2.0 - 4.0 * 0.5**rr
-    sj = s[:, None, :] if params.eu_salience == "target" else s[:, :, None]
-    eu = sj * (p * u_s + (1.0 - p) * u_f) + (1.0 - sj) * u_s - params.q * u_sq
-    if params.q < 1.0:
-        u_b = 2.0 - 4.0 * np.maximum(0.5 - 0.25 * (dm + d), 0.0) ** rr
-        u_w = 2.0 - 4.0 * np.minimum(0.5 + 0.25 * (dm + d), 1.0) ** rr
-        if params.t_rule == "closer":
-            t = (np.abs(x - mu[:, None])[:, :, None] < np.abs(x - mu[:, None])[:, None, :]).astype(float)
-        else:
-            t = params.t
-        eu = eu - (1.0 - params.q) * (t * u_b + (1.0 - t) * u_w)
-    eu = np.where(pair, eu, 0.0)
-    return np.where(np.abs(eu) < EPS_EU, 0.0, eu)
+    [B, i, j] (r[:, :, None]: each challenger's own; r[:, None, :]: the target's); None: r = 1."""
+    xt = _t(x)
+    tm = _kernel.terms(xt, _t(s), _t(p), mu, span, ~_t(pair), _kernel.pair_distances(xt), params)
+    rr_t = None if rr is None else _t(np.broadcast_to(rr, p.shape))
+    return _b(_kernel.expected_utilities(tm, rr_t, params))
 
 
 def risk_exponents(e1: np.ndarray, act: np.ndarray, params: Params) -> np.ndarray:
     """r[b, i] in [0.5, 2] from how attractive a target i is (R_i = sum_j EU_j(j -> i)), or
     from i's own prospects (risk_sum="challenger": R_i = sum_j EU_i(i -> j))."""
-    # column sums: over challengers j of E[j, i]; row sums: over targets j of E[i, j]
-    big_r = e1.sum(axis=1) if params.risk_sum == "target" else e1.sum(axis=2)
-    hi = np.where(act, big_r, -np.inf).max(axis=1, keepdims=True)
-    lo = np.where(act, big_r, np.inf).min(axis=1, keepdims=True)
-    spread = hi - lo
-    ok = spread > 1e-12
-    r_hat = np.where(ok, (2.0 * big_r - hi - lo) / np.where(ok, spread, 1.0), 0.0)
-    r_hat = np.clip(r_hat, -1.0, 1.0)
-    if params.risk_map == "inverted":
-        r_hat = -r_hat
-    return np.where(act, (1.0 - r_hat / 3.0) / (1.0 + r_hat / 3.0), 1.0)
+    return _b(_kernel.risk_exponents(_t(e1), _t(act), params))
+
+
+def position_range(x: np.ndarray, act: np.ndarray) -> np.ndarray:
+    """Delta per slab: range of the engaged actors' positions (1 where it is 0 or empty)."""
+    return _kernel.position_range(_t(x), _t(act))
 
 
 @dataclass(frozen=True)
@@ -234,96 +248,34 @@ class RoundResult:
     new_x: np.ndarray  # [B, N]
     kind: np.ndarray  # [B, i, j] int8 offer kind i -> j (index into KINDS)
     offer: np.ndarray  # [B, i, j] position offered to j by i (NaN: none)
-    eu: np.ndarray  # [B, i, j] EU_i(i -> j) with risk
+    eu: np.ndarray  # [B, i, j] E_i = EU_i(i -> j) as the offer rules value it
+    eu_target: np.ndarray  # [B, i, j] E_j = EU_j(j -> i) as the offer rules value it
     chosen: np.ndarray  # [B, j] index of the challenger whose offer j accepted (-1: none)
+    p: np.ndarray  # [B, i, j] P_ij as the expected utilities used it
+    r: np.ndarray  # [B, i] risk exponents of the round
 
 
-def position_range(x: np.ndarray, act: np.ndarray) -> np.ndarray:
-    """Delta per slab: range of the engaged actors' positions (1 where it is 0 or empty)."""
-    span = np.where(act, x, -np.inf).max(axis=1) - np.where(act, x, np.inf).min(axis=1)
-    return np.where(np.isfinite(span) & (span > 0), span, 1.0)
+def _result(rd: _kernel.Round) -> RoundResult:
+    """The kernel's slab-minor round as [slabs, ...] arrays (with the taken offers)."""
+    taken = rd.taken
+    chosen = np.where(taken.any(axis=0), taken.argmax(axis=0), -1)  # [j, B]
+    return RoundResult(rd.mu, _b(rd.new_x), _b(rd.kind), _b(np.where(rd.kind > 0, rd.offer, np.nan)),
+                       _b(rd.eu), _b(rd.eu_target), _b(chosen), _b(rd.p), _b(rd.r))
 
 
 def play_round(x: np.ndarray, w: np.ndarray, s: np.ndarray, act: np.ndarray, params: Params,
                span: np.ndarray | None = None) -> RoundResult:
     """Challenges, offers and moves of one round for slabs x[B, N]; `span` is Delta per slab
     (default: the current range, see Params.delta)."""
-    b, n = x.shape
-    mu = median_voter(x, w, act)
-    if span is None:
-        span = position_range(x, act)
-    pair = act[:, :, None] & act[:, None, :] & ~np.eye(n, dtype=bool)[None]
-    p = win_probability(x, w, act, params.voters == "third_parties")
-    e1 = expected_utilities(x, s, p, mu, span, np.ones((b, n, 1)), pair, params)
-    r = risk_exponents(e1, act, params)
-    e = expected_utilities(x, s, p, mu, span, r[:, :, None], pair, params)
-    if params.target_view == "own":
-        ej = e.transpose(0, 2, 1)  # EU_j(j -> i), with j's own risk exponent
-    elif params.target_view == "neutral":
-        ej = e1.transpose(0, 2, 1)
-    else:  # EU_j(j -> i) as i reckons it, with i's exponent: exponent indexed by the target
-        ej = expected_utilities(x, s, p, mu, span, r[:, None, :], pair, params).transpose(0, 2, 1)
-    conflict = (e > 0) & (ej > 0) & (e > ej)
-    compromise = (e > 0) & (ej < 0) & (e > -ej)
-    capitulation = (e > 0) & (ej < 0) & (e < -ej)
-    xi = np.broadcast_to(x[:, :, None], e.shape)
-    xj = np.broadcast_to(x[:, None, :], e.shape)
-    share = _compromise_share(e, ej, compromise, params)
-    won = xi if params.conflict == "winner" else xj + p * (xi - xj)
-    offer = np.where(compromise, xj + (xi - xj) * share, np.nan)
-    offer = np.where(capitulation, xi, np.where(conflict, won, offer))
-    kind = np.zeros(e.shape, np.int8)
-    kind[conflict] = 1
-    kind[compromise] = 2
-    kind[capitulation] = 3
-    has = kind > 0
-    chosen = _accept(has, offer, xj, e, params)
-    any_offer = has.any(axis=1)
-    taken = np.take_along_axis(offer, chosen[:, None, :], axis=1)[:, 0, :]
-    new_x = np.where(any_offer, taken, x)
-    return RoundResult(mu, new_x, kind, offer, e, np.where(any_offer, chosen, -1))
-
-
-def _compromise_share(e: np.ndarray, ej: np.ndarray, mask: np.ndarray, params: Params) -> np.ndarray:
-    """Fraction of the way from x_j to x_i offered in a compromise (0 outside `mask`)."""
-    pos = np.where(mask, e, 1.0)
-    loss = np.where(mask, -ej, 0.0)
-    if params.compromise == "ratio":
-        share = loss / pos
-    elif params.compromise == "complement":
-        share = 1.0 - loss / pos
-    else:
-        share = loss / (pos + loss)
-    return np.where(mask, share, 0.0)
-
-
-def _accept(has: np.ndarray, offer: np.ndarray, xj: np.ndarray, e: np.ndarray, params: Params) -> np.ndarray:
-    """Index [B, j] of the challenger whose offer j takes (arbitrary where j has none).
-
-    Least move: the nearest offer; exact ties (common with positions on a coarse grid, e.g.
-    offers of 4 and 10 years to an actor at 7) go to the challenger with the highest EU_i(i -> j)
-    and then to the lowest offered position, so the result never depends on actor order
-    (tie_break="challenger_eu"), or to the lowest index (tie_break="index").
-    Strongest: the challenger with the highest EU_i(i -> j), ties to the lowest position.
-    """
-    if params.acceptance == "least_move":
-        dist = np.where(has, np.abs(offer - xj), np.inf)
-        if params.tie_break == "index":
-            return np.argmin(dist, axis=1)
-        near = has & (dist <= dist.min(axis=1, keepdims=True) + 1e-9)
-    else:
-        near = has
-    strength = np.where(near, e, -np.inf)
-    top = near & (strength >= strength.max(axis=1, keepdims=True) - 1e-12)
-    return np.argmin(np.where(top, offer, np.inf), axis=1)
+    return _result(_kernel.play(_t(x), _t(w), _t(s), _t(act), params, span, explain=True))
 
 
 # --- the rounds ----------------------------------------------------------------------------
 @dataclass
 class _Run:
-    """Per-slab histories of a block of slabs through the rounds."""
+    """Per-slab histories of a block of slabs through the rounds (slab-minor arrays)."""
 
-    positions: list[np.ndarray]  # T + 1 arrays [B, N]
+    positions: list[np.ndarray]  # T + 1 arrays [N, B]
     medians: list[np.ndarray]  # [B] per state
     means: list[np.ndarray]
     stop: np.ndarray  # [B] round at which the slab converged / closed a cycle (-1: not yet)
@@ -333,34 +285,37 @@ class _Run:
 
 def _run_block(x0: np.ndarray, w: np.ndarray, cs: np.ndarray, s: np.ndarray, act: np.ndarray,
                params: Params, explain: bool, slab0: int) -> _Run:
-    """Rounds for a block of slabs: w weighs votes and the median voter, cs (capability x
-    salience) the reported mean."""
-    x = x0.copy()
-    b = x.shape[0]
-    run = _Run([x.copy()], [], [], np.full(b, -1), np.zeros(b, int), [])
+    """Rounds for a block of slabs, all arrays slab-minor [N, B]: w weighs votes and the median
+    voter, cs (capability x salience) the reported mean."""
+    x = x0
+    b = x.shape[1]
+    run = _Run([x], [], [], np.full(b, -1), np.zeros(b, int), [])
+    hist = np.empty((params.rounds + 1, *x.shape))
+    hist[0] = x
     tol = params.tolerance
-    span0 = position_range(x0, act)
+    span0 = _kernel.position_range(x0, act)
     for t in range(params.rounds):
-        res = play_round(x, w, s, act, params, span0 if params.delta == "initial" else None)
-        run.medians.append(res.mu)
-        run.means.append(weighted_mean(x, cs, act))
+        rd = _kernel.play(x, w, s, act, params, span0 if params.delta == "initial" else None, explain)
+        run.medians.append(rd.mu)
+        run.means.append(_kernel.weighted_mean(x, cs, act))
         if explain:
-            run.log.append(_offer_columns(t + 1, res, x, slab0))
-        new = res.new_x
-        open_ = run.stop < 0
+            run.log.append(_offer_columns(t + 1, _result(rd), _b(x), slab0))
+        new = rd.new_x
         # Compare the new state with every earlier state: equal to the last = converged
-        # (cycle length 1); equal to an earlier one = a cycle.
-        for back, old in enumerate(reversed(run.positions), start=1):
-            same = open_ & (np.abs(new - old).max(axis=1) <= tol)
-            run.stop[same] = t + 1
-            run.cycle[same] = back
-            open_ &= ~same
+        # (cycle length 1); equal to an earlier one = a cycle (the most recent match counts).
+        same = (np.abs(hist[:t + 1] - new[None]).max(axis=1) <= tol)  # [state, B]
+        hit = (run.stop < 0) & same.any(axis=0)
+        latest = t - np.argmax(same[::-1], axis=0)  # most recent matching state
+        run.stop[hit] = t + 1
+        run.cycle[hit] = (t + 1 - latest)[hit]
         x = new
-        run.positions.append(x.copy())
+        hist[t + 1] = x
+        run.positions.append(x)
         if (run.cycle == 1).all():
             break
-    run.medians.append(median_voter(x, w, act))
-    run.means.append(weighted_mean(x, cs, act))
+    wa = np.where(act, w, 0.0)
+    run.medians.append(_kernel.median_voter(x, wa, act, _kernel.vote_cost(_kernel.pair_distances(x), wa)))
+    run.means.append(_kernel.weighted_mean(x, cs, act))
     return run
 
 
@@ -374,7 +329,7 @@ def _offer_columns(rnd: int, res: RoundResult, x: np.ndarray, slab0: int) -> dic
         "target": j,
         "kind": res.kind[bb, i, j],
         "eu_challenger": res.eu[bb, i, j],
-        "eu_target": res.eu[bb, j, i],
+        "eu_target": res.eu_target[bb, i, j],
         "from": x[bb, j],
         "offer": res.offer[bb, i, j],
         "accepted": res.chosen[bb, j] == i,
@@ -411,30 +366,30 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
     """Run the challenge rounds for every draw and issue; forecast = median voter (default)."""
     params = params or Params()
     d, n, k = batch.position.shape
-    # slabs: (draw, issue) pairs, [B, N]
-    x = batch.position.transpose(0, 2, 1).reshape(d * k, n)
-    s = batch.salience.transpose(0, 2, 1).reshape(d * k, n)
-    cap = np.broadcast_to(batch.capability[:, None, :], (d, k, n))
-    cs = (cap * batch.salience.transpose(0, 2, 1)).reshape(d * k, n)
-    w = cs if params.vote_weight == "capability_salience" else cap.reshape(d * k, n)
-    act = np.broadcast_to(batch.engaged.T[None], (d, k, n)).reshape(d * k, n)
+    # slabs: (draw, issue) pairs, slab = draw * k + issue, as slab-minor [N, B] arrays
+    x = batch.position.transpose(1, 0, 2).reshape(n, d * k)
+    s = batch.salience.transpose(1, 0, 2).reshape(n, d * k)
+    cap = np.broadcast_to(batch.capability.T[:, :, None], (n, d, k)).reshape(n, d * k)
+    cs = cap * s
+    w = cs if params.vote_weight == "capability_salience" else cap
+    act = np.broadcast_to(batch.engaged[:, None, :], (n, d, k)).reshape(n, d * k)
     explain = params.explain or d == 1
-    per_slab = max(1, n**3 * 4)
+    per_slab = max(1, n * n)
     step = max(1, params.chunk_elements // per_slab)
     runs = [
-        _run_block(x[a:a + step], w[a:a + step], cs[a:a + step], s[a:a + step], act[a:a + step],
-                   params, explain, a)
-        for a in range(0, d * k, step)
+        _run_block(*(np.ascontiguousarray(a[:, lo:lo + step]) for a in (x, w, cs, s, act)),
+                   params, explain, lo)
+        for lo in range(0, d * k, step)
     ]
     t_max = max(len(r.positions) for r in runs)
-    traj = np.concatenate([_pad(np.stack(r.positions, axis=1), t_max) for r in runs])  # [B, T, N]
-    med = np.concatenate([_pad(np.stack(r.medians, axis=1), t_max) for r in runs])  # [B, T]
-    mean = np.concatenate([_pad(np.stack(r.means, axis=1), t_max) for r in runs])
+    traj = np.concatenate([_pad(np.stack(r.positions), t_max) for r in runs], axis=-1)  # [T, N, B]
+    med = np.concatenate([_pad(np.stack(r.medians), t_max) for r in runs], axis=-1)  # [T, B]
+    mean = np.concatenate([_pad(np.stack(r.means), t_max) for r in runs], axis=-1)
     stop = np.concatenate([r.stop for r in runs])
     cycle = np.concatenate([r.cycle for r in runs])
-    series = med if params.forecast == "median" else mean
+    series = (med if params.forecast == "median" else mean).T  # [B, T]
     forecast = _forecast(series, stop, cycle)
-    trajectory = traj.reshape(d, k, t_max, n).transpose(0, 2, 3, 1)
+    trajectory = traj.reshape(t_max, n, d, k).transpose(2, 0, 1, 3)
     stop_dk = stop.reshape(d, k)
     cyc_dk = cycle.reshape(d, k)
     converged = ((cyc_dk == 1) | ~batch.engaged.any(axis=0)[None]).all(axis=1)
@@ -445,8 +400,8 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
         "oscillated": oscillated,
         "cap": ~converged & ~oscillated,
         "cycle_length": np.where(cyc_dk > 1, cyc_dk, 0),
-        "median": med.reshape(d, k, t_max).transpose(0, 2, 1),
-        "mean": mean.reshape(d, k, t_max).transpose(0, 2, 1),
+        "median": med.reshape(t_max, d, k).transpose(1, 0, 2),
+        "mean": mean.reshape(t_max, d, k).transpose(1, 0, 2),
         "forecast": params.forecast,
     }
     if explain:
@@ -463,11 +418,10 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
 
 
 def _pad(a: np.ndarray, t: int) -> np.ndarray:
-    """Repeat the last state along axis 1 up to length t (blocks that stopped early)."""
-    if a.shape[1] == t:
+    """Repeat the last state along axis 0 up to length t (blocks that stopped early)."""
+    if a.shape[0] == t:
         return a
-    last = np.repeat(a[:, -1:], t - a.shape[1], axis=1)
-    return np.concatenate([a, last], axis=1)
+    return np.concatenate([a, np.repeat(a[-1:], t - a.shape[0], axis=0)])
 
 
 def _forecast(series: np.ndarray, stop: np.ndarray, cycle: np.ndarray) -> np.ndarray:
