@@ -26,7 +26,7 @@ from parley.errors import ParleyInputError, Problem
 from parley.models import registry
 
 TARGETS = ("deu", "cases")
-TABLE_WIDTH = 150
+TABLE_WIDTH = 200
 """Width of the leaderboard when stdout is not a terminal (pipes, files): one line per model."""
 
 
@@ -180,7 +180,9 @@ def show(board: Leaderboard, notes: list[str]) -> None:
         + ". \\[brackets]: 95% bootstrap intervals resampling proposals. cov: share of outcomes "
         f"inside the 50%/80% conformal intervals ({board.setting}, {board.folds} folds, seed "
         f"{board.seed}). ΔMAE: MAE − {BASELINE} MAE on the same issues (paired); < 0 is better. "
-        "CRPS: of forecast + out-of-sample errors as a distribution (lower is better).",
+        "CRPS: of forecast + out-of-sample errors as a distribution, or of the forecast "
+        "distribution itself (focal); ΔCRPS paired like ΔMAE; exact: the most likely point is "
+        "the outcome (within 0.5); for distributions cov is of prediction sets.",
         highlight=False)
     for note in notes:
         console.print(f"[yellow]note[/]: {note}", highlight=False)

@@ -31,6 +31,8 @@ from parley.models.mixed import Mixed, laplace_cdf
 
 SUMMARY = "probabilities of landing at each actor's position or a focal point, fitted on EU law-making"
 VERSION = 1
+DISTRIBUTIONAL = True
+"""The backtest scores its distribution (exact CRPS, prediction sets) and refits it per fold."""
 LEARNT_FROM = ("learnt from EU law-making (DEU development split: Commission, Parliament and "
                "Council positions on EU legislative proposals)")
 
@@ -50,7 +52,7 @@ PRIORITY = {"reference": 1, "low_end": 2, "midpoint": 2, "high_end": 2, "median"
 
 FEATURES = ("weight_share", "holder_share", "commission", "parliament", "parliament_codecision",
             "reference", "scale_end", "midpoint", "compromise", "median", "rule_pivot", "agenda",
-            "codecision", "distance", "beats_reference", "extreme")
+            "codecision", "distance", "signed_distance", "beats_reference", "extreme")
 REMAINDER_FEATURES = ("remainder", "remainder_spread")
 ALL_FEATURES = FEATURES + REMAINDER_FEATURES
 
@@ -112,7 +114,8 @@ class Design:
 
     point [D, K, A] (A = N + len(POINTS) slots; unused slots invalid), valid [D, K, A],
     X [D, K, A + 1, F] (the last alternative is the continuous remainder), holders [D, K, A, N],
-    kinds [D, K, A, len(POINTS)], centre [D, K] (the compromise)."""
+    kinds [D, K, A, len(POINTS)], centre [D, K] (the compromise), low / high [D, K] (the range
+    of the actors' positions, where the continuous remainder lives)."""
 
     point: np.ndarray
     valid: np.ndarray
@@ -120,6 +123,8 @@ class Design:
     holders: np.ndarray
     kinds: np.ndarray
     centre: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
 
 
 def _actor(batch: Batch, code: str) -> tuple[np.ndarray, np.ndarray]:
@@ -210,6 +215,7 @@ def design(batch: Batch, params: Params | None = None) -> Design:
         "rule_pivot": rule_pivot, "agenda": kind["agenda"], "codecision": kind["codecision"],
         "distance": np.abs(pt - ctx["mean"][..., None]) / 100.0,
         "beats_reference": beats, "extreme": extreme,
+        "signed_distance": (pt - ctx["mean"][..., None]) / 100.0,
     }
     X = np.zeros((d, k, c + 1, len(ALL_FEATURES)))
     for j, name in enumerate(FEATURES):
@@ -218,7 +224,7 @@ def design(batch: Batch, params: Params | None = None) -> Design:
                       ).sum(-1) / np.maximum(wk.sum(-1), 1e-300)) / 100.0
     X[:, :, c, len(FEATURES)] = 1.0
     X[:, :, c, len(FEATURES) + 1] = spread
-    return Design(point, valid, X, holders, kinds, ctx["mean"])
+    return Design(point, valid, X, holders, kinds, ctx["mean"], lo_act[..., 0], hi_act[..., 0])
 
 
 def probabilities(des: Design, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -238,7 +244,7 @@ def distribution(batch: Batch, params: Params | None = None,
     params = params or Params()
     des = des if des is not None else design(batch, params)
     mass, _ = probabilities(des, params.beta())
-    cdf = laplace_cdf(des.centre, params.remainder_scale)
+    cdf = laplace_cdf(des.centre, params.remainder_scale, des.low, des.high)
     return Mixed(np.where(des.valid, des.point, 100.0), mass, cdf), des
 
 

@@ -108,17 +108,56 @@ class Mixed:
         length = np.diff(p, axis=1)
         return (length * (u * u + u * v + v * v) / 3.0).sum(axis=1).reshape(self.shape)
 
+    def prediction_set(self, y: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """(covered, size) of the smallest set of atoms and knot-to-knot pieces whose probability
+        reaches `level`, taken in order of probability: whether y lies in it (an atom counts
+        within 0.5 of y) and the length of its continuous pieces (atoms have length 0)."""
+        pt, ms, cdf, rem = self._flat()
+        pieces = rem[:, None] * np.diff(cdf, axis=1)  # [R, M-1]
+        mass = np.concatenate([ms, pieces], axis=1)
+        order = np.argsort(-mass, axis=1, kind="stable")
+        cum = np.cumsum(np.take_along_axis(mass, order, axis=1), axis=1)
+        last = np.argmax(cum >= level - 1e-12, axis=1)
+        rank = np.empty_like(order)
+        np.put_along_axis(rank, order, np.arange(mass.shape[1])[None].repeat(len(mass), 0), axis=1)
+        chosen = rank <= last[:, None]
+        a = ms.shape[1]
+        yv = np.broadcast_to(np.asarray(y, float), self.shape).reshape(-1)
+        near = (np.abs(pt - yv[:, None]) <= 0.5) & (ms > 0) & chosen[:, :a]
+        k = self.knots
+        piece = np.clip(np.searchsorted(k, yv, side="right") - 1, 0, k.size - 2)
+        below = np.clip(np.searchsorted(k, yv, side="left") - 1, 0, k.size - 2)  # y on a knot
+        r = np.arange(len(yv))
+        inside = chosen[r, a + piece] | chosen[r, a + below]
+        covered = near.any(axis=1) | inside
+        size = (chosen[:, a:] * np.diff(k)[None]).sum(axis=1)
+        return covered.reshape(self.shape), size.reshape(self.shape)
+
     def pit(self, y: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Randomised probability integral transform F(y−) + u·(F(y) − F(y−)), u ~ U(0, 1)."""
         lo, hi = self.cdf(y, strict=True), self.cdf(y)
         return lo + np.asarray(u, float) * (hi - lo)
 
 
-def laplace_cdf(centre: np.ndarray, scale: float, knots: np.ndarray = KNOTS) -> np.ndarray:
-    """CDF on the knots of a Laplace(centre, scale) density truncated to the knots' range:
-    [..., M], 0 at the first knot and 1 at the last."""
+def laplace_cdf(centre: np.ndarray, scale: float, low: np.ndarray | None = None,
+                high: np.ndarray | None = None, knots: np.ndarray = KNOTS) -> np.ndarray:
+    """CDF on the knots of a Laplace(centre, scale) density truncated to [low, high] (default:
+    the knots' range): [..., M], 0 at the first knot and 1 at the last. `low` and `high` are
+    rounded outward to knots, so the result is exactly piecewise uniform between knots."""
     c = np.asarray(centre, float)[..., None]
-    z = (knots - c) / scale
-    raw = np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0)), 1 - 0.5 * np.exp(-np.maximum(z, 0)))
-    lo, hi = raw[..., :1], raw[..., -1:]
-    return (raw - lo) / np.maximum(hi - lo, 1e-300)
+    lo = knots[0] if low is None else np.asarray(low, float)[..., None]
+    hi = knots[-1] if high is None else np.asarray(high, float)[..., None]
+    i_lo = np.clip(np.searchsorted(knots, lo, side="right") - 1, 0, knots.size - 2)
+    i_hi = np.clip(np.searchsorted(knots, hi, side="left"), 1, knots.size - 1)
+    i_hi = np.maximum(i_hi, i_lo + 1)
+    a, b = knots[i_lo], knots[i_hi]
+
+    def raw(x: np.ndarray) -> np.ndarray:
+        z = (x - c) / scale
+        return np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0)), 1 - 0.5 * np.exp(-np.maximum(z, 0)))
+
+    ra, rb = raw(a), raw(b)
+    flat = rb - ra <= 1e-12  # centre far outside the support: uniform on it instead
+    val = (raw(np.clip(knots, a, b)) - ra) / np.where(flat, 1.0, rb - ra)
+    uniform = (np.clip(knots, a, b) - a) / (b - a)
+    return np.where(flat, uniform, val)
