@@ -1,6 +1,7 @@
 """Refit the focal model's shipped coefficients on the DEU development split, reproducibly.
 
-Run: `PYTHONPATH=src /work/venv/bin/python scripts/fit_focal.py [OUT.json]` (about 3 CPU-minutes: the nested CV refits 1,300 times).
+Run: `PYTHONPATH=src /work/venv/bin/python scripts/fit_focal.py [OUT.json]` (about 3 CPU-minutes:
+the nested CV refits 1,300 times).
 Writes src/parley/data/focal_v1.json (or OUT.json): the conditional-logit coefficients and the
 remainder's Laplace scale fitted on all development issues (capability `votes`), plus what the
 procedure scores out of sample:

@@ -127,8 +127,8 @@ def fit_scale(items: list[IssueDesign], y: np.ndarray) -> float:
     best, best_ll = SCALES[0], -np.inf
     for s in SCALES:
         cdf = _cdf(items, float(s))
-        dens = np.maximum(*[np.take_along_axis(cdf, c[:, None] + 1, 1) - np.take_along_axis(cdf, c[:, None], 1)
-                            for c in cells])
+        dens = np.maximum(*[np.take_along_axis(cdf, c[:, None] + 1, 1)
+                            - np.take_along_axis(cdf, c[:, None], 1) for c in cells])
         ll = np.log(np.maximum(dens, 1e-300)).sum()
         if ll > best_ll:
             best, best_ll = s, ll

@@ -230,7 +230,7 @@ def design(batch: Batch, params: Params | None = None) -> Design:
 def probabilities(des: Design, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(mass of each landing point [D, K, A], remainder [D, K]) from the conditional logit."""
     util = des.X @ beta
-    ok = np.concatenate([des.valid, np.ones(des.valid.shape[:-1] + (1,), bool)], axis=-1)
+    ok = np.concatenate([des.valid, np.ones((*des.valid.shape[:-1], 1), bool)], axis=-1)
     util = np.where(ok, util, -np.inf)
     util = util - util.max(axis=-1, keepdims=True)
     e = np.exp(util)
@@ -255,7 +255,8 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
     return Outcome.always(
         dist.median(),
         landing_point=dist.point, landing_probability=dist.mass, landing_holders=des.holders,
-        landing_kinds=des.kinds, landing_remainder=dist.remainder, learnt_from=LEARNT_FROM,
+        landing_kinds=des.kinds, landing_remainder=dist.remainder, landing_actors=batch.actors,
+        learnt_from=LEARNT_FROM,
         version=VERSION if params.coefficients == _shipped_coefficients() else "custom")
 
 
@@ -285,6 +286,8 @@ def _label(holders: np.ndarray, kinds: np.ndarray, actors: tuple[str, ...]) -> s
     names = [actors[i] for i in np.flatnonzero(holders)]
     if names:
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        return f"{shown}'s position" if len(names) == 1 else f"the position of {shown}"
+        if len(names) > 1:
+            return f"the position of {shown}"
+        return f"{shown}' position" if shown.endswith("s") else f"{shown}'s position"
     labels = [POINT_LABELS[POINTS[j]] for j in np.flatnonzero(kinds)]
     return labels[0] if labels else "another point"
