@@ -55,6 +55,8 @@ def backtest(
                              help="issue: one issue at a time; proposal: each proposal's issues "
                                   "together (for models that link issues)."),
     csv_path: Path = typer.Option(None, "--csv", help="Write per-issue predictions to this CSV."),
+    pit_path: Path = typer.Option(None, "--pit",
+                                  help="Write the PIT calibration figure (PNG/SVG/PDF) here."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Score every model on data with known outcomes: MAE, RMSE, median AE, share within 10
@@ -94,6 +96,10 @@ def backtest(
                               reps=reps, unit=unit) for spec in specs]
     if csv_path is not None:
         _write_csv(csv_path, [p for b in boards for p in b.predictions])
+    if pit_path is not None:
+        from parley.backtest.pit_figure import write_pit_figure
+
+        write_pit_figure(boards[0], pit_path)
     if as_json:
         out = boards[0].as_dict()
         out["capability"] = [b.capability for b in boards]
