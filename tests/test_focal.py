@@ -108,3 +108,14 @@ def test_leaderboard_scores_distributions_and_beats_compromise():
     assert focal_row.evaluation.startswith("grouped CV")
     assert 0.7 <= focal_row.coverage[0.8] <= 0.9
     assert focal_row.pit is not None and np.all((focal_row.pit >= 0) & (focal_row.pit <= 1))
+
+
+def test_run_report_shows_landing_points_and_says_where_it_learnt():
+    from typer.testing import CliRunner
+
+    from parley.cli import app
+
+    out = CliRunner().invoke(app, ["run", "-n", "200", "-m", "focal"])
+    assert out.exit_code == 0, out.output
+    assert "Where each issue lands" in out.stdout and "lands at" in out.stdout
+    assert "learnt from EU law-making" in out.stdout
