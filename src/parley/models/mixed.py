@@ -46,7 +46,11 @@ class Mixed:
     def _cont(self, x: np.ndarray, cdf: np.ndarray, rem: np.ndarray) -> np.ndarray:
         """Continuous part's (weighted) CDF at x[R, P], piecewise linear between knots."""
         k = self.knots
-        i = np.clip(np.searchsorted(k, x, side="right") - 1, 0, k.size - 2)
+        step = (k[-1] - k[0]) / (k.size - 1)
+        if np.allclose(np.diff(k), step):  # evenly spaced (the default): no search needed
+            i = np.clip(np.floor((x - k[0]) / step).astype(np.intp), 0, k.size - 2)
+        else:
+            i = np.clip(np.searchsorted(k, x, side="right") - 1, 0, k.size - 2)
         lo, hi = k[i], k[i + 1]
         c0 = np.take_along_axis(cdf, i, axis=1)
         c1 = np.take_along_axis(cdf, i + 1, axis=1)
@@ -55,9 +59,22 @@ class Mixed:
         return rem[:, None] * val
 
     def _cdf_flat(self, x: np.ndarray, strict: bool = False) -> np.ndarray:
+        """F at x[R, P] without an [R, P, A] comparison: the atoms of every row are sorted and
+        offset by row into one sorted array, so one searchsorted counts the atoms below x."""
         pt, ms, cdf, rem = self._flat()
-        hit = (pt[:, None, :] < x[:, :, None]) if strict else (pt[:, None, :] <= x[:, :, None])
-        return (hit * ms[:, None, :]).sum(axis=-1) + self._cont(x, cdf, rem)
+        r, a = ms.shape
+        order = np.argsort(pt, axis=1, kind="stable")
+        spt = np.take_along_axis(pt, order, axis=1)
+        cum = np.concatenate([np.zeros((r, 1)), np.cumsum(np.take_along_axis(ms, order, axis=1),
+                                                          axis=1)], axis=1)
+        span = 4.0 * (np.abs(self.knots).max() + 1.0) + 4.0 * float(np.abs(spt).max(initial=0))
+        offset = span * np.arange(r)[:, None]
+        keys = (spt + offset).ravel()
+        q = np.clip(x, -span / 4, span / 4) + offset
+        count = np.searchsorted(keys, q.ravel(), side="left" if strict else "right")
+        count = count.reshape(x.shape) - a * np.arange(r)[:, None]
+        atoms = np.take_along_axis(cum, np.clip(count, 0, a), axis=1)
+        return atoms + self._cont(x, cdf, rem)
 
     def cdf(self, x: np.ndarray, strict: bool = False) -> np.ndarray:
         """F(x) (or F(x−) with `strict`) at x[...] (one value per distribution)."""

@@ -46,7 +46,7 @@ MODELS: dict[str, ModelInfo] = {
                           "fitted on DEU"),
     "focal": ModelInfo("focal", "parley.models.focal",
                        "probabilities of landing at each actor's position or a focal point "
-                       "(learnt from EU law-making)", cost=3),
+                       "(learnt from EU law-making)", cost=300),
 }
 
 STATIC = ("compromise", "median", "nash")
