@@ -119,3 +119,37 @@ def test_run_report_shows_landing_points_and_says_where_it_learnt():
     assert out.exit_code == 0, out.output
     assert "Where each issue lands" in out.stdout and "lands at" in out.stdout
     assert "learnt from EU law-making" in out.stdout
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(float, (2, 5, 3), elements=st.sampled_from([0.0, 20.0, 33.3, 50.0, 80.0, 100.0])),
+       arrays(bool, (5, 3), elements=st.booleans()),
+       st.sampled_from(["qmv", "unanimity"]), st.sampled_from(["codecision", "consultation", "none"]))
+def test_any_batch_gives_a_distribution_on_the_scale(pos, engaged, rule, procedure):
+    engaged[:2] = True  # at least two engaged actors on every issue
+    b = Batch.from_arrays(pos, np.full((5, 3), 0.5), np.array([1.0, 2.0, 3.0, 1.0, 1.0]),
+                          engaged=engaged, status_quo=np.array([10.0, np.nan, 100.0]),
+                          actors=("com", "ep", "a", "b", "c"))
+    params = focal.Params(rule=rule, procedure=procedure)
+    dist, des = focal.distribution(b, params)
+    assert np.allclose(dist.mass.sum(-1) + dist.remainder, 1.0)
+    med = dist.median()
+    assert np.all((med >= 0) & (med <= 100))
+    lo = np.where(engaged[None], pos, np.inf).min(1)
+    hi = np.where(engaged[None], pos, -np.inf).max(1)
+    # the remainder lives on the engaged actors' range (rounded out to a whole 1-point bin)
+    knots = dist.knots
+    below = knots[None, None] < np.floor(lo)[..., None] - 1
+    above = knots[None, None] > np.ceil(hi)[..., None] + 1
+    assert np.all(dist.cont_cdf[below] == 0) and np.allclose(dist.cont_cdf[above], 1)
+    # every engaged actor's position is a landing point
+    for d in range(2):
+        for k in range(3):
+            pts = des.point[d, k][des.valid[d, k]]
+            for i in np.flatnonzero(engaged[:, k]):
+                assert np.min(np.abs(pts - pos[d, i, k])) <= 0.5
