@@ -25,7 +25,7 @@ def test_deu_json_lists_every_requested_model_with_intervals(tmp_path):
     models = [r["model"] for r in data["rows"]]
     assert models == ["compromise", "median"]  # the baseline is always included
     row = data["rows"][1]
-    assert set(row["metrics"]) == {"mae", "rmse", "median_ae", "within10"}
+    assert set(row["metrics"]) == {"mae", "rmse", "median_ae", "within10", "crps", "exact_hit"}
     assert set(row["coverage"]) == {"50%", "80%"}
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 2 * 229 and {"forecast", "low80", "high80", "capability"} <= set(rows[0])
@@ -95,3 +95,25 @@ def test_cases_table_for_people():
                if "bdm1994_ec_emissions" in line and "compromise" in line)
     assert "80.5" in row and "56.5" in row and "-24.1" in row
     assert "Three cases cannot rank models" in result.stdout
+
+
+def test_own_files_report_distribution_metrics_for_every_model(tmp_path):
+    """Held-out data are scored with the shipped focal coefficients; every row has crps, mae and
+    exact_hit under `metrics`, and --pit writes the calibration figure."""
+    for name in ("issues.csv", "stances.csv"):
+        shutil.copy(deu_directory() / name, tmp_path / name)
+    pit = tmp_path / "pit.png"
+    result = runner.invoke(app, [
+        "backtest", "--issues", str(tmp_path / "issues.csv"), "--stances",
+        str(tmp_path / "stances.csv"), "-c", "equal", "-m", "focal", "-m", "median",
+        "--reps", "50", "--json", "--pit", str(pit)])
+    assert result.exit_code == 0, result.output
+    rows = {r["model"]: r for r in json.loads(result.output)["rows"]}
+    assert set(rows) == {"compromise", "focal", "median"}
+    for row in rows.values():
+        assert {"crps", "mae", "exact_hit"} <= set(row["metrics"])
+        assert sum(row["pit_histogram"]) == 229
+    assert rows["focal"]["evaluation"] == "shipped parameters"
+    assert rows["focal"]["forecast_kind"] == "distribution"
+    assert rows["focal"]["crps_minus_baseline"]["value"] < 0
+    assert pit.stat().st_size > 1000

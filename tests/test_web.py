@@ -162,6 +162,14 @@ def test_dynamic_model_shows_trajectories(env) -> None:
     assert "Trajectories" in html and "<polyline" in html
 
 
+def test_focal_run_shows_where_each_issue_lands(env) -> None:
+    client, _, _ = env
+    draft = open_bundled(client)
+    html = run_and_wait(client, draft, model=["focal"], draws="200")
+    assert 'id="landing-focal"' in html and "lands at" in html
+    assert "learnt from EU law-making" in html
+
+
 def test_run_refuses_an_invalid_scenario_or_form(env) -> None:
     client, _, _ = env
     draft = open_bundled(client)

@@ -219,6 +219,7 @@ class Forecast:
     def to_dict(self) -> dict[str, Any]:
         """The forecast as plain JSON-ready data."""
         from parley.backtest import track_record
+        from parley.landing import landing
         from parley.narrative import answer
 
         def records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -243,6 +244,7 @@ class Forecast:
             "blockers": records(self.blockers()),
             "model_info": {name: _json_info(res.draws.info) for name, res in self.results.items()},
             "track_record": track_record.for_models(list(self.results)),
+            "landing": landing(self),
             "provenance": self.provenance,
         }
 

@@ -92,3 +92,33 @@ def cv_crps(forecast: np.ndarray, outcome: np.ndarray, folds: np.ndarray) -> np.
         test = folds == f
         out[test] = crps_from_residuals(forecast[test], outcome[test], resid[~test])
     return out
+
+
+def pit_from_residuals(forecast: np.ndarray, outcome: np.ndarray, residuals: np.ndarray,
+                       u: np.ndarray) -> np.ndarray:
+    """Randomised PIT of each outcome under forecast + past residual (clipped to 0–100): the
+    share of the distribution below it plus u times the share exactly at it."""
+    r = np.asarray(residuals, float)
+    r = r[np.isfinite(r)]
+    f = np.asarray(forecast, float)
+    out = np.full(f.shape, np.nan)
+    ok = np.isfinite(f)
+    if r.size == 0 or not ok.any():
+        return out
+    x = np.clip(f[ok, None] + r[None, :], 0.0, 100.0)
+    y = np.asarray(outcome, float)[ok, None]
+    below = (x < y - 1e-9).mean(axis=1)
+    at = (np.abs(x - y) <= 1e-9).mean(axis=1)
+    out[ok] = below + np.asarray(u, float)[ok] * at
+    return out
+
+
+def cv_pit(forecast: np.ndarray, outcome: np.ndarray, folds: np.ndarray,
+           u: np.ndarray) -> np.ndarray:
+    """Per-issue randomised PIT, each fold's distribution from the other folds' residuals."""
+    resid = outcome - forecast
+    out = np.full(len(forecast), np.nan)
+    for f in np.unique(folds):
+        test = folds == f
+        out[test] = pit_from_residuals(forecast[test], outcome[test], resid[~test], u[test])
+    return out

@@ -20,7 +20,7 @@ from parley.backtest import intervals as iv
 from parley.backtest.capability import CapabilitySpec
 from parley.backtest.cv import DEFAULT_FOLDS, grouped_folds
 from parley.backtest.data import Dataset
-from parley.backtest.metrics import Estimate, bootstrap_metrics, paired_difference
+from parley.backtest.metrics import Estimate, bootstrap_mean, bootstrap_metrics, paired_difference
 from parley.backtest.runner import (
     ModelRun,
     issue_batches,
@@ -35,8 +35,8 @@ from parley.models import registry
 BASELINE = "compromise"
 
 
-TABLE_COLUMNS = ("model", "n", "MAE", "RMSE", "median AE", "≤10 (%)", "ΔMAE", "CRPS",
-                 "cov 50/80", "s")
+TABLE_COLUMNS = ("model", "n", "MAE", "RMSE", "median AE", "≤10 (%)", "ΔMAE", "CRPS", "ΔCRPS",
+                 "exact (%)", "cov 50/80", "s")
 
 
 def _ci(est: Estimate, scale: float = 1.0, digits: int = 1) -> str:
@@ -62,6 +62,9 @@ class Row:
     fell_back: int = 0
     error: str = ""
     by_regime: dict[str, dict[str, float]] = field(default_factory=dict)  # "proc=COD" -> n, mae
+    crps_vs_baseline: Estimate | None = None  # CRPS − the baseline's CRPS, paired by proposal
+    pit: np.ndarray | None = None  # probability integral transform of every scored outcome
+    forecast_kind: str = "point"  # "point" (scored with its conformal intervals) or "distribution"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +75,11 @@ class Row:
             "metrics": {k: v.as_dict() for k, v in self.metrics.items()},
             "mae_minus_baseline": self.vs_baseline.as_dict() if self.vs_baseline else None,
             "crps": self.crps.as_dict() if self.crps else None,
+            "crps_minus_baseline": (self.crps_vs_baseline.as_dict() if self.crps_vs_baseline
+                                    else None),
+            "forecast_kind": self.forecast_kind,
+            "pit_histogram": (np.histogram(self.pit, bins=10, range=(0, 1))[0].tolist()
+                              if self.pit is not None else None),
             "mae_by_regime": self.by_regime,
             "coverage": {f"{int(k * 100)}%": v for k, v in self.coverage.items()},
             "mean_width": {f"{int(k * 100)}%": v for k, v in self.width.items()},
@@ -106,7 +114,9 @@ class Leaderboard:
                 f"{r.n}" + (f" (+{r.missing} none)" if r.missing else ""),
                 _ci(m["mae"]), _ci(m["rmse"]), _ci(m["median_ae"]), _ci(m["within10"], 100, 0),
                 _ci(r.vs_baseline) if r.vs_baseline else "—",
-                f"{r.crps.value:.1f}" if r.crps else "—",
+                _ci(r.crps) if r.crps else "—",
+                _ci(r.crps_vs_baseline) if r.crps_vs_baseline else "—",
+                _ci(m["exact_hit"], 100, 0) if "exact_hit" in m else "—",
                 f"{r.coverage[0.5] * 100:.0f}% / {r.coverage[0.8] * 100:.0f}%", f"{r.seconds:.2f}",
             ])
         return out
@@ -143,7 +153,9 @@ def forecasts(dataset: Dataset, spec: CapabilitySpec, models: list[str], *,
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             mod = _module(name)
-            if mod is not None and _is_fitted(mod):
+            if mod is not None and getattr(mod, "DISTRIBUTIONAL", False):
+                out[name] = _distribution_run(name, dataset, spec, folds)
+            elif mod is not None and _is_fitted(mod):
                 out[name] = _fitted_run(name, mod, batches, dataset, folds)
             elif unit == "proposal":
                 out[name] = run_model_by_proposal(name, dataset, spec, budget_s=budget_s)
@@ -180,6 +192,7 @@ def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
         cal_errors = {m: calibration.outcomes - r.forecast for m, r in cal_runs.items()}
 
     base = runs.get(BASELINE)
+    base_crps = None
     rows, predictions = [], []
     for name in models:
         run = runs[name]
@@ -192,25 +205,27 @@ def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
         metrics = bootstrap_metrics(err[ok], groups[ok], reps=reps, seed=seed)
         diff = (paired_difference(err, base.forecast - y, groups, reps=reps, seed=seed)
                 if base is not None and base.ok and name != BASELINE else None)
-        cov, width, bounds = {}, {}, {}
-        for level in iv.LEVELS:
-            if development:
-                cov[level], width[level] = iv.cv_coverage(run.forecast, y, folds, level)
-                bounds[level] = _cv_bounds(run.forecast, y, folds, level)
-            else:
-                q = iv.conformal_quantile(np.abs(cal_errors.get(name, np.array([]))), level)
-                cov[level], width[level] = iv.fixed_coverage(run.forecast, y, q)
-                bounds[level] = iv.interval(run.forecast, q)
-        if development:
-            crps = iv.cv_crps(run.forecast, y, folds)
+        dist = run.info.get("distribution")
+        if dist is not None:
+            cov, width, bounds, crps, hit, pit = _distribution_scores(dist, y, seed)
         else:
-            crps = iv.crps_from_residuals(run.forecast, y, cal_errors.get(name, np.array([])))
-        crps_est = bootstrap_metrics(crps[ok], groups[ok], reps=reps, seed=seed)["mae"]
+            cal = None if development else cal_errors.get(name, np.array([]))
+            cov, width, bounds, crps, pit = _point_scores(run.forecast, y, folds, cal, seed)
+            hit = np.abs(err) <= 0.5
+        if name == BASELINE:
+            base_crps = crps
+        metrics["crps"] = bootstrap_mean(crps[ok], groups[ok], reps=reps, seed=seed)
+        metrics["exact_hit"] = bootstrap_mean(hit[ok].astype(float), groups[ok], reps=reps,
+                                              seed=seed)
+        crps_diff = (paired_difference(crps, base_crps, groups, reps=reps, seed=seed)
+                     if base_crps is not None and name != BASELINE else None)
         evaluation = (run.evaluation if development or run.evaluation == "fixed parameters"
                       else "shipped parameters")
         rows.append(Row(name, evaluation, spec.label(), int(ok.sum()), int((~ok).sum()),
-                        metrics, diff, cov, width, run.seconds, crps_est, run.no_agreement,
-                        run.fell_back, by_regime=_by_regime(dataset, err)))
+                        metrics, diff, cov, width, run.seconds, metrics["crps"], run.no_agreement,
+                        run.fell_back, by_regime=_by_regime(dataset, err),
+                        crps_vs_baseline=crps_diff, pit=pit[ok],
+                        forecast_kind="distribution" if dist is not None else "point"))
         for i, issue in enumerate(dataset.issues):
             predictions.append({
                 "isnr": issue.isnr, "prnr": issue.prnr, "model": name,
@@ -218,7 +233,7 @@ def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
                 "forecast": _num(run.forecast[i]), "error": _num(err[i]),
                 "low50": _num(bounds[0.5][0][i]), "high50": _num(bounds[0.5][1][i]),
                 "low80": _num(bounds[0.8][0][i]), "high80": _num(bounds[0.8][1][i]),
-                "crps": _num(crps[i]),
+                "crps": _num(crps[i]), "exact_hit": bool(hit[i]), "pit": _num(pit[i]),
             })
     return Leaderboard(
         dataset=dataset.name,
@@ -226,6 +241,56 @@ def leaderboard(dataset: Dataset, spec: CapabilitySpec | None = None,
         capability=spec.label(), rows=rows, predictions=predictions,
         skipped_issues=dict(dataset.skipped), folds=int(folds.max() + 1), seed=seed,
         seconds=time.perf_counter() - start, unit=unit)
+
+
+def _point_scores(forecast: np.ndarray, y: np.ndarray, folds: np.ndarray,
+                  cal_errors: np.ndarray | None, seed: int):
+    """Coverage, width and bounds of conformal intervals, CRPS and PIT of forecast + residual
+    distributions: residuals of the other folds (development) or of the calibration data."""
+    cov, width, bounds = {}, {}, {}
+    for level in iv.LEVELS:
+        if cal_errors is None:
+            cov[level], width[level] = iv.cv_coverage(forecast, y, folds, level)
+            bounds[level] = _cv_bounds(forecast, y, folds, level)
+        else:
+            q = iv.conformal_quantile(np.abs(cal_errors), level)
+            cov[level], width[level] = iv.fixed_coverage(forecast, y, q)
+            bounds[level] = iv.interval(forecast, q)
+    u = np.random.default_rng(seed).uniform(size=len(y))
+    if cal_errors is None:
+        crps, pit = iv.cv_crps(forecast, y, folds), iv.cv_pit(forecast, y, folds, u)
+    else:
+        crps = iv.crps_from_residuals(forecast, y, cal_errors)
+        pit = iv.pit_from_residuals(forecast, y, cal_errors, u)
+    return cov, width, bounds, crps, pit
+
+
+def _distribution_scores(dist, y: np.ndarray, seed: int):
+    """Coverage and size of prediction sets, central-interval bounds (for the CSV), exact CRPS,
+    exact hits of the most likely point and randomised PIT of a distributional forecast."""
+    cov, width, bounds = {}, {}, {}
+    for level in iv.LEVELS:
+        covered, size = dist.prediction_set(y, level)
+        cov[level], width[level] = float(covered.mean()), float(size.mean())
+        bounds[level] = (dist.quantile((1 - level) / 2), dist.quantile((1 + level) / 2))
+    hit = np.abs(dist.mode_point() - y) <= 0.5
+    pit = dist.pit(y, np.random.default_rng(seed).uniform(size=len(y)))
+    return cov, width, bounds, dist.crps(y), hit, pit
+
+
+def _distribution_run(name: str, dataset: Dataset, spec: CapabilitySpec,
+                      folds: np.ndarray | None) -> ModelRun:
+    """A model that forecasts distributions (focal): its median is the point forecast."""
+    from parley.backtest import fit_focal
+
+    start = time.perf_counter()
+    try:
+        dist, evaluation = fit_focal.run(dataset, spec, folds)
+    except Exception as exc:
+        return ModelRun(name, np.full(len(dataset.issues), np.nan), time.perf_counter() - start,
+                        error=f"{type(exc).__name__}: {exc}"[:300])
+    return ModelRun(name, np.clip(dist.median(), 0, 100), time.perf_counter() - start,
+                    evaluation=evaluation, info={"distribution": dist})
 
 
 def _by_regime(dataset: Dataset, err: np.ndarray) -> dict[str, dict[str, float]]:

@@ -73,6 +73,19 @@ def bootstrap_metrics(error: np.ndarray, groups: np.ndarray, reps: int = 2000, s
             for m, v in reps_values.items()}
 
 
+def bootstrap_mean(values: np.ndarray, groups: np.ndarray, reps: int = 2000, seed: int = 0,
+                   level: float = 0.95) -> Estimate:
+    """Mean of per-issue values (a CRPS, a hit indicator) with a cluster-bootstrap interval."""
+    v = np.asarray(values, float)
+    if v.size == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"))
+    w, _ = group_counts(groups, reps, seed)
+    total = np.where(w.sum(axis=1) > 0, w.sum(axis=1), 1.0)
+    boot = (w @ v) / total
+    lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
+    return Estimate(float(v.mean()), float(np.percentile(boot, lo)), float(np.percentile(boot, hi)))
+
+
 def paired_difference(error_a: np.ndarray, error_b: np.ndarray, groups: np.ndarray,
                       reps: int = 2000, seed: int = 0, level: float = 0.95) -> Estimate:
     """MAE(a) − MAE(b) on the issues both forecast, with a paired bootstrap over groups.

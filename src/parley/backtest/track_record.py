@@ -29,6 +29,8 @@ NOTES = {
     "ensemble": "fitted on this split, figures out of fold; with no Commission or Parliament "
                 "(actors com, ep: outside EU law-making) its shipped weights reduce it to the "
                 "compromise model",
+    "focal": "fitted on this split, figures out of fold; the miss is of its distribution's "
+             "median (its CRPS and prediction sets: `parley backtest deu`)",
 }
 SOURCE = ("DEU development split (EU legislative decisions with known outcomes); capability = "
           "Council votes of the era; grouped 10-fold CV for fitted models; 95% intervals from "

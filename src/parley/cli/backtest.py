@@ -26,7 +26,7 @@ from parley.errors import ParleyInputError, Problem
 from parley.models import registry
 
 TARGETS = ("deu", "cases")
-TABLE_WIDTH = 150
+TABLE_WIDTH = 200
 """Width of the leaderboard when stdout is not a terminal (pipes, files): one line per model."""
 
 
@@ -55,6 +55,8 @@ def backtest(
                              help="issue: one issue at a time; proposal: each proposal's issues "
                                   "together (for models that link issues)."),
     csv_path: Path = typer.Option(None, "--csv", help="Write per-issue predictions to this CSV."),
+    pit_path: Path = typer.Option(None, "--pit",
+                                  help="Write the PIT calibration figure (PNG/SVG/PDF) here."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Score every model on data with known outcomes: MAE, RMSE, median AE, share within 10
@@ -94,6 +96,10 @@ def backtest(
                               reps=reps, unit=unit) for spec in specs]
     if csv_path is not None:
         _write_csv(csv_path, [p for b in boards for p in b.predictions])
+    if pit_path is not None:
+        from parley.backtest.pit_figure import write_pit_figure
+
+        write_pit_figure(boards[0], pit_path)
     if as_json:
         out = boards[0].as_dict()
         out["capability"] = [b.capability for b in boards]
@@ -180,7 +186,9 @@ def show(board: Leaderboard, notes: list[str]) -> None:
         + ". \\[brackets]: 95% bootstrap intervals resampling proposals. cov: share of outcomes "
         f"inside the 50%/80% conformal intervals ({board.setting}, {board.folds} folds, seed "
         f"{board.seed}). ΔMAE: MAE − {BASELINE} MAE on the same issues (paired); < 0 is better. "
-        "CRPS: of forecast + out-of-sample errors as a distribution (lower is better).",
+        "CRPS: of forecast + out-of-sample errors as a distribution, or of the forecast "
+        "distribution itself (focal); ΔCRPS paired like ΔMAE; exact: the most likely point is "
+        "the outcome (within 0.5); for distributions cov is of prediction sets.",
         highlight=False)
     for note in notes:
         console.print(f"[yellow]note[/]: {note}", highlight=False)

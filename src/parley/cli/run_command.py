@@ -155,6 +155,10 @@ def show(fc: Forecast) -> None:
     if "pce" in fc.results and fc.provenance["draws"] >= 1000 and not _numba_installed():
         console.print("[dim]pce ran on its numpy engine; `pip install 'parley\\[fast]'` adds the "
                       "compiled one, about 3 times faster for Monte Carlo runs.[/]")
+    if "focal" in fc.results:
+        from parley.cli.landing import show_landing
+
+        show_landing(fc)
     _track_record(list(fc.results))
 
     if not s.tests_settlement:

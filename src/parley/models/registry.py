@@ -44,6 +44,9 @@ MODELS: dict[str, ModelInfo] = {
     "ensemble": ModelInfo("ensemble", "parley.models.ensemble",
                           "convex mix of mean, median, Commission, Parliament, reference, centre "
                           "fitted on DEU"),
+    "focal": ModelInfo("focal", "parley.models.focal",
+                       "probabilities of landing at each actor's position or a focal point "
+                       "(learnt from EU law-making)", cost=300),
 }
 
 STATIC = ("compromise", "median", "nash")

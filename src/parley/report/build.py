@@ -161,6 +161,8 @@ def render(data: ReportData) -> str:
     from markupsafe import Markup
 
     from parley.backtest import track_record
+    from parley.landing import NOTE as LANDING_NOTE
+    from parley.landing import landing
     from parley.report import figures
 
     s = data.scenario
@@ -253,6 +255,7 @@ def render(data: ReportData) -> str:
         "model_info": {m: registry.MODELS[m] for m in fc.results},
         "track_record": track_record.for_models(list(fc.results)),
         "advice": [_advice_context(a, figures) for a in data.advice],
+        "landing": landing(fc), "landing_note": LANDING_NOTE,
     }
     return _env().from_string(_template()).render(**context)
 

@@ -1,0 +1,293 @@
+"""Focal-point model: a probability distribution over the points where a negotiation may land.
+
+Negotiations end at a proposal someone holds far more often than between proposals: on the DEU
+development split 65% of EU legislative outcomes equal some actor's stated position. This model
+lists the candidate landing points of every issue — each actor's position, the reference point,
+the scale's ends and midpoint, the compromise and median, and the procedural points of EU
+law-making (`procedural`) — merges candidates closer than `merge` points, and gives each
+resulting point a probability by a conditional logit on features of who holds it and where it
+lies. The rest of the probability (the remainder) is spread continuously around the compromise
+(a truncated Laplace density). The forecast point is the distribution's median.
+
+The coefficients were fitted on EU law-making (the DEU development split, conditional logit from
+statsmodels, `scripts/fit_focal.py`) and ship in `parley/data/focal_v1.json`; applying them needs
+only numpy. On another kind of negotiation they are a transfer, not a measurement: say so.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Literal
+
+import numpy as np
+
+from parley.batch import Batch
+from parley.models import compromise, median, procedural
+from parley.models.base import Outcome, weights, with_fallback
+from parley.models.mixed import Mixed, laplace_cdf
+
+SUMMARY = "probabilities of landing at each actor's position or a focal point, fitted on EU law-making"
+VERSION = 1
+DISTRIBUTIONAL = True
+"""The backtest scores its distribution (exact CRPS, prediction sets) and refits it per fold."""
+LEARNT_FROM = ("learnt from EU law-making (DEU development split: Commission, Parliament and "
+               "Council positions on EU legislative proposals)")
+
+POINTS = ("reference", "low_end", "midpoint", "high_end", "compromise", "median", "qmv_pivot",
+          "unanimity_pivot", "agenda", "codecision")
+"""Candidate points other than the actors' positions, after the N actor positions."""
+POINT_LABELS = {
+    "reference": "the reference point (status quo)", "low_end": "the scale's low end (0)",
+    "midpoint": "the midpoint (50)", "high_end": "the scale's high end (100)",
+    "compromise": "the compromise (weighted mean)", "median": "the weighted median",
+    "qmv_pivot": "the qualified-majority pivot", "unanimity_pivot": "the unanimity pivot",
+    "agenda": "the agenda setter's best winning point", "codecision": "the codecision bargain",
+}
+PRIORITY = {"reference": 1, "low_end": 2, "midpoint": 2, "high_end": 2, "median": 4,
+            "compromise": 5}
+"""Which candidate names a merged point (lower first): actors 0, procedural points 3."""
+
+FEATURES = ("weight_share", "holder_share", "commission", "parliament", "parliament_codecision",
+            "reference", "scale_end", "midpoint", "compromise", "median", "rule_pivot", "agenda",
+            "codecision", "distance", "signed_distance", "beats_reference", "extreme")
+REMAINDER_FEATURES = ("remainder", "remainder_spread")
+ALL_FEATURES = FEATURES + REMAINDER_FEATURES
+
+
+@lru_cache(maxsize=1)
+def shipped() -> dict[str, Any]:
+    """The fitted coefficients bundled with parley (focal_v1.json)."""
+    text = (resources.files("parley") / "data" / f"focal_v{VERSION}.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def _shipped_coefficients() -> tuple[tuple[str, float], ...]:
+    c = shipped()["coefficients"]
+    return tuple((name, float(c.get(name, 0.0))) for name in ALL_FEATURES)
+
+
+def _shipped_scale() -> float:
+    return float(shipped()["remainder_scale"])
+
+
+@dataclass(frozen=True)
+class Params:
+    """`rule`: how the voting actors (all but `commission` and `parliament`) decide — qualified
+    majority (`quota` of capability) or unanimity; `procedure`: `codecision` makes the
+    Parliament a veto player, `consultation` leaves it advisory, `none` when unknown;
+    `coefficients` / `remainder_scale`: the fit (default: the shipped one); `merge`: candidates
+    closer than this (0–100 points) count as one landing point."""
+
+    rule: Literal["qmv", "unanimity"] = "qmv"
+    procedure: Literal["codecision", "consultation", "none"] = "none"
+    quota: float = procedural.QMV_QUOTA
+    commission: str = "com"
+    parliament: str = "ep"
+    coefficients: tuple[tuple[str, float], ...] = field(default_factory=_shipped_coefficients)
+    remainder_scale: float = field(default_factory=_shipped_scale)
+    merge: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.rule not in ("qmv", "unanimity"):
+            raise ValueError(f"rule must be qmv or unanimity, not {self.rule!r}")
+        if self.procedure not in ("codecision", "consultation", "none"):
+            raise ValueError(f"procedure must be codecision, consultation or none, not {self.procedure!r}")
+        if not 0.5 <= self.quota <= 1.0:
+            raise ValueError("quota must be between 0.5 and 1 (share of capability)")
+        unknown = sorted({n for n, _ in self.coefficients} - set(ALL_FEATURES))
+        if unknown:
+            raise ValueError(f"unknown focal feature(s) {unknown}; known: {ALL_FEATURES}")
+        if not self.remainder_scale > 0:
+            raise ValueError("remainder_scale must be > 0")
+
+    def beta(self) -> np.ndarray:
+        c = dict(self.coefficients)
+        return np.array([c.get(name, 0.0) for name in ALL_FEATURES])
+
+
+@dataclass(frozen=True)
+class Design:
+    """Merged landing points of every draw and issue and their features.
+
+    point [D, K, A] (A = N + len(POINTS) slots; unused slots invalid), valid [D, K, A],
+    X [D, K, A + 1, F] (the last alternative is the continuous remainder), holders [D, K, A, N],
+    kinds [D, K, A, len(POINTS)], centre [D, K] (the compromise), low / high [D, K] (the range
+    of the actors' positions, where the continuous remainder lives)."""
+
+    point: np.ndarray
+    valid: np.ndarray
+    X: np.ndarray
+    holders: np.ndarray
+    kinds: np.ndarray
+    centre: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def _actor(batch: Batch, code: str) -> tuple[np.ndarray, np.ndarray]:
+    """(position [D, K], present [K]) of an actor, NaN where absent or not engaged."""
+    if code not in batch.actors:
+        return np.full(batch.status_quo.shape, np.nan), np.zeros(batch.n_issues, bool)
+    i = batch.actors.index(code)
+    return np.where(batch.engaged[i][None], batch.position[:, i], np.nan), batch.engaged[i].copy()
+
+
+def candidates(batch: Batch, params: Params) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Candidate values [D, K, N + len(POINTS)] (NaN = not available) and context arrays."""
+    pos = batch.position
+    eng = batch.engaged[None]
+    mean = compromise.solve(batch, compromise.Params()).outcome
+    med = median.solve(batch, median.Params()).outcome
+    q = batch.status_quo
+    council = np.array([a not in (params.commission, params.parliament) for a in batch.actors])
+    vote = batch.capability[:, :, None] * (council[None, :, None] & eng)
+    quota = params.quota if params.rule == "qmv" else procedural.UNANIMITY
+    qr, ql = procedural.pivots(pos, vote, params.quota)
+    ur, ul = procedural.pivots(pos, vote, procedural.UNANIMITY)
+    rr, rl = procedural.pivots(pos, vote, quota)
+    com, _ = _actor(batch, params.commission)
+    ep, _ = _actor(batch, params.parliament)
+    agenda = procedural.agenda_point(q, com, rr, rl, ur, ul)
+    codec = (procedural.codecision_point(q, ep, rr, rl) if params.procedure == "codecision"
+             else np.full_like(q, np.nan))
+    fixed = np.stack([q, np.zeros_like(q), np.full_like(q, 50.0), np.full_like(q, 100.0), mean,
+                      med, procedural.pivot_point(q, qr, ql), procedural.pivot_point(q, ur, ul),
+                      agenda, codec], axis=-1)  # [D, K, P]
+    actor_vals = np.where(eng, pos, np.nan).transpose(0, 2, 1)  # [D, K, N]
+    ctx = {"mean": mean, "q": q, "rr": rr, "rl": rl, "com": com, "ep": ep}
+    return np.concatenate([actor_vals, fixed], axis=-1), ctx
+
+
+def design(batch: Batch, params: Params | None = None) -> Design:
+    """Merge candidates into landing points and compute each point's features."""
+    params = params or Params()
+    vals, ctx = candidates(batch, params)
+    d, k, c = vals.shape
+    n = batch.n_actors
+    avail = np.isfinite(vals)
+    order = np.argsort(np.where(avail, vals, np.inf), axis=-1, kind="stable")
+    sv = np.take_along_axis(vals, order, axis=-1)
+    sa = np.take_along_axis(avail, order, axis=-1)
+    gap = np.diff(sv, axis=-1, prepend=-np.inf) > params.merge
+    group = np.cumsum(gap, axis=-1) - 1  # [D, K, C], group of each sorted candidate
+    onehot = (group[..., None] == np.arange(c)) & sa[..., None]  # [D, K, C, A]
+    valid = onehot.any(axis=-2)
+    member = np.zeros((d, k, c, c), bool)  # [D, K, original candidate, atom]
+    np.put_along_axis(member, order[..., None], onehot, axis=-2)
+
+    prio = np.array([0] * n + [PRIORITY.get(p, 3) for p in POINTS], np.int16) * 100
+    score = (prio + np.arange(c, dtype=np.int16))[None, None, :, None]
+    lead = np.argmin(np.where(member, score, np.int16(32000)), axis=-2)  # [D, K, A]
+    point = np.where(valid, np.take_along_axis(vals, lead, axis=-1), np.nan)
+
+    holders = member[:, :, :n, :].transpose(0, 1, 3, 2)  # [D, K, A, N]
+    kinds = member[:, :, n:, :].transpose(0, 1, 3, 2)  # [D, K, A, P]
+    w, _ = with_fallback(weights(batch, "capability_salience"), batch)  # [D, N, K]
+    wk = w.transpose(0, 2, 1)  # [D, K, N]
+    share = (holders * wk[:, :, None, :]).sum(-1) / np.maximum(wk.sum(-1), 1e-300)[..., None]
+    n_eng = batch.engaged.sum(0).astype(float)  # [K]
+    held = holders.sum(-1) / np.maximum(n_eng, 1)[None, :, None]
+
+    def holds(code: str) -> np.ndarray:
+        if code not in batch.actors:
+            return np.zeros((d, k, c), bool)
+        return holders[..., batch.actors.index(code)]
+
+    kind = {p: kinds[..., j] for j, p in enumerate(POINTS)}
+    rule_pivot = kind["qmv_pivot"] if params.rule == "qmv" else kind["unanimity_pivot"]
+    actor_pos = np.where(batch.engaged[None], batch.position, np.nan)
+    lo_act = np.nanmin(actor_pos, axis=1)[..., None]
+    hi_act = np.nanmax(actor_pos, axis=1)[..., None]
+    pt = np.where(valid, point, 0.0)
+    extreme = ((np.abs(pt - lo_act) <= params.merge) | (np.abs(pt - hi_act) <= params.merge)) & (
+        holders.any(-1))
+    beats = procedural.beats(pt, ctx["q"], ctx["rr"], ctx["rl"])
+    cod = params.procedure == "codecision"
+    feats = {
+        "weight_share": share, "holder_share": held,
+        "commission": holds(params.commission), "parliament": holds(params.parliament),
+        "parliament_codecision": holds(params.parliament) & cod,
+        "reference": kind["reference"], "scale_end": kind["low_end"] | kind["high_end"],
+        "midpoint": kind["midpoint"], "compromise": kind["compromise"], "median": kind["median"],
+        "rule_pivot": rule_pivot, "agenda": kind["agenda"], "codecision": kind["codecision"],
+        "distance": np.abs(pt - ctx["mean"][..., None]) / 100.0,
+        "beats_reference": beats, "extreme": extreme,
+        "signed_distance": (pt - ctx["mean"][..., None]) / 100.0,
+    }
+    X = np.zeros((d, k, c + 1, len(ALL_FEATURES)))
+    for j, name in enumerate(FEATURES):
+        X[:, :, :c, j] = np.where(valid, feats[name], 0.0)
+    spread = np.sqrt((wk * (batch.position.transpose(0, 2, 1) - ctx["mean"][..., None]) ** 2
+                      ).sum(-1) / np.maximum(wk.sum(-1), 1e-300)) / 100.0
+    X[:, :, c, len(FEATURES)] = 1.0
+    X[:, :, c, len(FEATURES) + 1] = spread
+    return Design(point, valid, X, holders, kinds, ctx["mean"], lo_act[..., 0], hi_act[..., 0])
+
+
+def probabilities(des: Design, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mass of each landing point [D, K, A], remainder [D, K]) from the conditional logit."""
+    util = des.X @ beta
+    ok = np.concatenate([des.valid, np.ones((*des.valid.shape[:-1], 1), bool)], axis=-1)
+    util = np.where(ok, util, -np.inf)
+    util = util - util.max(axis=-1, keepdims=True)
+    e = np.exp(util)
+    p = e / e.sum(axis=-1, keepdims=True)
+    return p[..., :-1], p[..., -1]
+
+
+def distribution(batch: Batch, params: Params | None = None,
+                 des: Design | None = None) -> tuple[Mixed, Design]:
+    """The forecast distribution of every draw and issue, and the design it came from."""
+    params = params or Params()
+    des = des if des is not None else design(batch, params)
+    mass, _ = probabilities(des, params.beta())
+    cdf = laplace_cdf(des.centre, params.remainder_scale, des.low, des.high)
+    return Mixed(np.where(des.valid, des.point, 100.0), mass, cdf), des
+
+
+def solve(batch: Batch, params: Params | None = None) -> Outcome:
+    """Outcome: the distribution's median; info carries the landing points for display."""
+    params = params or Params()
+    dist, des = distribution(batch, params)
+    return Outcome.always(
+        dist.median(),
+        landing_point=dist.point, landing_probability=dist.mass, landing_holders=des.holders,
+        landing_kinds=des.kinds, landing_remainder=dist.remainder, landing_actors=batch.actors,
+        learnt_from=LEARNT_FROM,
+        version=VERSION if params.coefficients == _shipped_coefficients() else "custom")
+
+
+def landing_summary(info: dict[str, Any], actors: tuple[str, ...], issue: int,
+                    top: int = 4) -> list[dict[str, Any]]:
+    """The most likely landing points of one issue over all draws: probability (mean over
+    draws), mean point, and who or what holds it; labels are actor names or POINT_LABELS."""
+    pts = np.asarray(info["landing_point"])[:, issue]  # [D, A]
+    prob = np.asarray(info["landing_probability"])[:, issue]
+    holders = np.asarray(info["landing_holders"])[:, issue]  # [D, A, N]
+    kinds = np.asarray(info["landing_kinds"])[:, issue]  # [D, A, P]
+    d, a = pts.shape
+    keys = np.concatenate([holders, kinds], axis=-1).reshape(d * a, -1)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    p, x = prob.reshape(-1), np.nan_to_num(pts.reshape(-1))
+    total = np.bincount(inverse, weights=p, minlength=len(uniq))
+    moment = np.bincount(inverse, weights=p * x, minlength=len(uniq))
+    n = holders.shape[-1]
+    rows = [{"label": _label(uniq[u, :n], uniq[u, n:], actors), "probability": total[u] / d,
+             "point": moment[u] / total[u]} for u in range(len(uniq)) if total[u] > 0]
+    rows.sort(key=lambda r: -r["probability"])
+    return rows[:top]
+
+
+def _label(holders: np.ndarray, kinds: np.ndarray, actors: tuple[str, ...]) -> str:
+    names = [actors[i] for i in np.flatnonzero(holders)]
+    if names:
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        if len(names) > 1:
+            return f"the position of {shown}"
+        return f"{shown}' position" if shown.endswith("s") else f"{shown}'s position"
+    labels = [POINT_LABELS[POINTS[j]] for j in np.flatnonzero(kinds)]
+    return labels[0] if labels else "another point"

@@ -1,0 +1,155 @@
+"""The focal model: landing points, probabilities, batching, the fit, and its scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from parley.backtest import fit_focal as ff
+from parley.backtest.capability import CapabilitySpec
+from parley.backtest.data import load_deu
+from parley.backtest.leaderboard import leaderboard
+from parley.batch import Batch
+from parley.models import focal
+
+
+def _batch(draws: int = 1) -> Batch:
+    rng = np.random.default_rng(3)
+    pos = np.array([[30.0, 80.0], [30.3, 20.0], [70.0, 20.0], [100.0, 55.0]])
+    pos = np.clip(pos[None] + rng.normal(0, 5, (draws, 4, 2)) * (np.arange(draws) > 0)[:, None, None], 0, 100)
+    return Batch.from_arrays(pos, np.full((4, 2), 0.6), np.array([3.0, 1.0, 2.0, 1.0]),
+                             status_quo=np.array([0.0, np.nan]), actors=("com", "ep", "de", "fr"))
+
+
+def test_candidates_merge_and_probabilities_sum_to_one():
+    b = _batch()
+    des = focal.design(b, focal.Params(procedure="codecision"))
+    pts = des.point[0, 0][des.valid[0, 0]]
+    # 30 and 30.3 are one landing point, held by com and ep
+    at30 = np.flatnonzero(np.abs(pts - 30.0) <= 0.5)
+    assert at30.size == 1
+    holders = des.holders[0, 0][des.valid[0, 0]][at30[0]]
+    assert holders.tolist() == [True, True, False, False]
+    mass, rest = focal.probabilities(des, focal.Params().beta())
+    assert np.allclose(mass.sum(-1) + rest, 1.0)
+    assert np.all(mass[~des.valid] == 0)
+
+
+def test_batched_draws_equal_draw_by_draw():
+    b = _batch(draws=4)
+    whole = focal.solve(b).outcome
+    for d in range(4):
+        one = focal.solve(b.take(slice(d, d + 1))).outcome
+        assert np.allclose(one, whole[d : d + 1])
+    assert np.all((whole >= 0) & (whole <= 100))
+
+
+def test_landing_summary_names_holders():
+    b = _batch()
+    out = focal.solve(b)
+    rows = focal.landing_summary(out.info, b.actors, 0)
+    assert rows and abs(sum(r["probability"] for r in rows) - 1) < 1 and rows[0]["probability"] > 0
+    labels = " ".join(r["label"] for r in rows)
+    assert "position" in labels
+    assert "EU law-making" in out.info["learnt_from"]
+
+
+def test_bad_params_are_refused():
+    with pytest.raises(ValueError, match="rule"):
+        focal.Params(rule="plurality")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown focal feature"):
+        focal.Params(coefficients=(("nonsense", 1.0),))
+
+
+@pytest.fixture(scope="module")
+def dev_items():
+    dev = load_deu()
+    return dev, ff.designs(dev, CapabilitySpec("votes"))
+
+
+def test_fit_matches_statsmodels_conditional_logit(dev_items):
+    sm = pytest.importorskip("statsmodels.discrete.conditional_models")
+    dev, items = dev_items
+    items, y = items[:80], dev.outcomes[:80]
+    ours = np.array(list(ff.fit(items, y, ridge=0.0)["coefficients"].values()))
+    X = np.concatenate([d.X for d in items])
+    groups = np.concatenate([np.full(len(d.X), i) for i, d in enumerate(items)])
+    endog = np.zeros(len(X))
+    offset = 0
+    for d, yi in zip(items, y, strict=True):
+        endog[offset + ff.choice(d, yi)] = 1.0
+        offset += len(d.X)
+    keep = X.std(0) > 0  # features constant in this subset are not identified
+    ref = sm.ConditionalLogit(endog, X[:, keep], groups=groups).fit(method="newton", disp=0)
+    assert np.allclose(ours[keep], ref.params, atol=1e-2)  # statsmodels stops at its own tolerance
+
+
+def test_shipped_fit_reproduces(dev_items):
+    dev, items = dev_items
+    fitted = ff.fit(items, dev.outcomes)
+    shipped = focal.shipped()
+    for name, value in fitted["coefficients"].items():
+        assert value == pytest.approx(shipped["coefficients"][name], abs=1e-4)
+    assert fitted["remainder_scale"] == shipped["remainder_scale"]
+
+
+def test_leaderboard_scores_distributions_and_beats_compromise():
+    """Nothing shipped as a combined model may be worse than compromise in grouped CV."""
+    board = leaderboard(load_deu(), CapabilitySpec("votes"), ["compromise", "ensemble", "focal"],
+                        reps=200)
+    rows = {r.model: r for r in board.rows}
+    for name in ("compromise", "ensemble", "focal"):
+        assert {"crps", "mae", "exact_hit"} <= set(rows[name].metrics)
+    for name in ("ensemble", "focal"):
+        assert rows[name].metrics["mae"].value <= rows["compromise"].metrics["mae"].value
+        assert rows[name].metrics["crps"].value <= rows["compromise"].metrics["crps"].value
+    focal_row = rows["focal"]
+    assert focal_row.forecast_kind == "distribution"
+    assert focal_row.evaluation.startswith("grouped CV")
+    assert 0.7 <= focal_row.coverage[0.8] <= 0.9
+    assert focal_row.pit is not None and np.all((focal_row.pit >= 0) & (focal_row.pit <= 1))
+
+
+def test_run_report_shows_landing_points_and_says_where_it_learnt():
+    from typer.testing import CliRunner
+
+    from parley.cli import app
+
+    out = CliRunner().invoke(app, ["run", "-n", "200", "-m", "focal"])
+    assert out.exit_code == 0, out.output
+    assert "Where each issue lands" in out.stdout and "lands at" in out.stdout
+    assert "learnt from EU law-making" in out.stdout
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(float, (2, 5, 3), elements=st.sampled_from([0.0, 20.0, 33.3, 50.0, 80.0, 100.0])),
+       arrays(bool, (5, 3), elements=st.booleans()),
+       st.sampled_from(["qmv", "unanimity"]), st.sampled_from(["codecision", "consultation", "none"]))
+def test_any_batch_gives_a_distribution_on_the_scale(pos, engaged, rule, procedure):
+    engaged[:2] = True  # at least two engaged actors on every issue
+    b = Batch.from_arrays(pos, np.full((5, 3), 0.5), np.array([1.0, 2.0, 3.0, 1.0, 1.0]),
+                          engaged=engaged, status_quo=np.array([10.0, np.nan, 100.0]),
+                          actors=("com", "ep", "a", "b", "c"))
+    params = focal.Params(rule=rule, procedure=procedure)
+    dist, des = focal.distribution(b, params)
+    assert np.allclose(dist.mass.sum(-1) + dist.remainder, 1.0)
+    med = dist.median()
+    assert np.all((med >= 0) & (med <= 100))
+    lo = np.where(engaged[None], pos, np.inf).min(1)
+    hi = np.where(engaged[None], pos, -np.inf).max(1)
+    # the remainder lives on the engaged actors' range (rounded out to a whole 1-point bin)
+    knots = dist.knots
+    below = knots[None, None] < np.floor(lo)[..., None] - 1
+    above = knots[None, None] > np.ceil(hi)[..., None] + 1
+    assert np.all(dist.cont_cdf[below] == 0) and np.allclose(dist.cont_cdf[above], 1)
+    # every engaged actor's position is a landing point
+    for d in range(2):
+        for k in range(3):
+            pts = des.point[d, k][des.valid[d, k]]
+            for i in np.flatnonzero(engaged[:, k]):
+                assert np.min(np.abs(pts - pos[d, i, k])) <= 0.5
