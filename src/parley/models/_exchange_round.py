@@ -1,0 +1,147 @@
+"""One round of the exchange model: Decide's greedy loop, batched over draws.
+
+Decide carries out the most profitable exchange, recalculates every remaining exchange it
+touched (one that moves the same actor on the same issue starts from where that actor now
+stands, so an actor can concede on an issue again; one whose demander just received a
+concession on that issue caps its own shift at the demander's position counting that
+concession), and repeats until none is left. Recalculation only ever lowers a gain, so an
+exchange that ranks first among every live exchange it shares an (actor, issue, role) with is
+carried out at exactly the value and moment Decide's sequential loop would give it. Each sweep
+here carries out all such exchanges at once (in all draws), re-values what they touched and
+repeats: the same exchanges as the one-at-a-time loop, in a few dozen vectorised sweeps instead
+of one Python step per exchange.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from parley.models._exchange_candidates import Cells, Pairs, State, build_cells, evaluate, randomise
+
+GAIN_DECIMALS = 9
+"""Gains equal to this many decimals tie (so exact ties survive floating-point noise)."""
+
+
+@dataclass
+class Executed:
+    """The exchanges one round carried out in one draw (for the log), in Decide's order."""
+
+    key: list[int] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: np.ndarray,
+              outcome: np.ndarray, *, tie_u: np.ndarray | None, rex: tuple | None,
+              passed: str, budget: bool, log_draw: int = -1
+              ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
+    """Voting positions y[D, N, K] after one round, exchanges made per draw, and the log of
+    draw `log_draw` (dicts with the cell's actors, issues, moves and gains, in order)."""
+    d_n, n, k = x.shape
+    cells = build_cells(pairs, x, s, w, outcome)
+    if tie_u is not None:  # a seeded random order among equal gains, unique across cells
+        order = np.lexsort((tie_u[cells.d, cells.c], cells.d))
+        cells.rank = np.empty_like(order)
+        cells.rank[order] = np.arange(order.size)
+    span = int(cells.rank.max()) + 1 if cells.size else 1
+    st = State(x0=x.reshape(-1), pos=x.reshape(-1).copy(), w=w.reshape(-1),
+               total=total.reshape(-1), outcome=outcome.reshape(-1),
+               recv=np.full(d_n * n * k * n, np.nan), shift=np.zeros(d_n * n * k), n=n, k=k)
+    hist_I = np.zeros(cells.size)
+    hist_J = np.zeros(cells.size)
+    u = None if rex is None else tuple(a[cells.d, cells.c] for a in rex[1:])
+    made = np.zeros(d_n, int)
+    dnk = d_n * n * k
+    log = Executed()
+    while cells.size:
+        v = evaluate(cells, st, s, hist_I, hist_J, passed, budget)
+        dp, dq = v.dp, v.dq
+        gain = v.gain
+        if rex is not None:
+            dp, dq, gain = _rex(cells, s, v, rex[0], u)
+        keep = v.valid & (gain > 0)
+        if not keep.all():
+            cells, hist_I, hist_J = cells.take(keep), hist_I[keep], hist_J[keep]
+            v = _take(v, keep)
+            dp, dq, gain = dp[keep], dq[keep], gain[keep]
+            u = None if u is None else tuple(a[keep] for a in u)
+        if not cells.size:
+            break
+        key = np.rint(gain * 10.0**GAIN_DECIMALS).astype(np.int64) * span + (span - 1 - cells.rank)
+        slots = (cells.Iq, cells.Jp, dnk + cells.Jq, dnk + cells.Ip)
+        top = np.full(2 * dnk, -1, dtype=np.int64)
+        for sl in slots:
+            np.maximum.at(top, sl, key)
+        win = np.ones(cells.size, bool)
+        for sl in slots:
+            win &= top[sl] == key
+        wi = np.flatnonzero(win)
+        c = cells
+        move_I = v.move_I if rex is None else c.sign_I * dq * st.total[c.dq_] / st.w[c.Iq]
+        move_J = v.move_J if rex is None else c.sign_J * dp * st.total[c.dp_] / st.w[c.Jp]
+        y_I = np.clip(st.pos[c.Iq[wi]] + move_I[wi], 0.0, 100.0)  # (float noise at the ends)
+        y_J = np.clip(st.pos[c.Jp[wi]] + move_J[wi], 0.0, 100.0)
+        if log_draw >= 0:
+            for m in wi[c.d[wi] == log_draw]:
+                log.key.append(int(key[m]))
+                at = int(np.searchsorted(wi, m))
+                log.rows.append(_row(c, st, int(m), float(y_I[at]), float(y_J[at]),
+                                     float(dp[m]), float(dq[m]), s))
+        _record(st, c.d[wi], c.J[wi], c.q[wi], c.I[wi], y_I, c.Iq[wi])
+        _record(st, c.d[wi], c.I[wi], c.p[wi], c.J[wi], y_J, c.Jp[wi])
+        st.pos[c.Iq[wi]] = y_I
+        st.pos[c.Jp[wi]] = y_J
+        made += np.bincount(c.d[wi], minlength=d_n)
+        touched = np.zeros(dnk, bool)
+        touched[c.Iq[wi]] = True
+        touched[c.Jp[wi]] = True
+        # a supplier that just moved keeps this cell's move in its history (Decide's budget)
+        hist_I = hist_I + np.where(touched[c.Iq], move_I, 0.0)
+        hist_J = hist_J + np.where(touched[c.Jp], move_J, 0.0)
+        rest = ~win
+        cells, hist_I, hist_J = cells.take(rest), hist_I[rest], hist_J[rest]
+        u = None if u is None else tuple(a[rest] for a in u)
+    order = np.argsort(-np.asarray(log.key, dtype=np.int64), kind="stable")
+    return st.pos.reshape(d_n, n, k), made, [log.rows[i] for i in order]
+
+
+def _record(st: State, d: np.ndarray, dem: np.ndarray, k: np.ndarray, sup: np.ndarray,
+            y: np.ndarray, at: np.ndarray) -> None:
+    """Demander `dem` received a concession on k from `sup`: keep the supplier's first position
+    after conceding to it this round (Decide's `updates`) and what it did to the outcome."""
+    slot = (d * st.n + dem) * st.k + k
+    idx = slot * st.n + sup
+    first = np.isnan(st.recv[idx])
+    st.recv[idx[first]] = y[first]
+    st.shift[slot[first]] += st.w[at[first]] * (y[first] - st.x0[at[first]])
+
+
+def _take(v: Any, keep: np.ndarray) -> Any:
+    return type(v)(**{f: getattr(v, f)[keep] for f in v.__dataclass_fields__})
+
+
+def _rex(cells: Cells, s: np.ndarray, v: Any, prob: float, u: tuple) -> tuple:
+    """REX: one side's gain redrawn, its partner's shift recomputed (see `randomise`) and kept
+    within the equal-gain shift; exchanges are then ranked by the larger of the two gains."""
+    sf = s.reshape(-1)
+    s_ap, s_aq, s_bp, s_bq = sf[cells.Ip], sf[cells.Iq], sf[cells.Jp], sf[cells.Jq]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # redrawn shifts stay within the equal-gain ones (all caps hold, neither side loses)
+        dp, dq = randomise((prob, *u), v.dp, v.dq, v.dp, v.dq, s_ap, s_aq, s_bp, s_bq)
+        gain = np.maximum(s_ap * dp - s_aq * dq, s_bq * dq - s_bp * dp)
+    return dp, dq, np.nan_to_num(gain, nan=0.0)
+
+
+def _row(c: Cells, st: State, m: int, y_I: float, y_J: float, dp: float, dq: float,
+         s: np.ndarray) -> dict[str, Any]:
+    sf = s.reshape(-1)
+    return {
+        "I": int(c.I[m]), "J": int(c.J[m]), "p": int(c.p[m]), "q": int(c.q[m]),
+        "from_I": float(st.pos[c.Iq[m]]), "to_I": y_I,
+        "from_J": float(st.pos[c.Jp[m]]), "to_J": y_J,
+        "dp": float(c.sign_J[m]) * dp, "dq": float(c.sign_I[m]) * dq,  # signed outcome shifts
+        "gain_I": float(sf[c.Ip[m]] * dp - sf[c.Iq[m]] * dq),
+        "gain_J": float(sf[c.Jq[m]] * dq - sf[c.Jp[m]] * dp),
+    }
