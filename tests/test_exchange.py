@@ -174,7 +174,7 @@ def test_own_randomness() -> None:
 def test_issue_without_salience_is_an_error() -> None:
     b = Batch.from_arrays(np.array(POS), np.array([[0.8, 0.0], [0.4, 0.0]]), np.ones(2),
                           actors=("A", "B"), issues=("p", "q"))
-    with pytest.raises(ValueError, match=r"issue\(s\) q, so"):
+    with pytest.raises(ValueError, match=r"issue\(s\) q any salience"):
         exchange.solve(b)
 
 
