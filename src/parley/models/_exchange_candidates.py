@@ -22,6 +22,8 @@ MIN_MOVE = 1e-10
 """Moves (and gains) at or below this are no exchange (Decide's threshold)."""
 
 REACHED = 1e-9
+EDGE = 1e-9
+"""Tolerance at the ends of the 0–100 scale."""
 """An outcome this close to a demander's position has reached it."""
 
 
@@ -183,7 +185,8 @@ def evaluate(cells: Cells, st: State, s: np.ndarray, hist_I: np.ndarray, hist_J:
     1. Partner caps: J moves all the way to I's position on p unless that would take I past J's
        position on q, in which case I moves all the way and J's move follows from equal gain
        (dq = ratio x dp).
-    2. Validity: both moves > 1e-10 and still towards the partner, the gain > 1e-10 and, with
+    2. Validity: both moves > 1e-10, still towards the partner and ending on the scale, the
+       gain > 1e-10 and, with
        `budget`, Decide's move budget: the moves computed for a supplier so far this round
        (`hist_*`, signed) plus this one may not sum to more than 100.
     3. Outcome caps, first on q (I supplies, J demands) then on p: the outcome as this exchange
@@ -230,6 +233,11 @@ def evaluate(cells: Cells, st: State, s: np.ndarray, hist_I: np.ndarray, hist_J:
         m_I = dq * t_q / w_Iq
         m_J = dp * t_p / w_Jp
         valid &= (m_I > MIN_MOVE) & (m_J > MIN_MOVE)
+        # Decide's check that a move stays on the scale (a cap counted from an earlier position
+        # can overshoot)
+        end_I, end_J = pos_I + cells.sign_I * m_I, pos_J + cells.sign_J * m_J
+        valid &= (end_I >= -EDGE) & (end_I <= 100.0 + EDGE) & (end_J >= -EDGE)
+        valid &= end_J <= 100.0 + EDGE
         gain = s_Ip * dp - s_Iq * dq
     return Valued(valid=valid, dp=dp, dq=dq, move_I=cells.sign_I * m_I,
                   move_J=cells.sign_J * m_J, free_I=free_I, free_J=free_J, gain=gain)

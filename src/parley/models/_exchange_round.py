@@ -35,7 +35,7 @@ class Executed:
 
 def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: np.ndarray,
               outcome: np.ndarray, *, tie_u: np.ndarray | None, rex: tuple | None,
-              passed: str, budget: bool, log_draw: int = -1
+              passed: str, budget: bool, min_gain: float = 0.0, log_draw: int = -1
               ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
     """Voting positions y[D, N, K] after one round, exchanges made per draw, and the log of
     draw `log_draw` (dicts with the cell's actors, issues, moves and gains, in order)."""
@@ -56,12 +56,8 @@ def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: 
     dnk = d_n * n * k
     log = Executed()
     while cells.size:
-        v = evaluate(cells, st, s, hist_I, hist_J, passed, budget)
-        dp, dq = v.dp, v.dq
-        gain = v.gain
-        if rex is not None:
-            dp, dq, gain = _rex(cells, s, v, rex[0], u)
-        keep = v.valid & (gain > 0)
+        v, dp, dq, gain = _values(cells, st, s, hist_I, hist_J, passed, budget, rex, u)
+        keep = v.valid & (gain > min_gain)
         if not keep.all():
             cells, hist_I, hist_J = cells.take(keep), hist_I[keep], hist_J[keep]
             v = _take(v, keep)
@@ -69,7 +65,7 @@ def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: 
             u = None if u is None else tuple(a[keep] for a in u)
         if not cells.size:
             break
-        key = np.rint(gain * 10.0**GAIN_DECIMALS).astype(np.int64) * span + (span - 1 - cells.rank)
+        key = _key(gain, cells.rank, span)
         slots = (cells.Iq, cells.Jp, dnk + cells.Jq, dnk + cells.Ip)
         top = np.full(2 * dnk, -1, dtype=np.int64)
         for sl in slots:
@@ -77,22 +73,38 @@ def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: 
         win = np.ones(cells.size, bool)
         for sl in slots:
             win &= top[sl] == key
+        win = _defer(cells, key, win, dnk)
         wi = np.flatnonzero(win)
         c = cells
         move_I = v.move_I if rex is None else c.sign_I * dq * st.total[c.dq_] / st.w[c.Iq]
         move_J = v.move_J if rex is None else c.sign_J * dp * st.total[c.dp_] / st.w[c.Jp]
         y_I = np.clip(st.pos[c.Iq[wi]] + move_I[wi], 0.0, 100.0)  # (float noise at the ends)
         y_J = np.clip(st.pos[c.Jp[wi]] + move_J[wi], 0.0, 100.0)
+        undo = _apply(st, c, wi, y_I, y_J)
+        several = np.bincount(c.d[wi], minlength=d_n) > 1
+        if several.any():
+            # Recalculation can also raise a gain (an outcome carried past a demander lifts
+            # its cap): if one did, a sweep's later winners could come after it in Decide's
+            # loop, so such draws carry out only their best exchange this sweep.
+            v2, _, _, gain2 = _values(c, st, s, hist_I, hist_J, passed, budget, rex, u)
+            rose = ~win & v2.valid & (_key(gain2, c.rank, span) > key) & several[c.d]
+            if rose.any():
+                bad = np.zeros(d_n, bool)
+                bad[c.d[rose]] = True
+                best = np.full(d_n, -1, dtype=np.int64)
+                np.maximum.at(best, c.d[wi], key[wi])
+                reject = bad[c.d[wi]] & (key[wi] != best[c.d[wi]])
+                _undo(st, undo, reject)
+                win[wi[reject]] = False
+                wi, y_I, y_J = wi[~reject], y_I[~reject], y_J[~reject]
+                undo = (undo[0][~reject], undo[1][~reject], *undo[2:])
         if log_draw >= 0:
-            for m in wi[c.d[wi] == log_draw]:
+            for at in np.flatnonzero(c.d[wi] == log_draw):
+                m = int(wi[at])
                 log.key.append(int(key[m]))
-                at = int(np.searchsorted(wi, m))
-                log.rows.append(_row(c, st, int(m), float(y_I[at]), float(y_J[at]),
-                                     float(dp[m]), float(dq[m]), s))
-        _record(st, c.d[wi], c.J[wi], c.q[wi], c.I[wi], y_I, c.Iq[wi])
-        _record(st, c.d[wi], c.I[wi], c.p[wi], c.J[wi], y_J, c.Jp[wi])
-        st.pos[c.Iq[wi]] = y_I
-        st.pos[c.Jp[wi]] = y_J
+                log.rows.append(_row(c, int(m), float(undo[0][at]), float(y_I[at]),
+                                     float(undo[1][at]), float(y_J[at]), float(dp[m]),
+                                     float(dq[m]), s))
         made += np.bincount(c.d[wi], minlength=d_n)
         touched = np.zeros(dnk, bool)
         touched[c.Iq[wi]] = True
@@ -107,15 +119,71 @@ def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: 
     return st.pos.reshape(d_n, n, k), made, [log.rows[i] for i in order]
 
 
+def _values(cells: Cells, st: State, s: np.ndarray, hist_I: np.ndarray, hist_J: np.ndarray,
+            passed: str, budget: bool, rex: tuple | None, u: tuple | None) -> tuple:
+    v = evaluate(cells, st, s, hist_I, hist_J, passed, budget)
+    if rex is None:
+        return v, v.dp, v.dq, v.gain
+    dp, dq, gain = _rex(cells, s, v, rex[0], u)
+    return v, dp, dq, gain
+
+
+def _key(gain: np.ndarray, rank: np.ndarray, span: int) -> np.ndarray:
+    """One int64 per cell ordering by gain (to GAIN_DECIMALS), then by rank (lower first)."""
+    return np.rint(gain * 10.0**GAIN_DECIMALS).astype(np.int64) * span + (span - 1 - rank)
+
+
+def _apply(st: State, c: Cells, wi: np.ndarray, y_I: np.ndarray, y_J: np.ndarray) -> tuple:
+    """Carry out the winners `wi` (they move distinct suppliers and feed distinct demanders);
+    returns what `_undo` needs to take any of them back."""
+    old = (st.pos[c.Iq[wi]].copy(), st.pos[c.Jp[wi]].copy())
+    rec = (_record(st, c.d[wi], c.J[wi], c.q[wi], c.I[wi], y_I, c.Iq[wi]),
+           _record(st, c.d[wi], c.I[wi], c.p[wi], c.J[wi], y_J, c.Jp[wi]))
+    st.pos[c.Iq[wi]] = y_I
+    st.pos[c.Jp[wi]] = y_J
+    return old[0], old[1], rec, c.Iq[wi], c.Jp[wi]
+
+
+def _undo(st: State, undo: tuple, mask: np.ndarray) -> None:
+    old_I, old_J, rec, at_I, at_J = undo
+    st.pos[at_I[mask]] = old_I[mask]
+    st.pos[at_J[mask]] = old_J[mask]
+    for idx, slot, first, before in rec:
+        back = first & mask
+        st.recv[idx[back]] = np.nan
+        st.shift[slot[back]] = before[back]
+
+
+def _defer(cells: Cells, key: np.ndarray, win: np.ndarray, dnk: int) -> np.ndarray:
+    """Winners of a sweep, less those that would move a supplier of a live cell whose other
+    supplier another winner moves: Decide re-values that cell in between (its move budget
+    keeps the intermediate move), so the later of the two waits for the next sweep."""
+    wi = np.flatnonzero(win)
+    slot_win = np.full(dnk, -1, dtype=np.intp)
+    slot_win[cells.Iq[wi]] = wi
+    slot_win[cells.Jp[wi]] = wi
+    a, b = slot_win[cells.Iq], slot_win[cells.Jp]
+    both = (a >= 0) & (b >= 0) & ~win
+    if not both.any():
+        return win
+    a, b = a[both], b[both]
+    later = np.where(key[a] < key[b], a, b)
+    win = win.copy()
+    win[later] = False
+    return win
+
+
 def _record(st: State, d: np.ndarray, dem: np.ndarray, k: np.ndarray, sup: np.ndarray,
-            y: np.ndarray, at: np.ndarray) -> None:
+            y: np.ndarray, at: np.ndarray) -> tuple:
     """Demander `dem` received a concession on k from `sup`: keep the supplier's first position
     after conceding to it this round (Decide's `updates`) and what it did to the outcome."""
     slot = (d * st.n + dem) * st.k + k
     idx = slot * st.n + sup
     first = np.isnan(st.recv[idx])
+    before = st.shift[slot].copy()
     st.recv[idx[first]] = y[first]
     st.shift[slot[first]] += st.w[at[first]] * (y[first] - st.x0[at[first]])
+    return idx, slot, first, before
 
 
 def _take(v: Any, keep: np.ndarray) -> Any:
@@ -134,13 +202,13 @@ def _rex(cells: Cells, s: np.ndarray, v: Any, prob: float, u: tuple) -> tuple:
     return dp, dq, np.nan_to_num(gain, nan=0.0)
 
 
-def _row(c: Cells, st: State, m: int, y_I: float, y_J: float, dp: float, dq: float,
-         s: np.ndarray) -> dict[str, Any]:
+def _row(c: Cells, m: int, from_I: float, y_I: float, from_J: float, y_J: float, dp: float,
+         dq: float, s: np.ndarray) -> dict[str, Any]:
     sf = s.reshape(-1)
     return {
         "I": int(c.I[m]), "J": int(c.J[m]), "p": int(c.p[m]), "q": int(c.q[m]),
-        "from_I": float(st.pos[c.Iq[m]]), "to_I": y_I,
-        "from_J": float(st.pos[c.Jp[m]]), "to_J": y_J,
+        "from_I": from_I, "to_I": y_I,
+        "from_J": from_J, "to_J": y_J,
         "dp": float(c.sign_J[m]) * dp, "dq": float(c.sign_I[m]) * dq,  # signed outcome shifts
         "gain_I": float(sf[c.Ip[m]] * dp - sf[c.Iq[m]] * dq),
         "gain_J": float(sf[c.Jq[m]] * dq - sf[c.Jp[m]] * dp),

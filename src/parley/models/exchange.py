@@ -55,6 +55,9 @@ class Params:
     is not applied at all) or "blocked" (no further shift towards that demander).
     `move_budget`: Decide's check that the moves computed for a supplier within a round,
     summed with their signs, stay <= 100 (it bites only on upward moves); False drops it.
+    `engine`: "compiled" (numba loops, one exchange at a time; needs the optional extra
+    `parley[fast]`), "numpy" (vectorised sweeps over draws) or "auto" (compiled when numba is
+    installed).
     `explain`: record draw `log_draw`'s exchanges and per-round outcomes in `info["exchanges"]`
     and `info["round_log"]` (what `parley exchanges` shows).
     """
@@ -68,6 +71,7 @@ class Params:
     min_gain: float = 0.0
     passed: Literal["uncapped", "blocked"] = "uncapped"
     move_budget: bool = True
+    engine: Literal["auto", "compiled", "numpy"] = "auto"
     explain: bool = False
     log_draw: int = 0
 
@@ -84,6 +88,8 @@ class Params:
             raise ValueError(f"ties must be 'first' or 'random', got {self.ties!r}")
         if self.passed not in ("uncapped", "blocked"):
             raise ValueError(f"passed must be 'uncapped' or 'blocked', got {self.passed!r}")
+        if self.engine not in ("auto", "compiled", "numpy"):
+            raise ValueError(f"engine must be 'auto', 'compiled' or 'numpy', got {self.engine!r}")
         if self.min_gain < 0:
             raise ValueError(f"min_gain must be >= 0, got {self.min_gain}")
 
@@ -144,7 +150,104 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
 
 
 def _solve(batch: Batch, params: Params) -> Outcome:
-    """All rounds for the draws of one slice.
+    """All rounds for the draws of one slice, in the engine `params.engine` picks."""
+    if _use_compiled(params):
+        return _solve_compiled(batch, params)
+    return _solve_numpy(batch, params)
+
+
+def _use_compiled(params: Params) -> bool:
+    if params.engine == "numpy":
+        return False
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        if params.engine == "compiled":
+            raise ValueError("engine 'compiled' needs numba: pip install 'parley[fast]'") from None
+        return False
+    return True
+
+
+def _inputs(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (0–100), saliences (0 where not engaged), weights and their totals per issue."""
+    x = np.clip(batch.position.astype(float), 0.0, 100.0)
+    s = np.where(batch.engaged[None], batch.salience, 0.0)
+    w = batch.capability[:, :, None] * s
+    total = w.sum(axis=1)
+    if (total <= 0).any():
+        raise ValueError(_no_weight_message(batch, total))
+    return x, s, w, total
+
+
+def _solve_compiled(batch: Batch, params: Params) -> Outcome:
+    """The compiled engine: every draw's rounds in numba loops (`_exchange_numba`)."""
+    from parley.models import _exchange_numba
+
+    d, n, k = batch.position.shape
+    x, s, w, total = _inputs(batch)
+    pairs = Pairs.build(n, k)
+    rng = _Noise(batch, params) if params.own_randomness else None
+    rounds = params.rounds
+    tie_u = np.zeros((0, d, pairs.size))
+    rex_u = np.zeros((0, d, 3, pairs.size))
+    if rng is not None:
+        ties, rexs = [], []
+        for r in range(rounds):  # the order the numpy engine draws them in
+            if params.ties == "random":
+                ties.append(rng.uniforms((2, r), (pairs.size,)))
+            if params.rex > 0:
+                rexs.append(rng.uniforms((1, r), (3, pairs.size)))
+        tie_u = np.stack(ties) if ties else tie_u
+        rex_u = np.stack(rexs) if rexs else rex_u
+    step = 0.1 + 0.4 * (1.0 - s) if params.update == "salience" else np.ones_like(s)
+    trajectory = np.zeros((d, rounds + 1, n, k))
+    made = np.zeros((d, rounds), np.int64)
+    preference = np.zeros((d, k))
+    log_draw = params.log_draw if params.explain and 0 <= params.log_draw < d else -1
+    log_rows = np.full((rounds, pairs.size if log_draw >= 0 else 0, 12), -1.0)
+    _exchange_numba.run_rounds(
+        x, s, w, total, step, rounds, pairs.i, pairs.j, pairs.p, pairs.q, pairs.ip.size,
+        tie_u, rex_u, float(params.rex), params.passed == "blocked", params.move_budget,
+        float(params.min_gain), trajectory, made, preference, log_draw, log_rows)
+    voting = (w * trajectory[:, -1]).sum(axis=1) / total
+    converged = (made == 0).any(axis=1)
+    info: dict[str, Any] = {
+        "rounds": (made > 0).sum(axis=1),
+        "converged": converged,
+        "oscillated": np.zeros(d, bool),
+        "exchanges_made": made.sum(axis=1),
+        "voting": voting,
+        "preference": preference,
+    }
+    if log_draw >= 0:
+        log = _Log(batch.actors, batch.issues)
+        x_r = x[log_draw]
+        for r in range(rounds):
+            before = (w[log_draw] * x_r).sum(axis=0) / total[log_draw]
+            y_r = trajectory[log_draw, r + 1]
+            after = (w[log_draw] * y_r).sum(axis=0) / total[log_draw]
+            for row in log_rows[r]:
+                if row[0] < 0:
+                    break
+                log.exchanges.append(_exchange_record(log, r, _row_dict(row)))
+            log.rounds.append(_round_record(r, before, after, int(made[log_draw, r]), batch))
+            if made[log_draw, r] == 0:
+                break
+            x_r = x_r + step[log_draw] * (y_r - x_r)
+        info.update(exchanges=log.exchanges, round_log=log.rounds, log_draw=log_draw)
+    outcome = voting if params.outcome == "voting" else preference
+    return Outcome(outcome=outcome, agreement=np.ones(d, bool), trajectory=trajectory, info=info)
+
+
+def _row_dict(row: np.ndarray) -> dict[str, Any]:
+    keys = ("I", "J", "p", "q", "from_I", "to_I", "from_J", "to_J", "dp", "dq", "gain_I",
+            "gain_J")
+    return {key: (int(v) if i < 4 else float(v)) for i, (key, v) in enumerate(zip(keys, row,
+                                                                                  strict=True))}
+
+
+def _solve_numpy(batch: Batch, params: Params) -> Outcome:
+    """All rounds for the draws of one slice, vectorised over draws (`_exchange_round`).
 
     Round r starts from positions x_r (Decide's "preference" positions, whose weighted mean is
     its preference MDS), carries out exchanges (giving the voting positions y_r, whose mean is
@@ -153,12 +256,7 @@ def _solve(batch: Batch, params: Params) -> Outcome:
     of round r; `info["preference"]` the preference MDS of the last round.
     """
     d, n, k = batch.position.shape
-    x = np.clip(batch.position.astype(float), 0.0, 100.0)
-    s = np.where(batch.engaged[None], batch.salience, 0.0)
-    w = batch.capability[:, :, None] * s
-    total = w.sum(axis=1)
-    if (total <= 0).any():
-        raise ValueError(_no_weight_message(batch, total))
+    x, s, w, total = _inputs(batch)
     pairs = Pairs.build(n, k)
     rng = _Noise(batch, params) if params.own_randomness else None
     log_draw = params.log_draw if params.explain and 0 <= params.log_draw < d else -1
@@ -185,7 +283,8 @@ def _solve(batch: Batch, params: Params) -> Outcome:
         sub_log = int(np.searchsorted(idx, log_draw)) if log_draw >= 0 and active[log_draw] else -1
         y_new, made_sub, rows = run_round(
             pairs, x[idx], s[idx], w[idx], total[idx], outcome[idx], tie_u=tie_u, rex=rex,
-            passed=params.passed, budget=params.move_budget, log_draw=sub_log)
+            passed=params.passed, budget=params.move_budget, min_gain=params.min_gain,
+            log_draw=sub_log)
         made = np.zeros(d, int)
         made[idx] = made_sub
         y = y.copy()
