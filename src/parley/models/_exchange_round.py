@@ -21,6 +21,7 @@ import numpy as np
 
 from parley.models._exchange_candidates import Cells, Pairs, State, build_cells, evaluate, randomise
 
+_SEQUENTIAL = False  # debugging aid: one exchange per draw and sweep
 GAIN_DECIMALS = 9
 """Gains equal to this many decimals tie (so exact ties survive floating-point noise)."""
 
@@ -66,14 +67,11 @@ def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: 
         if not cells.size:
             break
         key = _key(gain, cells.rank, span)
-        slots = (cells.Iq, cells.Jp, dnk + cells.Jq, dnk + cells.Ip)
-        top = np.full(2 * dnk, -1, dtype=np.int64)
-        for sl in slots:
-            np.maximum.at(top, sl, key)
-        win = np.ones(cells.size, bool)
-        for sl in slots:
-            win &= top[sl] == key
-        win = _defer(cells, key, win, dnk)
+        win = _first_within_two(cells, key, dnk)
+        if _SEQUENTIAL:
+            best = np.full(d_n, -1, dtype=np.int64)
+            np.maximum.at(best, cells.d, key)
+            win &= key == best[cells.d]
         wi = np.flatnonzero(win)
         c = cells
         move_I = v.move_I if rex is None else c.sign_I * dq * st.total[c.dq_] / st.w[c.Iq]
@@ -154,22 +152,29 @@ def _undo(st: State, undo: tuple, mask: np.ndarray) -> None:
         st.shift[slot[back]] = before[back]
 
 
-def _defer(cells: Cells, key: np.ndarray, win: np.ndarray, dnk: int) -> np.ndarray:
-    """Winners of a sweep, less those that would move a supplier of a live cell whose other
-    supplier another winner moves: Decide re-values that cell in between (its move budget
-    keeps the intermediate move), so the later of the two waits for the next sweep."""
-    wi = np.flatnonzero(win)
-    slot_win = np.full(dnk, -1, dtype=np.intp)
-    slot_win[cells.Iq[wi]] = wi
-    slot_win[cells.Jp[wi]] = wi
-    a, b = slot_win[cells.Iq], slot_win[cells.Jp]
-    both = (a >= 0) & (b >= 0) & ~win
-    if not both.any():
-        return win
-    a, b = a[both], b[both]
-    later = np.where(key[a] < key[b], a, b)
-    win = win.copy()
-    win[later] = False
+def _first_within_two(cells: Cells, key: np.ndarray, dnk: int) -> np.ndarray:
+    """The cells that rank first among every live cell within two steps of them.
+
+    Two cells are neighbours when one's exchange would re-value the other: they move the same
+    supplier on the same issue, or feed the same demander on the same issue. A cell first among
+    its neighbours is carried out at the value Decide's one-at-a-time loop gives it; being first
+    within two steps also keeps the order in which the cells around it are re-valued, which
+    matters because a re-valued exchange may die on the way or keep the move of that moment in
+    its move budget.
+    """
+    slots = (cells.Iq, cells.Jp, dnk + cells.Jq, dnk + cells.Ip)
+    top = np.full(2 * dnk, -1, dtype=np.int64)
+    for sl in slots:
+        np.maximum.at(top, sl, key)
+    near = top[slots[0]]
+    for sl in slots[1:]:
+        near = np.maximum(near, top[sl])
+    top2 = np.full(2 * dnk, -1, dtype=np.int64)
+    for sl in slots:
+        np.maximum.at(top2, sl, near)
+    win = np.ones(cells.size, bool)
+    for sl in slots:
+        win &= top2[sl] == key
     return win
 
 
