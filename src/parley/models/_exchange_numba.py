@@ -127,12 +127,32 @@ def run_rounds(x, s, w, total, step, rounds, pi, pj, pp, pq, n_ipairs, tie_u, re
     d_n, n, k = x.shape
     n_c = pi.size
     out = np.zeros(5)
+    O = np.zeros(k)
+    I = np.empty(n_c, np.int64)
+    J = np.empty(n_c, np.int64)
+    P = np.empty(n_c, np.int64)
+    Q = np.empty(n_c, np.int64)
+    sI = np.empty(n_c)
+    sJ = np.empty(n_c)
+    ratio = np.empty(n_c)
+    rank = np.empty(n_c)
+    cidx = np.empty(n_c, np.int64)
+    hist_I = np.zeros(n_c)
+    hist_J = np.zeros(n_c)
+    g9 = np.zeros(n_c, np.int64)
+    vals = np.zeros((n_c, 5))
+    u = np.zeros(n_c)
+    vv = np.zeros(n_c)
+    z = np.zeros(n_c)
+    live = np.empty(n_c, np.int64)  # indices of the live cells (swap-removed as they die)
+    recv = np.empty((n, k, n))
+    shift = np.zeros((n, k))
     for d in range(d_n):
+        sd, wd, td = s[d], w[d], total[d]
         xd = x[d].copy()
         traj[d, 0] = xd
         y = xd.copy()
         for r in range(rounds):
-            O = np.zeros(k)
             for kk in range(k):
                 acc = 0.0
                 for a in range(n):
@@ -140,15 +160,6 @@ def run_rounds(x, s, w, total, step, rounds, pi, pj, pp, pq, n_ipairs, tie_u, re
                 O[kk] = acc / total[d, kk]
                 pref_out[d, kk] = O[kk]
             # the round's candidates
-            I = np.empty(n_c, np.int64)
-            J = np.empty(n_c, np.int64)
-            P = np.empty(n_c, np.int64)
-            Q = np.empty(n_c, np.int64)
-            sI = np.empty(n_c)
-            sJ = np.empty(n_c)
-            ratio = np.empty(n_c)
-            rank = np.empty(n_c)
-            cidx = np.empty(n_c, np.int64)
             m = 0
             for c in range(n_c):
                 i, j, p, q = pi[c], pj[c], pp[c], pq[c]
@@ -179,37 +190,35 @@ def run_rounds(x, s, w, total, step, rounds, pi, pj, pp, pq, n_ipairs, tie_u, re
                 cidx[m] = c
                 m += 1
             pos = xd.copy()
-            recv = np.full((n, k, n), np.nan)
-            shift = np.zeros((n, k))
-            hist_I = np.zeros(m)
-            hist_J = np.zeros(m)
-            alive = np.zeros(m, np.bool_)
-            g9 = np.zeros(m, np.int64)
-            vals = np.zeros((m, 5))
-            u = np.zeros(m)
-            vv = np.zeros(m)
-            z = np.zeros(m)
+            recv[:] = np.nan
+            shift[:] = 0.0
             if rex > 0.0:
                 for c in range(m):
                     u[c] = rex_u[r, d, 0, cidx[c]]
                     vv[c] = rex_u[r, d, 1, cidx[c]]
                     z[c] = rex_u[r, d, 2, cidx[c]]
+            n_live = 0
             for c in range(m):
-                ok = _value(c, I, J, P, Q, sI, sJ, ratio, hist_I, hist_J, xd, pos, s[d], w[d],
-                            total[d], O, recv, shift, blocked, budget, rex, u, vv, z, out)
+                hist_I[c] = 0.0
+                hist_J[c] = 0.0
+                ok = _value(c, I, J, P, Q, sI, sJ, ratio, hist_I, hist_J, xd, pos, sd, wd, td,
+                            O, recv, shift, blocked, budget, rex, u, vv, z, out)
                 if ok and out[4] > min_gain:
-                    alive[c] = True
                     vals[c] = out
                     g9[c] = np.int64(np.rint(out[4] * SCALE))
+                    live[n_live] = c
+                    n_live += 1
             count = 0
-            while True:
-                best = -1
-                for c in range(m):
-                    if alive[c] and (best < 0 or g9[c] > g9[best]
-                                     or (g9[c] == g9[best] and rank[c] < rank[best])):
+            while n_live > 0:
+                at = 0
+                best = live[0]
+                for ii in range(1, n_live):
+                    c = live[ii]
+                    if g9[c] > g9[best] or (g9[c] == g9[best] and rank[c] < rank[best]):
                         best = c
-                if best < 0:
-                    break
+                        at = ii
+                n_live -= 1
+                live[at] = live[n_live]
                 bi, bj, bp, bq = I[best], J[best], P[best], Q[best]
                 y_I = min(100.0, max(0.0, pos[bi, bq] + vals[best, 2]))
                 y_J = min(100.0, max(0.0, pos[bj, bp] + vals[best, 3]))
@@ -224,34 +233,35 @@ def run_rounds(x, s, w, total, step, rounds, pi, pj, pp, pq, n_ipairs, tie_u, re
                     row[0], row[1], row[2], row[3] = bi, bj, bp, bq
                     row[4], row[5], row[6], row[7] = pos[bi, bq], y_I, pos[bj, bp], y_J
                     row[8], row[9] = sJ[best] * vals[best, 0], sI[best] * vals[best, 1]
-                    sd = s[d]
                     row[10] = sd[bi, bp] * vals[best, 0] - sd[bi, bq] * vals[best, 1]
                     row[11] = sd[bj, bq] * vals[best, 1] - sd[bj, bp] * vals[best, 0]
                 pos[bi, bq] = y_I
                 pos[bj, bp] = y_J
-                alive[best] = False
                 count += 1
-                for c in range(m):
-                    if not alive[c]:
-                        continue
+                ii = 0
+                while ii < n_live:
+                    c = live[ii]
                     ci, cj, cp, cq = I[c], J[c], P[c], Q[c]
                     sup_i = (ci == bi and cq == bq) or (ci == bj and cq == bp)
                     sup_j = (cj == bi and cp == bq) or (cj == bj and cp == bp)
                     dem = ((cj == bj and cq == bq) or (cj == bi and cq == bp)
                            or (ci == bj and cp == bq) or (ci == bi and cp == bp))
                     if not (sup_i or sup_j or dem):
+                        ii += 1
                         continue
                     if sup_i:
                         hist_I[c] += vals[c, 2]
                     if sup_j:
                         hist_J[c] += vals[c, 3]
-                    ok = _value(c, I, J, P, Q, sI, sJ, ratio, hist_I, hist_J, xd, pos, s[d], w[d],
-                                total[d], O, recv, shift, blocked, budget, rex, u, vv, z, out)
+                    ok = _value(c, I, J, P, Q, sI, sJ, ratio, hist_I, hist_J, xd, pos, sd, wd, td,
+                                O, recv, shift, blocked, budget, rex, u, vv, z, out)
                     if ok and out[4] > min_gain:
                         vals[c] = out
                         g9[c] = np.int64(np.rint(out[4] * SCALE))
+                        ii += 1
                     else:
-                        alive[c] = False
+                        n_live -= 1
+                        live[ii] = live[n_live]
             made_out[d, r] = count
             y = pos
             traj[d, r + 1] = y
