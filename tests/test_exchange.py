@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parley.batch import Batch, point
+from parley.errors import ParleyInputError
 from parley.models import exchange, registry
 
 # Two actors, two issues. A cares about p (0.8 vs 0.2), B about q (0.6 vs 0.4); they sit at
@@ -185,9 +186,10 @@ def test_own_randomness() -> None:
 
 
 def test_issue_without_salience_is_an_error() -> None:
+    # Decide divides by zero here; parley used to fall back to the plain mean without a word
     b = Batch.from_arrays(np.array(POS), np.array([[0.8, 0.0], [0.4, 0.0]]), np.ones(2),
                           actors=("A", "B"), issues=("p", "q"))
-    with pytest.raises(ValueError, match=r"issue\(s\) q any salience"):
+    with pytest.raises(ParleyInputError, match=r"issues\.q: no actor gives this issue any salience"):
         exchange.solve(b)
 
 

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 
 from parley.batch import Batch
+from parley.errors import ParleyInputError, Problem
 from parley.models._exchange_candidates import Pairs
 from parley.models._exchange_round import run_round
 from parley.models.base import Outcome
@@ -184,7 +185,7 @@ def _inputs(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     w = batch.capability[:, :, None] * s
     total = w.sum(axis=1)
     if (total <= 0).any():
-        raise ValueError(_no_weight_message(batch, total))
+        raise _no_weight_error(batch, total)
     return x, s, w, total
 
 
@@ -328,12 +329,15 @@ def _solve_numpy(batch: Batch, params: Params) -> Outcome:
     return Outcome(outcome=outcome, agreement=np.ones(d, bool), trajectory=trajectory, info=info)
 
 
-def _no_weight_message(batch: Batch, total: np.ndarray) -> str:
-    """Why an issue has no outcome: nobody engaged on it has salience (Decide divides by zero)."""
+def _no_weight_error(batch: Batch, total: np.ndarray) -> ParleyInputError:
+    """Why an issue has no outcome: nobody engaged on it has salience (Decide divides by zero;
+    parley used to fall back to the plain mean without a word)."""
     bad = sorted({batch.issues[j] for j in np.flatnonzero((total <= 0).any(axis=0))})
-    return (f"exchange model: nobody gives issue(s) {', '.join(bad)} any salience, so the "
-            "weighted-mean outcome is undefined (Decide stops with a division by zero here); "
-            "give at least one actor a salience above 0 on it, or leave the issue out")
+    return ParleyInputError([Problem(
+        f"issues.{issue}", "no actor gives this issue any salience, so the exchange model's "
+        "weighted-mean outcome is undefined (Decide stops with a division by zero here)",
+        "give at least one actor a salience above 0 on it, or leave the issue out")
+        for issue in bad])
 
 
 def _exchange_record(log: _Log, r: int, row: dict[str, Any]) -> dict[str, Any]:
