@@ -415,6 +415,20 @@ def test_cli_lists_the_exchanges_as_json() -> None:
         assert first["outcome_after"][iss] - first["outcome_before"][iss] == pytest.approx(shift)
 
 
+def test_cli_shows_both_of_decides_outcomes() -> None:
+    import json
+
+    data = json.loads(cli("exchanges", str(SMALL), "--json").output)
+    assert data["reported_outcome"] == "voting"
+    assert data["forecast"] == data["voting_mds"]
+    assert set(data["preference_mds"]) == set(data["voting_mds"]) == set(data["forecast"])
+    pref = json.loads(cli("exchanges", str(SMALL), "--json", "--param",
+                          "outcome=preference").output)
+    assert pref["forecast"] == pref["preference_mds"] == data["preference_mds"]
+    table = cli("exchanges", str(SMALL)).output
+    assert "preference MDS" in table and "voting MDS" in table  # (the table title names them)
+
+
 def test_cli_filters_and_tables() -> None:
     result = cli("exchanges", str(SMALL), "--actor", "Farmers")
     assert result.exit_code == 0 and "no exchange matches" in result.output
