@@ -22,7 +22,7 @@ SCALE = 1e9
 EDGE = 1e-9  # tolerance of the scale's ends  # gains equal to 9 decimals tie
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def _cap(x0, w, total, outcome, recv, shift, dem, sup, k, x_dem, pos, w_sup, sign, amount,
          blocked):
     rec = recv[dem, k, sup]
@@ -45,7 +45,7 @@ def _cap(x0, w, total, outcome, recv, shift, dem, sup, k, x_dem, pos, w_sup, sig
     return amount
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def _value(c, I, J, p, q, sI, sJ, ratio, hist_I, hist_J, x0, pos, s, w, total, outcome, recv,
            shift, blocked, budget, rex, u, v, z, out):
     """Value cell c; writes (dp, dq, move_I, move_J, gain) into out and returns validity."""
@@ -115,7 +115,7 @@ def _value(c, I, J, p, q, sI, sJ, ratio, hist_I, hist_J, x0, pos, s, w, total, o
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def run_rounds(x, s, w, total, step, rounds, pi, pj, pp, pq, n_ipairs, tie_u, rex_u, rex,
                blocked, budget, min_gain, traj, made_out, pref_out, log_draw, log_out):
     """All rounds for every draw. x[D, N, K] start positions; tie_u[R, D, C] random tie keys
