@@ -179,6 +179,22 @@ def test_engines_agree(params: dict) -> None:
     np.testing.assert_array_equal(a.info["exchanges_made"], c.info["exchanges_made"])
 
 
+def test_sweeps_equal_one_exchange_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numpy engine's sweeps carry out the same exchanges as taking only each draw's best
+    exchange per sweep (Decide's loop), also without numba."""
+    from parley.models import _exchange_round
+
+    b = random_batch(21, 5, 6, 4)
+    for params in (exchange.Params(engine="numpy"),
+                   exchange.Params(engine="numpy", ties="random", seed=3)):
+        sweeps = exchange.solve(b, params)
+        monkeypatch.setattr(_exchange_round, "_SEQUENTIAL", True)
+        single = exchange.solve(b, params)
+        monkeypatch.setattr(_exchange_round, "_SEQUENTIAL", False)
+        np.testing.assert_allclose(sweeps.outcome, single.outcome, atol=1e-9)
+        np.testing.assert_array_equal(sweeps.info["exchanges_made"], single.info["exchanges_made"])
+
+
 def test_own_randomness() -> None:
     assert not exchange.Params().own_randomness
     assert exchange.Params(ties="random").own_randomness

@@ -21,7 +21,8 @@ import numpy as np
 
 from parley.models._exchange_candidates import Cells, Pairs, State, build_cells, evaluate, randomise
 
-_SEQUENTIAL = False  # debugging aid: one exchange per draw and sweep
+_SEQUENTIAL = False
+"""True: each sweep carries out only each draw's best exchange (Decide's loop literally; tests)."""
 GAIN_DECIMALS = 9
 """Gains equal to this many decimals tie (so exact ties survive floating-point noise)."""
 

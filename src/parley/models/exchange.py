@@ -3,14 +3,16 @@
 Actors trade support across issues: each concedes on the issue it cares less about in return
 for a concession on the issue it cares more about. The outcome of an issue is the weighted mean
 of positions (capability x salience); an exchange moves both partners' positions, and hence the
-outcomes, so that both gain equally. Each round carries out the most profitable exchanges
-greedily; between rounds actors move part of the way to the positions they voted for.
+outcomes, so that both gain equally. Each round follows Decide's loop: carry out the most
+profitable exchange, recalculate the exchanges it touched (an actor may concede again on the same
+issue from where it now stands), repeat; between rounds actors move part of the way to the
+positions they voted with. Decide's accidents are reproduced by default under named parameters
+(`passed`, `move_budget`), and both of its outcomes are returned (voting and preference MDS).
 
-Python loops run over rounds, over the greedy sweeps within a round and over memory-sized
-slices of draws; inside them all draws advance together as arrays. Ties between equally
-profitable exchanges go to the lowest (actor pair, issue pair) index, so
-the same input always gives the same result (Decide, the reference implementation, flips an
-unseeded coin instead). See docs/models/exchange.md for every interpretive choice.
+Two engines give the same results: a compiled loop (numba, one exchange at a time per draw) and
+vectorised sweeps over draws (Python loops over rounds and sweeps only). Ties go to Decide's
+order of creating exchanges (or a seeded random order), so the same input always gives the same
+result, where Decide flips an unseeded coin. See docs/models/exchange.md for every choice.
 """
 
 from __future__ import annotations
