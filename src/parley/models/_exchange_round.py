@@ -57,17 +57,16 @@ def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: 
     made = np.zeros(d_n, int)
     dnk = d_n * n * k
     log = Executed()
+    val = _values(cells, st, s, hist_I, hist_J, passed, budget, rex, u)
     while cells.size:
-        v, dp, dq, gain = _values(cells, st, s, hist_I, hist_J, passed, budget, rex, u)
-        keep = v.valid & (gain > min_gain)
+        keep = val.valid & (val.gain > min_gain)
         if not keep.all():
             cells, hist_I, hist_J = cells.take(keep), hist_I[keep], hist_J[keep]
-            v = _take(v, keep)
-            dp, dq, gain = dp[keep], dq[keep], gain[keep]
+            val = _take(val, keep)
             u = None if u is None else tuple(a[keep] for a in u)
         if not cells.size:
             break
-        key = _key(gain, cells.rank, span)
+        key = _key(val.gain, cells.rank, span)
         win = _first_within_two(cells, key, dnk)
         if _SEQUENTIAL:
             best = np.full(d_n, -1, dtype=np.int64)
@@ -75,21 +74,21 @@ def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: 
             win &= key == best[cells.d]
         wi = np.flatnonzero(win)
         c = cells
-        move_I = v.move_I if rex is None else c.sign_I * dq * st.total[c.dq_] / st.w[c.Iq]
-        move_J = v.move_J if rex is None else c.sign_J * dp * st.total[c.dp_] / st.w[c.Jp]
-        y_I = np.clip(st.pos[c.Iq[wi]] + move_I[wi], 0.0, 100.0)  # (float noise at the ends)
-        y_J = np.clip(st.pos[c.Jp[wi]] + move_J[wi], 0.0, 100.0)
+        y_I = np.clip(st.pos[c.Iq[wi]] + val.move_I[wi], 0.0, 100.0)  # (float noise at the ends)
+        y_J = np.clip(st.pos[c.Jp[wi]] + val.move_J[wi], 0.0, 100.0)
         undo = _apply(st, c, wi, y_I, y_J)
         several = np.bincount(c.d[wi], minlength=d_n) > 1
         if several.any():
             # Recalculation can also raise a gain (an outcome carried past a demander lifts
             # its cap): if one did, a sweep's later winners could come after it in Decide's
             # loop, so such draws carry out only their best exchange this sweep.
-            v2, _, _, gain2 = _values(c, st, s, hist_I, hist_J, passed, budget, rex, u)
-            rose = ~win & v2.valid & (_key(gain2, c.rank, span) > key) & several[c.d]
+            near = np.flatnonzero(_touched_by(c, wi, win, dnk) & several[c.d])
+            v2 = _values(c.take(near), st, s, hist_I[near], hist_J[near], passed, budget, rex,
+                         None if u is None else tuple(a[near] for a in u))
+            rose = v2.valid & (_key(v2.gain, c.rank[near], span) > key[near])
             if rose.any():
                 bad = np.zeros(d_n, bool)
-                bad[c.d[rose]] = True
+                bad[c.d[near[rose]]] = True
                 best = np.full(d_n, -1, dtype=np.int64)
                 np.maximum.at(best, c.d[wi], key[wi])
                 reject = bad[c.d[wi]] & (key[wi] != best[c.d[wi]])
@@ -102,29 +101,64 @@ def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: 
                 m = int(wi[at])
                 log.key.append(int(key[m]))
                 log.rows.append(_row(c, int(m), float(undo[0][at]), float(y_I[at]),
-                                     float(undo[1][at]), float(y_J[at]), float(dp[m]),
-                                     float(dq[m]), s))
+                                     float(undo[1][at]), float(y_J[at]), float(val.dp[m]),
+                                     float(val.dq[m]), s))
         made += np.bincount(c.d[wi], minlength=d_n)
         touched = np.zeros(dnk, bool)
         touched[c.Iq[wi]] = True
         touched[c.Jp[wi]] = True
         # a supplier that just moved keeps this cell's move in its history (Decide's budget)
-        hist_I = hist_I + np.where(touched[c.Iq], move_I, 0.0)
-        hist_J = hist_J + np.where(touched[c.Jp], move_J, 0.0)
+        hist_I = hist_I + np.where(touched[c.Iq], val.move_I, 0.0)
+        hist_J = hist_J + np.where(touched[c.Jp], val.move_J, 0.0)
+        # only the exchanges the winners touched change value: re-value those
+        dirty = np.flatnonzero(_touched_by(c, wi, win, dnk))
+        if dirty.size:
+            fresh = _values(c.take(dirty), st, s, hist_I[dirty], hist_J[dirty], passed, budget,
+                            rex, None if u is None else tuple(a[dirty] for a in u))
+            for f in val.__dataclass_fields__:
+                getattr(val, f)[dirty] = getattr(fresh, f)
         rest = ~win
         cells, hist_I, hist_J = cells.take(rest), hist_I[rest], hist_J[rest]
+        val = _take(val, rest)
         u = None if u is None else tuple(a[rest] for a in u)
     order = np.argsort(-np.asarray(log.key, dtype=np.int64), kind="stable")
     return st.pos.reshape(d_n, n, k), made, [log.rows[i] for i in order]
 
 
+@dataclass
+class Values:
+    """Each cell's current value: validity, outcome shifts, gain (REX applied) and the
+    suppliers' signed moves."""
+
+    valid: np.ndarray
+    dp: np.ndarray
+    dq: np.ndarray
+    gain: np.ndarray
+    move_I: np.ndarray
+    move_J: np.ndarray
+
+
 def _values(cells: Cells, st: State, s: np.ndarray, hist_I: np.ndarray, hist_J: np.ndarray,
-            passed: str, budget: bool, rex: tuple | None, u: tuple | None) -> tuple:
+            passed: str, budget: bool, rex: tuple | None, u: tuple | None) -> Values:
     v = evaluate(cells, st, s, hist_I, hist_J, passed, budget)
     if rex is None:
-        return v, v.dp, v.dq, v.gain
+        return Values(v.valid, v.dp, v.dq, v.gain, v.move_I, v.move_J)
     dp, dq, gain = _rex(cells, s, v, rex[0], u)
-    return v, dp, dq, gain
+    move_I = cells.sign_I * dq * st.total[cells.dq_] / st.w[cells.Iq]
+    move_J = cells.sign_J * dp * st.total[cells.dp_] / st.w[cells.Jp]
+    return Values(v.valid, dp, dq, gain, move_I, move_J)
+
+
+def _touched_by(c: Cells, wi: np.ndarray, win: np.ndarray, dnk: int) -> np.ndarray:
+    """Live cells (not among the winners `wi`) that the winners' exchanges re-value: the same
+    supplier on the same issue, or the same demander on the same issue."""
+    sup = np.zeros(dnk, bool)
+    sup[c.Iq[wi]] = True
+    sup[c.Jp[wi]] = True
+    dem = np.zeros(dnk, bool)
+    dem[c.Jq[wi]] = True
+    dem[c.Ip[wi]] = True
+    return ~win & (sup[c.Iq] | sup[c.Jp] | dem[c.Jq] | dem[c.Ip])
 
 
 def _key(gain: np.ndarray, rank: np.ndarray, span: int) -> np.ndarray:
