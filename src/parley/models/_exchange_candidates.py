@@ -145,15 +145,13 @@ def build_cells(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray,
 @dataclass
 class Valued:
     """What `evaluate` finds for each cell: whether it can trade, the outcome shifts on p and
-    q, the suppliers' moves (signed) before and after the outcome caps, and the common gain."""
+    q, the suppliers' signed moves and the common gain."""
 
     valid: np.ndarray
     dp: np.ndarray
     dq: np.ndarray
     move_I: np.ndarray
     move_J: np.ndarray
-    free_I: np.ndarray  # |move| before the outcome caps (Decide checks its move budget on it)
-    free_J: np.ndarray
     gain: np.ndarray
 
 
@@ -186,14 +184,13 @@ def evaluate(cells: Cells, st: State, s: np.ndarray, hist_I: np.ndarray, hist_J:
        position on q, in which case I moves all the way and J's move follows from equal gain
        (dq = ratio x dp).
     2. Validity: both moves > 1e-10, still towards the partner and ending on the scale, the
-       gain > 1e-10 and, with
-       `budget`, Decide's move budget: the moves computed for a supplier so far this round
-       (`hist_*`, signed) plus this one may not sum to more than 100.
+       gain > 1e-10 and, with `budget`, Decide's move budget: the moves computed for a supplier
+       so far this round (`hist_*`, signed) plus this one may not sum to more than 100.
     3. Outcome caps, first on q (I supplies, J demands) then on p: the outcome as this exchange
        knows it (the round's start, plus the concessions the demander already received, plus
        the supplier where it now stands) may not be carried past the demander's position. If it
-       already is there or beyond, `passed="uncapped"` (Decide) lets the exchange go uncapped,
-       `passed="blocked"` refuses it.
+       is beyond it, `passed="uncapped"` (Decide) lets the exchange go uncapped,
+       `passed="blocked"` refuses it; exactly there (to 1e-9) both refuse it.
     """
     sf = s.reshape(-1)
     s_Ip, s_Iq = sf[cells.Ip], sf[cells.Iq]
@@ -220,7 +217,6 @@ def evaluate(cells: Cells, st: State, s: np.ndarray, hist_I: np.ndarray, hist_J:
         if budget:
             valid &= hist_I + cells.sign_I * m_I <= 100.0
             valid &= hist_J + cells.sign_J * m_J <= 100.0
-        free_I, free_J = m_I.copy(), m_J.copy()
         # outcome cap on q: demander J, supplier I
         capped = _cap(st, cells.d, cells.J, cells.I, cells.q, cells.dq_, dem_J, pos_I, w_Iq,
                       cells.sign_I, dq, passed)
@@ -240,7 +236,7 @@ def evaluate(cells: Cells, st: State, s: np.ndarray, hist_I: np.ndarray, hist_J:
         valid &= end_J <= 100.0 + EDGE
         gain = s_Ip * dp - s_Iq * dq
     return Valued(valid=valid, dp=dp, dq=dq, move_I=cells.sign_I * m_I,
-                  move_J=cells.sign_J * m_J, free_I=free_I, free_J=free_J, gain=gain)
+                  move_J=cells.sign_J * m_J, gain=gain)
 
 
 def _cap(st: State, d: np.ndarray, dem: np.ndarray, sup: np.ndarray, k: np.ndarray,
