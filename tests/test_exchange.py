@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parley.batch import Batch, point
+from parley.errors import ParleyInputError
 from parley.models import exchange, registry
 
 # Two actors, two issues. A cares about p (0.8 vs 0.2), B about q (0.6 vs 0.4); they sit at
@@ -108,6 +109,106 @@ def test_no_trade_when_on_the_same_side() -> None:
     assert out.info["exchanges_made"][0] == 0
 
 
+# Three actors, three issues; A trades q away twice in one round. B is not on r, C not on p.
+#       p     q     r        saliences p/q/r       capability
+# A     0   100     0        0.8 / 0.2  / 0.8      1
+# B   100    10     -        0.4 / 0.6  / -        1
+# C     -     0   100        -   / 0.45 / 0.4      0.5
+REPEAT_POS = [[0.0, 100.0, 0.0], [100.0, 10.0, 0.0], [0.0, 0.0, 100.0]]
+REPEAT_SAL = [[0.8, 0.2, 0.8], [0.4, 0.6, 0.0], [0.0, 0.45, 0.4]]
+
+
+def repeat_batch(mirror: bool = False) -> Batch:
+    pos = np.array(REPEAT_POS)
+    sal = np.array(REPEAT_SAL)
+    return Batch.from_arrays(100.0 - pos if mirror else pos, sal, np.array([1.0, 1.0, 0.5]),
+                             actors=("A", "B", "C"), issues=("p", "q", "r"), engaged=sal > 0)
+
+
+def test_an_actor_concedes_twice_on_an_issue_within_a_round() -> None:
+    # W_p = 1.2, W_q = 0.2 + 0.6 + 0.225 = 1.025, W_r = 0.8 + 0.2 = 1.0.
+    # O_p = 40/1.2 = 33.33, O_q = (20 + 6)/1.025 = 25.366, O_r = 20/1.0 = 20.
+    # A-B on (p, q): A demands p, supplies q; ratio dq/dp = (0.8+0.4)/(0.2+0.6) = 1.5.
+    #   B all the way to A on p: dp = 100*0.4/1.2 = 33.3, dq = 50 would move A 256 > 90 -> A
+    #   to B: dq = 90*0.2/1.025 = 17.561; the outcome may only reach B's 10: dq = 15.366,
+    #   dp = 10.244, gain 0.8*10.244 - 0.2*15.366 = 5.122. A: 100 -> 100 - 15.366*1.025/0.2
+    #   = 21.25; B: 100 -> 100 - 10.244*1.2/0.4 = 69.27.
+    # C-A on (q, r): C demands q; ratio (0.45+0.2)/(0.4+0.8) = 0.54167. At the round's start A
+    #   all the way to C (100 points): dq = 19.512, dr = 10.569, gain 0.45*19.512 - 0.4*10.569
+    #   = 4.553 < 5.122, so A-B goes first. Recalculated from A's new 21.25: dq = 21.25*0.2/1.025
+    #   = 4.146, dr = 2.246, gain 0.45*4.146 - 0.4*2.246 = 0.967 > 0: A concedes on q again, to
+    #   C's 0; C: 100 -> 100 - 2.246/0.2 = 88.77.
+    out = exchange.solve(repeat_batch(), exchange.Params(rounds=1, explain=True))
+    first, second = out.info["exchanges"]
+    assert (first["actor_a"], first["actor_b"]) == ("A", "B")
+    assert first["gain_a"] == pytest.approx(5.121951, abs=1e-6)
+    assert first["supply_a"] == {"issue": "q", "from": 100.0, "to": pytest.approx(21.25)}
+    assert first["supply_b"]["to"] == pytest.approx(100 - 10.243902 * 3, abs=1e-5)
+    assert (second["actor_a"], second["actor_b"]) == ("C", "A")
+    assert second["supply_b"] == {"issue": "q", "from": pytest.approx(21.25),
+                                  "to": pytest.approx(0.0, abs=1e-9)}
+    assert second["gain_a"] == pytest.approx(0.967480, abs=1e-6)
+    # voting outcomes: p (0.4*69.27)/1.2, q (0.6*10)/1.025, r (0.2*88.77)/1.0
+    assert out.outcome[0] == pytest.approx([23.089431, 5.853659, 17.754065], abs=1e-5)
+    assert out.info["preference"][0] == pytest.approx([100 / 3, 26 / 1.025, 20.0])
+
+
+def test_decides_move_budget_bites_on_upward_repeats() -> None:
+    # The same case mirrored (x -> 100 - x): A now moves up on q, 0 -> 78.75, and its second
+    # concession would be computed as +21.25 after a first computed move of +100 towards C: the
+    # sum 121.25 > 100 fails Decide's budget check, so only move_budget=False makes it.
+    with_budget = exchange.solve(repeat_batch(mirror=True), exchange.Params(rounds=1))
+    without = exchange.solve(repeat_batch(mirror=True),
+                             exchange.Params(rounds=1, move_budget=False))
+    assert with_budget.info["exchanges_made"][0] == 1
+    assert without.info["exchanges_made"][0] == 2
+    assert without.outcome[0] == pytest.approx(100 - np.array([23.089431, 5.853659, 17.754065]),
+                                               abs=1e-5)
+
+
+@pytest.mark.parametrize("params", [{}, {"ties": "random", "seed": 4}, {"rex": 0.5, "seed": 2},
+                                    {"passed": "blocked"}, {"move_budget": False}])
+def test_engines_agree(params: dict) -> None:
+    """The compiled loop (one exchange at a time) and the vectorised sweeps give the same run."""
+    pytest.importorskip("numba")
+    b = random_batch(11, 6, 6, 4)
+    a = exchange.solve(b, exchange.Params(engine="numpy", **params))
+    c = exchange.solve(b, exchange.Params(engine="compiled", **params))
+    np.testing.assert_allclose(a.outcome, c.outcome, atol=1e-9)
+    np.testing.assert_allclose(a.info["preference"], c.info["preference"], atol=1e-9)
+    np.testing.assert_array_equal(a.info["exchanges_made"], c.info["exchanges_made"])
+
+
+def test_sweeps_equal_one_exchange_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numpy engine's sweeps carry out the same exchanges as taking only each draw's best
+    exchange per sweep (Decide's loop), also without numba."""
+    from parley.models import _exchange_round
+
+    b = random_batch(21, 5, 6, 4)
+    for params in (exchange.Params(engine="numpy"),
+                   exchange.Params(engine="numpy", ties="random", seed=3)):
+        sweeps = exchange.solve(b, params)
+        monkeypatch.setattr(_exchange_round, "_SEQUENTIAL", True)
+        single = exchange.solve(b, params)
+        monkeypatch.setattr(_exchange_round, "_SEQUENTIAL", False)
+        np.testing.assert_allclose(sweeps.outcome, single.outcome, atol=1e-9)
+        np.testing.assert_array_equal(sweeps.info["exchanges_made"], single.info["exchanges_made"])
+
+
+def test_own_randomness() -> None:
+    assert not exchange.Params().own_randomness
+    assert exchange.Params(ties="random").own_randomness
+    assert exchange.Params(rex=0.3).own_randomness
+
+
+def test_issue_without_salience_is_an_error() -> None:
+    # Decide divides by zero here; parley used to fall back to the plain mean without a word
+    b = Batch.from_arrays(np.array(POS), np.array([[0.8, 0.0], [0.4, 0.0]]), np.ones(2),
+                          actors=("A", "B"), issues=("p", "q"))
+    with pytest.raises(ParleyInputError, match=r"issues\.q: no actor gives this issue any salience"):
+        exchange.solve(b)
+
+
 def random_batch(seed: int, d: int, n: int, k: int) -> Batch:
     rng = np.random.default_rng(seed)
     return Batch.from_arrays(
@@ -145,11 +246,14 @@ def test_no_exchange_makes_a_side_worse_off(seed: int, n: int, k: int, rex: floa
        rex=st.sampled_from([0.0, 1.0]))
 def test_outcome_stays_within_the_positions(seed: int, n: int, k: int, rex: float) -> None:
     b = random_batch(seed, 3, n, k)
-    out = exchange.solve(b, exchange.Params(rex=rex, seed=seed))
+    # Decide's default bookkeeping can carry a repeat concession past its demander (it caps
+    # with the supplier's first concession to that demander): positions stay in [0, 100]
+    default = exchange.solve(b, exchange.Params(rex=rex, seed=seed))
+    assert np.all((default.trajectory >= 0) & (default.trajectory <= 100))
+    out = exchange.solve(b, exchange.Params(rex=rex, seed=seed, passed="blocked"))
     lo, hi = b.position.min(axis=1), b.position.max(axis=1)
     assert np.all(out.outcome >= lo - 1e-9) and np.all(out.outcome <= hi + 1e-9)
-    assert np.all((out.trajectory >= 0) & (out.trajectory <= 100))
-    # every actor only ever moves inside the range its issue started with
+    # with the clean cap every actor only ever moves inside the range its issue started with
     assert np.all(out.trajectory >= lo[:, None, None, :] - 1e-9)
     assert np.all(out.trajectory <= hi[:, None, None, :] + 1e-9)
 
@@ -262,46 +366,39 @@ def _shared() -> Path | None:
 SHARED = _shared()
 CASES = {"sample_data": "sample_data.txt", "copenhagen": "copenhagen.csv", "cop21": "cop21.csv"}
 
-# Issues where the deterministic run lands more than 2 points outside the range of Decide's
-# five runs, with the distance (0–100 scale) measured when this was written. Decide's own runs
-# spread by up to 17 points on an issue because its coin flips reorder exchanges; with random
-# tie-breaking parley's model spreads the same way, and these issues' spreads reach or near
-# Decide's (docs/models/exchange.md, "Decide's outcomes").
-KNOWN_OUTSIDE = {
-    ("sample_data", "wanneer-tol"): 7.0,
-    ("sample_data", "woonwerkverkeer"): 6.4,
-    ("sample_data", "extra-investering"): 2.5,
-    ("sample_data", "kleine-of-grote-ring"): 2.8,
-    ("copenhagen", "DevlopC2020"): 8.0,
-    ("copenhagen", "Commitments"): 8.1,
-    ("copenhagen", "Control"): 11.3,
-    ("cop21", "differentiation"): 3.1,
-    ("cop21", "mrv"): 7.0,
-    ("cop21", "finance_vol"): 2.6,
-    ("cop21", "progress"): 5.1,
-    ("cop21", "amb2050"): 5.8,
-}
+
+
+# The two issues where the default run (one deterministic tie order) lands more than 2 points
+# outside Decide's 40 runs, and by how much more (0–100), as measured when this was written;
+# the median over 40 seeded tie orders lies inside Decide's range on all 26 issues.
+KNOWN_OUTSIDE = {("cop21", "mrv"): 0.2, ("cop21", "finance_who"): 0.3}
+
+
+def _runs40() -> dict[tuple[str, str], dict[str, float]]:
+    with open(SHARED / "reference" / "decide" / "runs40" / "summary.csv", newline="") as fh:
+        return {(r["case"], r["issue"].split(" [")[0]): {k: float(v) for k, v in r.items()
+                if k.endswith(("_min", "_max"))} for r in csv.DictReader(fh)}
 
 
 @pytest.mark.skipif(SHARED is None, reason="Decide's inputs (GPL) are not shipped; needs ../shared")
 @pytest.mark.parametrize("case", list(CASES))
-def test_decide_reference_outcomes(case: str) -> None:
+def test_default_run_inside_decides_40_runs(case: str) -> None:
+    """The default run's voting outcome lies within 2 points of the range of Decide's own 40
+    runs (final round, voting MDS) on every issue; the preference outcome is reported too."""
     from parley.io.decide import load_decide
 
     scenario = load_decide(SHARED / "data" / "decide" / CASES[case])
     out = exchange.solve(point(scenario))
-    with open(SHARED / "reference" / "decide" / "final_outcomes.csv", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["case"] == case]
-    assert len(rows) == len(scenario.issues)
-    for k, (row, issue) in enumerate(zip(rows, scenario.issues, strict=True)):
-        assert row["issue"].split(" [")[0] == issue.name
-        lo, hi = float(row["min"]), float(row["max"])
+    ref = _runs40()
+    for k, issue in enumerate(scenario.issues):
+        r = ref[case, issue.name]
         value = out.outcome[0, k]
-        if issue.scale is not None:  # reference in the issue's own units
-            lo, hi = issue.scale.to_scale(lo), issue.scale.to_scale(hi)
-        distance = max(0.0, lo - value, value - hi)
-        allowed = KNOWN_OUTSIDE.get((case, issue.name), 2.0)
-        assert distance <= allowed, f"{case}/{issue.name}: {value:.2f} vs [{lo:.2f}, {hi:.2f}]"
+        assert out.info["voting"][0, k] == value
+        slack = 2.0 + KNOWN_OUTSIDE.get((case, issue.name), 0.0)
+        assert r["voting_mds_min"] - slack <= value <= r["voting_mds_max"] + slack, (
+            f"{case}/{issue.name}: {value:.2f} vs [{r['voting_mds_min']}, {r['voting_mds_max']}]")
+        pref = out.info["preference"][0, k]
+        assert r["preference_mds_min"] - 3 <= pref <= r["preference_mds_max"] + 3, issue.name
 
 
 # --- `parley exchanges` -------------------------------------------------------------------------
@@ -332,6 +429,20 @@ def test_cli_lists_the_exchanges_as_json() -> None:
     first = data["rounds"][0]
     for iss, shift in ex["outcome_shift"].items():
         assert first["outcome_after"][iss] - first["outcome_before"][iss] == pytest.approx(shift)
+
+
+def test_cli_shows_both_of_decides_outcomes() -> None:
+    import json
+
+    data = json.loads(cli("exchanges", str(SMALL), "--json").output)
+    assert data["reported_outcome"] == "voting"
+    assert data["forecast"] == data["voting_mds"]
+    assert set(data["preference_mds"]) == set(data["voting_mds"]) == set(data["forecast"])
+    pref = json.loads(cli("exchanges", str(SMALL), "--json", "--param",
+                          "outcome=preference").output)
+    assert pref["forecast"] == pref["preference_mds"] == data["preference_mds"]
+    table = cli("exchanges", str(SMALL)).output
+    assert "preference MDS" in table and "voting MDS" in table  # (the table title names them)
 
 
 def test_cli_filters_and_tables() -> None:

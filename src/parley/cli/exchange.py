@@ -58,6 +58,11 @@ def exchanges_data(s: Scenario, overrides: dict[str, Any], actor: str | None = N
         "start": {iss: float(v) for iss, v in
                   zip(s.issue_ids, _start_outcome(out), strict=True)},
         "forecast": {iss: float(out.outcome[0, k]) for k, iss in enumerate(s.issue_ids)},
+        "reported_outcome": registry.params_dict(params).get("outcome", "voting"),
+        # Decide's two outcomes of the last round, under Decide's names
+        "voting_mds": {iss: float(out.info["voting"][0, k]) for k, iss in enumerate(s.issue_ids)},
+        "preference_mds": {iss: float(out.info["preference"][0, k])
+                           for k, iss in enumerate(s.issue_ids)},
         "units": {i.id: {"at_0": i.scale.at_0, "at_100": i.scale.at_100, "unit": i.scale.unit}
                   for i in s.issues if i.scale is not None},
         "rounds": [
@@ -106,16 +111,20 @@ def _show(s: Scenario, data: dict[str, Any]) -> None:
     status = "converged" if data["converged"] else "stopped at the round cap"
     console.print(f"[bold]{s.title}[/] · exchange model · {data['exchanges_made']} exchanges in "
                   f"{data['rounds_with_exchanges']} round(s) · {status}", highlight=False)
-    moves = Table(title="Outcome per issue (0–100 scale; units in brackets)")
+    moves = Table(title="Outcome per issue (0–100) after each round; last round as Decide names "
+                  "them: preference MDS (positions the round started from) and voting MDS (after "
+                  f"its exchanges; parley's forecast is the {data['reported_outcome']} MDS)")
     moves.add_column("issue", no_wrap=True)
     moves.add_column("start", justify="right")
     for r in data["rounds"]:
         moves.add_column(f"r{r['round']}", justify="right")
-    moves.add_column("forecast", justify="right")
+    moves.add_column("pref MDS", justify="right")
+    moves.add_column("voting MDS", justify="right")
     for iss in s.issues:
         cells = [f"{r['outcome_after'][iss.id]:.1f}" for r in data["rounds"]]
         moves.add_row(iss.id, f"{data['start'][iss.id]:.1f}", *cells,
-                      iss.display(data["forecast"][iss.id]))
+                      f"{data['preference_mds'][iss.id]:.1f}",
+                      f"{data['voting_mds'][iss.id]:.1f}")
     console.print(moves)
     listed = 0
     for r in data["rounds"]:

@@ -3,26 +3,31 @@
 Actors trade support across issues: each concedes on the issue it cares less about in return
 for a concession on the issue it cares more about. The outcome of an issue is the weighted mean
 of positions (capability x salience); an exchange moves both partners' positions, and hence the
-outcomes, so that both gain equally. Each round carries out the most profitable exchanges
-greedily; between rounds actors move part of the way to the positions they voted for.
+outcomes, so that both gain equally. Each round follows Decide's loop: carry out the most
+profitable exchange, recalculate the exchanges it touched (an actor may concede again on the same
+issue from where it now stands), repeat; between rounds actors move part of the way to the
+positions they voted with. Decide's accidents are reproduced by default under named parameters
+(`passed`, `move_budget`), and both of its outcomes are returned (voting and preference MDS).
 
-Python loops run over rounds, over the greedy sweeps within a round and over memory-sized
-slices of draws; inside them all draws advance together as arrays. Ties between equally
-profitable exchanges go to the lowest (actor pair, issue pair) index, so
-the same input always gives the same result (Decide, the reference implementation, flips an
-unseeded coin instead). See docs/models/exchange.md for every interpretive choice.
+Two engines give the same results: a compiled loop (numba, one exchange at a time per draw) and
+vectorised sweeps over draws (Python loops over rounds and sweeps only). Ties go to Decide's
+order of creating exchanges (or a seeded random order), so the same input always gives the same
+result, where Decide flips an unseeded coin. See docs/models/exchange.md for every choice.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, fields, replace
+import sys
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 
 from parley.batch import Batch
-from parley.models._exchange_candidates import Candidates, Pairs, compute
+from parley.errors import ParleyInputError, Problem
+from parley.models._exchange_candidates import Pairs
+from parley.models._exchange_round import run_round
 from parley.models.base import Outcome
 
 SUMMARY = "Stokman–Van Oosten exchange model: equal-gain trades of support across issues"
@@ -32,29 +37,45 @@ Update = Literal["salience", "full"]
 
 @dataclass(frozen=True)
 class Params:
-    """Parameters of the exchange model.
+    """Parameters of the exchange model (defaults: Decide's equal-gain model, p = 0).
 
     `rounds`: maximum number of rounds (Decide runs exactly 10); a draw stops earlier when a
     round finds no exchange, since nothing can change after that.
     `update`: how positions move after a round towards the position y an actor voted for in it.
     "salience" (default): x' = x + (0.1 + 0.4 (1 - s)) (y - x), the less an actor cares the
     further it goes; "full": x' = y.
+    `outcome`: which of Decide's two outcomes of the last round `solve` returns: "voting"
+    (default: Decide's voting MDS, the weighted mean of the positions actors vote with after
+    the round's exchanges) or "preference" (its preference MDS: the weighted mean of the
+    positions the round started from). Both are in `info`.
     `rex`: the randomised variant's p in [0, 1]; 0 is the deterministic equal-gain model.
-    `seed`: seeds REX's random numbers (combined with a hash of the inputs, see `_rex_rng`).
-    `min_gain`: exchanges gaining less than this (salience x scale points) are not made.
-    `ties`: which of equally profitable exchanges goes first: "first" (lowest actor-pair,
-    issue-pair index) or "random" (a seeded random order, as Decide's coin flips but
-    reproducible; for studying how much tie order matters). Gains equal to 9 decimals tie.
+    `seed`: seeds REX's random numbers and the random tie order.
+    `min_gain`: exchanges gaining this much or less (salience x scale points) are not made.
+    `ties`: which of equally profitable exchanges goes first: "first" (Decide's order of
+    creating them: issue pair, then actor pair) or "random" (a seeded random order, like
+    Decide's coin flips but reproducible). Gains equal to 9 decimals tie.
+    `passed`: an exchange whose demander has already had the outcome (as the exchange knows
+    it) carried to or past its position: "uncapped" (Decide: the cap at the demander's position
+    is not applied at all) or "blocked" (no further shift towards that demander).
+    `move_budget`: Decide's check that the moves computed for a supplier within a round,
+    summed with their signs, stay <= 100 (it bites only on upward moves); False drops it.
+    `engine`: "compiled" (numba loops, one exchange at a time; needs the optional extra
+    `parley[fast]`), "numpy" (vectorised sweeps over draws) or "auto" (compiled when numba is
+    installed and the batch is large, see `COMPILED_FROM`). Both give the same results.
     `explain`: record draw `log_draw`'s exchanges and per-round outcomes in `info["exchanges"]`
     and `info["round_log"]` (what `parley exchanges` shows).
     """
 
     rounds: int = 10
     update: Update = "salience"
+    outcome: Literal["voting", "preference"] = "voting"
     rex: float = 0.0
     ties: Literal["first", "random"] = "first"
     seed: int = 0
-    min_gain: float = 1e-9
+    min_gain: float = 0.0
+    passed: Literal["uncapped", "blocked"] = "uncapped"
+    move_budget: bool = True
+    engine: Literal["auto", "compiled", "numpy"] = "auto"
     explain: bool = False
     log_draw: int = 0
 
@@ -65,10 +86,22 @@ class Params:
             raise ValueError(f"rex must lie in [0, 1], got {self.rex}")
         if self.update not in ("salience", "full"):
             raise ValueError(f"update must be 'salience' or 'full', got {self.update!r}")
+        if self.outcome not in ("voting", "preference"):
+            raise ValueError(f"outcome must be 'voting' or 'preference', got {self.outcome!r}")
         if self.ties not in ("first", "random"):
             raise ValueError(f"ties must be 'first' or 'random', got {self.ties!r}")
+        if self.passed not in ("uncapped", "blocked"):
+            raise ValueError(f"passed must be 'uncapped' or 'blocked', got {self.passed!r}")
+        if self.engine not in ("auto", "compiled", "numpy"):
+            raise ValueError(f"engine must be 'auto', 'compiled' or 'numpy', got {self.engine!r}")
         if self.min_gain < 0:
             raise ValueError(f"min_gain must be >= 0, got {self.min_gain}")
+
+    @property
+    def own_randomness(self) -> bool:
+        """True when the model draws random numbers of its own under these parameters (REX or a
+        random tie order): then draws of a scenario without uncertain inputs still differ."""
+        return self.rex > 0 or self.ties == "random"
 
 
 @dataclass
@@ -105,7 +138,7 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
         parts.append(_solve(batch.take(slice(start, stop)), replace(params, log_draw=log_draw)))
     info: dict[str, Any] = {
         key: np.concatenate([p.info[key] for p in parts])
-        for key in ("rounds", "converged", "oscillated", "exchanges_made")
+        for key in ("rounds", "converged", "oscillated", "exchanges_made", "voting", "preference")
     }
     for p in parts:
         for key in ("exchanges", "round_log"):
@@ -121,26 +154,123 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
 
 
 def _solve(batch: Batch, params: Params) -> Outcome:
-    """All rounds for the draws of one slice.
+    """All rounds for the draws of one slice, in the engine `params.engine` picks."""
+    n, k = batch.n_actors, batch.n_issues
+    if _use_compiled(params, batch.draws * n * (n - 1) // 2 * (k * (k - 1) // 2)):
+        return _solve_compiled(batch, params)
+    return _solve_numpy(batch, params)
 
-    Round r starts from positions x_r, carries out exchanges (giving voting positions y_r) and
-    hands x_{r+1} = x_r + step (y_r - x_r) to the next round. The forecast is the outcome of
-    the last round's vote, the weighted mean of y_R; `trajectory[:, 0]` holds the initial
-    positions and `trajectory[:, r]` the voting positions of round r.
-    """
-    d, n, k = batch.position.shape
+
+COMPILED_FROM = 5_000
+"""engine="auto" compiles from this many draw x candidate cells on (or once numba is loaded):
+below it the vectorised engine finishes before numba would have loaded (~0.3 s a process)."""
+
+
+def _use_compiled(params: Params, cells: int) -> bool:
+    if params.engine == "numpy":
+        return False
+    if params.engine == "auto" and cells < COMPILED_FROM and "numba" not in sys.modules:
+        return False
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        if params.engine == "compiled":
+            raise ValueError("engine 'compiled' needs numba: pip install 'parley[fast]'") from None
+        return False
+    return True
+
+
+def _inputs(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (0–100), saliences (0 where not engaged), weights and their totals per issue."""
     x = np.clip(batch.position.astype(float), 0.0, 100.0)
     s = np.where(batch.engaged[None], batch.salience, 0.0)
     w = batch.capability[:, :, None] * s
     total = w.sum(axis=1)
-    empty = total <= 0
-    if empty.any():  # nobody with weight on an issue: equal weights among the engaged
-        eng = np.broadcast_to(batch.engaged[None].astype(float), w.shape)
-        w = np.where(empty[:, None, :], eng, w)
-        total = w.sum(axis=1)
-    total = np.where(total > 0, total, 1.0)
+    if (total <= 0).any():
+        raise _no_weight_error(batch, total)
+    return x, s, w, total
+
+
+def _solve_compiled(batch: Batch, params: Params) -> Outcome:
+    """The compiled engine: every draw's rounds in numba loops (`_exchange_numba`)."""
+    from parley.models import _exchange_numba
+
+    d, n, k = batch.position.shape
+    x, s, w, total = _inputs(batch)
     pairs = Pairs.build(n, k)
-    rng = _Noise(batch, params) if params.rex > 0 or params.ties == "random" else None
+    rng = _Noise(batch, params) if params.own_randomness else None
+    rounds = params.rounds
+    tie_u = np.zeros((0, d, pairs.size))
+    rex_u = np.zeros((0, d, 3, pairs.size))
+    if rng is not None:
+        ties, rexs = [], []
+        for r in range(rounds):  # the order the numpy engine draws them in
+            if params.ties == "random":
+                ties.append(rng.uniforms((2, r), (pairs.size,)))
+            if params.rex > 0:
+                rexs.append(rng.uniforms((1, r), (3, pairs.size)))
+        tie_u = np.stack(ties) if ties else tie_u
+        rex_u = np.stack(rexs) if rexs else rex_u
+    step = 0.1 + 0.4 * (1.0 - s) if params.update == "salience" else np.ones_like(s)
+    trajectory = np.zeros((d, rounds + 1, n, k))
+    made = np.zeros((d, rounds), np.int64)
+    preference = np.zeros((d, k))
+    log_draw = params.log_draw if params.explain and 0 <= params.log_draw < d else -1
+    log_rows = np.full((rounds, pairs.size if log_draw >= 0 else 0, 12), -1.0)
+    _exchange_numba.run_rounds(
+        x, s, w, total, step, rounds, pairs.i, pairs.j, pairs.p, pairs.q, pairs.ip.size,
+        tie_u, rex_u, float(params.rex), params.passed == "blocked", params.move_budget,
+        float(params.min_gain), trajectory, made, preference, log_draw, log_rows)
+    voting = (w * trajectory[:, -1]).sum(axis=1) / total
+    converged = (made == 0).any(axis=1)
+    info: dict[str, Any] = {
+        "rounds": (made > 0).sum(axis=1),
+        "converged": converged,
+        "oscillated": np.zeros(d, bool),
+        "exchanges_made": made.sum(axis=1),
+        "voting": voting,
+        "preference": preference,
+    }
+    if log_draw >= 0:
+        log = _Log(batch.actors, batch.issues)
+        x_r = x[log_draw]
+        for r in range(rounds):
+            before = (w[log_draw] * x_r).sum(axis=0) / total[log_draw]
+            y_r = trajectory[log_draw, r + 1]
+            after = (w[log_draw] * y_r).sum(axis=0) / total[log_draw]
+            for row in log_rows[r]:
+                if row[0] < 0:
+                    break
+                log.exchanges.append(_exchange_record(log, r, _row_dict(row)))
+            log.rounds.append(_round_record(r, before, after, int(made[log_draw, r]), batch))
+            if made[log_draw, r] == 0:
+                break
+            x_r = x_r + step[log_draw] * (y_r - x_r)
+        info.update(exchanges=log.exchanges, round_log=log.rounds, log_draw=log_draw)
+    outcome = voting if params.outcome == "voting" else preference
+    return Outcome(outcome=outcome, agreement=np.ones(d, bool), trajectory=trajectory, info=info)
+
+
+def _row_dict(row: np.ndarray) -> dict[str, Any]:
+    keys = ("I", "J", "p", "q", "from_I", "to_I", "from_J", "to_J", "dp", "dq", "gain_I",
+            "gain_J")
+    return {key: (int(v) if i < 4 else float(v)) for i, (key, v) in enumerate(zip(keys, row,
+                                                                                  strict=True))}
+
+
+def _solve_numpy(batch: Batch, params: Params) -> Outcome:
+    """All rounds for the draws of one slice, vectorised over draws (`_exchange_round`).
+
+    Round r starts from positions x_r (Decide's "preference" positions, whose weighted mean is
+    its preference MDS), carries out exchanges (giving the voting positions y_r, whose mean is
+    its voting MDS) and hands x_{r+1} = x_r + step (y_r - x_r) to the next round.
+    `trajectory[:, 0]` holds the initial positions and `trajectory[:, r]` the voting positions
+    of round r; `info["preference"]` the preference MDS of the last round.
+    """
+    d, n, k = batch.position.shape
+    x, s, w, total = _inputs(batch)
+    pairs = Pairs.build(n, k)
+    rng = _Noise(batch, params) if params.own_randomness else None
     log_draw = params.log_draw if params.explain and 0 <= params.log_draw < d else -1
     log = _Log(batch.actors, batch.issues)
     step = 0.1 + 0.4 * (1.0 - s) if params.update == "salience" else np.ones_like(s)
@@ -148,18 +278,35 @@ def _solve(batch: Batch, params: Params) -> Outcome:
     trajectory = np.empty((d, params.rounds + 1, n, k))
     trajectory[:, 0] = x
     y = x
+    preference = (w * x).sum(axis=1) / total
     active = np.ones(d, bool)
     rounds_run = np.zeros(d, int)
     n_exchanges = np.zeros(d, int)
     for r in range(params.rounds):
+        idx = np.flatnonzero(active)
         outcome = (w * x).sum(axis=1) / total
-        y_new, made = _round(pairs, x, s, w, outcome, total, params, rng, log, r, log_draw)
-        made = np.where(active, made, 0)  # a converged draw stays where it is
-        y = np.where(active[:, None, None], y_new, y)
+        preference = np.where(active[:, None], outcome, preference)
+        tie_u = rex = None
+        if rng is not None and params.ties == "random":
+            tie_u = rng.uniforms((2, r), (pairs.size,))[idx]
+        if rng is not None and params.rex > 0:
+            u3 = rng.uniforms((1, r), (3, pairs.size))[idx]
+            rex = (params.rex, u3[:, 0], u3[:, 1], u3[:, 2])
+        sub_log = int(np.searchsorted(idx, log_draw)) if log_draw >= 0 and active[log_draw] else -1
+        y_new, made_sub, rows = run_round(
+            pairs, x[idx], s[idx], w[idx], total[idx], outcome[idx], tie_u=tie_u, rex=rex,
+            passed=params.passed, budget=params.move_budget, min_gain=params.min_gain,
+            log_draw=sub_log)
+        made = np.zeros(d, int)
+        made[idx] = made_sub
+        y = y.copy()
+        y[idx] = y_new
         trajectory[:, r + 1] = y
         rounds_run += made > 0
         n_exchanges += made
-        if log_draw >= 0 and active[log_draw]:
+        if sub_log >= 0:
+            for row in rows:
+                log.exchanges.append(_exchange_record(log, r, row))
             after = (w[log_draw] * y[log_draw]).sum(axis=0) / total[log_draw]
             log.rounds.append(_round_record(r, outcome[log_draw], after, int(made[log_draw]), batch))
         active &= made > 0
@@ -167,128 +314,47 @@ def _solve(batch: Batch, params: Params) -> Outcome:
         if not active.any():
             trajectory[:, r + 2 :] = y[:, None]
             break
-    outcome = (w * y).sum(axis=1) / total
+    voting = (w * y).sum(axis=1) / total
     info: dict[str, Any] = {
         "rounds": rounds_run,  # rounds in which exchanges were made
         "converged": ~active,  # a round without any exchange was reached
         "oscillated": np.zeros(d, bool),  # (the key other dynamic models report)
         "exchanges_made": n_exchanges,
+        "voting": voting,  # Decide's voting MDS of the last round
+        "preference": preference,  # Decide's preference MDS of the last round
     }
     if log_draw >= 0:
         info["exchanges"] = log.exchanges
         info["round_log"] = log.rounds
         info["log_draw"] = log_draw
+    outcome = voting if params.outcome == "voting" else preference
     return Outcome(outcome=outcome, agreement=np.ones(d, bool), trajectory=trajectory, info=info)
 
 
-def _round(
-    pairs: Pairs,
-    x: np.ndarray,
-    s: np.ndarray,
-    w: np.ndarray,
-    outcome: np.ndarray,
-    total: np.ndarray,
-    params: Params,
-    rng: _Noise | None,
-    log: _Log,
-    r: int,
-    log_draw: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """One round: the voting positions y[D, N, K] and the number of exchanges made per draw.
-
-    All candidates are evaluated once, on the positions and outcomes at the start of the round
-    (as Decide computes the outcome once per round). The most profitable is carried out; an
-    actor moves at most once per issue in a round, so every candidate that would move an
-    (actor, issue) that has already moved is dropped; repeat until nothing profitable is left.
-    An actor may still demand on an issue several times (from different partners).
-    """
-    d, n, k = x.shape
-    rex = None
-    if rng is not None and params.rex > 0:
-        u, v, z = rng.uniforms((1, r), (3, pairs.size)).transpose(1, 0, 2)
-        rex = (params.rex, u, v, z)
-    c = compute(pairs, x, s, w, outcome, total, rex)
-    score = np.maximum(c.gain_a, c.gain_b)
-    keep = score > params.min_gain
-    if not keep.all():
-        c = Candidates(*(getattr(c, f.name)[keep] for f in fields(Candidates)))
-        score = score[keep]
-    tiebreak = c.c  # lowest (actor pair, issue pair) index first
-    if rng is not None and params.ties == "random":
-        tiebreak = rng.uniforms((2, r), (pairs.size,))[c.d, c.c]
-    # by draw, then gain (rounded, so exchanges that tie in exact arithmetic tie here too,
-    # whatever the float noise), then the tie-break
-    order = np.lexsort((tiebreak, -np.round(score, 9), c.d))
-    nk = n * k
-    key_a = c.d * nk + c.a * k + pairs.q[c.c]  # the (draw, actor, issue) each candidate moves
-    key_b = c.d * nk + c.b * k + pairs.p[c.c]
-    chosen = order[_greedy(key_a[order], key_b[order], d * nk)]  # by draw, in greedy order
-    dr, cb = c.d[chosen], c.c[chosen]
-    a, b = c.a[chosen], c.b[chosen]
-    p, q = pairs.p[cb], pairs.q[cb]
-    dp, dq = c.dp[chosen], c.dq[chosen]
-    # b supplies on p (moves towards a), a supplies on q (moves towards b); every (actor,
-    # issue) moves at most once, so these assignments never collide
-    move_b = np.sign(x[dr, a, p] - x[dr, b, p]) * dp * total[dr, p] / w[dr, b, p]
-    move_a = np.sign(x[dr, b, q] - x[dr, a, q]) * dq * total[dr, q] / w[dr, a, q]
-    y = x.copy()
-    y[dr, b, p] = np.clip(x[dr, b, p] + move_b, 0.0, 100.0)
-    y[dr, a, q] = np.clip(x[dr, a, q] + move_a, 0.0, 100.0)
-    made = np.bincount(dr, minlength=d)
-    if log_draw >= 0:
-        for m in np.flatnonzero(dr == log_draw):
-            log.exchanges.append(_exchange_record(
-                log, r, x, y, outcome, int(dr[m]), int(a[m]), int(b[m]), int(p[m]), int(q[m]),
-                float(dp[m]), float(dq[m]), float(c.gain_a[chosen[m]]), float(c.gain_b[chosen[m]]),
-            ))
-    return y, made
+def _no_weight_error(batch: Batch, total: np.ndarray) -> ParleyInputError:
+    """Why an issue has no outcome: nobody engaged on it has salience (Decide divides by zero;
+    parley used to fall back to the plain mean without a word)."""
+    bad = sorted({batch.issues[j] for j in np.flatnonzero((total <= 0).any(axis=0))})
+    return ParleyInputError([Problem(
+        f"issues.{issue}", "no actor gives this issue any salience, so the exchange model's "
+        "weighted-mean outcome is undefined (Decide stops with a division by zero here)",
+        "give at least one actor a salience above 0 on it, or leave the issue out")
+        for issue in bad])
 
 
-def _greedy(key_a: np.ndarray, key_b: np.ndarray, n_keys: int) -> np.ndarray:
-    """Greedy selection of candidates listed best first, where no two chosen ones share a key
-    (a moving (draw, actor, issue)). Returns the chosen positions, in list order.
-
-    Equivalent to scanning the list from the top and taking each candidate whose keys are
-    still free, but done in a few vectorised sweeps: a candidate that comes first among the
-    live users of both its keys is taken (nothing before it can block it), candidates sharing
-    a key with a taken one die, and the sweep repeats until none is live.
-    """
-    m = key_a.size
-    pos = np.arange(m)
-    live = np.ones(m, bool)
-    taken = np.zeros(m, bool)
-    while live.any():
-        first = np.full(n_keys, m, dtype=np.intp)
-        np.minimum.at(first, key_a[live], pos[live])
-        np.minimum.at(first, key_b[live], pos[live])
-        win = live & (first[key_a] == pos) & (first[key_b] == pos)
-        taken |= win
-        used = np.zeros(n_keys, bool)
-        used[key_a[win]] = True
-        used[key_b[win]] = True
-        live &= ~win & ~used[key_a] & ~used[key_b]
-    return np.flatnonzero(taken)
-
-
-def _exchange_record(
-    log: _Log, r: int, x: np.ndarray, y: np.ndarray, outcome: np.ndarray,
-    d: int, a: int, b: int, p: int, q: int, dp: float, dq: float, gain_a: float, gain_b: float,
-) -> dict[str, Any]:
-    """One exchange as plain data: who supplies what on which issue to whom, and the gains."""
-    sign_p = np.sign(x[d, a, p] - outcome[d, p])
-    sign_q = np.sign(x[d, b, q] - outcome[d, q])
+def _exchange_record(log: _Log, r: int, row: dict[str, Any]) -> dict[str, Any]:
+    """One exchange as plain data: who supplies what on which issue to whom, and the gains.
+    `actor_a` demands on the issue `actor_b` supplies on, and the reverse."""
+    p, q = log.issues[row["p"]], log.issues[row["q"]]
     return {
         "round": r + 1,
-        "actor_a": log.actors[a],
-        "actor_b": log.actors[b],
-        "supply_a": {"issue": log.issues[q], "from": float(x[d, a, q]), "to": float(y[d, a, q])},
-        "supply_b": {"issue": log.issues[p], "from": float(x[d, b, p]), "to": float(y[d, b, p])},
-        "gain_a": gain_a,
-        "gain_b": gain_b,
-        "outcome_shift": {
-            log.issues[p]: float(sign_p * dp),
-            log.issues[q]: float(sign_q * dq),
-        },
+        "actor_a": log.actors[row["I"]],
+        "actor_b": log.actors[row["J"]],
+        "supply_a": {"issue": q, "from": row["from_I"], "to": row["to_I"]},
+        "supply_b": {"issue": p, "from": row["from_J"], "to": row["to_J"]},
+        "gain_a": row["gain_I"],
+        "gain_b": row["gain_J"],
+        "outcome_shift": {p: row["dp"], q: row["dq"]},
     }
 
 
