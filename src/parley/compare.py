@@ -114,6 +114,11 @@ class Comparison:
     def n(self) -> int:
         return int(self.tally.n)
 
+    @property
+    def one_run(self) -> bool:
+        """No uncertain inputs and deterministic models: one run stands for every draw."""
+        return bool(self.provenance.get("one_run", False))
+
     def _z(self) -> float:
         return NormalDist().inv_cdf(0.5 + CI_LEVEL / 2)
 
@@ -124,7 +129,7 @@ class Comparison:
         for m, model in enumerate(self.models):
             for v, var in enumerate(self.variants):
                 k = int(t.settle[m, v])
-                lo, hi = wilson(k, self.n, CI_LEVEL)
+                lo, hi = (k / n, k / n) if self.one_run else wilson(k, self.n, CI_LEVEL)
                 delta = (t.settle[m, v] - t.settle[m, 0]) / n
                 se = np.sqrt(max(t.flips[m, v] / n - delta**2, 0.0) / n)
                 pt = self.point[(model, var.id)]
@@ -263,7 +268,10 @@ def compare(
 ) -> Comparison:
     """Run the baseline and every variant on the same draws (the first variant is the baseline).
 
-    progress(n) is called with the number of draws finished.
+    progress(n) is called with the number of draws finished. A scenario without uncertain
+    inputs, under models without randomness of their own, is run once (every variant applies
+    fixed changes to fixed values, so every draw would repeat that run); the provenance then
+    says `one_run` and `draws_run` 1.
     """
     batching.check_run(draws, seed)
     names = (models,) if isinstance(models, str) else tuple(models)
@@ -275,6 +283,9 @@ def compare(
     params = params or {}
     ps = [registry.make_params(m, params.get(m)) for m in names]
     lay = batching.layout(scenario)
+    one_run = not lay.n_inputs and not any(registry.own_randomness(m, p)
+                                           for m, p in zip(names, ps, strict=True))
+    requested, draws = draws, 1 if one_run else draws
     ops = [v.ops for v in variants]
     if any(registry.MODELS[m].dynamic for m in names):
         chunk = min(chunk, DYNAMIC_CHUNK)  # as in `simulate`: smaller pieces, shared by workers
@@ -285,7 +296,7 @@ def compare(
 
     def tick(_: int) -> None:
         if progress:
-            progress(next(done))
+            progress(requested if one_run else next(done))
 
     # in compromise-model draws, as `simulate` measures a run for its process pool
     work = draws * len(variants) * sum(registry.relative_cost(m, p) for m, p in zip(names, ps, strict=True))
@@ -307,7 +318,9 @@ def compare(
         "scenario_hash": scenario.content_hash(),
         "models": {n: registry.params_dict(p) for n, p in zip(names, ps, strict=True)},
         "variants": [v.id for v in variants],
-        "draws": draws,
+        "draws": requested,
+        "draws_run": draws,
+        "one_run": one_run,
         "seed": seed,
         "settlement_rule": rule,
         "common_random_numbers": True,
@@ -320,6 +333,10 @@ def compare(
 def _pts(x: float) -> str:
     v = round(100 * x, 1) + 0.0  # no "-0.0"
     return f"{v:+.1f} points"
+
+
+def _cases(cmp: Comparison) -> str:
+    return "no uncertain inputs: one run" if cmp.one_run else f"same {cmp.n:,} simulated cases"
 
 
 def _interval(lo: float, hi: float) -> str:
@@ -355,7 +372,7 @@ def outcome_levers_text(cmp: Comparison, model: str | None = None, k: int = 5) -
             shift = issue.scale.to_units(r.issue_delta) - issue.scale.to_units(0.0)
             item += f", {shift:+.{issue.scale.decimals}f} {issue.scale.unit}"
         items.append(item)
-    return (f"What the levers change under the {model} model (same {cmp.n:,} simulated cases; "
+    return (f"What the levers change under the {model} model ({_cases(cmp)}; "
             "this scenario has no settlement test, so only the outcomes are compared): "
             + "; ".join(items) + ".")
 
@@ -383,7 +400,7 @@ def counterfactual_text(cmp: Comparison, model: str | None = None) -> str:
         text = (
             f"What difference does {thing} make? Under the {model} model, {size} to the chance of a "
             f"settlement: {pct(base.p_settlement)} with it, {pct(r.p_settlement)} without it "
-            f"({_pts(eff)}; {_interval(lo, hi)}; same {cmp.n:,} simulated cases)."
+            f"({_pts(eff)}; {_interval(lo, hi)}; {_cases(cmp)})."
         )
         a_var = acc[acc.variant == var.id]
         moves = [f"{row.actor_name} {_pts(-row.delta)}" for row in a_var.itertuples()
