@@ -18,6 +18,7 @@ import numpy as np
 from parley import batch as batching
 from parley.models import registry
 from parley.models.base import Outcome
+from parley.parallel import worker_init
 from parley.scenario import Scenario
 from parley.settlement import Rule, evaluate
 
@@ -151,7 +152,8 @@ def simulate(
         if workers == 1 or ((workers or 0) <= 1 and (work < PARALLEL_THRESHOLD or one_core)):
             executor = InlineExecutor()
         else:
-            own_pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+            own_pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
+                                           initializer=worker_init)
             executor = own_pool
     merger = _Merger(draws)
     window = 1 if isinstance(executor, InlineExecutor) else 2 * (os.cpu_count() or 1)
