@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import typer
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from parley import bundled
@@ -297,6 +296,8 @@ def sensitivity(
     s = load(scenario)
     wanted = [o for item in output for o in item.split(",") if o]
     state: dict[str, Any] = {}
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     bar = Progress(TextColumn("[bold]sensitivity"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                    console=err_console, transient=True, disable=as_json or not err_console.is_terminal)
     with bar:
@@ -385,8 +386,11 @@ def report(
     s, pool = load_with_levers(scenario, levers_file)
     t0 = time.perf_counter()
     steps = ["forecast", "levers", "sensitivity", "render"]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     bar = Progress(TextColumn("[bold]report: {task.fields[step]}"), BarColumn(), MofNCompleteColumn(),
-                   console=err_console, transient=True, disable=as_json or not err_console.is_terminal)
+                   TimeRemainingColumn(), console=err_console, transient=True,
+                   disable=as_json or not err_console.is_terminal)
     with bar:
         task = bar.add_task("report", total=len(steps), step="forecast")
 

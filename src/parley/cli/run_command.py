@@ -99,7 +99,7 @@ def _work(s: Any, models: list[str], params: dict[str, dict[str, Any]], draws: i
             return 0
         n = registry.draws_needed(m, p, n_inputs, draws)
         total += n
-        cost += n * registry.relative_cost(m, p)
+        cost += n * registry.relative_cost(m, p) if n > 1 else 0.0  # (one run: no model import)
     return int(total) if cost >= BAR_WORK else 0
 
 
