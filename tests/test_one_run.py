@@ -158,3 +158,20 @@ def test_compare_without_uncertain_inputs_is_one_run() -> None:
             d = solve_batch(apply(b, var), model, registry.make_params(model))
             row = st[(st.model == model) & (st.variant == var.id)].iloc[0]
             assert row.p_settlement == float(d.settle[0])
+
+
+@pytest.mark.parametrize("model", ["compromise", "bdm"])
+def test_the_lead_reuses_the_forecast_baseline_and_says_the_same(model: str) -> None:
+    """The counterfactual lead takes the baseline draws from the forecast instead of solving
+    them again; its numbers are those of a comparison that solves everything."""
+    from parley.compare import counterfactual_text
+
+    s = load("ukraine-2025-05")
+    fc = forecast(s, model, draws=300, seed=11)
+    ids = [lv.id for lv in s.levers if lv.counterfactual_of]
+    full = compare(s, variants(s, ids), model, draws=300, seed=11)
+    reused = compare(s, variants(s, ids), model, draws=300, seed=11,
+                     baseline={model: fc.results[model].draws})
+    for f in ("settle", "flips", "agree", "accept", "sum_o", "sum_d"):
+        assert np.array_equal(getattr(full.tally, f), getattr(reused.tally, f)), f
+    assert fc.lead == counterfactual_text(full, model)

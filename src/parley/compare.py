@@ -25,7 +25,7 @@ from parley.models import registry
 from parley.parallel import executor, run_tasks
 from parley.scenario import Scenario
 from parley.settlement import Rule, wilson
-from parley.simulate import DEFAULT_CHUNK, DYNAMIC_CHUNK, chunks, solve_batch
+from parley.simulate import DEFAULT_CHUNK, DYNAMIC_CHUNK, Draws, chunks, solve_batch
 from parley.version import VERSION
 
 
@@ -57,8 +57,12 @@ def compare_chunk(
     start: int,
     stop: int,
     rule: Rule = "compensatory",
+    known: Sequence[Draws | None] | None = None,
 ) -> Tally:
-    """Sample draws [start, stop) once, then solve every model on every variant of them."""
+    """Sample draws [start, stop) once, then solve every model on every variant of them.
+
+    known[m]: model m's baseline results on exactly these draws (a forecast's), used as they
+    are instead of being solved again."""
     base = batching.sample(lay, stop - start, seed, start)
     m_n, v_n = len(models), len(ops)
     n_act, k = base.n_actors, base.n_issues
@@ -72,7 +76,8 @@ def compare_chunk(
     for m, (model, p) in enumerate(zip(models, params, strict=True)):
         ref = None
         for v, b in enumerate(batches):
-            d = solve_batch(b, model, p, rule)
+            given = known[m] if known is not None and v == 0 else None
+            d = given if given is not None else solve_batch(b, model, p, rule)
             if ref is None:
                 ref = d
             ok = d.agreement
@@ -265,6 +270,7 @@ def compare(
     workers: int | None = None,
     chunk: int = DEFAULT_CHUNK,
     progress: Callable[[int], None] | None = None,
+    baseline: dict[str, Draws] | None = None,
 ) -> Comparison:
     """Run the baseline and every variant on the same draws (the first variant is the baseline).
 
@@ -272,6 +278,10 @@ def compare(
     inputs, under models without randomness of their own, is run once (every variant applies
     fixed changes to fixed values, so every draw would repeat that run); the provenance then
     says `one_run` and `draws_run` 1.
+
+    `baseline` maps a model to its per-draw results on the baseline for the same scenario, draws,
+    seed, params and rule (a forecast's `ModelResult.draws`): they are reused, not recomputed,
+    so a forecast's counterfactual lead costs one more run, not two.
     """
     batching.check_run(draws, seed)
     names = (models,) if isinstance(models, str) else tuple(models)
@@ -290,7 +300,14 @@ def compare(
     if any(registry.MODELS[m].dynamic for m in names):
         chunk = min(chunk, DYNAMIC_CHUNK)  # as in `simulate`: smaller pieces, shared by workers
     ranges = list(chunks(draws, chunk))
-    tasks = [(lay, ops, names, ps, seed, a, b, rule) for a, b in ranges]
+    given = {m: d for m, d in (baseline or {}).items() if m in names and d.settle.shape[0] == draws}
+
+    def known(a: int, b: int) -> list[Draws | None] | None:
+        if not given:
+            return None
+        return [_rows(given[m], a, b) if m in given else None for m in names]
+
+    tasks = [(lay, ops, names, ps, seed, a, b, rule, known(a, b)) for a, b in ranges]
     sizes = [b - a for a, b in ranges]
     done = iter(sizes)
 
@@ -299,7 +316,8 @@ def compare(
             progress(requested if one_run else next(done))
 
     # in compromise-model draws, as `simulate` measures a run for its process pool
-    work = draws * len(variants) * sum(registry.relative_cost(m, p) for m, p in zip(names, ps, strict=True))
+    solved = len(variants) - (1 if len(given) == len(names) else 0)  # a known baseline is not solved
+    work = draws * solved * sum(registry.relative_cost(m, p) for m, p in zip(names, ps, strict=True))
     big = work >= simulate_module.PARALLEL_THRESHOLD and len(ranges) > 1
     with executor(scheduler, workers, parallel=big) as pool:
         parts = run_tasks(compare_chunk, tasks, pool, tick)
@@ -327,6 +345,13 @@ def compare(
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     return Comparison(scenario, variants, names, tally, point, provenance)
+
+
+def _rows(d: Draws, a: int, b: int) -> Draws:
+    """Draws [a, b) of a result (what compare_chunk reads of the baseline)."""
+    return Draws(outcome=d.outcome[a:b], agreement=d.agreement[a:b], accept=d.accept[a:b],
+                 deficit=d.deficit[a:b], drives=d.drives[a:b], move=d.move[a:b],
+                 settle=d.settle[a:b], info={})
 
 
 # --- words --------------------------------------------------------------------------------------
@@ -461,5 +486,6 @@ def counterfactual_lead(fc: Forecast, draws: int | None = None) -> str:
     pv = fc.provenance
     cmp = compare(s, make_variants(s, ids), model, draws=draws or int(pv.get("draws", DEFAULT_DRAWS)),
                   seed=int(pv.get("seed", DEFAULT_SEED)), params={model: fc.results[model].params},
-                  rule=pv.get("settlement_rule", "compensatory"))
+                  rule=pv.get("settlement_rule", "compensatory"),
+                  baseline=None if draws else {model: fc.results[model].draws})
     return counterfactual_text(cmp, model)
