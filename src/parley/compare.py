@@ -9,6 +9,8 @@ the merged result does not depend on where the chunks ran.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from statistics import NormalDist
@@ -315,12 +317,19 @@ def compare(
         if progress:
             progress(requested if one_run else next(done))
 
-    # in compromise-model draws, as `simulate` measures a run for its process pool
-    solved = len(variants) - (1 if len(given) == len(names) else 0)  # a known baseline is not solved
-    work = draws * solved * sum(registry.relative_cost(m, p) for m, p in zip(names, ps, strict=True))
-    big = work >= simulate_module.PARALLEL_THRESHOLD and len(ranges) > 1
+    parts = []
+    if scheduler is None and workers is None and len(tasks) >= 3 and (os.cpu_count() or 1) >= 2:
+        # as `simulate`: the first chunk here, timed; a pool for the rest only when it pays
+        t0 = time.perf_counter()
+        parts = run_tasks(compare_chunk, tasks[:1], None, tick)
+        tasks = tasks[1:]
+        big = (time.perf_counter() - t0) * len(tasks) >= simulate_module.POOL_PAYS
+    else:  # in compromise-model draws, the work of the variants still to solve
+        solved = len(variants) - (1 if len(given) == len(names) else 0)
+        work = draws * solved * sum(registry.relative_cost(m, p) for m, p in zip(names, ps, strict=True))
+        big = work >= simulate_module.PARALLEL_THRESHOLD and len(ranges) > 1
     with executor(scheduler, workers, parallel=big) as pool:
-        parts = run_tasks(compare_chunk, tasks, pool, tick)
+        parts += run_tasks(compare_chunk, tasks, pool, tick)
     tally = parts[0]
     for part in parts[1:]:
         tally = tally + part
