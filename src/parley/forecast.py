@@ -332,9 +332,8 @@ def forecast(
         for name in names:
             p = registry.make_params(name, params.get(name))
             point = solve_batch(lay.base, name, p, rule)
-            n = registry.draws_needed(name, p, lay.n_inputs, draws)
-            one = not lay.n_inputs and not registry.own_randomness(name, p)
-            sims = point if one else simulate(scenario, name, p, n, seed, rule, workers=workers,
+            one = not lay.n_inputs and not registry.own_randomness(name, p)  # every draw alike
+            sims = point if one else simulate(scenario, name, p, draws, seed, rule, workers=workers,
                                               progress=progress)
             if one and progress:
                 progress(1)
