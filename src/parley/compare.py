@@ -478,7 +478,8 @@ def levers_text(cmp: Comparison, model: str | None = None, k: int = 3) -> str:
             "most: " + "; ".join(items) + ".")
 
 
-def counterfactual_lead(fc: Forecast, draws: int | None = None) -> str:
+def counterfactual_lead(fc: Forecast, draws: int | None = None,
+                        progress: Callable[[int], None] | None = None) -> str:
     """The sentence(s) a plain-language answer should lead with when the scenario has a
     counterfactual lever: what the thing in force (e.g. the minerals deal) changes, under the
     forecast's first model, seed and rule, on the same draws. Empty when there is none.
@@ -496,5 +497,5 @@ def counterfactual_lead(fc: Forecast, draws: int | None = None) -> str:
     cmp = compare(s, make_variants(s, ids), model, draws=draws or int(pv.get("draws", DEFAULT_DRAWS)),
                   seed=int(pv.get("seed", DEFAULT_SEED)), params={model: fc.results[model].params},
                   rule=pv.get("settlement_rule", "compensatory"),
-                  baseline=None if draws else {model: fc.results[model].draws})
+                  baseline=None if draws else {model: fc.results[model].draws}, progress=progress)
     return counterfactual_text(cmp, model)

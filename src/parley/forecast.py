@@ -356,6 +356,12 @@ def forecast(
     zone_draws = min(draws, ZONE_DRAWS) if lay.n_inputs else 1
     zone = _zone(lay, zone_draws, seed, rule) if scenario.tests_settlement else None
     fc = Forecast(scenario, results, provenance, zone=zone)
+    if progress is not None and any(lv.counterfactual_of for lv in scenario.levers):
+        from parley.compare import counterfactual_lead
+
+        # the lead sentence solves the counterfactual on the same draws: as long as a model's
+        # run, so a progress bar counts it (cached where `Forecast.lead` keeps it)
+        fc.__dict__["lead"] = counterfactual_lead(fc, progress=progress)
     record.finish(fc)
     return fc
 

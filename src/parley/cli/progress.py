@@ -29,8 +29,9 @@ def progress_bar(label: str, total: int, quiet: bool = False) -> Iterator[Callab
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        TextColumn("left"),
+        TextColumn("elapsed ·"),
         TimeRemainingColumn(),
+        TextColumn("left"),
         console=err_console,
         transient=True,
     )

@@ -100,11 +100,17 @@ def _work(s: Any, models: list[str], params: dict[str, dict[str, Any]], draws: i
         n = registry.draws_needed(m, p, n_inputs, draws)
         total += n
         cost += n * registry.relative_cost(m, p) if n > 1 else 0.0  # (one run: no model import)
+    if any(lv.counterfactual_of for lv in s.levers) and models:  # the lead: one more run
+        p = registry.make_params(models[0], params.get(models[0]))
+        n = registry.draws_needed(models[0], p, n_inputs, draws)
+        total += n
+        cost += n * registry.relative_cost(models[0], p) if n > 1 else 0.0
     return int(total) if cost >= BAR_WORK else 0
 
 
-BAR_WORK = 50_000
-"""Runs below this many compromise-model draws of work finish in well under a second: no bar."""
+BAR_WORK = 500_000
+"""Runs below this much work (in compromise-model draws; `parley run` by default is about 120,000)
+finish in about a second: no bar."""
 
 
 def _range(est: Estimate) -> str:
