@@ -293,15 +293,24 @@ def _pair_certificate(x: np.ndarray, shat: np.ndarray, g0: np.ndarray, min_gain:
     active = shat.sum(axis=2) > 0  # [D, N]
     a, b = sig[:, i_idx], sig[:, j_idx]  # [D, P, K]
     dist = np.abs(x[:, i_idx] - x[:, j_idx])
+    tot = a + b
+    safe = np.where(tot > 0, tot, 1.0)
+    # each issue's term is at most its value at its own breakpoint: a pair whose sum of those
+    # cannot reach 1 - min_gain cannot prove anything (most pairs), so only the others are
+    # maximised over lam
+    reach = (a * b / safe * dist).sum(axis=2) >= 1.0 - min_gain
+    pick = reach & active[:, i_idx] & active[:, j_idx]  # [D, P]
+    out = np.zeros(D, bool)
+    if not pick.any():
+        return out
+    a, b, dist, lam = a[pick], b[pick], dist[pick], (b / safe)[pick]  # [M, K]
     wa, wb = a * dist, b * dist
-    lam = b / np.where(a + b > 0, a + b, 1.0)  # the breakpoints, one per issue
-    best = np.zeros(a.shape[:2])  # lam = 0 or 1: f = 0
-    for k in range(a.shape[2]):  # (the ends give bound 1: never a certificate)
-        t = lam[:, :, k : k + 1]
-        best = np.maximum(best, np.minimum(t * wa, (1.0 - t) * wb).sum(axis=2))
-    bound = 1.0 - best  # [D, P]
-    both = active[:, i_idx] & active[:, j_idx]
-    return (both & (bound <= min_gain)).any(axis=1)
+    best = np.zeros(a.shape[0])  # lam = 0 or 1: f = 0 (the ends never prove anything)
+    for k in range(a.shape[1]):  # the breakpoints, one per issue
+        t = lam[:, k : k + 1]
+        best = np.maximum(best, np.minimum(t * wa, (1.0 - t) * wb).sum(axis=1))
+    out[np.nonzero(pick)[0][1.0 - best <= min_gain]] = True
+    return out
 
 
 def _value(x: np.ndarray, sig: np.ndarray, g0: np.ndarray, c: np.ndarray,
