@@ -331,8 +331,8 @@ def forecast(
     try:
         for name in names:
             p = registry.make_params(name, params.get(name))
-            point = solve_batch(lay.base, name, p, rule)
             one = not lay.n_inputs and not registry.own_randomness(name, p)  # every draw alike
+            point = solve_batch(lay.base, name, registry.one_run_params(name, p) if one else p, rule)
             sims = point if one else simulate(scenario, name, p, draws, seed, rule, workers=workers,
                                               progress=progress)
             if one and progress:

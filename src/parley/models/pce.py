@@ -574,8 +574,11 @@ def relative_cost(params: Params) -> float:
     return 15.0 if _use_compiled(params.engine) else 170.0
 
 
-_AUTO_NUMPY_UP_TO = 8
-"""Unsampled batches up to this many draws run on the numpy engine under engine="auto"."""
+def one_run_params(params: Params) -> Params:
+    """Params for a single run (a forecast of a scenario without uncertain inputs): "auto"
+    takes the numpy engine, which answers in milliseconds, where loading the compiled one
+    takes a second or more."""
+    return replace(params, engine="numpy") if params.engine == "auto" else params
 
 
 def _use_compiled(engine: str) -> bool:
@@ -597,10 +600,7 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
     d, n, k = x.shape
     explain = params.explain or d == 1
     parts = []
-    # "auto" on a few unsampled draws (a point estimate, a one-run forecast): the numpy engine
-    # answers in milliseconds, while loading numba's compiled code takes a second or more
-    few = params.engine == "auto" and batch.seed is None and d <= _AUTO_NUMPY_UP_TO
-    if not few and _use_compiled(params.engine):
+    if _use_compiled(params.engine):
         per_draw = (params.max_turns + 1) * n * (k + 1) * 2 + n * n * 8
         step = max(1, params.chunk_elements // per_draw)
         for a in range(0, d, step):

@@ -80,6 +80,14 @@ def draws_needed(name: str, params: Any, n_inputs: int, draws: int) -> int:
     return draws if n_inputs > 0 or own_randomness(name, params) else min(draws, 1)
 
 
+def one_run_params(name: str, params: Any) -> Any:
+    """The params to compute a model's single run with (a scenario without uncertain inputs):
+    a module may define `one_run_params(params)` to pick what starts fastest (pce: its numpy
+    engine rather than loading the compiled one)."""
+    pick = getattr(module(name), "one_run_params", None)
+    return pick(params) if pick is not None else params
+
+
 def names() -> list[str]:
     return list(MODELS)
 
