@@ -306,8 +306,12 @@ def forecast(
     rule: Rule = "compensatory",
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    count_lead: bool = False,
 ) -> Forecast:
     """Forecast a scenario with one or several models.
+
+    progress(n) is called as draws finish; with `count_lead` it also counts the draws of the
+    lead sentence's counterfactual run (computed here then, not on first use).
 
     `params` maps a model name to its parameter overrides. The result records everything
     needed to reproduce it: scenario hash, models and parameters, draws, seed, version.
@@ -356,7 +360,7 @@ def forecast(
     zone_draws = min(draws, ZONE_DRAWS) if lay.n_inputs else 1
     zone = _zone(lay, zone_draws, seed, rule) if scenario.tests_settlement else None
     fc = Forecast(scenario, results, provenance, zone=zone)
-    if progress is not None and any(lv.counterfactual_of for lv in scenario.levers):
+    if progress is not None and count_lead and any(lv.counterfactual_of for lv in scenario.levers):
         from parley.compare import counterfactual_lead
 
         # the lead sentence solves the counterfactual on the same draws: as long as a model's

@@ -78,6 +78,7 @@ def run(
             rule=rule,  # type: ignore[arg-type]
             workers=workers or None,
             progress=tick,
+            count_lead=True,
         )
     if as_json:
         print_json(fc.to_dict())
