@@ -63,3 +63,33 @@ def test_kill_9_of_the_parent_ends_its_workers() -> None:
     for p in left:  # never leave them behind, even when the test fails
         os.kill(p, signal.SIGKILL)
     assert not left, f"workers {left} outlived their killed parent"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
+def test_ctrl_c_cancels_a_pooled_run_and_leaves_no_worker(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT) during a pooled `parley run`: exit 130, the run recorded as cancelled,
+    no worker left, nothing printed to stdout."""
+    from parley import runs
+
+    db = tmp_path / "runs.sqlite"
+    env = {**os.environ, "PARLEY_DB": str(db),
+           "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "parley", "run", "-m", "bdm", "--draws", "500000", "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.time() + 60
+    kids: list[int] = []
+    while time.time() < deadline and len(kids) < 2:
+        time.sleep(0.2)
+        out = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout
+        kids = [int(p) for p in out.split()]
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    deadline = time.time() + 10
+    while time.time() < deadline and any(_alive(p) for p in kids):
+        time.sleep(0.1)
+    assert proc.returncode == 130 and out == ""
+    assert kids and not any(_alive(p) for p in kids)
+    (row,) = runs.Registry(db).list()
+    assert row.status == "cancelled"
