@@ -105,11 +105,13 @@ def test_run_on_a_file_without_veto_players_forecasts_outcomes_only() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert "settlement test is off" in data["answer"] and "no veto players" in data["answer"]
-    # the answer states where the issue lands, as the outcome table has it (fixed inputs: the
-    # band collapses onto the median)
-    median = data["outcomes"][0]["median"]
-    assert f"Under the compromise model: {data['outcomes'][0]['issue_name']}: {median:.0f} on its " \
-           f"0–100 scale ({median:.0f}–{median:.0f} in 90% of simulated cases)" in data["answer"]
+    # the answer states where the issue lands, as the outcome table has it (fixed inputs: one
+    # run, so no band: median, band and point are that run)
+    row = data["outcomes"][0]
+    assert row["median"] == row["p05"] == row["p95"] == row["point"]
+    assert f"Under the compromise model: {row['issue_name']}: {row['median']:.0f} on its " \
+           "0–100 scale" in data["answer"] and "(no uncertain inputs: one run)" in data["answer"]
+    assert data["settlement"][0]["draws"] == 1 and data["provenance"]["draws"] == 200
     assert data["settlement"][0]["p_settlement"] is None
     assert data["zone_of_agreement"] is None
     assert data["actors"] == []

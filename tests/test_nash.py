@@ -476,3 +476,24 @@ def test_regressions_found_by_stress_runs() -> None:
     _, y = lp_maxmin(x[0], sig[0])
     ref = slsqp_nash(x[0], sig[0], c[0], [y, np.full(5, 0.5)])
     assert nash.objective(b, out.outcome, LIN)[0] >= ref - 1e-6
+
+
+def test_pair_certificate_skips_no_deal_draws_without_changing_any_result(monkeypatch) -> None:
+    """Draws where two actors alone prove there is no deal skip the interior-point method;
+    every outcome and agreement flag is what the full solver gives, and the certificate never
+    fires where the solver finds a deal."""
+    rng = np.random.default_rng(4)
+    d, n, k = 600, 6, 3
+    res = np.where(rng.random((d, n, k)) < 0.6, rng.uniform(0, 100, (d, n, k)), np.nan)
+    b = Batch.from_arrays(rng.uniform(0, 100, (d, n, k)), rng.uniform(0.05, 1, (d, n, k)),
+                          rng.uniform(1, 100, (d, n)), reservation=res,
+                          status_quo=rng.uniform(0, 100, (d, k)))
+    fast = nash.solve(b)
+    dd, _ = nash.disagreement_points(b)
+    x, shat, g0, _, _ = nash._normalise(b, dd, False)
+    cert = nash._pair_certificate(x, shat, g0, nash.Params().min_gain)
+    monkeypatch.setattr(nash, "_pair_certificate", lambda x, s, g, m: np.zeros(x.shape[0], bool))
+    full = nash.solve(b)
+    assert cert.sum() > 0 and not (cert & full.agreement).any()
+    assert np.array_equal(fast.agreement, full.agreement)
+    assert np.array_equal(fast.outcome, full.outcome, equal_nan=True)

@@ -24,9 +24,11 @@ from parley.io.scenario_file import scenario_from_data
 runner = CliRunner()
 
 
-def tiny(salience_b_x: float = 60):
+def tiny(salience_b_x: float = 60, uncertain: bool = False):
     data = minimal()
     data["stances"][1]["salience"] = salience_b_x
+    if uncertain:  # Monte Carlo draws are run (without uncertain inputs a model runs once)
+        data["stances"][0]["position"] = {"low": 10, "mode": 20, "high": 30}
     return scenario_from_data(data)
 
 
@@ -66,7 +68,7 @@ def test_a_failing_model_leaves_the_run_marked_failed(tmp_path: Path, monkeypatc
 
     monkeypatch.setattr(fmod, "simulate", boom)
     with runs.recording(tmp_path / "r.sqlite"), pytest.raises(RuntimeError):
-        forecast(tiny(), "compromise", draws=10)
+        forecast(tiny(uncertain=True), "compromise", draws=10)
     (row,) = runs.Registry(tmp_path / "r.sqlite").list()
     assert row.status == "failed"
     assert "model exploded" in row.error
@@ -218,7 +220,7 @@ def _crash_mid_run(db: str) -> None:
 
     fmod.simulate = slow
     with runs.recording(db):
-        forecast(tiny(), "compromise", draws=100)
+        forecast(tiny(uncertain=True), "compromise", draws=100)
 
 
 def test_a_process_killed_mid_run_leaves_it_failed_and_the_database_sound(tmp_path: Path) -> None:
@@ -340,7 +342,7 @@ def test_a_forecast_that_cannot_be_summarised_is_recorded_as_failed(tmp_path: Pa
 
     monkeypatch.setattr(fmod.Forecast, "to_dict", broken)
     with runs.recording(tmp_path / "s.sqlite"):
-        forecast(tiny(), "compromise", draws=10)
+        forecast(tiny(uncertain=True), "compromise", draws=10)
     (row,) = runs.Registry(tmp_path / "s.sqlite").list()
     assert row.status == "failed" and "cannot summarise" in row.error
 

@@ -190,8 +190,34 @@ class Layout:
         return len(self.inputs)
 
 
+_LAYOUTS: list[tuple[Scenario, Layout]] = []
+"""The last few layouts, by scenario object: `parley run` lays out the same (frozen) scenario
+for every model, the zone, and the lead's comparison."""
+_LAST_SAMPLE: list[tuple[Layout, int, int, Batch]] = []
+"""The last sampled block (layout, seed, start, batch): the models of one run, the zone check
+and the lead's comparison all start from the same draws; its arrays are read-only."""
+CACHE_LAYOUTS = 4
+
+
 def layout(scenario: Scenario) -> Layout:
-    """Point values and uncertain inputs of a scenario, in scenario order."""
+    """Point values and uncertain inputs of a scenario, in scenario order (cached per scenario
+    object; its arrays are read-only because callers share it)."""
+    for known, lay in _LAYOUTS:
+        if known is scenario:
+            return lay
+    lay = _layout(scenario)
+    _LAYOUTS.insert(0, (scenario, lay))
+    del _LAYOUTS[CACHE_LAYOUTS:]
+    return lay
+
+
+def _freeze(b: Batch) -> Batch:
+    for name in ("position", "salience", "capability", "reservation", "status_quo", "engaged", "veto"):
+        getattr(b, name).flags.writeable = False
+    return b
+
+
+def _layout(scenario: Scenario) -> Layout:
     actors = tuple(scenario.actor_ids)
     issues = tuple(scenario.issue_ids)
     n, k = len(actors), len(issues)
@@ -235,7 +261,7 @@ def layout(scenario: Scenario) -> Layout:
             )
     veto = np.array([a.veto for a in scenario.actors], bool)
     base = Batch(actors, issues, position, salience, capability, reservation, status_quo, engaged, veto)
-    return Layout(actors, issues, base, tuple(inputs))
+    return Layout(actors, issues, _freeze(base), tuple(inputs))
 
 
 def seed_problems(seed: int) -> list[Problem]:
@@ -311,10 +337,19 @@ def from_uniforms(lay: Layout, u: np.ndarray) -> Batch:
 
 
 def sample(scenario: Scenario | Layout, draws: int, seed: int, start: int = 0) -> Batch:
-    """Draws [start, start + draws) of the scenario's uncertain inputs."""
+    """Draws [start, start + draws) of the scenario's uncertain inputs.
+
+    The last block sampled is kept: asking again for it, or for part of it, returns views of
+    the same (read-only) arrays; a draw's values depend only on (seed, its index) either way.
+    """
     lay = scenario if isinstance(scenario, Layout) else layout(scenario)
+    for known, s0, a0, b0 in _LAST_SAMPLE:
+        if known is lay and s0 == seed and a0 <= start and start + draws <= a0 + b0.draws:
+            return b0.take(slice(start - a0, start - a0 + draws))
     b = from_uniforms(lay, uniforms(seed, lay.n_inputs, start, start + draws))
-    return replace(b, seed=seed, draw_start=start)
+    b = _freeze(replace(b, seed=seed, draw_start=start))
+    _LAST_SAMPLE[:] = [(lay, seed, start, b)]
+    return b
 
 
 def point(scenario: Scenario | Layout) -> Batch:

@@ -9,6 +9,8 @@ the merged result does not depend on where the chunks ran.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from statistics import NormalDist
@@ -25,7 +27,7 @@ from parley.models import registry
 from parley.parallel import executor, run_tasks
 from parley.scenario import Scenario
 from parley.settlement import Rule, wilson
-from parley.simulate import DEFAULT_CHUNK, DYNAMIC_CHUNK, chunks, solve_batch
+from parley.simulate import DEFAULT_CHUNK, DYNAMIC_CHUNK, Draws, chunks, solve_batch
 from parley.version import VERSION
 
 
@@ -57,8 +59,12 @@ def compare_chunk(
     start: int,
     stop: int,
     rule: Rule = "compensatory",
+    known: Sequence[Draws | None] | None = None,
 ) -> Tally:
-    """Sample draws [start, stop) once, then solve every model on every variant of them."""
+    """Sample draws [start, stop) once, then solve every model on every variant of them.
+
+    known[m]: model m's baseline results on exactly these draws (a forecast's), used as they
+    are instead of being solved again."""
     base = batching.sample(lay, stop - start, seed, start)
     m_n, v_n = len(models), len(ops)
     n_act, k = base.n_actors, base.n_issues
@@ -72,7 +78,8 @@ def compare_chunk(
     for m, (model, p) in enumerate(zip(models, params, strict=True)):
         ref = None
         for v, b in enumerate(batches):
-            d = solve_batch(b, model, p, rule)
+            given = known[m] if known is not None and v == 0 else None
+            d = given if given is not None else solve_batch(b, model, p, rule)
             if ref is None:
                 ref = d
             ok = d.agreement
@@ -114,6 +121,11 @@ class Comparison:
     def n(self) -> int:
         return int(self.tally.n)
 
+    @property
+    def one_run(self) -> bool:
+        """No uncertain inputs and deterministic models: one run stands for every draw."""
+        return bool(self.provenance.get("one_run", False))
+
     def _z(self) -> float:
         return NormalDist().inv_cdf(0.5 + CI_LEVEL / 2)
 
@@ -124,7 +136,7 @@ class Comparison:
         for m, model in enumerate(self.models):
             for v, var in enumerate(self.variants):
                 k = int(t.settle[m, v])
-                lo, hi = wilson(k, self.n, CI_LEVEL)
+                lo, hi = (k / n, k / n) if self.one_run else wilson(k, self.n, CI_LEVEL)
                 delta = (t.settle[m, v] - t.settle[m, 0]) / n
                 se = np.sqrt(max(t.flips[m, v] / n - delta**2, 0.0) / n)
                 pt = self.point[(model, var.id)]
@@ -260,10 +272,18 @@ def compare(
     workers: int | None = None,
     chunk: int = DEFAULT_CHUNK,
     progress: Callable[[int], None] | None = None,
+    baseline: dict[str, Draws] | None = None,
 ) -> Comparison:
     """Run the baseline and every variant on the same draws (the first variant is the baseline).
 
-    progress(n) is called with the number of draws finished.
+    progress(n) is called with the number of draws finished. A scenario without uncertain
+    inputs, under models without randomness of their own, is run once (every variant applies
+    fixed changes to fixed values, so every draw would repeat that run); the provenance then
+    says `one_run` and `draws_run` 1.
+
+    `baseline` maps a model to its per-draw results on the baseline for the same scenario, draws,
+    seed, params and rule (a forecast's `ModelResult.draws`): they are reused, not recomputed,
+    so a forecast's counterfactual lead costs one more run, not two.
     """
     batching.check_run(draws, seed)
     names = (models,) if isinstance(models, str) else tuple(models)
@@ -275,23 +295,41 @@ def compare(
     params = params or {}
     ps = [registry.make_params(m, params.get(m)) for m in names]
     lay = batching.layout(scenario)
+    one_run = not lay.n_inputs and not any(registry.own_randomness(m, p)
+                                           for m, p in zip(names, ps, strict=True))
+    requested, draws = draws, 1 if one_run else draws
     ops = [v.ops for v in variants]
     if any(registry.MODELS[m].dynamic for m in names):
         chunk = min(chunk, DYNAMIC_CHUNK)  # as in `simulate`: smaller pieces, shared by workers
     ranges = list(chunks(draws, chunk))
-    tasks = [(lay, ops, names, ps, seed, a, b, rule) for a, b in ranges]
+    given = {m: d for m, d in (baseline or {}).items() if m in names and d.settle.shape[0] == draws}
+
+    def known(a: int, b: int) -> list[Draws | None] | None:
+        if not given:
+            return None
+        return [_rows(given[m], a, b) if m in given else None for m in names]
+
+    tasks = [(lay, ops, names, ps, seed, a, b, rule, known(a, b)) for a, b in ranges]
     sizes = [b - a for a, b in ranges]
     done = iter(sizes)
 
     def tick(_: int) -> None:
         if progress:
-            progress(next(done))
+            progress(requested if one_run else next(done))
 
-    # in compromise-model draws, as `simulate` measures a run for its process pool
-    work = draws * len(variants) * sum(registry.relative_cost(m, p) for m, p in zip(names, ps, strict=True))
-    big = work >= simulate_module.PARALLEL_THRESHOLD and len(ranges) > 1
+    parts = []
+    if scheduler is None and workers is None and len(tasks) >= 3 and (os.cpu_count() or 1) >= 2:
+        # as `simulate`: the first chunk here, timed; a pool for the rest only when it pays
+        t0 = time.perf_counter()
+        parts = run_tasks(compare_chunk, tasks[:1], None, tick)
+        tasks = tasks[1:]
+        big = (time.perf_counter() - t0) * len(tasks) >= simulate_module.POOL_PAYS
+    else:  # in compromise-model draws, the work of the variants still to solve
+        solved = len(variants) - (1 if len(given) == len(names) else 0)
+        work = draws * solved * sum(registry.relative_cost(m, p) for m, p in zip(names, ps, strict=True))
+        big = work >= simulate_module.PARALLEL_THRESHOLD and len(ranges) > 1
     with executor(scheduler, workers, parallel=big) as pool:
-        parts = run_tasks(compare_chunk, tasks, pool, tick)
+        parts += run_tasks(compare_chunk, tasks, pool, tick)
     tally = parts[0]
     for part in parts[1:]:
         tally = tally + part
@@ -307,7 +345,9 @@ def compare(
         "scenario_hash": scenario.content_hash(),
         "models": {n: registry.params_dict(p) for n, p in zip(names, ps, strict=True)},
         "variants": [v.id for v in variants],
-        "draws": draws,
+        "draws": requested,
+        "draws_run": draws,
+        "one_run": one_run,
         "seed": seed,
         "settlement_rule": rule,
         "common_random_numbers": True,
@@ -316,10 +356,21 @@ def compare(
     return Comparison(scenario, variants, names, tally, point, provenance)
 
 
+def _rows(d: Draws, a: int, b: int) -> Draws:
+    """Draws [a, b) of a result (what compare_chunk reads of the baseline)."""
+    return Draws(outcome=d.outcome[a:b], agreement=d.agreement[a:b], accept=d.accept[a:b],
+                 deficit=d.deficit[a:b], drives=d.drives[a:b], move=d.move[a:b],
+                 settle=d.settle[a:b], info={})
+
+
 # --- words --------------------------------------------------------------------------------------
 def _pts(x: float) -> str:
     v = round(100 * x, 1) + 0.0  # no "-0.0"
     return f"{v:+.1f} points"
+
+
+def _cases(cmp: Comparison) -> str:
+    return "no uncertain inputs: one run" if cmp.one_run else f"same {cmp.n:,} simulated cases"
 
 
 def _interval(lo: float, hi: float) -> str:
@@ -355,7 +406,7 @@ def outcome_levers_text(cmp: Comparison, model: str | None = None, k: int = 5) -
             shift = issue.scale.to_units(r.issue_delta) - issue.scale.to_units(0.0)
             item += f", {shift:+.{issue.scale.decimals}f} {issue.scale.unit}"
         items.append(item)
-    return (f"What the levers change under the {model} model (same {cmp.n:,} simulated cases; "
+    return (f"What the levers change under the {model} model ({_cases(cmp)}; "
             "this scenario has no settlement test, so only the outcomes are compared): "
             + "; ".join(items) + ".")
 
@@ -383,7 +434,7 @@ def counterfactual_text(cmp: Comparison, model: str | None = None) -> str:
         text = (
             f"What difference does {thing} make? Under the {model} model, {size} to the chance of a "
             f"settlement: {pct(base.p_settlement)} with it, {pct(r.p_settlement)} without it "
-            f"({_pts(eff)}; {_interval(lo, hi)}; same {cmp.n:,} simulated cases)."
+            f"({_pts(eff)}; {_interval(lo, hi)}; {_cases(cmp)})."
         )
         a_var = acc[acc.variant == var.id]
         moves = [f"{row.actor_name} {_pts(-row.delta)}" for row in a_var.itertuples()
@@ -427,7 +478,8 @@ def levers_text(cmp: Comparison, model: str | None = None, k: int = 3) -> str:
             "most: " + "; ".join(items) + ".")
 
 
-def counterfactual_lead(fc: Forecast, draws: int | None = None) -> str:
+def counterfactual_lead(fc: Forecast, draws: int | None = None,
+                        progress: Callable[[int], None] | None = None) -> str:
     """The sentence(s) a plain-language answer should lead with when the scenario has a
     counterfactual lever: what the thing in force (e.g. the minerals deal) changes, under the
     forecast's first model, seed and rule, on the same draws. Empty when there is none.
@@ -444,5 +496,6 @@ def counterfactual_lead(fc: Forecast, draws: int | None = None) -> str:
     pv = fc.provenance
     cmp = compare(s, make_variants(s, ids), model, draws=draws or int(pv.get("draws", DEFAULT_DRAWS)),
                   seed=int(pv.get("seed", DEFAULT_SEED)), params={model: fc.results[model].params},
-                  rule=pv.get("settlement_rule", "compensatory"))
+                  rule=pv.get("settlement_rule", "compensatory"),
+                  baseline=None if draws else {model: fc.results[model].draws}, progress=progress)
     return counterfactual_text(cmp, model)

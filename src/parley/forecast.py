@@ -39,6 +39,7 @@ class ZoneResult:
 
     exists: np.ndarray  # [n]
     package: np.ndarray  # [n, K]
+    one_run: bool = False  # no uncertain inputs: one check, its share exact (interval = share)
 
     @property
     def n(self) -> int:
@@ -46,8 +47,9 @@ class ZoneResult:
 
     def p_exists(self) -> tuple[float, float, float]:
         k = int(self.exists.sum())
-        lo, hi = wilson(k, self.n, CI_LEVEL)
-        return k / max(self.n, 1), lo, hi
+        p = k / max(self.n, 1)
+        lo, hi = (p, p) if self.one_run else wilson(k, self.n, CI_LEVEL)
+        return p, lo, hi
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class ModelResult:
     params: dict[str, Any]
     point: Draws  # the model on the most likely values (one draw)
     draws: Draws
+    one_run: bool = False
+    """No uncertain inputs and a deterministic model: `draws` holds the one run that every draw
+    would repeat; shares are exact (0 or 1) and their intervals collapse onto them."""
 
     @property
     def n(self) -> int:
@@ -65,8 +70,9 @@ class ModelResult:
 
     def p_settlement(self) -> tuple[float, float, float]:
         k = int(self.draws.settle.sum())
-        lo, hi = wilson(k, self.n, CI_LEVEL)
-        return k / max(self.n, 1), lo, hi
+        p = k / max(self.n, 1)
+        lo, hi = (p, p) if self.one_run else wilson(k, self.n, CI_LEVEL)
+        return p, lo, hi
 
     def p_package(self) -> float:
         """Share of draws in which the model finds any agreement at all."""
@@ -138,7 +144,8 @@ class Forecast:
             n_pkg = int(ok.sum())
             for i in veto:
                 acc = res.draws.accept[ok, i]
-                lo, hi = wilson(int(acc.sum()), n_pkg, CI_LEVEL)
+                share = float(acc.mean()) if n_pkg else np.nan
+                lo, hi = (share, share) if res.one_run else wilson(int(acc.sum()), n_pkg, CI_LEVEL)
                 rows.append(
                     {
                         "model": name,
@@ -302,11 +309,19 @@ def forecast(
     rule: Rule = "compensatory",
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    count_lead: bool = False,
 ) -> Forecast:
     """Forecast a scenario with one or several models.
 
+    progress(n) is called as draws finish; with `count_lead` it also counts the draws of the
+    lead sentence's counterfactual run (computed here then, not on first use).
+
     `params` maps a model name to its parameter overrides. The result records everything
     needed to reproduce it: scenario hash, models and parameters, draws, seed, version.
+
+    Draws only where there is uncertainty: a scenario without uncertain inputs, under a model
+    without randomness of its own, is computed once (`ModelResult.one_run`; the provenance's
+    `draws_run` says how many draws each model computed). Everything else is unchanged.
     """
     from parley.loading import load
 
@@ -323,9 +338,13 @@ def forecast(
     try:
         for name in names:
             p = registry.make_params(name, params.get(name))
-            point = solve_batch(lay.base, name, p, rule)
-            sims = simulate(scenario, name, p, draws, seed, rule, workers=workers, progress=progress)
-            results[name] = ModelResult(name, registry.params_dict(p), point, sims)
+            one = not lay.n_inputs and not registry.own_randomness(name, p)  # every draw alike
+            point = solve_batch(lay.base, name, registry.one_run_params(name, p) if one else p, rule)
+            sims = point if one else simulate(scenario, name, p, draws, seed, rule, workers=workers,
+                                              progress=progress)
+            if one and progress:
+                progress(1)
+            results[name] = ModelResult(name, registry.params_dict(p), point, sims, one_run=one)
     except BaseException as exc:
         record.fail(exc)
         raise
@@ -338,10 +357,18 @@ def forecast(
         "seed": seed,
         "settlement_rule": rule,
         "uncertain_inputs": lay.n_inputs,
+        "draws_run": {n: r.n for n, r in results.items()},
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    zone = _zone(lay, min(draws, ZONE_DRAWS), seed, rule) if scenario.tests_settlement else None
+    zone_draws = min(draws, ZONE_DRAWS) if lay.n_inputs else 1
+    zone = _zone(lay, zone_draws, seed, rule) if scenario.tests_settlement else None
     fc = Forecast(scenario, results, provenance, zone=zone)
+    if progress is not None and count_lead and any(lv.counterfactual_of for lv in scenario.levers):
+        from parley.compare import counterfactual_lead
+
+        # the lead sentence solves the counterfactual on the same draws: as long as a model's
+        # run, so a progress bar counts it (cached where `Forecast.lead` keeps it)
+        fc.__dict__["lead"] = counterfactual_lead(fc, progress=progress)
     record.finish(fc)
     return fc
 
@@ -353,6 +380,6 @@ def _zone(lay: batching.Layout, draws: int, seed: int, rule: Rule) -> ZoneResult
 
     if not lay.base.veto.any():
         return None
-    b = batching.sample(lay, draws, seed)
+    b = batching.sample(lay, draws, seed) if lay.n_inputs else lay.base
     z = zone(b, rule)
-    return ZoneResult(z.exists, z.package)
+    return ZoneResult(z.exists, z.package, one_run=not lay.n_inputs)

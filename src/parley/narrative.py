@@ -43,13 +43,18 @@ def _outcome_sentence(fc: Forecast, model: str, most: int = 6) -> str:
     issue's units where it has them (the answer of an outcome-only scenario)."""
     out = fc.outcomes()
     out = out[out.model == model].set_index("issue")
+    one = fc.results[model].one_run
     parts = []
     for issue in fc.scenario.issues[:most]:
         r = out.loc[issue.id]
         if r["median"] != r["median"]:  # NaN: no agreement in any draw
             parts.append(f"{issue.name}: no agreement")
             continue
-        if issue.scale is not None:
+        if one:  # no uncertain inputs: the one run, no band
+            parts.append(f"{issue.name}: {r['median']:.0f} on its 0–100 scale"
+                         + (f" ({issue.scale.rounded(r['median_units'])} {issue.scale.unit})"
+                            if issue.scale is not None else ""))
+        elif issue.scale is not None:
             u = issue.scale.rounded
             parts.append(f"{issue.name}: {u(r['median_units'])} {issue.scale.unit} "
                          f"({u(r['p05_units'])}–{u(r['p95_units'])} in 90% of simulated cases)")
@@ -58,6 +63,7 @@ def _outcome_sentence(fc: Forecast, model: str, most: int = 6) -> str:
                          f"({r['p05']:.0f}–{r['p95']:.0f} in 90% of simulated cases)")
     more = len(fc.scenario.issues) - most
     tail = f"; {more} more issue(s) in the table" if more > 0 else ""
+    tail += " (no uncertain inputs: one run)" if one else ""
     return f"Under the {model} model: " + "; ".join(parts) + tail + "."
 
 
@@ -93,18 +99,23 @@ def answer(fc: Forecast, model: str | None = None, with_lead: bool = True) -> st
         ) if x)
     lead = fc.lead if with_lead and model == next(iter(fc.results)) else ""
     parts = [lead] if lead else []
-    share = (f"every veto player accepts the predicted package in {pct(p)} of {res.n:,} simulated "
-             f"cases")
-    precision = (f"The range {pct(lo)}–{pct(hi)} is simulation precision (how closely {res.n:,} draws "
-                 "pin that share down), not confidence about the world; the settlement test itself "
-                 "has no track record.")
+    if res.one_run:  # no uncertain inputs: one run, a yes or a no
+        who = "every veto player accepts" if p else "not every veto player accepts"
+        share = f"{who} the predicted package (no uncertain inputs: one run)"
+        precision = ""
+    else:
+        share = (f"every veto player accepts the predicted package in {pct(p)} of {res.n:,} simulated "
+                 f"cases")
+        precision = (f" The range {pct(lo)}–{pct(hi)} is simulation precision (how closely {res.n:,} "
+                     "draws pin that share down), not confidence about the world; the settlement test "
+                     "itself has no track record.")
     if _is_yes_no(sc.question):
         parts.append(f"{sc.question.strip()}{_horizon(fc)} {verdict(p)}, on these inputs: under the "
-                     f"{model} model {share}. {precision}")
+                     f"{model} model {share}.{precision}")
     else:
         parts.append(f"{sc.question.strip()}{_horizon(fc)} parley does not answer this question directly: "
                      f"it forecasts the outcome on each issue (see the table) and whether the veto players "
-                     f"settle. On the latter, {verdict(p).lower()}: under the {model} model {share}. "
+                     f"settle. On the latter, {verdict(p).lower()}: under the {model} model {share}."
                      f"{precision}")
     if len(fc.results) > 1:
         table = fc.settlement().set_index("model")["p_settlement"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -22,10 +24,34 @@ CONNECT_TIMEOUT = 10.0
 """Seconds to wait for a Dask scheduler before saying it cannot be reached."""
 
 
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which cancels the work and exits cleanly
-    (otherwise every worker prints its own KeyboardInterrupt traceback)."""
+ORPHAN_POLL = 0.5
+"""Seconds between a worker's checks that its parent is still alive."""
+
+
+def worker_init() -> None:
+    """Initializer of every parley worker process.
+
+    Workers leave Ctrl-C to the parent, which cancels the work and exits cleanly (otherwise
+    every worker prints its own KeyboardInterrupt traceback). And they die with the parent: a
+    `kill -9` of the parent would otherwise leave them computing their chunks to the end. A
+    daemon thread compares os.getppid() with the parent's pid (the process is re-parented when
+    the parent dies) and ends the worker at once; unlike Linux's PR_SET_PDEATHSIG it works on
+    every POSIX system and does not fire when the thread that started the pool ends.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    threading.Thread(target=_watch_parent, args=(parent,), name="parley-orphan-watch",
+                     daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(ORPHAN_POLL)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+_ignore_sigint = worker_init  # the name earlier code used
 
 
 @contextmanager
@@ -49,7 +75,7 @@ def executor(
     if n <= 1:
         yield None
         return
-    pool = ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(max_workers=n, initializer=worker_init)
     try:
         yield pool
     except BaseException:

@@ -7,6 +7,7 @@ work is split: one process or many, any chunk size, the results are identical.
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -18,6 +19,7 @@ import numpy as np
 from parley import batch as batching
 from parley.models import registry
 from parley.models.base import Outcome
+from parley.parallel import worker_init
 from parley.scenario import Scenario
 from parley.settlement import Rule, evaluate
 
@@ -25,7 +27,10 @@ DEFAULT_CHUNK = 16 * batching.BLOCK
 DYNAMIC_CHUNK = 2 * batching.BLOCK
 """Dynamic models keep a trajectory per draw; smaller chunks bound the memory they need."""
 PARALLEL_THRESHOLD = 200_000
-"""Below this many draws (per model) a process pool costs more to start than it saves."""
+"""Sweeps (compare): below this much work, in compromise-model draws, a pool costs more than
+it saves."""
+POOL_PAYS = 0.5
+"""Seconds of remaining one-core work from which `simulate` starts a process pool."""
 
 
 @dataclass(frozen=True)
@@ -134,27 +139,41 @@ def simulate(
 ) -> Draws:
     """All draws of one model, in chunks through an Executor.
 
-    Without an explicit executor, a process pool is used when `workers` > 1 or the run is large
-    (draws x the model's relative cost >= PARALLEL_THRESHOLD, e.g. 200,000 compromise draws or
-    2,700 bdm draws); smaller runs go through InlineExecutor, because starting processes would
-    take longer than the whole run. Each chunk's arrays are copied into the
-    result as soon as it arrives, so memory holds the result plus the chunks in flight.
+    Without an explicit executor: `workers` 1 runs inline, `workers` > 1 in a process pool of
+    that size. By default (`workers` None or 0) the first chunk runs in this process and is
+    timed; a pool of one worker per core takes the remaining chunks only when they would
+    take at least POOL_PAYS seconds on one core and there are at least two of them (a pool
+    costs a fork per worker and a copy of each chunk's results). Running the first chunk here
+    also loads the model's code (e.g. pce's compiled engine) before the workers are forked, so
+    they inherit it instead of loading it each. Each chunk's arrays are copied into the result
+    as soon as it arrives, so memory holds the result plus the chunks in flight. The numbers
+    do not depend on where a chunk ran.
     """
     lay = batching.layout(scenario)
     if registry.MODELS[model].dynamic:
         chunk = min(chunk, DYNAMIC_CHUNK)  # trajectories are [draws, rounds, actors, issues]
     ranges = list(chunks(draws, chunk))
+    merger = _Merger(draws)
+    cores = os.cpu_count() or 1
+    if executor is None and not workers and cores >= 2 and len(ranges) >= 3:
+        start, stop = ranges[0]
+        t0 = time.perf_counter()
+        merger.add(start, run_chunk(lay, model, params, seed, start, stop, rule))
+        if progress:
+            progress(stop - start)
+        ranges = ranges[1:]
+        if (time.perf_counter() - t0) * len(ranges) >= POOL_PAYS:
+            workers = cores
+        else:
+            executor = InlineExecutor()
     own_pool: Executor | None = None
     if executor is None:
-        work = draws * registry.relative_cost(model, params)  # in compromise-model draws
-        one_core = (os.cpu_count() or 1) < 2  # a pool of one process only adds its start-up
-        if workers == 1 or ((workers or 0) <= 1 and (work < PARALLEL_THRESHOLD or one_core)):
-            executor = InlineExecutor()
-        else:
-            own_pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+        if (workers or 0) > 1:
+            own_pool = ProcessPoolExecutor(max_workers=workers, initializer=worker_init)
             executor = own_pool
-    merger = _Merger(draws)
-    window = 1 if isinstance(executor, InlineExecutor) else 2 * (os.cpu_count() or 1)
+        else:
+            executor = InlineExecutor()
+    window = 1 if isinstance(executor, InlineExecutor) else 2 * cores
     pending: deque[tuple[Future[Draws], int, int]] = deque()
     try:
         for start, stop in ranges:  # at most `window` chunks in flight: memory stays bounded

@@ -20,13 +20,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from parley.backtest.data import Dataset, Issue
 from parley.errors import ParleyInputError, Problem
+
+if TYPE_CHECKING:  # pandas is imported where a table is read, not for `parley --help`
+    import pandas as pd
 
 Convention = Literal["equal", "votes", "votes_pre_nice", "votes_nice", "ssi", "population",
                      "column"]
@@ -145,6 +147,8 @@ def shapley_shubik(weights: Sequence[int], quota: int) -> tuple[float, ...]:
 
 
 def _members(actors: pd.DataFrame, era: Era) -> dict[str, float]:
+    import pandas as pd
+
     col = pd.to_numeric(actors[era.column], errors="coerce") if era.column in actors else None
     if col is None:
         return {}
@@ -187,6 +191,8 @@ def _need_actors(dataset: Dataset, convention: str) -> pd.DataFrame:
 
 
 def _column(actors: pd.DataFrame, column: str, dataset: Dataset) -> dict[str, float]:
+    import pandas as pd
+
     if column not in actors.columns:
         raise ParleyInputError([Problem(
             column, f"the actors file has no '{column}' column",

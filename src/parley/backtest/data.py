@@ -11,11 +11,14 @@ import math
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from parley.errors import ParleyInputError, Problem
+
+if TYPE_CHECKING:  # pandas is imported where a table is read, not for `parley --help`
+    import pandas as pd
 
 ISSUE_COLUMNS = ("isnr", "prnr", "outcome")
 STANCE_COLUMNS = ("isnr", "actor", "position", "salience")
@@ -167,6 +170,8 @@ def load_tidy(
 
 def _read(path: str | Path, required: tuple[str, ...], shape: str) -> pd.DataFrame:
     """All cells as stripped text; file-level problems (missing, empty, columns) raised here."""
+    import pandas as pd
+
     p = Path(path)
     if not p.is_file():
         raise ParleyInputError([Problem("", "file not found", "check the path")], source=str(p))

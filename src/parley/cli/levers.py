@@ -3,20 +3,18 @@ the outcome."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import typer
 from rich.markup import escape
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from parley import bundled
 from parley import levers as lv
 from parley.cli.app import app, console, err_console, handles_input_errors, print_json, refuse_overwrite
+from parley.cli.progress import progress_bar
 from parley.cli.run_command import parse_params
 from parley.errors import ParleyInputError, Problem
 from parley.forecast import DEFAULT_DRAWS, DEFAULT_SEED
@@ -24,23 +22,6 @@ from parley.loading import load
 from parley.models import registry
 from parley.narrative import pct
 from parley.scenario import Scenario
-
-
-@contextmanager
-def progress_bar(label: str, total: int, quiet: bool = False) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr (only on a terminal); yields the callback that advances it."""
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-        disable=quiet or not err_console.is_terminal,
-    )
-    with bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 def _models(model: list[str]) -> list[str]:
@@ -146,7 +127,9 @@ def show_comparison(cmp: Any) -> None:
         _settlement_tables(cmp)
     _outcome_tables(cmp)
     pv = cmp.provenance
-    console.print(f"[dim]Common random numbers: every variant uses the same {pv['draws']:,} draws "
+    draws = ("No uncertain inputs: one run per variant" if cmp.one_run else
+             f"Common random numbers: every variant uses the same {pv['draws']:,} draws")
+    console.print(f"[dim]{draws} "
                   f"(seed {pv['seed']}); parley {pv['parley_version']} · scenario {pv['scenario_id']} "
                   f"sha256:{pv['scenario_hash'][:12]} · rule {pv['settlement_rule']}[/]")
 
@@ -252,7 +235,8 @@ def levers_command(
         rank = cmp.ranking(m, issue)
         what = (f"the outcome on {s.issue(issue).name}" if issue else
                 "P(settlement)" if settles else "the outcomes (the largest move of any issue)")
-        t = Table(title=f"Levers ranked by their effect on {what} ({m} model, {cmp.n:,} common draws)")
+        t = Table(title=f"Levers ranked by their effect on {what} ({m} model, "
+                  f"{'no uncertain inputs: one run' if cmp.one_run else f'{cmp.n:,} common draws'})")
         veto = [a for a in s.actors if a.veto] if settles else []
         settle_cols = ("ΔP(settle) pts [90%]",) if settles else ()
         for col in ("#", "lever", *settle_cols, *[f"Δaccept {a.id}" for a in veto]):
@@ -324,6 +308,8 @@ def sensitivity(
     s = load(scenario)
     wanted = [o for item in output for o in item.split(",") if o]
     state: dict[str, Any] = {}
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     bar = Progress(TextColumn("[bold]sensitivity"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                    console=err_console, transient=True, disable=as_json or not err_console.is_terminal)
     with bar:
@@ -465,8 +451,11 @@ def report(
     s, pool = load_with_levers(scenario, levers_file)
     t0 = time.perf_counter()
     steps = ["forecast", "levers", "sensitivity", "decomposition", "advice", "render"]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     bar = Progress(TextColumn("[bold]report: {task.fields[step]}"), BarColumn(), MofNCompleteColumn(),
-                   console=err_console, transient=True, disable=as_json or not err_console.is_terminal)
+                   TimeRemainingColumn(), console=err_console, transient=True,
+                   disable=as_json or not err_console.is_terminal)
     with bar:
         task = bar.add_task("report", total=len(steps), step="forecast")
 

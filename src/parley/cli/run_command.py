@@ -11,6 +11,7 @@ from rich.table import Table
 
 from parley import bundled, runs
 from parley.cli.app import app, console, handles_input_errors, parse_value, print_json
+from parley.cli.progress import progress_bar
 from parley.errors import ParleyInputError, Problem
 from parley.estimate import Estimate
 from parley.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, disclaimer, forecast
@@ -65,20 +66,52 @@ def run(
     for m in models:
         registry.module(m)
     s = load(scenario, format=format)
-    with runs.recording(db, source="cli"):
+    params = parse_params(param)
+    bar = progress_bar("forecasting", _work(s, models, params, draws))
+    with runs.recording(db, source="cli"), bar as tick:
         fc = forecast(
             s,
             models,
             draws=draws,
             seed=seed,
-            params=parse_params(param),
+            params=params,
             rule=rule,  # type: ignore[arg-type]
             workers=workers or None,
+            progress=tick,
+            count_lead=True,
         )
     if as_json:
         print_json(fc.to_dict())
     else:
         show(fc)
+
+
+def _work(s: Any, models: list[str], params: dict[str, dict[str, Any]], draws: int) -> int:
+    """Draws the run will compute over all models (the progress bar's total); 0 for a run too
+    small to be worth a bar. Bad parameters are left for `forecast` to report."""
+    from parley.batch import layout
+
+    n_inputs = layout(s).n_inputs
+    total = cost = 0.0
+    for m in models:
+        try:
+            p = registry.make_params(m, params.get(m))
+        except ParleyInputError:
+            return 0
+        n = registry.draws_needed(m, p, n_inputs, draws)
+        total += n
+        cost += n * registry.relative_cost(m, p) if n > 1 else 0.0  # (one run: no model import)
+    if any(lv.counterfactual_of for lv in s.levers) and models:  # the lead: one more run
+        p = registry.make_params(models[0], params.get(models[0]))
+        n = registry.draws_needed(models[0], p, n_inputs, draws)
+        total += n
+        cost += n * registry.relative_cost(models[0], p) if n > 1 else 0.0
+    return int(total) if cost >= BAR_WORK else 0
+
+
+BAR_WORK = 500_000
+"""Runs below this much work (in compromise-model draws; `parley run` by default is about 120,000)
+finish in about a second: no bar."""
 
 
 def _range(est: Estimate) -> str:
@@ -99,6 +132,10 @@ def _dynamics_line(name: str, info: dict[str, Any]) -> str:
     """Rounds and how the rounds ended, for a dynamic model's draws."""
     parts = [f"{name}:"]
     rounds = info.get("rounds")
+    if isinstance(rounds, np.ndarray) and rounds.size == 1:  # one run
+        ends = {"converged": "converged", "oscillated": "oscillated", "cap": "hit the round cap"}
+        how = [w for k, w in ends.items() if isinstance(info.get(k), np.ndarray) and info[k].any()]
+        return f"{name}: {int(rounds[0])} rounds, {' and '.join(how) or 'stopped'} (one run)"
     if isinstance(rounds, np.ndarray) and rounds.size:
         parts.append(f"median {np.median(rounds):.0f} rounds (range {rounds.min()}–{rounds.max()});")
     ends = [(k, info.get(k)) for k in ("converged", "oscillated", "cap")]
@@ -127,7 +164,10 @@ def show(fc: Forecast) -> None:
     console.print(Panel.fit(f"[bold]{s.title}[/]\nas of {s.as_of.isoformat()}\n{s.question}"))
     console.print(Panel(answer(fc), title="Answer", border_style="green"))
 
-    t = Table(title="Outcome per issue (0–100): point forecast | median [5–95% band over draws]")
+    all_one = all(r.one_run for r in fc.results.values())
+    t = Table(title="Outcome per issue (0–100)" if all_one else
+              "Outcome per issue (0–100): point forecast | median [5–95% band over draws]",
+              caption="no uncertain inputs: one run" if all_one else None)
     t.add_column("issue")
     for name in fc.results:
         t.add_column(name, justify="right")
@@ -140,10 +180,15 @@ def show(fc: Forecast) -> None:
                 cells.append("no agreement")
                 continue
             pt = "—" if np.isnan(r["point"]) else f"{r['point']:.0f}"
-            cell = f"{pt} | {r['median']:.0f} [{r['p05']:.0f}–{r['p95']:.0f}]"
+            one = fc.results[name].one_run
+            if one:  # every draw would be this one run: no band
+                cell = pt if all_one else f"{pt} (one run)"
+            else:
+                cell = f"{pt} | {r['median']:.0f} [{r['p05']:.0f}–{r['p95']:.0f}]"
             if issue.scale is not None:
                 u = issue.scale.rounded
-                cell += f"\n≈ {u(r['median_units'])} [{u(r['p05_units'])}–{u(r['p95_units'])}]"
+                cell += (f"\n≈ {u(r['point_units'])}" if one else
+                         f"\n≈ {u(r['median_units'])} [{u(r['p05_units'])}–{u(r['p95_units'])}]")
             cells.append(cell)
         label = issue.name + (f"\n[dim]({issue.scale.unit})[/]" if issue.scale is not None else "")
         t.add_row(label, *cells)
@@ -171,7 +216,7 @@ def show(fc: Forecast) -> None:
         st.add_row(
             r.model,
             pct(r.p_settlement),
-            f"{pct(r.ci_low)}–{pct(r.ci_high)}",
+            "one run" if fc.results[r.model].one_run else f"{pct(r.ci_low)}–{pct(r.ci_high)}",
             pct(r.p_package),
             "deal" if r.point_settles else "no deal",
         )
@@ -181,7 +226,10 @@ def show(fc: Forecast) -> None:
                   "model produced a package at all (nash produces none when no package leaves every "
                   "actor with a stake better off than no deal).[/]")
     zs = fc.zone_summary()
-    if zs is not None:
+    if zs is not None and fc.zone is not None and fc.zone.one_run:
+        console.print("Zone of agreement (any model): some package satisfies every veto player: "
+                      f"[bold]{'yes' if zs['p_exists'] else 'no'}[/] (no uncertain inputs: one check).")
+    elif zs is not None:
         console.print(
             f"Zone of agreement (any model): some package satisfies every veto player in "
             f"[bold]{pct(zs['p_exists'])}[/] of the first {zs['draws']:,} draws "
@@ -255,6 +303,17 @@ def _provenance(fc: Forecast) -> None:
     pv = fc.provenance
     console.print(
         f"[dim]{disclaimer(s)}\nparley {pv['parley_version']} · scenario {pv['scenario_id']} "
-        f"sha256:{pv['scenario_hash'][:12]} · draws {pv['draws']:,} · seed {pv['seed']} · "
+        f"sha256:{pv['scenario_hash'][:12]} · {_draws_text(fc)} · seed {pv['seed']} · "
         f"rule {pv['settlement_rule']}[/]"
     )
+
+
+def _draws_text(fc: Forecast) -> str:
+    """Draws as run: 'no uncertain inputs: one run' where every draw would be the same."""
+    one = [m for m, r in fc.results.items() if r.one_run]
+    draws = f"draws {fc.provenance['draws']:,}"
+    if not one:
+        return draws
+    if len(one) == len(fc.results):
+        return "no uncertain inputs: one run"
+    return f"{draws} (no uncertain inputs: one run for {', '.join(one)})"

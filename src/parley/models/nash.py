@@ -230,12 +230,21 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
     quadratic = params.loss == "quadratic"
     x, sig, g0, c, cannot = _normalise(batch, d, quadratic)
     hopeless = cannot.any(axis=1)
-    u0 = _start(batch, x, sig, g0, quadratic)
     no_stake = (c <= 0).all(axis=1) & ~hopeless
     agree = np.zeros(x.shape[0], bool)
     agree[no_stake] = True
-    u_out = u0.copy()
-    todo = np.flatnonzero(~hopeless & ~no_stake)
+    open_ = ~hopeless & ~no_stake
+    if not quadratic and open_.any():  # most draws without a deal are settled by two actors
+        open_ &= ~_pair_certificate(x, sig, g0, params.min_gain)
+    todo = np.flatnonzero(open_)
+    # starting packages only where a package is reported (the others end as NaN); one draw is
+    # computed as two copies (see the reproducibility note)
+    u_out = np.full((x.shape[0], x.shape[2]), np.nan)
+    need = np.flatnonzero(open_ | no_stake)
+    if need.size:
+        pick = np.repeat(need, 2) if need.size == 1 else need
+        u_out[need] = _start(batch.take(pick), x[pick], sig[pick], g0[pick], quadratic)[: need.size]
+    u0 = u_out
     unconverged = stalled = 0
     if todo.size:
         xt, st_ = x[todo], sig[todo]
@@ -262,6 +271,46 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
     counts = {"hopeless": int(hopeless.sum()), "no_stake": int(no_stake.sum()),
               "unconverged": int(unconverged), "stalled": int(stalled)}
     return u_out * 100.0, agree, counts
+
+
+def _pair_certificate(x: np.ndarray, shat: np.ndarray, g0: np.ndarray, min_gain: float) -> np.ndarray:
+    """[D] True where two actors alone prove that no package gives every actor more than
+    `min_gain` of its largest gain (linear loss): the phase-1 bound of the interior-point
+    method with multipliers on one pair only, maximised over the pair's weight exactly.
+
+    For actors i, j with sigma = shat / g0, lam share_i(y) + (1 - lam) share_j(y) is at most
+    1 - sum_k min(lam sigma_ik, (1 - lam) sigma_jk) |x_ik - x_jk| (each issue's two-point
+    weighted median), a concave piecewise-linear function of lam whose maximum lies at a
+    breakpoint sigma_jk / (sigma_ik + sigma_jk) or an end. When the largest bound over lam is
+    <= min_gain, the smaller share is <= min_gain for every package: no agreement. On the
+    bundled scenarios this settles every draw the solver would find without a deal, before
+    any Newton step, and the result is the same (agreement False, no package)."""
+    D, N, _ = x.shape
+    i_idx, j_idx = np.triu_indices(N, 1)
+    if i_idx.size == 0:
+        return np.zeros(D, bool)
+    sig = shat / np.where(g0 > 0, g0, 1.0)[:, :, None]
+    active = shat.sum(axis=2) > 0  # [D, N]
+    a, b = sig[:, i_idx], sig[:, j_idx]  # [D, P, K]
+    dist = np.abs(x[:, i_idx] - x[:, j_idx])
+    tot = a + b
+    safe = np.where(tot > 0, tot, 1.0)
+    # each issue's term is at most its value at its own breakpoint: a pair whose sum of those
+    # cannot reach 1 - min_gain cannot prove anything (most pairs), so only the others are
+    # maximised over lam
+    reach = (a * b / safe * dist).sum(axis=2) >= 1.0 - min_gain
+    pick = reach & active[:, i_idx] & active[:, j_idx]  # [D, P]
+    out = np.zeros(D, bool)
+    if not pick.any():
+        return out
+    a, b, dist, lam = a[pick], b[pick], dist[pick], (b / safe)[pick]  # [M, K]
+    wa, wb = a * dist, b * dist
+    best = np.zeros(a.shape[0])  # lam = 0 or 1: f = 0 (the ends never prove anything)
+    for k in range(a.shape[1]):  # the breakpoints, one per issue
+        t = lam[:, k : k + 1]
+        best = np.maximum(best, np.minimum(t * wa, (1.0 - t) * wb).sum(axis=1))
+    out[np.nonzero(pick)[0][1.0 - best <= min_gain]] = True
+    return out
 
 
 def _value(x: np.ndarray, sig: np.ndarray, g0: np.ndarray, c: np.ndarray,

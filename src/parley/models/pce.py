@@ -711,6 +711,13 @@ def relative_cost(params: Params) -> float:
     return 15.0 if _use_compiled(params.engine) else 170.0
 
 
+def one_run_params(params: Params) -> Params:
+    """Params for a single run (a forecast of a scenario without uncertain inputs): "auto"
+    takes the numpy engine, which answers in milliseconds, where loading the compiled one
+    takes a second or more."""
+    return replace(params, engine="numpy") if params.engine == "auto" else params
+
+
 AUTO_NUMPY_WORK = 150_000
 """With engine "auto", runs of at most this many draws x actors^3 use the numpy engine: loading
 numba and its cached machine code takes 0.4–1 s (a first compile 20–60 s), more than the numpy

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -24,6 +25,8 @@ class ModelInfo:
     """Time per draw relative to the compromise model (measured on the bundled scenario); it
     decides when a run is worth a process pool. A module may refine it with
     `relative_cost(params)` (pce: its compiled engine is about 3 times faster than numpy)."""
+    randomness: Callable[[Any], bool] | None = None
+    """Fallback for `own_randomness` while a model's Params do not define the property."""
 
 
 MODELS: dict[str, ModelInfo] = {
@@ -37,10 +40,13 @@ MODELS: dict[str, ModelInfo] = {
                      dynamic=True, cost=75),
     "pce": ModelInfo("pce", "parley.models.pce",
                      "KTAB's spatial bargaining model with probabilistic Condorcet elections",
-                     dynamic=True, cost=15),
+                     dynamic=True, cost=15,
+                     randomness=lambda p: bool(getattr(p, "stochastic", False))),
     "exchange": ModelInfo("exchange", "parley.models.exchange",
                           "Stokman–Van Oosten exchange model: equal-gain trades of support across "
-                          "issues (rounds)", dynamic=True, cost=35),
+                          "issues (rounds)", dynamic=True, cost=35,
+                          randomness=lambda p: getattr(p, "rex", 0) > 0
+                          or getattr(p, "ties", "first") == "random"),
     "ensemble": ModelInfo("ensemble", "parley.models.ensemble",
                           "convex mix of mean, median, Commission, Parliament, reference, centre "
                           "fitted on DEU"),
@@ -57,6 +63,32 @@ def relative_cost(name: str, params: Any) -> float:
     """Time per draw of `name` with `params`, relative to the compromise model."""
     refine = getattr(module(name), "relative_cost", None)
     return float(refine(params)) if refine is not None else MODELS[name].cost
+
+
+def own_randomness(name: str, params: Any) -> bool:
+    """Whether the model draws random numbers of its own under these params (exchange's REX or
+    random tie orders, pce's stochastic bargains): then every Monte Carlo draw differs even when
+    the scenario has no uncertain input. A model says so with a boolean property
+    `own_randomness` on its Params; a missing property means False."""
+    flag = getattr(params, "own_randomness", None)
+    if flag is not None:
+        return bool(flag)
+    fallback = MODELS[name].randomness if name in MODELS else None
+    return bool(fallback(params)) if fallback is not None else False
+
+
+def draws_needed(name: str, params: Any, n_inputs: int, draws: int) -> int:
+    """Draws worth computing: all of them where anything is random, else one (a deterministic
+    model on a scenario without uncertain inputs gives the same answer in every draw)."""
+    return draws if n_inputs > 0 or own_randomness(name, params) else min(draws, 1)
+
+
+def one_run_params(name: str, params: Any) -> Any:
+    """The params to compute a model's single run with (a scenario without uncertain inputs):
+    a module may define `one_run_params(params)` to pick what starts fastest (pce: its numpy
+    engine rather than loading the compiled one)."""
+    pick = getattr(module(name), "one_run_params", None)
+    return pick(params) if pick is not None else params
 
 
 def names() -> list[str]:

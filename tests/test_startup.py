@@ -1,0 +1,41 @@
+"""Start-up: `parley --help` imports only what it uses (no pandas, scipy, matplotlib, SALib)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SRC = str(Path(__file__).resolve().parent.parent / "src")
+HEAVY = ("pandas", "scipy", "matplotlib", "SALib", "numba", "fastapi", "jinja2")
+
+PROBE = """
+import sys
+sys.argv = ["parley"] + sys.argv[1:]
+from parley.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+print("LOADED", " ".join(m for m in {heavy!r} if m in sys.modules), file=sys.stderr)
+"""
+
+
+def _loaded(*args: str) -> set[str]:
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *args], env=env,
+                         capture_output=True, text=True, timeout=120)
+    line = next(x for x in out.stderr.splitlines() if x.startswith("LOADED"))
+    return set(line.split()[1:])
+
+
+def test_help_imports_no_heavy_library() -> None:
+    assert _loaded("--help") == set()
+
+
+def test_run_on_a_ktab_file_imports_neither_numba_nor_scipy(tmp_path: Path) -> None:
+    """A one-run pce forecast (no uncertain inputs) needs no compiled engine and no scipy."""
+    ktab = Path(__file__).parent / "data" / "ktab" / "dummyData_3Dim.csv"
+    os.environ.setdefault("PARLEY_DB", str(tmp_path / "runs.sqlite"))
+    assert _loaded("run", str(ktab), "-m", "pce") <= {"pandas"}
