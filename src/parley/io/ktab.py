@@ -33,7 +33,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from parley.errors import ParleyInputError, Problem
-from parley.io.imported import imported_scenario
+from parley.io.guard import parsing
+from parley.io.imported import as_of_note, check_size, date_in, imported_scenario, pydantic_error
 from parley.io.yaml_io import read_text
 from parley.scenario import Actor, Issue, Scenario, Stance
 
@@ -84,17 +85,17 @@ def load_ktab(path: str | Path) -> Scenario:
     """A Scenario from a KTAB CSV or XML file; errors name the line and how to fix it."""
     path = Path(path)
     data = read_ktab(path)
-    as_of = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date()
-    return to_scenario(data, str(path), _slug(path.stem, "ktab"), as_of)
+    return to_scenario(data, str(path), _slug(path.stem, "ktab"), date_in(data.name, data.description))
 
 
 def read_ktab(path: str | Path) -> KtabData:
     """Parse a KTAB file (format chosen by content: XML if it starts with '<')."""
     path = Path(path)
     text = read_text(path, what="KTAB scenario file")
-    if text.lstrip("\ufeff \t\r\n").startswith("<"):
-        return parse_xml(text, str(path))
-    return parse_csv(text, str(path))
+    with parsing(str(path), "KTAB scenario file"):
+        if text.lstrip("\ufeff \t\r\n").startswith("<"):
+            return parse_xml(text, str(path))
+        return parse_csv(text, str(path))
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -288,8 +289,11 @@ def parse_xml(text: str, source: str = "<ktab>") -> KtabData:
 
 
 # --- conversion ---------------------------------------------------------------------------------
-def to_scenario(data: KtabData, source: str, scenario_id: str, as_of: dt.date) -> Scenario:
-    """Build the Scenario: one issue per dimension (0–100), one stance per actor and dimension."""
+def to_scenario(data: KtabData, source: str, scenario_id: str, as_of: dt.date | None) -> Scenario:
+    """Build the Scenario: one issue per dimension (0–100), one stance per actor and dimension.
+    Without `as_of` (the file names no date) the date is a stated placeholder."""
+    as_of, as_of_text = as_of_note(as_of)
+    check_size(len(data.actors), len(data.dims), source)
     actor_ids = _unique_ids(data.actors, "actor")
     issue_ids = _unique_ids(data.dims, "dim")
     try:
@@ -302,8 +306,8 @@ def to_scenario(data: KtabData, source: str, scenario_id: str, as_of: dt.date) -
         stances = [Stance(actor=actor_ids[i], issue=issue_ids[k], position=data.position[i][k],
                           salience=data.salience[i][k])
                    for i in range(len(data.actors)) for k in range(len(data.dims))]
-    except ValidationError as exc:  # pragma: no cover - _value_problems catches these first
-        raise ParleyInputError([Problem("", str(exc), "check the file's values")], source) from None
+    except ValidationError as exc:  # e.g. a name longer than parley's texts allow
+        raise pydantic_error(exc, source) from None
     name = Path(source).name
     return imported_scenario(
         source,
@@ -312,7 +316,8 @@ def to_scenario(data: KtabData, source: str, scenario_id: str, as_of: dt.date) -
         as_of=as_of,
         question=f"Where do {len(actors)} actors settle on {len(issues)} dimension(s)? ({name})",
         description=(data.description + "\n\n" if data.description else "")
-        + "Converted from a KTAB scenario file; KTAB files have no veto players or reservations.",
+        + "Converted from a KTAB scenario file; KTAB files have no veto players or reservations. "
+        + as_of_text,
         actors=actors,
         issues=issues,
         stances=stances,
