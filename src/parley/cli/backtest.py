@@ -21,7 +21,7 @@ from parley.backtest.capability import CONVENTIONS, CapabilitySpec, check_spec
 from parley.backtest.cv import DEFAULT_FOLDS
 from parley.backtest.data import Dataset, load_deu, load_tidy
 from parley.backtest.leaderboard import BASELINE, TABLE_COLUMNS, Leaderboard, leaderboard
-from parley.cli.app import app, console, handles_input_errors, print_json
+from parley.cli.app import app, console, handles_input_errors, print_json, styled
 from parley.errors import ParleyInputError, Problem
 from parley.models import registry
 
@@ -162,14 +162,14 @@ def show(board: Leaderboard, notes: list[str]) -> None:
     for cells in board.display_rows():
         table.add_row(*cells)
     ranked = board.ranked()
-    out = console if console.is_terminal else Console(width=TABLE_WIDTH)
+    out = console if console.is_terminal else Console(width=TABLE_WIDTH, markup=False)
     out.print(table)
     for r in ranked:
         if r.evaluation != "fixed parameters":
             console.print(f"* {r.model}: {r.evaluation}", highlight=False)
     for r in board.rows:
         if r.error:
-            console.print(f"[yellow]skipped {r.model}[/]: {r.error}", highlight=False)
+            console.print(styled("[yellow]skipped {}[/]: {}", r.model, r.error), highlight=False)
         elif r.no_agreement:
             console.print(f"{r.model}: no agreement on {r.no_agreement} issues; "
                           f"{r.fell_back} of them scored at the reference point", highlight=False)
@@ -177,13 +177,13 @@ def show(board: Leaderboard, notes: list[str]) -> None:
     console.print(
         f"{len({p['isnr'] for p in board.predictions})} issues scored"
         + (f", {n_skip} left out (no outcome or too few actors)" if n_skip else "")
-        + ". \\[brackets]: 95% bootstrap intervals resampling proposals. cov: share of outcomes "
+        + ". [brackets]: 95% bootstrap intervals resampling proposals. cov: share of outcomes "
         f"inside the 50%/80% conformal intervals ({board.setting}, {board.folds} folds, seed "
         f"{board.seed}). ΔMAE: MAE − {BASELINE} MAE on the same issues (paired); < 0 is better. "
         "CRPS: of forecast + out-of-sample errors as a distribution (lower is better).",
         highlight=False)
     for note in notes:
-        console.print(f"[yellow]note[/]: {note}", highlight=False)
+        console.print(styled("[yellow]note[/]: {}", note), highlight=False)
 
 
 def _output_cases(result, as_json: bool, csv_path: Path | None) -> None:
@@ -206,5 +206,5 @@ def _output_cases(result, as_json: bool, csv_path: Path | None) -> None:
                   "party (ranges in data/cases/outcomes.csv). Three cases cannot rank models.",
                   highlight=False)
     for name, reason in result.get("skipped_models", {}).items():
-        console.print(f"[yellow]skipped {name}[/]: {reason}", highlight=False)
+        console.print(styled("[yellow]skipped {}[/]: {}", name, reason), highlight=False)
     sys.stdout.flush()

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import typer
 
-from parley.cli.app import app, console, print_json, refuse_overwrite
+from parley.cli.app import app, console, print_json
 from parley.errors import ParleyInputError, Problem
+from parley.io.output import write_output
 from parley.scenario import Scenario
 
 import_app = typer.Typer(
@@ -55,13 +56,7 @@ def write_converted(scenario: Scenario, source: str, tool: str, output: str | No
     if output is None:
         typer.echo(text, nl=False)
         return
-    refuse_overwrite(output, force, "--output")
-    target = Path(output)
-    try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ParleyInputError([Problem("--output", f"cannot write '{output}': {exc.strerror}",
-                                        "choose a writable location")]) from None
+    write_output(output, text, force)
     counts = {"actors": len(scenario.actors), "issues": len(scenario.issues),
               "stances": len(scenario.stances)}
     if as_json:

@@ -15,7 +15,15 @@ from rich.table import Table
 
 from parley import bundled
 from parley import levers as lv
-from parley.cli.app import app, console, err_console, handles_input_errors, print_json, refuse_overwrite
+from parley.cli.app import (
+    app,
+    console,
+    err_console,
+    handles_input_errors,
+    print_json,
+    refuse_overwrite,
+    styled,
+)
 from parley.cli.run_command import parse_params
 from parley.errors import ParleyInputError, Problem
 from parley.forecast import DEFAULT_DRAWS, DEFAULT_SEED
@@ -140,14 +148,15 @@ def show_comparison(cmp: Any) -> None:
     from parley.compare import lever_answer
 
     s = cmp.scenario
-    console.print(Panel(lever_answer(cmp), title=f"{s.title}: what the levers change", border_style="green"))
+    console.print(Panel(lever_answer(cmp), title=styled("{}: what the levers change", s.title),
+                        border_style="green"))
     if s.tests_settlement:
         _settlement_tables(cmp)
     _outcome_tables(cmp)
     pv = cmp.provenance
-    console.print(f"[dim]Common random numbers: every variant uses the same {pv['draws']:,} draws "
+    console.print(f"Common random numbers: every variant uses the same {pv['draws']:,} draws "
                   f"(seed {pv['seed']}); parley {pv['parley_version']} · scenario {pv['scenario_id']} "
-                  f"sha256:{pv['scenario_hash'][:12]} · rule {pv['settlement_rule']}[/]")
+                  f"sha256:{pv['scenario_hash'][:12]} · rule {pv['settlement_rule']}", style="dim")
 
 
 def _settlement_tables(cmp: Any) -> None:
@@ -167,7 +176,7 @@ def _settlement_tables(cmp: Any) -> None:
                 cell += (f"\n{_signed(100 * r.delta)} pts [{_signed(100 * r.delta_low)}, "
                          f"{_signed(100 * r.delta_high)}]")
             cells.append(cell)
-        t.add_row(f"{var.name}\n[dim]{var.id}[/]", *cells)
+        t.add_row(styled("{}\n[dim]{}[/]", var.name, var.id), *cells)
     console.print(t)
     ac = cmp.actors()
     at = Table(title="P(accept) per veto player (change from the baseline)")
@@ -260,7 +269,7 @@ def levers_command(
         if by_issue:
             t.add_column(f"Δ {issue} [90%]" if issue else "largest move [90%]", justify="right")
         for r in rank.itertuples():
-            label = f"{r.name}\n[dim]{r.variant}[/]"
+            label = styled("{}\n[dim]{}[/]", r.name, r.variant)
             cells = [str(r.rank), label]
             if settles:
                 interval = f"[{_signed(100 * r.delta_low)}, {_signed(100 * r.delta_high)}]"
@@ -334,7 +343,8 @@ def sensitivity(
     score = res.score
     for o in shown:
         if o in res.constant:
-            console.print(f"[dim]'{o}' does not vary across the {res.runs:,} runs: no input moves it.[/]")
+            console.print(f"'{o}' does not vary across the {res.runs:,} runs: no input moves it.",
+                          style="dim")
             continue
         t = Table(title=f"What drives '{o}' ({model}, {res.method}, {res.runs:,} runs)")
         t.add_column("input")
@@ -345,12 +355,13 @@ def sensitivity(
         biggest = max(float(rows[score].max()), 1e-12)
         for r in rows.itertuples():
             bar_len = round(20 * max(getattr(r, score), 0) / biggest)
-            t.add_row(f"{r.input} [cyan]{'█' * bar_len}[/]", *[f"{getattr(r, c):.3f}" for c in cols])
+            t.add_row(styled("{} [cyan]{}[/]", r.input, "█" * bar_len),
+                      *[f"{getattr(r, c):.3f}" for c in cols])
         console.print(t)
     gap = (" 'gap': largest shortfall of a veto player from its reservation (salience-weighted "
            "points; <= 0 means all accept)." if "gap" in res.outputs() else "")
-    console.print("[dim]ST: share of the result's variance due to the input including interactions; "
-                  f"S1: alone.{gap}[/]")
+    console.print("ST: share of the result's variance due to the input including interactions; "
+                  f"S1: alone.{gap}", style="dim")
 
 
 def _write_tornado(res: Any, outputs: list[str], path: str, top: int) -> None:
@@ -362,12 +373,10 @@ def _write_tornado(res: Any, outputs: list[str], path: str, top: int) -> None:
         raise ParleyInputError([Problem("--plot", f"'{path}' must end in .svg or .png",
                                         "e.g. --plot tornado.svg")])
     fig = figures.tornado_figure(res, outputs[0], top)
-    try:
-        with rc_context(figures.STYLE):
-            fig.savefig(path, dpi=150, bbox_inches="tight")
-    except OSError as exc:
-        raise ParleyInputError([Problem("--plot", f"cannot write '{path}': {exc.strerror}",
-                                        "choose a writable path")]) from None
+    from parley.io.output import write_figure
+
+    with rc_context(figures.STYLE):  # --force was checked before the run (refuse_overwrite)
+        write_figure(fig, path, force=True, dpi=150, bbox_inches="tight")
 
 
 @app.command()
@@ -393,6 +402,7 @@ def report(
     import time
     from pathlib import Path
 
+    from parley.io.output import write_output
     from parley.report import build_report, render
 
     refuse_overwrite(out, force, "--output")
@@ -413,11 +423,7 @@ def report(
                             scheduler=scheduler, workers=workers or None, step=step)
         step("render")
         html = render(data)
-    try:
-        Path(out).write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise ParleyInputError([Problem("--output", f"cannot write '{out}': {exc.strerror}",
-                                        "choose a writable path")]) from None
+    write_output(out, html, force)
     info = {"file": str(Path(out).resolve()), "bytes": len(html.encode()),
             "seconds": round(time.perf_counter() - t0, 2),
             "sections": {"levers": data.comparison is not None, "sensitivity": data.sensitivity is not None,

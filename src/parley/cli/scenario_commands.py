@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from parley import bundled
-from parley.cli.app import app, console, handles_input_errors, print_json, refuse_overwrite
+from parley.cli.app import app, console, handles_input_errors, print_json, styled
 from parley.loading import formats, load
 
 
@@ -68,10 +68,10 @@ def validate(
         return
     settlement = ("veto: " + ", ".join(summary["veto_actors"]) if s.tests_settlement
                   else "outcomes only (no settlement test)")
-    console.print(
-        f"[green]valid[/]: {file}: {len(s.actors)} actors, {len(s.issues)} issues, "
-        f"{len(s.stances)} stances, {uncertain} uncertain values; {settlement}"
-    )
+    console.print(styled(
+        "[green]valid[/]: {}: {} actors, {} issues, {} stances, {} uncertain values; {}",
+        file, len(s.actors), len(s.issues), len(s.stances), uncertain, settlement,
+    ))
 
 
 def _uncertain_values(s):
@@ -97,5 +97,6 @@ def schema(
     if out is None:
         typer.echo(text)
     else:
-        refuse_overwrite(out, force, "--output")
-        out.write_text(text + "\n")
+        from parley.io.output import write_output
+
+        write_output(out, text + "\n", force)
