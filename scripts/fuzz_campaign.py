@@ -50,6 +50,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -238,6 +239,8 @@ def worker(conn: Any, memory_mb: int, work: str) -> None:
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     folder = Path(tempfile.mkdtemp(prefix="case-", dir=work))
+    parent = os.getppid()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     import parley.loading  # noqa: F401  (imports once, outside the timed case)
 
     while True:
@@ -254,6 +257,13 @@ def worker(conn: Any, memory_mb: int, work: str) -> None:
         out["seconds"] = time.perf_counter() - start
         out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         conn.send(out)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker never outlives the campaign (e.g. when the parent is killed mid-case)."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 # --- the parent ------------------------------------------------------------------------------------
@@ -331,6 +341,7 @@ def campaign(args: argparse.Namespace) -> dict[str, Any]:
     next_case = args.start
     end_case = args.start + args.cases
     deadline = started + args.seconds if args.seconds else float("inf")
+    interrupted = False
     try:
         while busy or (next_case < end_case and time.time() < deadline):
             for i, (_proc, conn) in enumerate(pool.slots):
@@ -367,11 +378,14 @@ def campaign(args: argparse.Namespace) -> dict[str, Any]:
             if args.progress and done >= reported + args.progress:
                 reported = done - done % args.progress
                 print(f"{done:,} cases, {time.time() - started:,.0f} s: {counts}", flush=True)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: keep what was done, cases in flight are lost
+        interrupted = True
     finally:
         pool.close()
         shutil.rmtree(work, ignore_errors=True)
     summary = {
         "command": " ".join(sys.argv), "seed": args.seed, "start": args.start,
+        "interrupted": interrupted,
         "cases": sum(counts.values()), "outcomes": counts,
         "tracebacks": counts.get("crash", 0) + counts.get("memory", 0) + counts.get("died", 0),
         "timeouts": counts.get("timeout", 0), "slowest_case": {"seconds": round(slowest[0], 3),
@@ -400,6 +414,10 @@ def replay(path: str) -> int:
     return 0
 
 
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=10_000, help="number of cases (default 10,000)")
@@ -417,6 +435,7 @@ def main() -> int:
     args = ap.parse_args()
     if args.replay:
         return replay(args.replay)
+    signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly: summary written, workers ended
     summary = campaign(args)
     print(json.dumps({k: v for k, v in summary.items() if k != "seeds"}, indent=2))
     return 1 if summary["tracebacks"] or summary["timeouts"] else 0

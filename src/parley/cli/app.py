@@ -43,7 +43,7 @@ err_console = Console(stderr=True, emoji=False, markup=False)
 def styled(template: str, *user: Any) -> Text:
     """Rich text from `template` (rich markup written by parley) with each `{}` filled by a
     user text, escaped so it prints literally."""
-    return Text.from_markup(template.format(*(escape(str(u)) for u in user)))
+    return Text.from_markup(template.format(*(escape(str(u)) for u in user)), emoji=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

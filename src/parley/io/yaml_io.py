@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import io
 import stat
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from parley.errors import ParleyInputError, Problem
 from parley.io.guard import parsing
+from parley.io.yaml_events import load_plain
 
 MAX_BYTES = 5 * 1024 * 1024
 """Input files are hand-written or exported tables; anything larger is a mistake or an attack."""
@@ -23,10 +19,11 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_LINES = 200_000
 """Lines of any input text file (a KTAB or Decide file of 2,000 actors has a few thousand)."""
 
-MAX_YAML_BYTES = 1_000_000
-MAX_YAML_LINES = 30_000
-"""Scenario YAML is parsed by a pure-Python parser (about 100 kB/s): these keep the worst file
-under about 10 s, and are far above any real scenario (the bundled ones are under 60 kB)."""
+MAX_YAML_BYTES = 2_000_000
+MAX_YAML_LINES = 100_000
+"""Scenario YAML limits: libyaml reads about 1 MB/s even on a loaded machine, so the largest
+file parses in a few seconds; the bundled scenarios are under 20 kB, and a scenario at the
+size limits (1,000 actors, 10 stances each) fits in under 1 MB."""
 
 MAX_DEPTH = 24
 """Nesting levels of a scenario file (the format needs five)."""
@@ -105,9 +102,9 @@ def _too_big(size: int, max_bytes: int, what: str) -> Problem:
 
 def parse_yaml(text: str, source: str, max_bytes: int = MAX_YAML_BYTES,
                max_lines: int = MAX_YAML_LINES) -> tuple[Any, dict[str, int]]:
-    """Parse YAML 1.2 (so `NO` stays a country code) into plain data plus a path -> line map.
-
-    Every exception of the parser ends as a `ParleyInputError` (see `parley.io.guard`)."""
+    """Parse YAML 1.2 (so `NO` stays a country code) into plain data plus a path -> line map
+    (see `parley.io.yaml_events`). Every exception of the parser ends as a `ParleyInputError`
+    (see `parley.io.guard`)."""
     if not text.strip():
         raise ParleyInputError(
             [Problem("", "the file is empty", "start from `parley scenarios` or docs/scenario-format.md")],
@@ -118,111 +115,7 @@ def parse_yaml(text: str, source: str, max_bytes: int = MAX_YAML_BYTES,
                                          "YAML file")], source)
     check_lines(text, source, "YAML file", max_lines)
     with parsing(source, "YAML file"):
-        return _parse_yaml(text, source)
-
-
-def _parse_yaml(text: str, source: str) -> tuple[Any, dict[str, int]]:
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = False
-    try:
-        tree = yaml.load(io.StringIO(text))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = (exc.problem or exc.context or "invalid YAML").strip()
-        fix = "check indentation, colons and quotes around this line"
-        if "\t" in problem or "\\t" in problem or "tab" in problem.lower():
-            fix = "YAML does not allow tab characters for indentation: indent with spaces"
-        if "duplicate key" in problem.lower() or "duplicate" in str(exc).lower():
-            problem = "a key appears twice in the same mapping"
-            fix = "keep one of the two entries"
-        raise ParleyInputError([Problem("", f"YAML syntax error: {problem}", fix, line)], source) from None
-    except YAMLError as exc:
-        raise ParleyInputError([Problem("", f"YAML error: {exc}", "fix the YAML syntax")], source) from None
-    lines: dict[str, int] = {}
-    data = _plain(tree, "", lines, set(), source, 0)
-    return data, lines
-
-
-def _alias_error(path: str, source: str, line: int | None = None) -> ParleyInputError:
-    return ParleyInputError(
-        [
-            Problem(
-                path or "(top level)",
-                "YAML anchors and aliases (&name / *name) are not supported in scenario files",
-                "write the repeated values out in full",
-                line,
-            )
-        ],
-        source,
-    )
-
-
-def _plain(node: Any, path: str, lines: dict[str, int], seen: set[int], source: str,
-           depth: int) -> Any:
-    """Copy into dicts/lists, recording lines and refusing aliases (YAML bombs live on them)
-    and nesting deeper than MAX_DEPTH."""
-    if depth > MAX_DEPTH:
-        raise ParleyInputError(
-            [Problem(path, f"nested more than {MAX_DEPTH} levels deep",
-                     "scenario files need only a few levels: check the indentation and brackets",
-                     _line_for_path(path, lines))], source)
-    if isinstance(node, (CommentedMap, CommentedSeq)):
-        if id(node) in seen:
-            raise _alias_error(path, source, _line_for_path(path, lines))
-        seen.add(id(node))
-    if isinstance(node, CommentedMap):
-        out = {}
-        for key, value in node.items():
-            if isinstance(key, (CommentedMap, CommentedSeq)):
-                raise ParleyInputError([Problem(path or "(top level)", "a key is a mapping or a list",
-                                                "keys are plain names such as `title`",
-                                                _line_for_path(path, lines))], source)
-            if not isinstance(key, str):
-                key = str(_scalar(key))
-            sub = f"{path}.{key}" if path else key
-            with contextlib.suppress(KeyError, TypeError, AttributeError):
-                lines[sub] = node.lc.key(key)[0] + 1
-            out[key] = _plain(value, sub, lines, seen, source, depth + 1)
-        return out
-    if isinstance(node, CommentedSeq):
-        out_list = []
-        for i, value in enumerate(node):
-            sub = f"{path}[{i}]"
-            with contextlib.suppress(KeyError, TypeError, AttributeError, IndexError):
-                lines[sub] = node.lc.item(i)[0] + 1
-            out_list.append(_plain(value, sub, lines, seen, source, depth + 1))
-        return out_list
-    anchor = getattr(node, "anchor", None)
-    if getattr(anchor, "value", None):
-        # a scalar with an anchor: its aliases are indistinguishable copies, so refuse the
-        # anchor itself, as the format documentation says
-        raise _alias_error(path, source, _line_for_path(path, lines))
-    return _scalar(node)
-
-
-def _line_for_path(path: str, lines: dict[str, int]) -> int | None:
-    while path:
-        if path in lines:
-            return lines[path]
-        cut = max(path.rfind("."), path.rfind("["))
-        if cut <= 0:
-            return None
-        path = path[:cut]
-    return None
-
-
-def _scalar(node: Any) -> Any:
-    """Turn ruamel's scalar subclasses into plain Python values."""
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    if isinstance(node, str):
-        return str(node)
-    return node
+        return load_plain(text, source, MAX_DEPTH)
 
 
 def validation_problems(exc: ValidationError, model_fields: dict[str, list[str]]) -> list[Problem]:
