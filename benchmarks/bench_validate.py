@@ -19,8 +19,9 @@ def large_scenario(actors: int = 1000, issues: int = 5) -> dict[str, Any]:
     stances = []
     for a in range(actors):
         for k in range(issues):
-            pos = 10 + (a * 37 + k * 11) % 80
-            res = pos + 5 if pos < 50 else pos - 5  # towards the centre (50)
+            low = (a + k) % 2 == 0  # half the actors below the middle, half above
+            pos = (10 if low else 60) + (a * 37 + k * 11) % 30
+            res = pos + 5 if low else pos - 5  # towards the others' centre (about 50)
             stances.append({"actor": f"a{a}", "issue": f"i{k}", "position": pos,
                             "salience": 10 + (a + k) % 90, "reservation": res})
     return {

@@ -16,6 +16,7 @@ from parley.models import registry
 from parley.scenario import Scenario
 from parley.settlement import Rule, wilson
 from parley.simulate import Draws, simulate, solve_batch
+from parley.sizing import check_memory
 from parley.version import VERSION
 
 if TYPE_CHECKING:
@@ -218,6 +219,7 @@ class Forecast:
     def to_dict(self) -> dict[str, Any]:
         """The forecast as plain JSON-ready data."""
         from parley.backtest import track_record
+        from parley.jsonable import finite
         from parley.narrative import answer
 
         def records(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -226,7 +228,8 @@ class Forecast:
                 for r in df.to_dict(orient="records")
             ]
 
-        return {
+        # finite(): NaN / inf anywhere (zone summary, model info) becomes null, valid JSON
+        return finite({
             "scenario": {
                 "id": self.scenario.id,
                 "title": self.scenario.title,
@@ -243,7 +246,7 @@ class Forecast:
             "model_info": {name: _json_info(res.draws.info) for name, res in self.results.items()},
             "track_record": track_record.for_models(list(self.results)),
             "provenance": self.provenance,
-        }
+        })
 
 
 def _in_units(issue: Any, row: dict[str, Any]) -> dict[str, Any]:
@@ -311,6 +314,7 @@ def forecast(
         scenario = load(scenario)
     names = [model] if isinstance(model, str) else list(model)
     batching.check_run(draws, seed)
+    check_memory(len(scenario.actors), len(scenario.issues), draws, len(names))  # before allocating
     params = params or {}
     results: dict[str, ModelResult] = {}
     lay = batching.layout(scenario)

@@ -480,6 +480,17 @@ def _coverage(s: Scenario) -> list[Problem]:
                     "add stances for it or remove the issue",
                 )
             )
+    cared = {st.issue for st in s.stances if st.salience.kind == "normal" or st.salience.high > 0}
+    for k, issue in enumerate(s.issues):
+        if issue.id in engaged and issue.id not in cared:
+            out.append(
+                Problem(
+                    f"issues[{k}]",
+                    f"every stance on issue '{issue.id}' has salience 0, so no model can weigh the "
+                    "positions on it (their weighted mean is undefined)",
+                    "give the actors who care about the issue a positive salience, or remove it",
+                )
+            )
     if not s.settlement_test:
         return out
     vetoes = [a for a in s.actors if a.veto]
