@@ -27,7 +27,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from parley.errors import ParleyInputError, Problem
-from parley.io.guard import parsing
+from parley.io.guard import csv_rows, parsing
 from parley.io.imported import as_of_note, check_size, date_in, imported_scenario, pydantic_error
 from parley.io.yaml_io import read_text
 from parley.scenario import Actor, Issue, Scale, Scenario, Stance
@@ -126,8 +126,11 @@ def _parse_rows(text: str, source: str) -> _Parsed:
     problems: list[Problem] = []
     lines = text.splitlines()
     reader = csv.reader(lines, delimiter=delimiter, quotechar=quote, skipinitialspace=True)
-    for raw in reader:
-        n = reader.line_num
+    try:
+        numbered = list(csv_rows(reader))
+    except ParleyInputError as exc:
+        raise ParleyInputError(exc.problems, source) from None
+    for n, raw in numbered:
         fields = [_unquote(f) for f in raw]
         while fields and fields[-1] == "":
             fields.pop()

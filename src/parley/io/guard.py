@@ -15,6 +15,7 @@ import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
+from typing import Any
 
 from parley.errors import ParleyInputError, Problem
 
@@ -61,6 +62,20 @@ def capped(exc: ParleyInputError, limit: int = MAX_ERRORS_SHOWN) -> ParleyInputE
     more = Problem("", f"... and {rest:,} more problem(s) not shown",
                    "fix the ones above first: later ones often repeat them")
     return ParleyInputError([*exc.problems[:limit], more], exc.source)
+
+
+def csv_rows(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """(line, row) of a csv.reader; a csv.Error names the line it happened on."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problem = _csv_problem(exc)
+            raise ParleyInputError([Problem(problem.path, problem.message, problem.fix,
+                                            reader.line_num or None)]) from None
+        yield reader.line_num, row
 
 
 def _csv_problem(exc: csv.Error) -> Problem:

@@ -33,7 +33,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from parley.errors import ParleyInputError, Problem
-from parley.io.guard import parsing
+from parley.io.guard import csv_rows, parsing
 from parley.io.imported import as_of_note, check_size, date_in, imported_scenario, pydantic_error
 from parley.io.yaml_io import read_text
 from parley.scenario import Actor, Issue, Scenario, Stance
@@ -101,7 +101,11 @@ def read_ktab(path: str | Path) -> KtabData:
 # --- CSV ---------------------------------------------------------------------------------------
 def parse_csv(text: str, source: str = "<ktab>") -> KtabData:
     """Parse KTAB's CSV scenario format (with or without trailing commas)."""
-    rows = [(n, _trim(r)) for n, r in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), 1)]
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        rows = [(n, _trim(r)) for n, r in csv_rows(reader)]
+    except ParleyInputError as exc:
+        raise ParleyInputError(exc.problems, source) from None
     rows = [(n, r) for n, r in rows if r]
     if len(rows) < 3:
         raise ParleyInputError([Problem("", "a KTAB CSV needs a title row, a header row and at "
@@ -219,6 +223,10 @@ def parse_xml(text: str, source: str = "<ktab>") -> KtabData:
         raise ParleyInputError([Problem("", f"not well-formed XML: {exc}",
                                         "fix the XML syntax (see KTAB's smpSchema.xsd)", line)],
                                source) from None
+    except LookupError as exc:  # e.g. encoding="x-bogus" in the XML declaration
+        raise ParleyInputError([Problem("", f"the XML declaration names an encoding Python does not "
+                                        f"know ({exc})", 'save the file as UTF-8 and declare '
+                                        'encoding="UTF-8"', 1)], source) from None
     if root.tag != "Scenario":
         raise ParleyInputError([Problem("", f"the root element is <{root.tag}>, expected <Scenario>",
                                         "use KTAB's smpSchema.xsd layout")], source)
