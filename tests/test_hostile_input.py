@@ -281,3 +281,16 @@ def test_forecast_json_has_no_nan() -> None:
     fc = forecast(load(ROOT / "docs/examples/ec-car-emissions-veto.yaml"), ["nash", "median"],
                   draws=64)
     json.dumps(fc.to_dict(), allow_nan=False)
+
+
+def test_import_says_where_as_of_comes_from(tmp_path: Path) -> None:
+    """Imports stamped as_of without saying so (issue 18)."""
+    src = tmp_path / "k.csv"
+    src.write_text(KTAB, encoding="utf-8")
+    result = runner.invoke(app, ["import", "ktab", str(src), "-o", str(tmp_path / "k.yaml")])
+    assert result.exit_code == 0 and "placeholder" in result.output, result.output
+    text = (tmp_path / "k.yaml").read_text(encoding="utf-8")
+    assert "# The file gives no date: as_of 2000-01-01 is a placeholder" in text
+    given = runner.invoke(app, ["import", "ktab", str(src), "--as-of", "2014-06-30"])
+    assert "as_of 2014-06-30 was given with `--as-of`" in given.output
+    assert "placeholder" not in given.output

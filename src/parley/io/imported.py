@@ -43,6 +43,24 @@ def as_of_note(as_of: dt.date | None) -> tuple[dt.date, str]:
                      "the date the positions describe (`parley import ... --as-of YYYY-MM-DD`).")
 
 
+_AS_OF_SENTENCE = re.compile(
+    r"(?:The file gives no date: )?as_of \d{4}-\d{2}-\d{2} [^`]*?(?:`[^`]*`[^`]*?)*\.(?:\)|$)?")
+"""The sentence `as_of_note` writes (backquoted commands may hold dots)."""
+
+
+def as_of_sentence(description: str) -> str:
+    """The sentence of an imported scenario's description that says where `as_of` comes from."""
+    found = _AS_OF_SENTENCE.search(description)
+    return found.group(0).strip() if found else ""
+
+
+def restate_as_of(description: str, as_of: dt.date) -> str:
+    """The description with its `as_of` sentence saying the date was given with --as-of."""
+    stated = f"as_of {as_of.isoformat()} was given with `--as-of`."
+    old = as_of_sentence(description)
+    return description.replace(old, stated) if old else f"{description} {stated}".strip()
+
+
 def check_size(actors: int, issues: int, source: str) -> None:
     """Refuse a file over the scenario limits before building thousands of objects from it."""
     problems = []
