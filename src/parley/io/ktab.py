@@ -193,8 +193,11 @@ def _dim_name(column: str, k: int) -> str:
 def _value_problems(data: KtabData) -> list[Problem]:
     out = []
     for i, name in enumerate(data.actors):
-        where = f"actor '{name}'"
+        where = f"actor '{name[:40]}'"
         line = data.rows[i] if data.rows else None
+        if max(len(name), len(data.descriptions[i])) > 4000:
+            out.append(Problem(where, "a name or description is longer than 4,000 characters",
+                               "shorten it", line))
         if data.capability[i] <= 0:
             out.append(Problem(where, f"capability must be > 0, got {data.capability[i]:g}",
                                "give every actor a positive capability or remove the actor", line))

@@ -161,6 +161,10 @@ def validation_problems(exc: ValidationError, model_fields: dict[str, list[str]]
         elif kind == "too_short":
             msg = "needs at least one entry"
             fix = "add entries"
+        elif kind == "string_too_long":
+            limit = (err.get("ctx") or {}).get("max_length")
+            msg = f"the text is longer than {limit:,} characters"
+            fix = "shorten it (put long explanations in a source or the description)"
         elif kind == "too_long":
             limit = (err.get("ctx") or {}).get("max_length")
             if isinstance(err.get("input"), str):
