@@ -144,14 +144,17 @@ def _overlap_notes(data: Dataset, dev: Dataset) -> list[str]:
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    try:
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    except OSError as exc:
-        raise ParleyInputError([Problem("--csv", f"cannot write {path} ({exc.strerror})",
-                                        "choose a writable path")]) from None
+    import io
+
+    from parley.io.output import write_output
+
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    # --csv has always replaced an existing file; the shared writer still refuses directories
+    # and devices and never leaves half a file
+    write_output(path, buf.getvalue(), force=True, option="--csv")
 
 
 def show(board: Leaderboard, notes: list[str]) -> None:
