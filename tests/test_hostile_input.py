@@ -167,6 +167,22 @@ def test_a_run_too_large_for_memory_is_refused_with_its_estimate(monkeypatch) ->
     assert "GB" in str(info.value) and "draws" in str(info.value)
 
 
+def test_a_1000_actor_nash_run_is_refused_before_allocating(monkeypatch) -> None:
+    """nash (and the settlement test's zone, which runs it) needs memory growing with the
+    square of the actors: about 140 GB for 1,000 actors at 10,000 draws."""
+    from parley.forecast import forecast
+    from parley.sizing import estimate_bytes
+
+    monkeypatch.setenv("PARLEY_MAX_MEMORY_MB", "16000")
+    assert estimate_bytes(200, 2, 500, ["nash"]) == pytest.approx(677e6, rel=0.05)  # measured
+    s = scenario_from_data(large(1000, 2))
+    start = time.perf_counter()
+    with pytest.raises(ParleyInputError) as info:
+        forecast(s, ["compromise"], draws=10_000)  # the settlement test's zone runs nash
+    assert time.perf_counter() - start < 2
+    assert "GB" in str(info.value) and "PARLEY_MAX_MEMORY_MB" in str(info.value)
+
+
 def test_an_issue_nobody_cares_about_is_refused(tmp_path: Path) -> None:
     """A Decide file with zero salience on an issue silently fell back to the plain mean."""
     text = "#A;a;A\n#A;b;B\n#P;x;X\n#M;x;0\n#M;x;1\n#D;a;x;0.2;0;1\n#D;b;x;0.8;0;2\n"

@@ -314,7 +314,8 @@ def forecast(
         scenario = load(scenario)
     names = [model] if isinstance(model, str) else list(model)
     batching.check_run(draws, seed)
-    check_memory(len(scenario.actors), len(scenario.issues), draws, len(names))  # before allocating
+    check_memory(len(scenario.actors), len(scenario.issues), draws, names,  # before allocating
+                 scenario.tests_settlement)
     params = params or {}
     results: dict[str, ModelResult] = {}
     lay = batching.layout(scenario)
