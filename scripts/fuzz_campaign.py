@@ -80,12 +80,17 @@ NUMBERS = ["0", "-0", "1e308", "-1e308", "1e15", "1e16", "9" * 30, "9" * 4400, "
 
 
 # --- mutation ---------------------------------------------------------------------------------
+MAX_CASE_CHARS = 6_000_000
+"""Cases are cut to 6 MB: above every input limit of parley (so the limits are exercised), and
+small enough that a worker never runs out of memory holding one."""
+
+
 def mutate(text: str, rng: random.Random, others: list[str]) -> tuple[str, list[str]]:
     """`text` changed by 1–4 random mutations; also returns their names (for case.json)."""
     done = []
     for _ in range(rng.choice((1, 1, 2, 2, 3, 4))):
         op = rng.choice(_OPS)
-        text = op(text, rng, others)
+        text = op(text, rng, others)[:MAX_CASE_CHARS]
         done.append(op.__name__)
     return text, done
 
@@ -232,8 +237,10 @@ def _run_cli(args: list[str], path: Path) -> str:
     return "accepted" if result.exit_code == 0 else "clean"
 
 
-def worker(conn: Any, memory_mb: int, work: str) -> None:
-    """Serve cases from the parent until told to stop; report outcome, time and peak memory."""
+def worker(conn: Any, memory_mb: int, work: str, campaign_seed: int, cli_share: float) -> None:
+    """Serve cases from the parent until told to stop; report outcome, time and peak memory.
+    The parent sends case numbers only: the worker builds each case itself, so the parent never
+    holds large inputs (its memory is what every replacement worker starts from)."""
     os.environ["PARLEY_DB"] = "off"
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     limit = memory_mb * 1024 * 1024
@@ -241,12 +248,18 @@ def worker(conn: Any, memory_mb: int, work: str) -> None:
     folder = Path(tempfile.mkdtemp(prefix="case-", dir=work))
     parent = os.getppid()
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-    import parley.loading  # noqa: F401  (imports once, outside the timed case)
+    import parley.cli
+    import parley.loading
 
+    parley.cli.load()  # every command module, once, outside the timed cases
+
+    seeds = seed_files()
+    texts = [p.read_text(encoding="utf-8-sig") for p in seeds]
     while True:
-        case = conn.recv()
-        if case is None:
+        number = conn.recv()
+        if number is None:
             return
+        case = make_case(number, campaign_seed, seeds, texts, cli_share)
         start = time.perf_counter()
         try:
             out = run_case(case, folder)
@@ -270,14 +283,14 @@ def _exit_with_parent(parent: int) -> None:
 class Pool:
     """Worker processes, one case at a time each; a worker that overruns is killed and replaced."""
 
-    def __init__(self, n: int, memory_mb: int, work: str):
+    def __init__(self, n: int, memory_mb: int, work: str, campaign_seed: int, cli_share: float):
         self.ctx = mp.get_context("fork")
-        self.memory_mb, self.work = memory_mb, work
+        self.args = (memory_mb, work, campaign_seed, cli_share)
         self.slots: list[Any] = [self._start() for _ in range(n)]
 
     def _start(self) -> tuple[Any, Any]:
         parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=worker, args=(child, self.memory_mb, self.work), daemon=True)
+        proc = self.ctx.Process(target=worker, args=(child, *self.args), daemon=True)
         proc.start()
         return proc, parent
 
@@ -330,13 +343,17 @@ def campaign(args: argparse.Namespace) -> dict[str, Any]:
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
     work = tempfile.mkdtemp(prefix="parley-fuzz-")
-    pool = Pool(args.workers, args.memory_mb, work)
+    pool = Pool(args.workers, args.memory_mb, work, args.seed, args.cli_share)
     counts: dict[str, int] = {}
     seen: dict[str, str] = {}
     slowest = (0.0, -1)
     max_rss = 0.0
     started = time.time()
-    busy: dict[int, tuple[Case, float]] = {}
+    busy: dict[int, tuple[int, float]] = {}
+
+    def case_of(number: int) -> Case:  # rebuilt only to save a finding
+        return make_case(number, args.seed, seeds, texts, args.cli_share)
+
     reported = 0
     next_case = args.start
     end_case = args.start + args.cases
@@ -346,15 +363,14 @@ def campaign(args: argparse.Namespace) -> dict[str, Any]:
         while busy or (next_case < end_case and time.time() < deadline):
             for i, (_proc, conn) in enumerate(pool.slots):
                 if i not in busy and next_case < end_case and time.time() < deadline:
-                    case = make_case(next_case, args.seed, seeds, texts, args.cli_share)
-                    conn.send(case)
-                    busy[i] = (case, time.time())
+                    conn.send(next_case)
+                    busy[i] = (next_case, time.time())
                     next_case += 1
             conns = {pool.slots[i][1]: i for i in busy}
             ready = mp.connection.wait(list(conns), timeout=0.5)
             for conn in ready:
                 i = conns[conn]
-                case, _t = busy.pop(i)
+                number, _t = busy.pop(i)
                 try:
                     out = conn.recv()
                 except (EOFError, OSError):
@@ -364,15 +380,16 @@ def campaign(args: argparse.Namespace) -> dict[str, Any]:
                 counts[kind] = counts.get(kind, 0) + 1
                 max_rss = max(max_rss, out.get("maxrss_mb", 0.0))
                 if out.get("seconds", 0.0) > slowest[0]:
-                    slowest = (out["seconds"], case.number)
+                    slowest = (out["seconds"], number)
                 if kind not in ("clean", "accepted"):
-                    save(results, kind, case, out, seen)
+                    save(results, kind, case_of(number), out, seen)
             now = time.time()
-            for i, (case, t0) in list(busy.items()):
+            for i, (number, t0) in list(busy.items()):
                 if now - t0 > args.timeout:
                     busy.pop(i)
                     counts["timeout"] = counts.get("timeout", 0) + 1
-                    save(results, "timeout", case, {"traceback": f"over {args.timeout} s\n"}, seen)
+                    save(results, "timeout", case_of(number), {"traceback": f"over {args.timeout} s\n"},
+                         seen)
                     pool.replace(i)
             done = sum(counts.values())
             if args.progress and done >= reported + args.progress:
