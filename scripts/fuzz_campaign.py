@@ -221,9 +221,10 @@ def run_case(case: Case, folder: Path) -> dict[str, Any]:
             outcome = "accepted"
         except ParleyInputError as exc:
             exc.render()
-    if case.cli and outcome == "accepted":
+    ran_cli = bool(case.cli) and outcome == "accepted"
+    if ran_cli:
         outcome = _run_cli(case.cli, path)
-    return {"outcome": outcome}
+    return {"outcome": outcome, "cli": ran_cli}
 
 
 def _run_cli(args: list[str], path: Path) -> str:
@@ -355,6 +356,7 @@ def campaign(args: argparse.Namespace) -> dict[str, Any]:
         return make_case(number, args.seed, seeds, texts, args.cli_share)
 
     reported = 0
+    cli_runs = 0
     next_case = args.start
     end_case = args.start + args.cases
     deadline = started + args.seconds if args.seconds else float("inf")
@@ -378,6 +380,7 @@ def campaign(args: argparse.Namespace) -> dict[str, Any]:
                     pool.replace(i)
                 kind = out["outcome"]
                 counts[kind] = counts.get(kind, 0) + 1
+                cli_runs += bool(out.get("cli"))
                 max_rss = max(max_rss, out.get("maxrss_mb", 0.0))
                 if out.get("seconds", 0.0) > slowest[0]:
                     slowest = (out["seconds"], number)
@@ -403,7 +406,7 @@ def campaign(args: argparse.Namespace) -> dict[str, Any]:
     summary = {
         "command": " ".join(sys.argv), "seed": args.seed, "start": args.start,
         "interrupted": interrupted,
-        "cases": sum(counts.values()), "outcomes": counts,
+        "cases": sum(counts.values()), "outcomes": counts, "cli_runs": cli_runs,
         "tracebacks": counts.get("crash", 0) + counts.get("memory", 0) + counts.get("died", 0),
         "timeouts": counts.get("timeout", 0), "slowest_case": {"seconds": round(slowest[0], 3),
                                                                "case": slowest[1]},
