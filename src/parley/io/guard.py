@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import TracebackType
 from typing import Any
 
 from parley.errors import ParleyInputError, Problem
@@ -48,8 +47,8 @@ def parsing(source: str, what: str = "file") -> Iterator[None]:
     except OverflowError as exc:
         raise ParleyInputError([Problem(
             "", f"a number is too large ({exc})",
-            "write ordinary numbers (at most 15 digits before the decimal point)",
-            _line_of(exc.__traceback__))], source) from None
+            "write ordinary numbers (at most 15 digits before the decimal point)")],
+            source) from None
     except (ValueError, TypeError, ArithmeticError) as exc:
         raise ParleyInputError([_value_problem(exc, what)], source) from None
 
@@ -90,8 +89,10 @@ def _csv_problem(exc: csv.Error) -> Problem:
 
 
 def _value_problem(exc: BaseException, what: str) -> Problem:
+    """The last line of defence: readers report their own errors with lines; what reaches here
+    was not foreseen, and still becomes a message rather than a traceback."""
     text = str(exc)
-    line = _line_of(exc.__traceback__)
+    line = None
     if "integer string conversion" in text or "Exceeds the limit" in text:
         return Problem("", "a number has more than 4,300 digits",
                        "write ordinary numbers (at most 15 digits before the decimal point)", line)
@@ -101,16 +102,3 @@ def _value_problem(exc: BaseException, what: str) -> Problem:
         return Problem("", f"a value tagged as a number is not one ({text})",
                        "remove the !!float / !!int tag or write a number", line)
     return Problem("", f"cannot read the {what}: {text}", "check the value on this line", line)
-
-
-def _line_of(tb: TracebackType | None) -> int | None:
-    """The line of the YAML node being built when the error happened (ruamel keeps it in a
-    local named `node` of its constructor frames), or None."""
-    line = None
-    while tb is not None:
-        node = tb.tb_frame.f_locals.get("node")
-        mark = getattr(node, "start_mark", None)
-        if mark is not None and isinstance(getattr(mark, "line", None), int):
-            line = mark.line + 1
-        tb = tb.tb_next
-    return line
