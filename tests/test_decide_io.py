@@ -219,7 +219,8 @@ def test_round_trip(actors, issues, delimiter, quote, data) -> None:
     for a in actors:
         for i in issues:
             x = data.draw(st.floats(bounds[i][0], bounds[i][1]))
-            s = data.draw(st.floats(0, 1))
+            # someone must care about each issue (all-zero salience is refused)
+            s = data.draw(st.floats(0.01 if a == actors[0] else 0, 1))
             stances.append((a, i, x, s))
             lines.append(row("#D", a, i, x, s, power[a]))
     sc = parse_decide("\n".join(lines) + "\n")

@@ -133,7 +133,7 @@ def test_bad_lever_cells_show_the_problem_and_the_fix_next_to_the_cell(client, t
     cases = [  # (cell, typed, cell the problem is shown at, words in the message)
         ("levers[0].changes[0].value", "lots", "levers[0].changes[0].value", "not a finite number"),
         ("levers[0].changes[0].value", "1e999", "levers[0].changes[0].value", "not a finite number"),
-        ("levers[0].changes[0].value", "1e308", "levers[0].changes[0]", "outside the valid range"),
+        ("levers[0].changes[0].value", "1e308", "levers[0].changes[0].value", "ordinary size"),
         ("levers[0].changes[0].actors", "A, Q", "levers[0].changes[0].actors", "unknown actor 'Q'"),
         ("levers[0].changes[0].issues", "x y zz", "levers[0].changes[0].issues", "unknown issue 'zz'"),
         ("levers[0].changes[0].field", "morale", "levers[0].changes[0].field", "not a field a lever"),

@@ -21,21 +21,39 @@ def _todo(name: str) -> ValueError:
     )
 
 
+MAX_MAGNITUDE = 1e15
+"""Largest absolute value of any number in a scenario. Far beyond any real capability (world
+GDP in dollars is about 1e14) or unit scale, and far enough below float's 1.8e308 that sums,
+products and squares of such numbers over thousands of actors stay finite."""
+
+
 def _number(value: Any, name: str) -> float:
     if value == TODO:
         raise _todo(f"`{name}` ")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(
-            f"`{name}` must be a number, got {type(value).__name__} {value!r}; "
+            f"`{name}` must be a number, got {type(value).__name__} {_short(value)}; "
             "write it without quotes, e.g. 50"
         )
+    if isinstance(value, int) and abs(value) > MAX_MAGNITUDE:
+        digits = int(value.bit_length() * math.log10(2)) + 1
+        raise ValueError(f"`{name}` is too large (about {digits:,} digits); write a number "
+                         f"between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}")
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(
             f"`{name}` must be a finite number, got {value}; write an ordinary number "
             "(YAML's .nan and .inf are not allowed)"
         )
+    if abs(value) > MAX_MAGNITUDE:
+        raise ValueError(f"`{name}` is {value:g}, too large; write a number between "
+                         f"-{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}")
     return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class Estimate(BaseModel):
@@ -77,6 +95,9 @@ class Estimate(BaseModel):
             return {"kind": kind, "low": lo, "mode": mo, "high": hi}
         if keys == {"mean", "sd"}:
             mean, sd = _number(data["mean"], "mean"), _number(data["sd"], "sd")
+            if sd > MAX_MAGNITUDE / 10:
+                raise ValueError(f"`sd` is {sd:g}, too large; give a standard deviation below "
+                                 f"{MAX_MAGNITUDE / 10:g}")
             if sd < 0:
                 raise ValueError(f"`sd` must be >= 0, got {sd:g}; give a standard deviation of 0 or more")
             kind = "fixed" if sd == 0 else "normal"

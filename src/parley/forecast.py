@@ -16,6 +16,7 @@ from parley.models import registry
 from parley.scenario import Scenario
 from parley.settlement import Rule, wilson
 from parley.simulate import Draws, simulate, solve_batch
+from parley.sizing import check_memory
 from parley.version import VERSION
 
 if TYPE_CHECKING:
@@ -226,6 +227,7 @@ class Forecast:
     def to_dict(self) -> dict[str, Any]:
         """The forecast as plain JSON-ready data."""
         from parley.backtest import track_record
+        from parley.jsonable import finite
         from parley.landing import landing
         from parley.narrative import answer
 
@@ -235,7 +237,8 @@ class Forecast:
                 for r in df.to_dict(orient="records")
             ]
 
-        return {
+        # finite(): NaN / inf anywhere (zone summary, model info) becomes null, valid JSON
+        return finite({
             "scenario": {
                 "id": self.scenario.id,
                 "title": self.scenario.title,
@@ -253,7 +256,7 @@ class Forecast:
             "track_record": track_record.for_models(list(self.results)),
             "landing": landing(self),
             "provenance": self.provenance,
-        }
+        })
 
 
 def _in_units(issue: Any, row: dict[str, Any]) -> dict[str, Any]:
@@ -329,6 +332,8 @@ def forecast(
         scenario = load(scenario)
     names = [model] if isinstance(model, str) else list(model)
     batching.check_run(draws, seed)
+    check_memory(len(scenario.actors), len(scenario.issues), draws, names,  # before allocating
+                 scenario.tests_settlement)
     params = params or {}
     results: dict[str, ModelResult] = {}
     lay = batching.layout(scenario)

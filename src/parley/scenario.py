@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from parley.errors import ParleyInputError, Problem
-from parley.estimate import Estimate
+from parley.estimate import MAX_MAGNITUDE, Estimate
 
 Id = Annotated[
     str,
@@ -24,7 +24,18 @@ Id = Annotated[
 ]
 Text = Annotated[str, Field(strict=True, max_length=4000)]
 
+Number = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+"""A finite number of ordinary size (see `MAX_MAGNITUDE`)."""
+
 _STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+MAX_ACTORS = 1_000
+MAX_ISSUES = 100
+MAX_STANCES = 50_000
+MAX_LEVERS = 200
+"""Size limits of a scenario: far above any negotiation analysed by hand (the largest shipped
+KTAB sample has 50 actors), low enough that validation and every model stay within memory
+and time; `parley.sizing` estimates a run's memory before it starts."""
 
 
 class Scale(BaseModel):
@@ -33,13 +44,18 @@ class Scale(BaseModel):
     model_config = _STRICT
 
     unit: Text
-    at_0: float
-    at_100: float
+    at_0: Number
+    at_100: Number
 
     @model_validator(mode="after")
     def _distinct(self) -> Scale:
         if self.at_0 == self.at_100:
             raise ValueError("`at_0` and `at_100` must differ, or the scale maps every value to one point")
+        if abs(self.at_100 - self.at_0) < 1e-9 * max(abs(self.at_0), abs(self.at_100)):
+            raise ValueError(
+                f"`at_0` ({self.at_0:g}) and `at_100` ({self.at_100:g}) are too close for their size "
+                "to tell values apart; write the scale in a unit that makes the two ends differ "
+                "clearly (e.g. thousands)")
         return self
 
     def to_scale(self, value: float) -> float:
@@ -144,9 +160,9 @@ class Change(BaseModel):
     field: LeverField
     actors: list[Id] | None = None
     issues: list[Id] | None = None
-    set: float | None = None
-    shift: float | None = None
-    scale: float | None = None
+    set: Number | None = None
+    shift: Number | None = None
+    scale: Number | None = None
     note: Text = ""
 
     @model_validator(mode="after")
@@ -197,15 +213,15 @@ class Scenario(BaseModel):
     description: Text = ""
     disclaimer: Text = ""
     sources: dict[Id, Text] = {}
-    actors: list[Actor] = Field(min_length=1)
-    issues: list[Issue] = Field(min_length=1)
-    stances: list[Stance] = Field(min_length=1)
+    actors: list[Actor] = Field(min_length=1, max_length=MAX_ACTORS)
+    issues: list[Issue] = Field(min_length=1, max_length=MAX_ISSUES)
+    stances: list[Stance] = Field(min_length=1, max_length=MAX_STANCES)
     settlement_test: bool = Field(
         True,
         description="False for scenarios that only forecast outcomes (e.g. imported KTAB or Decide "
         "files): no veto players or reservations are then required and no settlement is assessed.",
     )
-    levers: list[Lever] = []
+    levers: list[Lever] = Field([], max_length=MAX_LEVERS)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -374,12 +390,13 @@ def _source_refs(s: Scenario) -> list[tuple[str, list[str]]]:
 def _unknown_ref(path: str, kind: str, value: str, known: list[str]) -> Problem:
     import difflib
 
-    close = difflib.get_close_matches(value, known, n=1)
+    close = difflib.get_close_matches(value, known, n=1) if len(known) <= 200 else []
     hint = f"did you mean '{close[0]}'? " if close else ""
+    listed = ", ".join(known[:20]) + (f" (and {len(known) - 20:,} more)" if len(known) > 20 else "")
     return Problem(
         path,
         f"unknown {kind} '{value}'",
-        f"{hint}use one of the {kind} ids defined above: {', '.join(known)}",
+        f"{hint}use one of the {kind} ids defined above: {listed}",
     )
 
 
@@ -414,21 +431,31 @@ def _reservation_sides(s: Scenario) -> list[Problem]:
     Beyond the position, away from everyone else, it would say the actor walks away from
     outcomes *better* for it than its own ideal, which is never what the analyst meant; and
     when the position's and the reservation's ranges overlap, some draws would swap sides.
+
+    Linear in the stances: each issue's weighted sums are taken once, and a stance's "others"
+    are the issue's sums minus its own term.
     """
     out: list[Problem] = []
+    issues = {i.id: i for i in s.issues}
+    capability = {a.id: a.capability.mode for a in s.actors}
+    weight: dict[str, float] = {}
+    moment: dict[str, float] = {}
+    mode: list[float] = []
+    for st in s.stances:
+        x = issues[st.issue].to_scale(st.position).mode
+        w = capability[st.actor] * st.salience.mode
+        mode.append(x)
+        weight[st.issue] = weight.get(st.issue, 0.0) + w
+        moment[st.issue] = moment.get(st.issue, 0.0) + w * x
     for j, st in enumerate(s.stances):
         if st.reservation is None:
             continue
-        issue = s.issue(st.issue)
+        issue = issues[st.issue]
         pos, res = issue.to_scale(st.position), issue.to_scale(st.reservation)
-        others = [
-            (s.actor(o.actor).capability.mode * o.salience.mode, issue.to_scale(o.position).mode)
-            for o in s.stances
-            if o.issue == st.issue and o.actor != st.actor
-        ]
-        total = sum(w for w, _ in others)
-        if total > 0:
-            centre = sum(w * x for w, x in others) / total
+        own = capability[st.actor] * st.salience.mode
+        total = weight[st.issue] - own
+        if total > 1e-9 * weight[st.issue]:
+            centre = (moment[st.issue] - own * mode[j]) / total
             if (res.mode - pos.mode) * (centre - pos.mode) < 0 and abs(res.mode - pos.mode) > 1e-9:
                 side = "above" if centre > pos.mode else "below"
                 out.append(
@@ -470,6 +497,17 @@ def _coverage(s: Scenario) -> list[Problem]:
                     "add stances for it or remove the issue",
                 )
             )
+    cared = {st.issue for st in s.stances if st.salience.kind == "normal" or st.salience.high > 0}
+    for k, issue in enumerate(s.issues):
+        if issue.id in engaged and issue.id not in cared:
+            out.append(
+                Problem(
+                    f"issues[{k}]",
+                    f"every stance on issue '{issue.id}' has salience 0, so no model can weigh the "
+                    "positions on it (their weighted mean is undefined)",
+                    "give the actors who care about the issue a positive salience, or remove it",
+                )
+            )
     if not s.settlement_test:
         return out
     vetoes = [a for a in s.actors if a.veto]
@@ -483,8 +521,9 @@ def _coverage(s: Scenario) -> list[Problem]:
                 "`settlement_test: false` to forecast outcomes only)",
             )
         )
+    reserving = {st.actor for st in s.stances if st.reservation is not None}
     for i, actor in enumerate(s.actors):
-        if actor.veto and not any(st.actor == actor.id and st.reservation is not None for st in s.stances):
+        if actor.veto and actor.id not in reserving:
             out.append(
                 Problem(
                     f"actors[{i}].veto",

@@ -7,6 +7,7 @@ from typing import Any
 import typer
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from parley import bundled
 from parley.advice import DEFAULT_DRAWS, DEFAULT_MODELS
@@ -23,8 +24,8 @@ def _signed(x: float, digits: int = 2) -> str:
 
 
 def _band(r: dict[str, Any], key: str, low: str, high: str, scale: float = 1.0, digits: int = 2) -> str:
-    return (f"{_signed(r[key] * scale, digits)} "
-            f"[dim][{_signed(r[low] * scale, digits)}, {_signed(r[high] * scale, digits)}][/]")
+    return Text.assemble(f"{_signed(r[key] * scale, digits)} ",
+                         (f"[{_signed(r[low] * scale, digits)}, {_signed(r[high] * scale, digits)}]", "dim"))
 
 
 @app.command()
@@ -80,7 +81,7 @@ def show(adv: Any, top: int = 8) -> None:
         head = f"{m}: baseline utility {base['utility']:.1f} of 100"
         if settles:
             head += f", P(settlement) {100 * base['p_settlement']:.1f}%"
-        console.print(f"\n[bold]{head}[/]")
+        console.print(f"\n{head}", style="bold")
         t = Table(title=f"Own moves, best per issue and kind, by {possessive(adv.actor_name)} utility "
                         "(change, 90% interval)")
         for col in ("#", "move", "utility", "P(settlement)"):
@@ -91,7 +92,7 @@ def show(adv: Any, top: int = 8) -> None:
         console.print(t)
         for_p = adv.ranked_moves(m, "settlement")
         if settles and not any(abs(r["p_delta"]) > 0 for r in for_p):
-            console.print(f"[dim]No own move tried changes P(settlement) under the {m} model.[/]")
+            console.print(f"No own move tried changes P(settlement) under the {m} model.", style="dim")
         elif settles:
             t = Table(title="Own moves that most raise P(settlement) (change in points, 90% interval)")
             for col in ("#", "move", "P(settlement)", "utility"):
@@ -125,7 +126,8 @@ def show(adv: Any, top: int = 8) -> None:
             for col in ("#", "offer", adv.actor_name, "partner", "both gain"):
                 t.add_column(col, justify="left" if col == "offer" else "right")
             for r in rows[:top]:
-                t.add_row(str(r["rank"]), f"{r['offer']}\n[dim]with {r['partner_name']}[/]",
+                offer = Text.assemble(r["offer"], "\n", (f"with {r['partner_name']}", "dim"))
+                t.add_row(str(r["rank"]), offer,
                           _band(r, "utility_delta", "utility_low", "utility_high"),
                           _band(r, "partner_delta", "partner_low", "partner_high"),
                           "yes" if r["both_gain"] else "no")
@@ -140,12 +142,12 @@ def show(adv: Any, top: int = 8) -> None:
                           _band(r, "p_delta", "p_low", "p_high", 100, 1) if settles else "—")
             console.print(t)
         else:
-            console.print(f"[dim]{adv.actor_name} owns no levers in this scenario (a lever names its "
-                          f"owner with `owner: {adv.actor_id}`).[/]")
+            console.print(f"{adv.actor_name} owns no levers in this scenario (a lever names its "
+                          f"owner with `owner: {adv.actor_id}`).", style="dim")
     pv = adv.provenance
-    console.print(f"[dim]Utility: closeness of the outcome to {possessive(adv.actor_name)} positions, "
+    console.print(f"Utility: closeness of the outcome to {possessive(adv.actor_name)} positions, "
                   "weighted by its saliences (0–100), plus the value of a settlement against its "
                   "reservation points. "
                   f"Common random numbers: {pv['variants']} what-ifs on the same {pv['draws']:,} draws "
                   f"(seed {pv['seed']}); parley {pv['parley_version']} · scenario {pv['scenario_id']} "
-                  f"sha256:{pv['scenario_hash'][:12]} · rule {pv['settlement_rule']}[/]")
+                  f"sha256:{pv['scenario_hash'][:12]} · rule {pv['settlement_rule']}", style="dim")

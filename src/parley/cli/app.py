@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
 from parley.errors import ParleyInputError, Problem
 from parley.jsonable import finite
@@ -47,8 +48,17 @@ def _no_type_on_flags() -> None:
 
 _no_type_on_flags()
 
-console = Console(emoji=False)
-err_console = Console(stderr=True, emoji=False)
+# Markup off: scenario texts (titles, names, anchors, paths) are printed as they are, so a `[/]`
+# or `[bold]` a user wrote can neither crash the output nor restyle it. Styled lines are built
+# with `styled()`, which escapes every user text it is given.
+console = Console(emoji=False, markup=False)
+err_console = Console(stderr=True, emoji=False, markup=False)
+
+
+def styled(template: str, *user: Any) -> Text:
+    """Rich text from `template` (rich markup written by parley) with each `{}` filled by a
+    user text, escaped so it prints literally."""
+    return Text.from_markup(template.format(*(escape(str(u)) for u in user)), emoji=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,7 +73,8 @@ def handles_input_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except ParleyInputError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(exc.render())}", highlight=False, soft_wrap=True)
+            err_console.print(styled("[bold red]error:[/] {}", exc.render()), highlight=False,
+                              soft_wrap=True)
             raise typer.Exit(EXIT_BAD_INPUT) from None
         except KeyboardInterrupt:
             err_console.print("interrupted")
@@ -98,10 +109,11 @@ def parse_key_values(items: list[str], example: str) -> dict[str, Any]:
 
 
 def refuse_overwrite(path: str | Path | None, force: bool, option: str) -> None:
-    """Never replace a file the user has without being asked to (`--force`)."""
-    if path is not None and Path(path).exists() and not force:
-        fix = "choose another name, or pass --force to overwrite it"
-        raise ParleyInputError([Problem(option, f"'{path}' already exists", fix)])
+    """Never replace a file the user has without being asked to (`--force`), and never
+    anything but a regular file (see `parley.io.output`)."""
+    from parley.io.output import check_target
+
+    check_target(path, force, option)
 
 
 def print_json(data: Any) -> None:

@@ -21,7 +21,7 @@ from parley.backtest.capability import CONVENTIONS, CapabilitySpec, check_spec
 from parley.backtest.cv import DEFAULT_FOLDS
 from parley.backtest.data import Dataset, load_deu, load_tidy
 from parley.backtest.leaderboard import BASELINE, TABLE_COLUMNS, Leaderboard, leaderboard
-from parley.cli.app import app, console, handles_input_errors, print_json
+from parley.cli.app import app, console, handles_input_errors, print_json, styled
 from parley.errors import ParleyInputError, Problem
 from parley.models import registry
 
@@ -150,14 +150,17 @@ def _overlap_notes(data: Dataset, dev: Dataset) -> list[str]:
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    try:
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    except OSError as exc:
-        raise ParleyInputError([Problem("--csv", f"cannot write {path} ({exc.strerror})",
-                                        "choose a writable path")]) from None
+    import io
+
+    from parley.io.output import write_output
+
+    buf = io.StringIO(newline="")
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    # --csv has always replaced an existing file; the shared writer still refuses directories
+    # and devices and never leaves half a file
+    write_output(path, buf.getvalue(), force=True, option="--csv")
 
 
 def show(board: Leaderboard, notes: list[str]) -> None:
@@ -168,14 +171,14 @@ def show(board: Leaderboard, notes: list[str]) -> None:
     for cells in board.display_rows():
         table.add_row(*cells)
     ranked = board.ranked()
-    out = console if console.is_terminal else Console(width=TABLE_WIDTH)
+    out = console if console.is_terminal else Console(width=TABLE_WIDTH, markup=False)
     out.print(table)
     for r in ranked:
         if r.evaluation != "fixed parameters":
             console.print(f"* {r.model}: {r.evaluation}", highlight=False)
     for r in board.rows:
         if r.error:
-            console.print(f"[yellow]skipped {r.model}[/]: {r.error}", highlight=False)
+            console.print(styled("[yellow]skipped {}[/]: {}", r.model, r.error), highlight=False)
         elif r.no_agreement:
             console.print(f"{r.model}: no agreement on {r.no_agreement} issues; "
                           f"{r.fell_back} of them scored at the reference point", highlight=False)
@@ -183,7 +186,7 @@ def show(board: Leaderboard, notes: list[str]) -> None:
     console.print(
         f"{len({p['isnr'] for p in board.predictions})} issues scored"
         + (f", {n_skip} left out (no outcome or too few actors)" if n_skip else "")
-        + ". \\[brackets]: 95% bootstrap intervals resampling proposals. cov: share of outcomes "
+        + ". [brackets]: 95% bootstrap intervals resampling proposals. cov: share of outcomes "
         f"inside the 50%/80% conformal intervals ({board.setting}, {board.folds} folds, seed "
         f"{board.seed}). ΔMAE: MAE − {BASELINE} MAE on the same issues (paired); < 0 is better. "
         "CRPS: of forecast + out-of-sample errors as a distribution, or of the forecast "
@@ -191,7 +194,7 @@ def show(board: Leaderboard, notes: list[str]) -> None:
         "the outcome (within 0.5); for distributions cov is of prediction sets.",
         highlight=False)
     for note in notes:
-        console.print(f"[yellow]note[/]: {note}", highlight=False)
+        console.print(styled("[yellow]note[/]: {}", note), highlight=False)
 
 
 def _output_cases(result, as_json: bool, csv_path: Path | None) -> None:
@@ -214,5 +217,5 @@ def _output_cases(result, as_json: bool, csv_path: Path | None) -> None:
                   "party (ranges in data/cases/outcomes.csv). Three cases cannot rank models.",
                   highlight=False)
     for name, reason in result.get("skipped_models", {}).items():
-        console.print(f"[yellow]skipped {name}[/]: {reason}", highlight=False)
+        console.print(styled("[yellow]skipped {}[/]: {}", name, reason), highlight=False)
     sys.stdout.flush()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import typer
@@ -13,7 +11,7 @@ from parley.draft import draft_files, headline
 from parley.draft.lexicon import load_lexicon
 from parley.draft.merge import load_existing, merge
 from parley.draft.render import dump, to_data, to_json
-from parley.errors import ParleyInputError, Problem
+from parley.io.output import check_target, write_output
 
 
 @app.command("draft")
@@ -41,18 +39,8 @@ def draft_command(
     lexicon = load_lexicon(aliases, topics)
     existing = load_existing(merge_into) if merge_into is not None else None
     target = output if output is not None else merge_into
-    clobber = output is not None and output.exists() and output != merge_into
-    if clobber and not force:
-        raise ParleyInputError(
-            [
-                Problem(
-                    "--output",
-                    "the file exists and would be overwritten",
-                    "pass --force, or choose another name",
-                )
-            ],
-            str(target),
-        )
+    if output is not None and output != merge_into:
+        check_target(output, force, "--output")
     taken = list(existing.get("sources", {}) or {}) if existing is not None else []
     draft = draft_files(articles, "rules" if rules else "auto", aliases, topics, taken)
     report = None
@@ -91,15 +79,6 @@ def draft_command(
 
 
 def _write(path: Path, text: str) -> None:
-    """Write atomically, so an interrupted run never leaves half a scenario file."""
-    path = path.resolve()
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".parley-draft-", dir=path.parent)
-    except OSError as exc:
-        raise ParleyInputError(
-            [Problem("--output", f"cannot write there: {exc.strerror}", "choose a writable folder")],
-            str(path),
-        ) from None
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    """Write through the shared safe writer (atomic, regular files only, usual file mode). The
+    target was checked before drafting: a new or `--force`d --output, or the --merge file."""
+    write_output(path, text, force=True)

@@ -18,6 +18,7 @@ from parley.cli.app import (
     parse_key_values,
     print_json,
     refuse_overwrite,
+    styled,
 )
 from parley.cli.import_group import AS_OF_OPT, import_app, write_converted
 from parley.errors import ParleyInputError, Problem
@@ -126,8 +127,8 @@ def trajectory(
 
 def _show(s: Scenario, data: dict[str, Any], explain: bool) -> None:
     unit = "round" if data["model"] == "bdm" else "turn"
-    console.print(f"[bold]{s.title}[/] · model {data['model']} · {data['rounds']} {unit}s · "
-                  f"{data['status']}")
+    console.print(styled("[bold]{}[/] · model {} · {} {}s · {}", s.title, data['model'],
+                         data['rounds'], unit, data['status']))
     for iss, paths in data["trajectory"].items():
         steps = len(next(iter(paths.values())))
         shown = _shown(steps, max(len(a) for a in paths))
@@ -140,7 +141,7 @@ def _show(s: Scenario, data: dict[str, Any], explain: bool) -> None:
             table.add_row(actor, *(f"{values[t]:.1f}" for t in shown))
         if "median_by_round" in data:
             med = data["median_by_round"][iss]
-            table.add_row("[italic]median[/]", *(f"{med[t]:.1f}" for t in shown))
+            table.add_row(styled("[italic]median[/]"), *(f"{med[t]:.1f}" for t in shown))
         console.print(table)
         if steps > len(shown):
             console.print(f"(some {unit}s not shown for width; --json or --plot show all)")
@@ -163,7 +164,7 @@ def _explain(data: dict[str, Any]) -> None:
         for c in data["challenges"]:
             if (c["round"], c["issue"]) != current:
                 current = (c["round"], c["issue"])
-                console.print(f"[bold]round {c['round']} · {c['issue']}[/]")
+                console.print(styled("[bold]round {} · {}[/]", c['round'], c['issue']))
             verdict = "accepted" if c["accepted"] else "not taken"
             console.print(f"  {c['challenger']} → {c['target']}: {c['kind']} "
                           f"(EU {c['eu_challenger']:+.3f} vs {c['eu_target']:+.3f}); offer "
@@ -175,7 +176,7 @@ def _explain(data: dict[str, Any]) -> None:
         for bg in data["bargains"]:
             if bg["turn"] != current:
                 current = bg["turn"]
-                console.print(f"[bold]turn {current}[/]")
+                console.print(styled("[bold]turn {}[/]", current))
             point = ", ".join(f"{v:.1f}" for v in bg["bargain"])
             adopted = ", ".join(bg["adopted_by"]) or "nobody"
             console.print(f"  {bg['initiator']} challenges {bg['target']} "
@@ -215,11 +216,10 @@ def _plot(data: dict[str, Any], path: str) -> None:
         fig.legend(handles, labels, loc="upper right", fontsize=7)
     fig.suptitle(f"{data['scenario']} · {data['model']} · {data['status']}")
     fig.tight_layout()
-    try:
-        fig.savefig(path)
-    except OSError as exc:
-        raise ParleyInputError([Problem("--plot", f"cannot write '{path}': {exc.strerror}",
-                                        "choose a writable location")]) from None
+    from parley.io.output import write_figure
+
+    try:  # --force was checked before the run (refuse_overwrite)
+        write_figure(fig, path, force=True)
     finally:
         plt.close(fig)
 

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from parley import batch as batching
-from parley.cli.app import app, console, handles_input_errors, parse_key_values, print_json
+from parley.cli.app import app, console, handles_input_errors, parse_key_values, print_json, styled
 from parley.cli.import_group import AS_OF_OPT, import_app, write_converted
 from parley.errors import ParleyInputError, Problem
 from parley.loading import load
@@ -109,8 +109,9 @@ def exchanges(
 
 def _show(s: Scenario, data: dict[str, Any]) -> None:
     status = "converged" if data["converged"] else "stopped at the round cap"
-    console.print(f"[bold]{s.title}[/] · exchange model · {data['exchanges_made']} exchanges in "
-                  f"{data['rounds_with_exchanges']} round(s) · {status}", highlight=False)
+    console.print(styled("[bold]{}[/] · exchange model · {} exchanges in {} round(s) · {}", s.title,
+                         data['exchanges_made'], data['rounds_with_exchanges'], status),
+                  highlight=False)
     moves = Table(title="Outcome per issue (0–100) after each round; last round as Decide names "
                   "them: preference MDS (positions the round started from) and voting MDS (after "
                   f"its exchanges; parley's forecast is the {data['reported_outcome']} MDS)")
@@ -132,8 +133,8 @@ def _show(s: Scenario, data: dict[str, Any]) -> None:
             continue
         shown = len(r["exchanges"])
         more = f", {shown} shown" if shown < r["exchanges_made"] else ""
-        console.print(f"[bold]Round {r['round']}[/] ({r['exchanges_made']} exchanges{more})",
-                      highlight=False)
+        console.print(styled("[bold]Round {}[/] ({} exchanges{})", r['round'], r['exchanges_made'],
+                             more), highlight=False)
         for ex in r["exchanges"]:
             sa, sb = ex["supply_a"], ex["supply_b"]
             gain = (f"gain {ex['gain_a']:.2f} each" if abs(ex["gain_a"] - ex["gain_b"]) < 5e-3

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import typer
 
-from parley.cli.app import app, console, print_json, refuse_overwrite
+from parley.cli.app import app, console, err_console, print_json
 from parley.errors import ParleyInputError, Problem
+from parley.io.imported import as_of_sentence, restate_as_of
+from parley.io.output import write_output
 from parley.scenario import Scenario
 
 import_app = typer.Typer(
@@ -23,9 +25,9 @@ app.add_typer(import_app, name="import")
 
 
 AS_OF_OPT = typer.Option(
-    None, "--as-of", help="Date the positions describe, YYYY-MM-DD (default: the file's "
-                          "modification date; give it so the same file always gives the same "
-                          "scenario hash)."
+    None, "--as-of", help="Date the positions describe, YYYY-MM-DD (default: a date written in "
+                          "the file's names or description, else the placeholder 2000-01-01; "
+                          "the output says which)."
 )
 
 
@@ -39,13 +41,19 @@ def write_converted(scenario: Scenario, source: str, tool: str, output: str | No
 
     if as_of is not None:
         try:
-            scenario = scenario.model_copy(update={"as_of": dt.date.fromisoformat(as_of)})
+            date = dt.date.fromisoformat(as_of)
         except ValueError:
             raise ParleyInputError([Problem("--as-of", f"'{as_of}' is not a date",
                                             "write it as YYYY-MM-DD, e.g. 2014-06-30")]) from None
+        scenario = scenario.model_copy(update={
+            "as_of": date, "description": restate_as_of(scenario.description, date)})
+    dated = as_of_sentence(scenario.description)
+    if not as_json:
+        err_console.print(dated, highlight=False)
 
     text = (
         f"# Converted from the {tool} file {Path(source).name} by `parley import {tool.lower()}`.\n"
+        f"# {dated}\n"
         f"# {tool} files have no veto players or reservations, so this scenario has\n"
         "# `settlement_test: false`: `parley run` forecasts the outcomes only. To ask whether the\n"
         "# parties settle, mark the actors who must sign with `veto: true`, give them a\n"
@@ -55,13 +63,7 @@ def write_converted(scenario: Scenario, source: str, tool: str, output: str | No
     if output is None:
         typer.echo(text, nl=False)
         return
-    refuse_overwrite(output, force, "--output")
-    target = Path(output)
-    try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ParleyInputError([Problem("--output", f"cannot write '{output}': {exc.strerror}",
-                                        "choose a writable location")]) from None
+    write_output(output, text, force)
     counts = {"actors": len(scenario.actors), "issues": len(scenario.issues),
               "stances": len(scenario.stances)}
     if as_json:

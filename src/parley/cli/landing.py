@@ -23,4 +23,4 @@ def show_landing(fc: Forecast) -> None:
                              for p in row["points"])
             t.add_row(row["issue_name"], text, pct(row["elsewhere"]))
         console.print(t)
-        console.print(f"[dim]{NOTE} See docs/models/focal.md.[/]")
+        console.print(f"{NOTE} See docs/models/focal.md.", style="dim")

@@ -7,11 +7,18 @@ import datetime as dt
 from typing import Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from parley import bundled
-from parley.cli.app import app, console, err_console, handles_input_errors, parse_key_values, print_json
+from parley.cli.app import (
+    app,
+    console,
+    err_console,
+    handles_input_errors,
+    parse_key_values,
+    print_json,
+    styled,
+)
 from parley.errors import ParleyInputError, Problem
 
 ledger_app = typer.Typer(
@@ -86,12 +93,12 @@ def seal_command(
         print_json(entry)
         return
     console.print(
-        f"sealed entry {entry['seq']} in {escape(ledger)} (hash {entry['hash'][:12]})", highlight=False
+        f"sealed entry {entry['seq']} in {ledger} (hash {entry['hash'][:12]})", highlight=False
     )
     for name, fc in entry["forecast"].items():
         p = fc.get("p_settlement")
         shown = "—" if p is None else f"{100 * p:.1f}%"
-        console.print(f"  {escape(name)}: P(settlement) {shown}", highlight=False)
+        console.print(f"  {name}: P(settlement) {shown}", highlight=False)
 
 
 @ledger_app.command("resolve")
@@ -145,7 +152,7 @@ def verify_command(
         print_json(result.to_dict())
     else:
         for p in result.tampering:
-            err_console.print(f"[bold red]tampered:[/] {escape(p.render())}", highlight=False)
+            err_console.print(styled("[bold red]tampered:[/] {}", p.render()), highlight=False)
         for r in result.not_reproduced:
             tag = (
                 "does not reproduce"
@@ -153,7 +160,7 @@ def verify_command(
                 else (f"differs (sealed with parley {r['sealed_with']}; report only)")
             )
             console.print(
-                f"entry {r['seq']} {escape(tag)}: {escape('; '.join(r['differences'][:3]))}", highlight=False
+                f"entry {r['seq']} {tag}: {'; '.join(r['differences'][:3])}", highlight=False
             )
         if result.reproduced:
             console.print(f"reproduced: entries {', '.join(map(str, result.reproduced))}", highlight=False)
@@ -188,7 +195,7 @@ def grade_command(
         t.add_column(col, justify="left" if col == "model" else "right")
     for r in g.by_model:
         t.add_row(
-            escape(r["model"]),
+            r["model"],
             str(r["resolved"]),
             _fmt(r["brier"]),
             _fmt(r["log_score"]),
@@ -203,7 +210,7 @@ def grade_command(
         c.add_column(col, justify="left" if col in ("model", "forecast bin") else "right")
     for r in g.calibration:
         c.add_row(
-            escape(r["model"]),
+            r["model"],
             r["bin"],
             str(r["forecasts"]),
             _fmt(r["mean_forecast"]),

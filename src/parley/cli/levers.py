@@ -7,13 +7,20 @@ from typing import Any
 
 import numpy as np
 import typer
-from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
 from parley import bundled
 from parley import levers as lv
-from parley.cli.app import app, console, err_console, handles_input_errors, print_json, refuse_overwrite
+from parley.cli.app import (
+    app,
+    console,
+    err_console,
+    handles_input_errors,
+    print_json,
+    refuse_overwrite,
+    styled,
+)
 from parley.cli.progress import progress_bar
 from parley.cli.run_command import parse_params
 from parley.errors import ParleyInputError, Problem
@@ -122,16 +129,17 @@ def show_comparison(cmp: Any) -> None:
     from parley.compare import lever_answer
 
     s = cmp.scenario
-    console.print(Panel(lever_answer(cmp), title=f"{s.title}: what the levers change", border_style="green"))
+    console.print(Panel(lever_answer(cmp), title=styled("{}: what the levers change", s.title),
+                        border_style="green"))
     if s.tests_settlement:
         _settlement_tables(cmp)
     _outcome_tables(cmp)
     pv = cmp.provenance
     draws = ("No uncertain inputs: one run per variant" if cmp.one_run else
              f"Common random numbers: every variant uses the same {pv['draws']:,} draws")
-    console.print(f"[dim]{draws} "
+    console.print(f"{draws} "
                   f"(seed {pv['seed']}); parley {pv['parley_version']} · scenario {pv['scenario_id']} "
-                  f"sha256:{pv['scenario_hash'][:12]} · rule {pv['settlement_rule']}[/]")
+                  f"sha256:{pv['scenario_hash'][:12]} · rule {pv['settlement_rule']}", style="dim")
 
 
 def _settlement_tables(cmp: Any) -> None:
@@ -151,7 +159,7 @@ def _settlement_tables(cmp: Any) -> None:
                 cell += (f"\n{_signed(100 * r.delta)} pts [{_signed(100 * r.delta_low)}, "
                          f"{_signed(100 * r.delta_high)}]")
             cells.append(cell)
-        t.add_row(f"{var.name}\n[dim]{var.id}[/]", *cells)
+        t.add_row(styled("{}\n[dim]{}[/]", var.name, var.id), *cells)
     console.print(t)
     ac = cmp.actors()
     at = Table(title="P(accept) per veto player (change from the baseline)")
@@ -245,7 +253,7 @@ def levers_command(
         if by_issue:
             t.add_column(f"Δ {issue} [90%]" if issue else "largest move [90%]", justify="right")
         for r in rank.itertuples():
-            label = f"{r.name}\n[dim]{r.variant}[/]"
+            label = styled("{}\n[dim]{}[/]", r.name, r.variant)
             cells = [str(r.rank), label]
             if settles:
                 interval = f"[{_signed(100 * r.delta_low)}, {_signed(100 * r.delta_high)}]"
@@ -332,7 +340,8 @@ def sensitivity(
     score = res.score
     for o in shown:
         if o in res.constant:
-            console.print(f"[dim]'{o}' does not vary across the {res.runs:,} runs: no input moves it.[/]")
+            console.print(f"'{o}' does not vary across the {res.runs:,} runs: no input moves it.",
+                          style="dim")
             continue
         t = Table(title=f"What drives '{o}' ({model}, {res.method}, {res.runs:,} runs)")
         t.add_column("input")
@@ -343,12 +352,13 @@ def sensitivity(
         biggest = max(float(rows[score].max()), 1e-12)
         for r in rows.itertuples():
             bar_len = round(20 * max(getattr(r, score), 0) / biggest)
-            t.add_row(f"{r.input} [cyan]{'█' * bar_len}[/]", *[f"{getattr(r, c):.3f}" for c in cols])
+            t.add_row(styled("{} [cyan]{}[/]", r.input, "█" * bar_len),
+                      *[f"{getattr(r, c):.3f}" for c in cols])
         console.print(t)
     gap = (" 'gap': largest shortfall of a veto player from its reservation (salience-weighted "
            "points; <= 0 means all accept)." if "gap" in res.outputs() else "")
-    console.print("[dim]ST: share of the result's variance due to the input including interactions; "
-                  f"S1: alone.{gap}[/]")
+    console.print("ST: share of the result's variance due to the input including interactions; "
+                  f"S1: alone.{gap}", style="dim")
 
 
 def _decompose(scenario: str, models: list[str], samples: int, output: list[str], seed: int, rule: str,
@@ -369,10 +379,10 @@ def _decompose(scenario: str, models: list[str], samples: int, output: list[str]
         return
     for o in res.constant:
         what = "P(settlement)" if o == "settlement" else f"'{o}'"
-        console.print(f"[dim]{escape(what)} is the same in every draw under every model: no variance to "
-                      "split.[/]")
+        console.print(f"{what} is the same in every draw under every model: no variance to split.",
+                      style="dim")
     for o in res.outputs():
-        t = Table(title=f"Where the variance of '{escape(o)}' comes from ({', '.join(res.models)}; "
+        t = Table(title=f"Where the variance of '{o}' comes from ({', '.join(res.models)}; "
                         f"{res.runs:,} runs)")
         t.add_column("source")
         t.add_column("share", justify="right")
@@ -382,18 +392,18 @@ def _decompose(scenario: str, models: list[str], samples: int, output: list[str]
             if r["kind"] == "input" and r["share"] < 0.005:
                 continue
             bar = "█" * round(20 * r["share"])
-            t.add_row(f"{escape(r['component'])} [cyan]{bar}[/]", f"{100 * r['share']:.1f}%",
+            t.add_row(styled("{} [cyan]{}[/]", r["component"], bar), f"{100 * r['share']:.1f}%",
                       f"{100 * r['se']:.1f}")
         small = [r for r in res.table(o) if r["kind"] == "input" and r["share"] < 0.005]
         if small:
-            t.add_row(f"[dim]{len(small)} input groups under 0.5% each[/]",
+            t.add_row(styled("[dim]{} input groups under 0.5% each[/]", len(small)),
                       f"{100 * sum(r['share'] for r in small):.1f}%", "")
         console.print(t)
-    console.print("[dim]Shares of each result's variance over draws and models (they sum to 100%). "
+    console.print("Shares of each result's variance over draws and models (they sum to 100%). "
                   "'model choice': how far the models' average forecasts differ; 'model × inputs': "
                   "models reacting differently to the same inputs; ±: bootstrap standard error "
                   "(Monte Carlo precision). 'gap': the largest shortfall of a veto player from its "
-                  "walk-away value.[/]")
+                  "walk-away value.", style="dim")
 
 
 def _null() -> Any:
@@ -411,12 +421,10 @@ def _write_tornado(res: Any, outputs: list[str], path: str, top: int) -> None:
         raise ParleyInputError([Problem("--plot", f"'{path}' must end in .svg or .png",
                                         "e.g. --plot tornado.svg")])
     fig = figures.tornado_figure(res, outputs[0], top)
-    try:
-        with rc_context(figures.STYLE):
-            fig.savefig(path, dpi=150, bbox_inches="tight")
-    except OSError as exc:
-        raise ParleyInputError([Problem("--plot", f"cannot write '{path}': {exc.strerror}",
-                                        "choose a writable path")]) from None
+    from parley.io.output import write_figure
+
+    with rc_context(figures.STYLE):  # --force was checked before the run (refuse_overwrite)
+        write_figure(fig, path, force=True, dpi=150, bbox_inches="tight")
 
 
 @app.command()
@@ -444,6 +452,7 @@ def report(
     import time
     from pathlib import Path
 
+    from parley.io.output import write_output
     from parley.report import build_report, render
 
     refuse_overwrite(out, force, "--output")
@@ -467,11 +476,7 @@ def report(
                             scheduler=scheduler, workers=workers or None, step=step, advise=advise)
         step("render")
         html = render(data)
-    try:
-        Path(out).write_text(html, encoding="utf-8")
-    except OSError as exc:
-        raise ParleyInputError([Problem("--output", f"cannot write '{out}': {exc.strerror}",
-                                        "choose a writable path")]) from None
+    write_output(out, html, force)
     info = {"file": str(Path(out).resolve()), "bytes": len(html.encode()),
             "seconds": round(time.perf_counter() - t0, 2),
             "sections": {"levers": data.comparison is not None, "sensitivity": data.sensitivity is not None,

@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from parley import bundled, runs
-from parley.cli.app import app, console, handles_input_errors, parse_value, print_json
+from parley.cli.app import app, console, handles_input_errors, parse_value, print_json, styled
 from parley.cli.progress import progress_bar
 from parley.errors import ParleyInputError, Problem
 from parley.estimate import Estimate
@@ -161,7 +161,8 @@ def _scales(fc: Forecast) -> Table:
 def show(fc: Forecast) -> None:
     """Rich tables: answer, outcomes, settlement, veto players, blockers, provenance."""
     s = fc.scenario
-    console.print(Panel.fit(f"[bold]{s.title}[/]\nas of {s.as_of.isoformat()}\n{s.question}"))
+    console.print(Panel.fit(styled("[bold]{}[/]\nas of {}\n{}", s.title, s.as_of.isoformat(),
+                                   s.question)))
     console.print(Panel(answer(fc), title="Answer", border_style="green"))
 
     all_one = all(r.one_run for r in fc.results.values())
@@ -190,7 +191,8 @@ def show(fc: Forecast) -> None:
                 cell += (f"\n≈ {u(r['point_units'])}" if one else
                          f"\n≈ {u(r['median_units'])} [{u(r['p05_units'])}–{u(r['p95_units'])}]")
             cells.append(cell)
-        label = issue.name + (f"\n[dim]({issue.scale.unit})[/]" if issue.scale is not None else "")
+        label = styled("{}" + ("\n[dim]({})[/]" if issue.scale is not None else ""), issue.name,
+                       *([issue.scale.unit] if issue.scale is not None else []))
         t.add_row(label, *cells)
     console.print(t)
     console.print(_scales(fc))
@@ -198,8 +200,8 @@ def show(fc: Forecast) -> None:
         if registry.MODELS[name].dynamic:
             console.print(_dynamics_line(name, res.draws.info))
     if "pce" in fc.results and fc.provenance["draws"] >= 1000 and not _numba_installed():
-        console.print("[dim]pce ran on its numpy engine; `pip install 'parley\\[fast]'` adds the "
-                      "compiled one, about 3 times faster for Monte Carlo runs.[/]")
+        console.print("pce ran on its numpy engine; `pip install 'parley[fast]'` adds the "
+                      "compiled one, about 3 times faster for Monte Carlo runs.", style="dim")
     if "focal" in fc.results:
         from parley.cli.landing import show_landing
 
@@ -221,20 +223,20 @@ def show(fc: Forecast) -> None:
             "deal" if r.point_settles else "no deal",
         )
     console.print(st)
-    console.print("[dim]90% MC interval: simulation precision (how closely the draws pin the share "
+    console.print("90% MC interval: simulation precision (how closely the draws pin the share "
                   "down), not confidence about the world. package found: share of draws in which the "
                   "model produced a package at all (nash produces none when no package leaves every "
-                  "actor with a stake better off than no deal).[/]")
+                  "actor with a stake better off than no deal).", style="dim")
     zs = fc.zone_summary()
     if zs is not None and fc.zone is not None and fc.zone.one_run:
-        console.print("Zone of agreement (any model): some package satisfies every veto player: "
-                      f"[bold]{'yes' if zs['p_exists'] else 'no'}[/] (no uncertain inputs: one check).")
+        console.print(styled("Zone of agreement (any model): some package satisfies every veto player: "
+                             "[bold]{}[/] (no uncertain inputs: one check).",
+                             "yes" if zs["p_exists"] else "no"))
     elif zs is not None:
-        console.print(
-            f"Zone of agreement (any model): some package satisfies every veto player in "
-            f"[bold]{pct(zs['p_exists'])}[/] of the first {zs['draws']:,} draws "
-            f"(90% MC interval {pct(zs['ci_low'])}–{pct(zs['ci_high'])})."
-        )
+        console.print(styled(
+            "Zone of agreement (any model): some package satisfies every veto player in "
+            "[bold]{}[/] of the first {} draws (90% MC interval {}–{}).",
+            pct(zs['p_exists']), f"{zs['draws']:,}", pct(zs['ci_low']), pct(zs['ci_high'])))
 
     acc = fc.actors()
     at = Table(title="P(accept) per veto player")
@@ -295,16 +297,16 @@ def _track_record(models: list[str]) -> None:
     for row in rows:
         t.add_row(*row)
     console.print(t)
-    console.print(f"[dim]{track_record.CAVEAT} `parley backtest deu` reproduces it.[/]")
+    console.print(f"{track_record.CAVEAT} `parley backtest deu` reproduces it.", style="dim")
 
 
 def _provenance(fc: Forecast) -> None:
     s = fc.scenario
     pv = fc.provenance
     console.print(
-        f"[dim]{disclaimer(s)}\nparley {pv['parley_version']} · scenario {pv['scenario_id']} "
+        f"{disclaimer(s)}\nparley {pv['parley_version']} · scenario {pv['scenario_id']} "
         f"sha256:{pv['scenario_hash'][:12]} · {_draws_text(fc)} · seed {pv['seed']} · "
-        f"rule {pv['settlement_rule']}[/]"
+        f"rule {pv['settlement_rule']}", style="dim"
     )
 
 

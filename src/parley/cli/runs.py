@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from parley import runs as registry_mod
-from parley.cli.app import app, console, handles_input_errors, print_json
+from parley.cli.app import app, console, handles_input_errors, print_json, styled
 from parley.errors import ParleyInputError, Problem
 from parley.jsonable import finite
 from parley.narrative import pct
@@ -79,7 +79,7 @@ def list_runs(
             r.started[:19].replace("T", " "),
             r.source,
             r.status,
-            f"{r.scenario_id} [dim]{r.scenario_hash[:8]}[/]",
+            styled("{} [dim]{}[/]", r.scenario_id, r.scenario_hash[:8]),
             ",".join(r.models),
             f"{r.draws:,}",
             str(r.seed),
@@ -159,7 +159,7 @@ def rerun(
     elif same:
         console.print(f"Run {old.id} reproduced as run {new_id}: identical numbers.")
     else:
-        console.print(f"[bold red]Run {old.id} did not reproduce[/] (new run {new_id}).")
+        console.print(styled("[bold red]Run {} did not reproduce[/] (new run {}).", old.id, new_id))
         if new is not None:
             _print_diff(report["diff"])
     if not same:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from parley import bundled
-from parley.cli.app import app, console, handles_input_errors, print_json, refuse_overwrite
+from parley.cli.app import app, console, handles_input_errors, print_json, refuse_overwrite, styled
 from parley.errors import ParleyInputError, Problem
 from parley.loading import formats, load
 
@@ -52,7 +52,7 @@ def scenarios(
         name = r["name"] + (" (default)" if r["default"] else "")
         table.add_row(name, r["title"], r["as_of"], str(r["actors"]), str(r["issues"]))
     console.print(table)
-    console.print("[dim]`parley scenarios export NAME -o FILE` writes one as a file to edit.[/]")
+    console.print("`parley scenarios export NAME -o FILE` writes one as a file to edit.", style="dim")
 
 
 @scenarios_app.command("export")
@@ -120,10 +120,10 @@ def validate(
         return
     settlement = ("veto: " + ", ".join(summary["veto_actors"]) if s.tests_settlement
                   else "outcomes only (no settlement test)")
-    console.print(
-        f"[green]valid[/]: {file}: {len(s.actors)} actors, {len(s.issues)} issues, "
-        f"{len(s.stances)} stances, {uncertain} uncertain values; {settlement}"
-    )
+    console.print(styled(
+        "[green]valid[/]: {}: {} actors, {} issues, {} stances, {} uncertain values; {}",
+        file, len(s.actors), len(s.issues), len(s.stances), uncertain, settlement,
+    ))
 
 
 def _uncertain_values(s):
@@ -149,5 +149,6 @@ def schema(
     if out is None:
         typer.echo(text)
     else:
-        refuse_overwrite(out, force, "--output")
-        out.write_text(text + "\n")
+        from parley.io.output import write_output
+
+        write_output(out, text + "\n", force)

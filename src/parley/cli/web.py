@@ -7,7 +7,7 @@ import socket
 
 import typer
 
-from parley.cli.app import app, err_console, handles_input_errors
+from parley.cli.app import app, err_console, handles_input_errors, styled
 from parley.errors import ParleyInputError, Problem
 
 INSTALL_HINT = (
@@ -64,10 +64,10 @@ def ui(
             [Problem("", f"the web app needs packages that are not installed ({exc.name})", INSTALL_HINT)]
         ) from None
     if not loopback:
-        err_console.print(
-            f"[bold yellow]warning:[/] listening on {host}: anyone who can reach this address can "
-            "read your scenarios and runs, upload files and start forecasts. There is no login."
-        )
+        err_console.print(styled(
+            "[bold yellow]warning:[/] listening on {}: anyone who can reach this address can "
+            "read your scenarios and runs, upload files and start forecasts. There is no login.", host
+        ))
     application = create_app(data_dir=data_dir, db=db, allow_remote=not loopback, workers=max(1, workers))
     sock = socket.socket(socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -183,12 +183,32 @@ def load_lexicon(
     _add_actors(actors, parse_yaml(_data_file("aliases.yaml"), "aliases.yaml")[0], "aliases.yaml")
     _add_topics(topics, parse_yaml(_data_file("topics.yaml"), "topics.yaml")[0], "topics.yaml")
     for f in alias_files:
-        text = read_text(Path(f), what="alias file")
+        text = read_text(Path(f), MAX_TABLE_BYTES, what="alias file")
         _add_actors(actors, parse_yaml(text, str(f))[0], str(f))
     for f in topic_files:
-        text = read_text(Path(f), what="topic file")
+        text = read_text(Path(f), MAX_TABLE_BYTES, what="topic file")
         _add_topics(topics, parse_yaml(text, str(f))[0], str(f))
+    _check_size(actors, topics, [*map(str, alias_files), *map(str, topic_files)])
     return Lexicon(list(actors.values()), list(topics.values()))
+
+
+MAX_TABLE_BYTES = 500_000
+MAX_LEXICON_ACTORS = 2_000
+MAX_LEXICON_TERMS = 20_000
+"""Limits of the alias and topic tables: every name becomes part of one regular expression,
+and compiling 100,000 alternatives took minutes (the shipped tables have about 80 actors and
+1,000 names)."""
+
+
+def _check_size(actors: dict[str, ActorEntry], topics: dict[str, Topic], files: list[str]) -> None:
+    terms = sum(len(a.names) + len(a.adjectives) + sum(len(p.match) for p in a.people)
+                for a in actors.values()) + sum(len(t.terms) for t in topics.values())
+    if len(actors) > MAX_LEXICON_ACTORS or terms > MAX_LEXICON_TERMS:
+        raise ParleyInputError([Problem(
+            "", f"the alias and topic tables hold {len(actors):,} actors and {terms:,} names and "
+            f"terms; `parley draft` handles at most {MAX_LEXICON_ACTORS:,} actors and "
+            f"{MAX_LEXICON_TERMS:,} names", "keep the actors and terms of the negotiations you "
+            "draft")], ", ".join(files) or "alias tables")
 
 
 def _strings(value: Any, path: str, source: str) -> list[str]:

@@ -15,6 +15,11 @@ from pathlib import Path
 from parley.errors import ParleyInputError, Problem
 from parley.io.yaml_io import read_text
 
+MAX_ARTICLE_CHARS = 100_000
+"""Characters of article text (after HTML is stripped): a long feature is ~50,000 (8,000 words).
+The sentence parser reads about 5 kB/s, so a 2 MB text took minutes; this keeps a draft under
+half a minute."""
+
 MAX_ARTICLE_BYTES = 2 * 1024 * 1024
 """A long news article is ~50 kB and a saved web page a few hundred kB; 2 MB leaves a wide margin
 while keeping one mistaken file (a data dump, a book) from tying up the parser for minutes."""
@@ -54,8 +59,18 @@ def read_article(path: str | Path, source: str) -> Article:
                 [Problem("", "the HTML page contains no readable text", "save the article's text")],
                 str(path),
             )
+        _check_length(body, path)
         return Article(source, str(path), body, starts, lines)
+    _check_length(text, path)
     return from_text(text, source, str(path))
+
+
+def _check_length(text: str, path: Path) -> None:
+    if len(text) > MAX_ARTICLE_CHARS:
+        raise ParleyInputError([Problem(
+            "", f"the article has {len(text):,} characters of text; `parley draft` reads at most "
+            f"{MAX_ARTICLE_CHARS:,} per article", "give the article itself, or split a long "
+            "document into its articles")], str(path))
 
 
 def from_text(text: str, source: str, path: str = "<text>") -> Article:

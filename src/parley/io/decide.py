@@ -27,7 +27,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from parley.errors import ParleyInputError, Problem
-from parley.io.imported import imported_scenario
+from parley.io.guard import csv_rows, parsing
+from parley.io.imported import as_of_note, check_size, date_in, imported_scenario, pydantic_error
 from parley.io.yaml_io import read_text
 from parley.scenario import Actor, Issue, Scale, Scenario, Stance
 
@@ -57,9 +58,7 @@ def load_decide(path: str | Path) -> Scenario:
     """A Scenario from a Decide input file; errors name the row and say how to fix it."""
     path = Path(path)
     text = read_text(path, what="Decide input file")
-    scenario_id = _slug(path.stem, "decide")
-    as_of = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date()
-    return parse_decide(text, str(path), scenario_id=scenario_id, as_of=as_of)
+    return parse_decide(text, str(path), scenario_id=_slug(path.stem, "decide"))
 
 
 def parse_decide(
@@ -69,21 +68,36 @@ def parse_decide(
     scenario_id: str = "decide",
     as_of: dt.date | None = None,
 ) -> Scenario:
-    """Parse the text of a Decide file (see the module docstring) into a Scenario."""
-    parsed = _parse_rows(text, source)
-    return _build(parsed, source, scenario_id, as_of or dt.date(2000, 1, 1))
+    """Parse the text of a Decide file (see the module docstring) into a Scenario. Without
+    `as_of`, the date is the first YYYY-MM-DD written in the file's names and comments, else a
+    stated placeholder (`parley.io.imported.UNDATED`)."""
+    with parsing(source, "Decide input file"):
+        parsed = _parse_rows(text, source)
+        check_size(len(parsed.actors), len(parsed.issues), source)
+        return _build(parsed, source, scenario_id, as_of or _file_date(parsed))
+
+
+def _file_date(parsed: _Parsed) -> dt.date | None:
+    texts = [t for _row, name, comment in parsed.actors.values() for t in (name, comment)]
+    texts += [t for rows in parsed.issues.values() for t in (rows.name, rows.description)]
+    return date_in(*texts)
 
 
 # --- rows ------------------------------------------------------------------------------------
+_ROW_START = re.compile(r"\s*(['\"]?)#[APMD]\1\s*([;\t,])", re.IGNORECASE)
+
+
 def sniff_delimiter(text: str) -> str:
-    """`;`, tab or `,`: whichever splits the first record rows consistently."""
-    lines = [ln for ln in text.splitlines() if ln.strip()][:50]
-    sample = "\n".join(lines)
-    try:
-        return csv.Sniffer().sniff(sample, delimiters=";\t,").delimiter
-    except csv.Error:
-        counts = {d: sum(ln.count(d) for ln in lines) for d in (";", "\t", ",")}
-        return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ";"
+    """`;`, tab or `,`: the character that follows the row type (`#A`, `'#A'`) on the first
+    row that has one; else the most frequent of the three in the first lines. Linear in the
+    text (csv.Sniffer's regular expressions were slow, or failed, on long or quoted lines)."""
+    lines = [ln[:1000] for ln in text.splitlines()[:200] if ln.strip()][:50]
+    for line in lines:
+        match = _ROW_START.match(line)
+        if match:
+            return match.group(2)
+    counts = {d: sum(ln.count(d) for ln in lines) for d in (";", "\t", ",")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ";"
 
 
 def sniff_quote(text: str, delimiter: str) -> str:
@@ -105,14 +119,18 @@ def _unquote(value: str) -> str:
 
 
 def _parse_rows(text: str, source: str) -> _Parsed:
+    _refuse_foreign(text, source)
     delimiter = sniff_delimiter(text)
     quote = sniff_quote(text, delimiter)
     out = _Parsed()
     problems: list[Problem] = []
     lines = text.splitlines()
     reader = csv.reader(lines, delimiter=delimiter, quotechar=quote, skipinitialspace=True)
-    for raw in reader:
-        n = reader.line_num
+    try:
+        numbered = list(csv_rows(reader))
+    except ParleyInputError as exc:
+        raise ParleyInputError(exc.problems, source) from None
+    for n, raw in numbered:
         fields = [_unquote(f) for f in raw]
         while fields and fields[-1] == "":
             fields.pop()
@@ -137,6 +155,24 @@ def _parse_rows(text: str, source: str) -> _Parsed:
     if problems:
         raise ParleyInputError(problems, source)
     return out
+
+
+def _refuse_foreign(text: str, source: str) -> None:
+    """One clear error for a file that is no Decide file at all (an XML or YAML file given to
+    `parley import decide`), instead of one 'unknown row type' per line."""
+    lines = [ln for ln in text.splitlines()[:200] if ln.strip()][:20]
+    if not lines or any(_ROW_START.match(ln) or ln.strip().lstrip("'\"").upper()[:2] in ROW_TYPES
+                        for ln in lines):
+        return
+    head = text.lstrip("\ufeff \t\r\n")
+    if head.startswith("<"):
+        hint = "this looks like XML: a KTAB XML file is read by `parley import ktab`"
+    elif lines and ":" in lines[0] and not any(d in lines[0] for d in ";\t"):
+        hint = "this looks like YAML: a parley scenario is run directly (`parley run FILE`)"
+    else:
+        hint = f"a Decide file's rows start with #A, #P, #M or #D; {_FORMAT}"
+    raise ParleyInputError([Problem("", "this is not a Decide input file: none of its first rows "
+                                    "starts with #A, #P, #M or #D", hint, 1)], source)
 
 
 class _RowError(Exception):
@@ -280,7 +316,8 @@ def _unique_ids(names: list[str], fallback: str) -> dict[str, str]:
     return out
 
 
-def _build(parsed: _Parsed, source: str, scenario_id: str, as_of: dt.date) -> Scenario:
+def _build(parsed: _Parsed, source: str, scenario_id: str, as_of: dt.date | None) -> Scenario:
+    as_of, as_of_text = as_of_note(as_of)
     actor_ids = _unique_ids(list(parsed.actors), "actor")
     issue_ids = _unique_ids(list(parsed.issues), "issue")
     power = {}
@@ -307,8 +344,8 @@ def _build(parsed: _Parsed, source: str, scenario_id: str, as_of: dt.date) -> Sc
                    note=f"Decide row {n}")
             for n, a, i, x, s, _c in parsed.stances
         ]
-    except ValidationError as exc:  # pragma: no cover - the row checks above catch these first
-        raise ParleyInputError([Problem("", str(exc), "check the file's values")], source) from None
+    except ValidationError as exc:  # e.g. a name longer than parley's texts allow
+        raise pydantic_error(exc, source) from None
     name = Path(source).name
     return imported_scenario(
         source,
@@ -317,7 +354,7 @@ def _build(parsed: _Parsed, source: str, scenario_id: str, as_of: dt.date) -> Sc
         as_of=as_of,
         question=f"Outcome of {len(issues)} issues negotiated by {len(actors)} actors ({name})",
         description="Converted from a Decide exchange-model input file by `parley import decide`; "
-        "Decide files have no veto players or reservations.",
+        "Decide files have no veto players or reservations. " + as_of_text,
         actors=actors,
         issues=issues,
         stances=stances,

@@ -33,7 +33,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from parley.errors import ParleyInputError, Problem
-from parley.io.imported import imported_scenario
+from parley.io.guard import csv_rows, parsing
+from parley.io.imported import as_of_note, check_size, date_in, imported_scenario, pydantic_error
 from parley.io.yaml_io import read_text
 from parley.scenario import Actor, Issue, Scenario, Stance
 
@@ -84,23 +85,27 @@ def load_ktab(path: str | Path) -> Scenario:
     """A Scenario from a KTAB CSV or XML file; errors name the line and how to fix it."""
     path = Path(path)
     data = read_ktab(path)
-    as_of = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date()
-    return to_scenario(data, str(path), _slug(path.stem, "ktab"), as_of)
+    return to_scenario(data, str(path), _slug(path.stem, "ktab"), date_in(data.name, data.description))
 
 
 def read_ktab(path: str | Path) -> KtabData:
     """Parse a KTAB file (format chosen by content: XML if it starts with '<')."""
     path = Path(path)
     text = read_text(path, what="KTAB scenario file")
-    if text.lstrip("\ufeff \t\r\n").startswith("<"):
-        return parse_xml(text, str(path))
-    return parse_csv(text, str(path))
+    with parsing(str(path), "KTAB scenario file"):
+        if text.lstrip("\ufeff \t\r\n").startswith("<"):
+            return parse_xml(text, str(path))
+        return parse_csv(text, str(path))
 
 
 # --- CSV ---------------------------------------------------------------------------------------
 def parse_csv(text: str, source: str = "<ktab>") -> KtabData:
     """Parse KTAB's CSV scenario format (with or without trailing commas)."""
-    rows = [(n, _trim(r)) for n, r in enumerate(csv.reader(io.StringIO(text.lstrip("\ufeff"))), 1)]
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        rows = [(n, _trim(r)) for n, r in csv_rows(reader)]
+    except ParleyInputError as exc:
+        raise ParleyInputError(exc.problems, source) from None
     rows = [(n, r) for n, r in rows if r]
     if len(rows) < 3:
         raise ParleyInputError([Problem("", "a KTAB CSV needs a title row, a header row and at "
@@ -188,8 +193,11 @@ def _dim_name(column: str, k: int) -> str:
 def _value_problems(data: KtabData) -> list[Problem]:
     out = []
     for i, name in enumerate(data.actors):
-        where = f"actor '{name}'"
+        where = f"actor '{name[:40]}'"
         line = data.rows[i] if data.rows else None
+        if max(len(name), len(data.descriptions[i])) > 4000:
+            out.append(Problem(where, "a name or description is longer than 4,000 characters",
+                               "shorten it", line))
         if data.capability[i] <= 0:
             out.append(Problem(where, f"capability must be > 0, got {data.capability[i]:g}",
                                "give every actor a positive capability or remove the actor", line))
@@ -218,6 +226,10 @@ def parse_xml(text: str, source: str = "<ktab>") -> KtabData:
         raise ParleyInputError([Problem("", f"not well-formed XML: {exc}",
                                         "fix the XML syntax (see KTAB's smpSchema.xsd)", line)],
                                source) from None
+    except LookupError as exc:  # e.g. encoding="x-bogus" in the XML declaration
+        raise ParleyInputError([Problem("", f"the XML declaration names an encoding Python does not "
+                                        f"know ({exc})", 'save the file as UTF-8 and declare '
+                                        'encoding="UTF-8"', 1)], source) from None
     if root.tag != "Scenario":
         raise ParleyInputError([Problem("", f"the root element is <{root.tag}>, expected <Scenario>",
                                         "use KTAB's smpSchema.xsd layout")], source)
@@ -288,8 +300,11 @@ def parse_xml(text: str, source: str = "<ktab>") -> KtabData:
 
 
 # --- conversion ---------------------------------------------------------------------------------
-def to_scenario(data: KtabData, source: str, scenario_id: str, as_of: dt.date) -> Scenario:
-    """Build the Scenario: one issue per dimension (0–100), one stance per actor and dimension."""
+def to_scenario(data: KtabData, source: str, scenario_id: str, as_of: dt.date | None) -> Scenario:
+    """Build the Scenario: one issue per dimension (0–100), one stance per actor and dimension.
+    Without `as_of` (the file names no date) the date is a stated placeholder."""
+    as_of, as_of_text = as_of_note(as_of)
+    check_size(len(data.actors), len(data.dims), source)
     actor_ids = _unique_ids(data.actors, "actor")
     issue_ids = _unique_ids(data.dims, "dim")
     try:
@@ -302,8 +317,8 @@ def to_scenario(data: KtabData, source: str, scenario_id: str, as_of: dt.date) -
         stances = [Stance(actor=actor_ids[i], issue=issue_ids[k], position=data.position[i][k],
                           salience=data.salience[i][k])
                    for i in range(len(data.actors)) for k in range(len(data.dims))]
-    except ValidationError as exc:  # pragma: no cover - _value_problems catches these first
-        raise ParleyInputError([Problem("", str(exc), "check the file's values")], source) from None
+    except ValidationError as exc:  # e.g. a name longer than parley's texts allow
+        raise pydantic_error(exc, source) from None
     name = Path(source).name
     return imported_scenario(
         source,
@@ -312,7 +327,8 @@ def to_scenario(data: KtabData, source: str, scenario_id: str, as_of: dt.date) -
         as_of=as_of,
         question=f"Where do {len(actors)} actors settle on {len(issues)} dimension(s)? ({name})",
         description=(data.description + "\n\n" if data.description else "")
-        + "Converted from a KTAB scenario file; KTAB files have no veto players or reservations.",
+        + "Converted from a KTAB scenario file; KTAB files have no veto players or reservations. "
+        + as_of_text,
         actors=actors,
         issues=issues,
         stances=stances,

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from parley.errors import ParleyInputError, Problem
 from parley.estimate import Estimate
+from parley.io.guard import parsing
 from parley.io.yaml_io import parse_yaml, read_text, validation_problems
 from parley.scenario import Actor, Change, Issue, Lever, Scale, Scenario, Stance
 
@@ -38,12 +39,14 @@ def scenario_from_data(data: Any, source: str = "<data>", lines: dict[str, int] 
             ],
             source,
         )
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ParleyInputError(validation_problems(exc, FIELDS), source).with_source(source, lines) from None
-    except ParleyInputError as exc:
-        raise exc.with_source(source, lines) from None
+    with parsing(source, "scenario"):
+        try:
+            return Scenario.model_validate(data)
+        except ValidationError as exc:
+            raise ParleyInputError(validation_problems(exc, FIELDS), source).with_source(
+                source, lines) from None
+        except ParleyInputError as exc:
+            raise exc.with_source(source, lines) from None
 
 
 def load_yaml_file(path: str | Path) -> Scenario:

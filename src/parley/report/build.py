@@ -279,6 +279,8 @@ def _advice_context(adv: Advice, figures: Any) -> dict[str, Any]:
 
 def write_report(scenario: Scenario, path: str | Path, **kwargs: Any) -> ReportData:
     """Build the report and write it to `path` (UTF-8)."""
+    from parley.io.output import write_output
+
     data = build_report(scenario, **kwargs)
-    Path(path).write_text(render(data), encoding="utf-8")
+    write_output(path, render(data), force=True, option="path")  # the caller named the file
     return data

@@ -24,6 +24,7 @@ from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFi
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -129,9 +130,11 @@ class SameOrigin:
             headers = dict(scope.get("headers") or [])
             origin = headers.get(b"origin")
             host = headers.get(b"host", b"").decode("latin-1")
-            if origin is not None and origin != b"null":
-                netloc = urlsplit(origin.decode("latin-1")).netloc
-                if netloc != host:
+            if origin is not None:
+                # `Origin: null` comes from sandboxed iframes, data: URLs and file: pages, any of
+                # which another site can make a browser open: refuse it like a foreign origin.
+                netloc = "" if origin == b"null" else urlsplit(origin.decode("latin-1")).netloc
+                if not netloc or netloc != host:
                     resp = PlainTextResponse("Cross-site request refused.", status_code=403)
                     await resp(scope, receive, send)
                     return
@@ -260,28 +263,36 @@ def create_app(
                               display)
         stem = dr.safe_stem(display)
         folder = upload_dir / new_id()
-        with upload_lock:
-            folder.mkdir(parents=True)
-            target = folder / (stem + FORMAT_SUFFIX.get(format, _kept_suffix(display)))
-            target.write_bytes(raw)
-        if format == "auto":  # by content (Decide rows) and the file's suffix (.csv, .xml: KTAB)
-            format = detect_format(target)
-        try:
-            if format == "yaml":
-                text = read_text(target)
-                data, _lines = parse_yaml(text, display)
-                if not isinstance(data, dict):
-                    top = Problem("", "the top level must be a mapping (title:, actors:, ...)",
-                                  "see docs/scenario-format.md")
-                    raise ParleyInputError([top], display)
-                d = store.create(display, "yaml", data, original=text)
-            else:
+
+        def parse(format: str) -> dr.Draft:
+            """Store and parse the upload: in a worker thread, because parsing a large file
+            takes seconds and the event loop must keep serving every other request."""
+            with upload_lock:
+                folder.mkdir(parents=True)
+                target = folder / (stem + FORMAT_SUFFIX.get(format, _kept_suffix(display)))
+                target.write_bytes(raw)
+            if format == "auto":  # by content (Decide rows) and the file's suffix (.csv, .xml: KTAB)
+                format = detect_format(target)
+            try:
+                if format == "yaml":
+                    text = read_text(target)
+                    data, _lines = parse_yaml(text, display)
+                    if not isinstance(data, dict):
+                        top = Problem("", "the top level must be a mapping (title:, actors:, ...)",
+                                      "see docs/scenario-format.md")
+                        raise ParleyInputError([top], display)
+                    return store.create(display, "yaml", data, original=text)
                 s = load(target, format=format)
-                d = store.create(display, format, s.to_yaml_data())
+                return store.create(display, format, s.to_yaml_data())
+            except ParleyInputError as exc:  # name the upload, not the server's copy of it
+                problems = [Problem(p.path, p.message.replace(str(target), display), p.fix, p.line)
+                            for p in exc.problems]
+                raise ParleyInputError(problems, display) from None
+
+        try:
+            d = await run_in_threadpool(parse, format)
         except ParleyInputError as exc:
-            problems = [Problem(p.path, p.message.replace(str(target), display), p.fix, p.line)
-                        for p in exc.problems]
-            return index_page(request, 422, problems, display)
+            return index_page(request, 422, exc.problems, display)
         return RedirectResponse(f"/d/{d.id}", status_code=303)
 
     @app.get("/d/{draft_id}", response_class=HTMLResponse)
@@ -569,6 +580,8 @@ def create_app(
         reg = registry_or_none()
         if reg is None:
             raise HTTPException(404, "Run recording is turned off.")
+        if not 0 < run_id < 2**63:  # beyond SQLite's integers: no such run (not an error 500)
+            raise HTTPException(404, f"No run with id {run_id}.")
         try:
             return reg.get(run_id)
         except ParleyInputError:
