@@ -1,9 +1,11 @@
 """Refuse a run whose arrays cannot fit in memory, before allocating them.
 
 A run keeps, for every model, arrays of draws × actors × issues (each veto player's acceptance,
-the issues that drive a refusal and the move that would win it over) besides the sampled
-inputs: `BYTES_PER_CELL` per draw, actor, issue and model (measured with tracemalloc on the
-compromise model, about 110 bytes). The nash model, which the settlement test's zone of
+the issues that drive a refusal and the move that would win it over): `BYTES_PER_CELL` per
+draw, actor, issue and model for what is kept (measured: `parley run` on the bundled scenario,
+8 actors × 6 issues × 3 models, grows by about 1 kB a draw, 7 bytes a cell; 16 allows for
+more), and while a chunk of at most `CHUNK` draws is computed, `CHUNK_BYTES_PER_CELL` per cell
+of that chunk (measured with tracemalloc on the compromise model, about 110 bytes). The nash model, which the settlement test's zone of
 agreement also runs on every actor, needs on top of that, per chunk of at most `NASH_CHUNK`
 draws, about 191·N + 16·N² bytes per draw and issue for N actors (its starting points compare
 every actor's position with every other's; fitted on 25–200 actors, within 1% at 200).
@@ -19,7 +21,10 @@ import os
 
 from parley.errors import ParleyInputError, Problem
 
-BYTES_PER_CELL = 112
+BYTES_PER_CELL = 16
+CHUNK_BYTES_PER_CELL = 112
+CHUNK = 16_384
+"""Draws a Monte Carlo chunk holds at once (`parley.simulate.DEFAULT_CHUNK`)."""
 NASH_CHUNK = 4096
 """Draws the nash model solves at once (`parley.models.nash.Params.chunk`)."""
 NASH_LINEAR, NASH_SQUARE = 191, 16
@@ -47,7 +52,8 @@ def estimate_bytes(actors: int, issues: int, draws: int, models: list[str] | int
     scenario has the settlement test (its zone of agreement runs nash)."""
     names = [f"model{i}" for i in range(models)] if isinstance(models, int) else list(models)
     n, k, d = max(actors, 1), max(issues, 1), max(draws, 1)
-    need = BYTES_PER_CELL * d * n * k * max(len(names), 1)
+    cells = n * k * max(len(names), 1)
+    need = BYTES_PER_CELL * d * cells + CHUNK_BYTES_PER_CELL * min(d, CHUNK) * cells
     if "nash" in names or settlement:
         need += min(d, NASH_CHUNK) * k * (NASH_LINEAR * n + NASH_SQUARE * n * n)
     return need
