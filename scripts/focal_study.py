@@ -205,6 +205,39 @@ def pool(d: Data) -> np.ndarray:
     return out
 
 
+def two_positions(dev, batches, say) -> None:
+    """On issues with two distinct positions: how often the outcome is at neither, and which
+    side wins when it is at one (the Commission's, the Council capability majority's, the
+    pivot rule's: change needs 72% of the Council, or all of it under unanimity)."""
+    n = other = com_won = majority_won = pivot_won = pivot_known = 0
+    for issue, b in zip(dev.issues, batches, strict=True):
+        sides = np.unique(issue.position)
+        if sides.size != 2:
+            continue
+        n += 1
+        at = np.flatnonzero(np.abs(sides - issue.outcome) <= 0.5)
+        if at.size == 0:
+            other += 1
+            continue
+        won, acts, pos = sides[at[0]], list(issue.actors), issue.position
+        council = np.array([a not in ("com", "ep") for a in acts]) * b.capability[0]
+        com_won += "com" in acts and pos[acts.index("com")] == won
+        high = council[pos == sides[1]].sum() / council.sum()
+        majority_won += sides[int(high >= 0.5)] == won
+        q = issue.reference_point
+        if np.isfinite(q) and np.min(np.abs(sides - q)) <= 0.5:
+            status = int(np.argmin(np.abs(sides - q)))
+            change = 1 - status
+            share = high if change == 1 else 1 - high
+            need = 0.72 if issue.rule == "QMV" else 1 - 1e-9
+            pivot_known += 1
+            pivot_won += sides[change if share >= need else status] == won
+    landed = n - other
+    say(f"two distinct positions: {n} issues, outcome at neither {other}; of {landed} at one: "
+        f"Commission's side {com_won}, Council capability majority's {majority_won}; "
+        f"pivot rule right {pivot_won} of {pivot_known} with the reference point at a side\n")
+
+
 def _names() -> tuple[str, ...]:
     from parley.models import focal
     return focal.ALL_FEATURES
@@ -249,6 +282,7 @@ def main(argv: list[str]) -> None:
             m = (distinct >= lo) & (distinct <= hi)
             say(f"{lo}-{hi} distinct positions | {m.sum()} | {c[m].sum() / c.sum():.2f} | "
                 f"{c[m].mean():.1f} | {right[m].mean():.2f}\n")
+        two_positions(dev, issue_batches(dev, CapabilitySpec("votes")), say)
     elif study == "bound":
         beta = fit_mle(d.X, d.ok, d.chosen, 0.0)
         say(f"in-sample, likelihood fit: CRPS {crps(probs(d.X, d.ok, beta), d.a, d.B).mean():.2f}\n")
