@@ -9,9 +9,9 @@ resulting point a probability by a conditional logit on features of who holds it
 lies. The rest of the probability (the remainder) is spread continuously around the compromise
 (a truncated Laplace density). The forecast point is the distribution's median.
 
-The coefficients were fitted on EU law-making (the DEU development split, conditional logit from
-statsmodels, `scripts/fit_focal.py`) and ship in `parley/data/focal_v2.json`; applying them needs
-only numpy. On another kind of negotiation they are a transfer, not a measurement: say so.
+The coefficients were fitted on EU law-making (the DEU development split, a conditional logit
+fitted with scipy, `scripts/fit_focal.py`) and ship in `parley/data/focal_v2.json`; applying
+them needs only numpy. On another kind of negotiation they are a transfer, not a measurement: say so.
 """
 
 from __future__ import annotations
