@@ -2,7 +2,7 @@
 
 Run: `PYTHONPATH=src /work/venv/bin/python scripts/fit_focal.py [OUT.json]` (about 3 CPU-minutes:
 the nested CV refits 1,300 times).
-Writes src/parley/data/focal_v1.json (or OUT.json): the conditional-logit coefficients and the
+Writes src/parley/data/focal_v2.json (or OUT.json): the conditional-logit coefficients and the
 remainder's Laplace scale fitted on all development issues (capability `votes`), plus what the
 procedure scores out of sample:
 - `cv`: 10-fold CV grouped by proposal, fold seeds 0–4, ridge fixed at `fit_focal.RIDGE`

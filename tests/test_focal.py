@@ -35,6 +35,32 @@ def test_candidates_merge_and_probabilities_sum_to_one():
     assert np.all(mass[~des.valid] == 0)
 
 
+def test_version_2_features_by_hand():
+    """com 30 (capability 3), ep 30.3 (1), de 70 (2), fr 100 (1); reference point 0 on issue 0."""
+    des = focal.design(_batch())
+    col = {name: j for j, name in enumerate(focal.ALL_FEATURES)}
+
+    def feature(name: str, issue: int, x: float) -> float:
+        pts = des.point[0, issue]
+        j = int(np.flatnonzero(des.valid[0, issue] & (np.abs(pts - x) <= 0.5))[0])
+        return float(des.X[0, issue, j, col[name]])
+
+    # rank: 1 − (engaged actors strictly more capable) / 3; a point takes its best holder's
+    assert feature("capability_rank", 0, 30.0) == 1.0  # com
+    assert feature("capability_rank", 0, 70.0) == pytest.approx(2 / 3)  # de, behind com
+    assert feature("capability_rank", 0, 100.0) == pytest.approx(1 / 3)  # fr, behind com and de
+    assert feature("capability_rank", 0, 0.0) == 0.0  # nobody holds the reference point
+    # Council = de (2 votes) and fr (1): de's 70 has half the votes on each side, fr's 100 not
+    assert feature("council_median", 0, 70.0) == 1.0
+    assert feature("council_median", 0, 100.0) == 0.0
+    assert feature("council_median", 0, 30.0) == 0.0
+    # between the Commission (30) and the reference point (0), ends included
+    assert feature("between_commission_reference", 0, 0.0) == 1.0
+    assert feature("between_commission_reference", 0, 30.0) == 1.0
+    assert feature("between_commission_reference", 0, 70.0) == 0.0
+    assert feature("between_commission_reference", 1, 80.0) == 0.0  # issue 1: no reference point
+
+
 def test_batched_draws_equal_draw_by_draw():
     b = _batch(draws=4)
     whole = focal.solve(b).outcome

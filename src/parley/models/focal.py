@@ -9,9 +9,9 @@ resulting point a probability by a conditional logit on features of who holds it
 lies. The rest of the probability (the remainder) is spread continuously around the compromise
 (a truncated Laplace density). The forecast point is the distribution's median.
 
-The coefficients were fitted on EU law-making (the DEU development split, conditional logit from
-statsmodels, `scripts/fit_focal.py`) and ship in `parley/data/focal_v1.json`; applying them needs
-only numpy. On another kind of negotiation they are a transfer, not a measurement: say so.
+The coefficients were fitted on EU law-making (the DEU development split, a conditional logit
+fitted with scipy, `scripts/fit_focal.py`) and ship in `parley/data/focal_v2.json`; applying
+them needs only numpy. On another kind of negotiation they are a transfer, not a measurement: say so.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from parley.models.base import Outcome, weights, with_fallback
 from parley.models.mixed import Mixed, laplace_cdf
 
 SUMMARY = "probabilities of landing at each actor's position or a focal point, fitted on EU law-making"
-VERSION = 1
+VERSION = 2
+"""2: three features added (capability_rank, council_median, between_commission_reference)."""
 DISTRIBUTIONAL = True
 """The backtest scores its distribution (exact CRPS, prediction sets) and refits it per fold."""
 LEARNT_FROM = ("learnt from EU law-making (DEU development split: Commission, Parliament and "
@@ -52,14 +53,15 @@ PRIORITY = {"reference": 1, "low_end": 2, "midpoint": 2, "high_end": 2, "median"
 
 FEATURES = ("weight_share", "holder_share", "commission", "parliament", "parliament_codecision",
             "reference", "scale_end", "midpoint", "compromise", "median", "rule_pivot", "agenda",
-            "codecision", "distance", "signed_distance", "beats_reference", "extreme")
+            "codecision", "distance", "signed_distance", "beats_reference", "extreme",
+            "capability_rank", "council_median", "between_commission_reference")
 REMAINDER_FEATURES = ("remainder", "remainder_spread")
 ALL_FEATURES = FEATURES + REMAINDER_FEATURES
 
 
 @lru_cache(maxsize=1)
 def shipped() -> dict[str, Any]:
-    """The fitted coefficients bundled with parley (focal_v1.json)."""
+    """The fitted coefficients bundled with parley (focal_v{VERSION}.json)."""
     text = (resources.files("parley") / "data" / f"focal_v{VERSION}.json").read_text("utf-8")
     return json.loads(text)
 
@@ -197,6 +199,7 @@ def design(batch: Batch, params: Params | None = None) -> Design:
         return holders[..., batch.actors.index(code)]
 
     kind = {p: kinds[..., j] for j, p in enumerate(POINTS)}
+    council = np.array([a not in (params.commission, params.parliament) for a in batch.actors])
     rule_pivot = kind["qmv_pivot"] if params.rule == "qmv" else kind["unanimity_pivot"]
     actor_pos = np.where(batch.engaged[None], batch.position, np.nan)
     lo_act = np.nanmin(actor_pos, axis=1)[..., None]
@@ -205,6 +208,19 @@ def design(batch: Batch, params: Params | None = None) -> Design:
     extreme = ((np.abs(pt - lo_act) <= params.merge) | (np.abs(pt - hi_act) <= params.merge)) & (
         holders.any(-1))
     beats = procedural.beats(pt, ctx["q"], ctx["rr"], ctx["rl"])
+    rank = _capability_rank(batch)  # [D, K, N]
+    cap_rank = np.where(holders, rank[:, :, None, :], 0.0).max(-1)
+    vote = batch.capability[:, :, None] * (council[None, :, None] & batch.engaged[None])
+    vote = vote.transpose(0, 2, 1)[:, :, None, :]  # [D, K, 1, N]
+    at = batch.position.transpose(0, 2, 1)[:, :, None, :]
+    below = (vote * (at <= pt[..., None] + params.merge)).sum(-1)
+    above = (vote * (at >= pt[..., None] - params.merge)).sum(-1)
+    half = 0.5 * vote.sum(-1)
+    council_median = (below >= half) & (above >= half) & (half > 0) & holders.any(-1)
+    com_q = (ctx["com"], ctx["q"])
+    lo_cq = np.fmin(*com_q)[..., None] - params.merge
+    hi_cq = np.fmax(*com_q)[..., None] + params.merge
+    between = (pt >= lo_cq) & (pt <= hi_cq) & np.isfinite(ctx["com"] + ctx["q"])[..., None]
     cod = params.procedure == "codecision"
     feats = {
         "weight_share": share, "holder_share": held,
@@ -216,6 +232,8 @@ def design(batch: Batch, params: Params | None = None) -> Design:
         "distance": np.abs(pt - ctx["mean"][..., None]) / 100.0,
         "beats_reference": beats, "extreme": extreme,
         "signed_distance": (pt - ctx["mean"][..., None]) / 100.0,
+        "capability_rank": cap_rank, "council_median": council_median,
+        "between_commission_reference": between,
     }
     X = np.zeros((d, k, c + 1, len(ALL_FEATURES)))
     for j, name in enumerate(FEATURES):
@@ -225,6 +243,18 @@ def design(batch: Batch, params: Params | None = None) -> Design:
     X[:, :, c, len(FEATURES)] = 1.0
     X[:, :, c, len(FEATURES) + 1] = spread
     return Design(point, valid, X, holders, kinds, ctx["mean"], lo_act[..., 0], hi_act[..., 0])
+
+
+def _capability_rank(batch: Batch) -> np.ndarray:
+    """[D, K, N]: 1 for the most capable engaged actor(s) of an issue, falling linearly to 0 for
+    the least (1 − number of engaged actors strictly more capable / (engaged − 1)); 0 if not
+    engaged."""
+    cap = batch.capability  # [D, N]
+    eng = batch.engaged  # [N, K]
+    more = (cap[:, None, :] > cap[:, :, None])[:, :, :, None] & eng[None, None, :, :]  # [D, N, M, K]
+    rank = more.sum(2).transpose(0, 2, 1)  # [D, K, N]
+    n_eng = eng.sum(0)[None, :, None]
+    return np.where(eng.T[None], 1.0 - rank / np.maximum(n_eng - 1, 1), 0.0)
 
 
 def probabilities(des: Design, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
