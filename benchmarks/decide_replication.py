@@ -7,7 +7,10 @@ Decide reports, parley's default run (deterministic, ties="first") and the media
 runs with a seeded random tie order (ties="random", seeds 0..39), and counts how many issues
 land inside Decide's range (the default run: within 2 points of it). `--rounds` adds, round by
 round, how many issues' 40-seed medians fall inside Decide's per-round range for both outcomes
-(from runs.csv) and the mean distance between the two medians.
+(from runs.csv) and the mean distance between the two medians. `--issue CASE/ISSUE` (e.g.
+cop21/finance_who) prints that issue's voting MDS round by round: Decide's 40-run min / median /
+max, parley's default run under both readings of an outcome exactly at a demander's position
+(`at_demander`), and the min / median / max of parley's 40 seeded tie orders.
 """
 
 from __future__ import annotations
@@ -50,12 +53,15 @@ def main() -> int:
     ap.add_argument("--outcome", choices=("voting", "preference"), default="voting",
                     help="which of Decide's outcomes parley reports and is counted (default voting)")
     ap.add_argument("--rounds", action="store_true", help="also compare every round (runs.csv)")
+    ap.add_argument("--issue", help="CASE/ISSUE: that issue's voting MDS round by round")
     args = ap.parse_args()
     root = shared()
     if root is None:
         print("../shared not found: Decide's inputs and runs are needed (GPL, not shipped)")
         return 0
     ref = summary(root)
+    if args.issue:
+        return trace_issue(root, *args.issue.split("/", 1))
     key = "voting_mds" if args.outcome == "voting" else "preference_mds"
     inside_default = inside_median = total = 0
     print(f"outcome counted: Decide's {key.replace('_', ' ')} (final round, 0–100)")
@@ -132,6 +138,34 @@ def by_round(root: Path, case: str, sc: object, b: object) -> None:
             cells += [f"{int(inside.sum()):>7d}/{len(names):<3d}",
                       f"{np.abs(ours - mid).mean():11.2f}"]
         print(f"  {r + 1:>5d} " + " ".join(cells))
+
+
+def trace_issue(root: Path, case: str, name: str) -> int:
+    """One issue's voting MDS per round: Decide's 40 runs against parley's default run (both
+    `at_demander` readings) and parley's 40 seeded tie orders."""
+    import pandas as pd
+
+    sc = load_decide(root / "data" / "decide" / CASES[case])
+    b = point(sc)
+    k = [issue.name for issue in sc.issues].index(name)
+    runs = pd.read_csv(root / "reference" / "decide" / "runs40" / "runs.csv")
+    runs = runs[(runs["case"] == case) & runs["issue"].str.startswith(name + " [")]
+
+    def per_round(**kw: object) -> np.ndarray:
+        return np.array([exchange.solve(b, exchange.Params(rounds=r, **kw)).info["voting"][0, k]
+                         for r in range(1, 11)])
+
+    passes, stops = per_round(), per_round(at_demander="stops")
+    seeded = np.array([per_round(ties="random", seed=s) for s in SEEDS])
+    print(f"{case} {name}: voting MDS (0–100) per round")
+    print(f"{'round':>5s} {'Decide min/med/max':>20s} {'default passes':>14s} {'stops':>6s} "
+          f"{'40 seeds min/med/max':>22s}")
+    for r in range(10):
+        g = runs[runs["round"] == r]["voting_mds_100"]
+        print(f"{r + 1:5d} {g.min():6.2f} {g.median():6.2f} {g.max():6.2f} {passes[r]:14.2f} "
+              f"{stops[r]:6.2f} {seeded[:, r].min():7.2f} {np.median(seeded[:, r]):6.2f} "
+              f"{seeded[:, r].max():6.2f}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -98,6 +98,49 @@ def test_outcome_cap_at_the_demanders_position() -> None:
     assert out.outcome[0, 0] == pytest.approx(90.0)
 
 
+# The outcome lands exactly on a demander's position, then a second supplier feeds that demander.
+#       p     q     r        saliences p/q/r       capability
+# A    90     0     0        0.9 / 0.1  / 0.5      1
+# B     0   100     -        0.1 / 0.9  / -        1
+# C   100     -     -        0.5 / -    / -        1.5
+# E     0     -   100        0.05 / -   / 0.5      1
+AT_POS = [[90.0, 0.0, 0.0], [0.0, 100.0, 0.0], [100.0, 0.0, 0.0], [0.0, 0.0, 100.0]]
+AT_SAL = [[0.9, 0.1, 0.5], [0.1, 0.9, 0.0], [0.5, 0.0, 0.0], [0.05, 0.0, 0.5]]
+
+
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+@pytest.mark.parametrize("at_demander", ["passes", "stops"])
+def test_outcome_exactly_at_the_demanders_position(at_demander: str, engine: str) -> None:
+    # W_p = 0.9 + 0.1 + 0.75 + 0.05 = 1.8, O_p = (81 + 75)/1.8 = 86.67; O_q = 90, O_r = 50.
+    # A-B on (p, q), ratio (0.9+0.1)/(0.1+0.9) = 1: B all the way to A gives dp = 0.1*90/1.8 = 5,
+    #   past A's 90, so dp = dq = 3.33 (gain 0.8*3.33 = 2.67); B 0 -> 60, A on q 0 -> 33.33.
+    # E-A on (p, r), ratio (0.9+0.05)/(0.5+0.5) = 0.95: E all the way to A, dp = 0.05*90/1.8 =
+    #   2.5, dr = 2.375, gain 0.9*2.5 - 0.5*2.375 = 1.0625: second. After A-B the outcome E-A
+    #   knows is exactly A's 90. Decide's check_nbs caps only a strict crossing, so "passes"
+    #   makes E-A uncapped: E 0 -> 90, A on r 0 -> 4.75, O_p = (81 + 6 + 75 + 4.5)/1.8 = 92.5
+    #   (Decide's own code, run locally on this case, gives the same 92.5 / 93.33 / 52.375).
+    #   "stops" treats A as reached: E-A is dropped and O_p stays at 90.
+    if engine == "compiled":
+        pytest.importorskip("numba")
+    b = Batch.from_arrays(np.array(AT_POS), np.array(AT_SAL), np.array([1.0, 1.0, 1.5, 1.0]),
+                          actors=("A", "B", "C", "E"), issues=("p", "q", "r"),
+                          engaged=np.array(AT_SAL) > 0)
+    out = exchange.solve(b, exchange.Params(rounds=1, explain=True, at_demander=at_demander,
+                                                  engine=engine))
+    first, *rest = out.info["exchanges"]
+    assert first["supply_b"] == {"issue": "p", "from": 0.0, "to": pytest.approx(60.0)}
+    assert first["gain_a"] == pytest.approx(8 / 3)
+    if at_demander == "passes":
+        [second] = rest
+        assert (second["actor_a"], second["actor_b"]) == ("A", "E")
+        assert second["supply_b"] == {"issue": "p", "from": 0.0, "to": pytest.approx(90.0)}
+        assert second["gain_a"] == pytest.approx(1.0625)
+        assert out.outcome[0] == pytest.approx([92.5, 280 / 3, 52.375])
+    else:
+        assert rest == []
+        assert out.outcome[0] == pytest.approx([90.0, 280 / 3, 50.0])
+
+
 def test_no_trade_when_saliences_are_proportional() -> None:
     out = exchange.solve(two_actor(sal=[[0.8, 0.4], [0.4, 0.2]]))
     assert out.info["exchanges_made"][0] == 0
@@ -167,7 +210,8 @@ def test_decides_move_budget_bites_on_upward_repeats() -> None:
 
 
 @pytest.mark.parametrize("params", [{}, {"ties": "random", "seed": 4}, {"rex": 0.5, "seed": 2},
-                                    {"passed": "blocked"}, {"move_budget": False}])
+                                    {"passed": "blocked"}, {"move_budget": False},
+                                    {"at_demander": "stops"}])
 def test_engines_agree(params: dict) -> None:
     """The compiled loop (one exchange at a time) and the vectorised sweeps give the same run."""
     pytest.importorskip("numba")
@@ -334,6 +378,8 @@ def test_params_are_checked() -> None:
         exchange.Params(rex=1.5)
     with pytest.raises(ValueError, match="rounds"):
         exchange.Params(rounds=0)
+    with pytest.raises(ValueError, match="at_demander"):
+        exchange.Params(at_demander="reached")
 
 
 def test_convergence_is_reported() -> None:
@@ -368,10 +414,11 @@ CASES = {"sample_data": "sample_data.txt", "copenhagen": "copenhagen.csv", "cop2
 
 
 
-# The two issues where the default run (one deterministic tie order) lands more than 2 points
-# outside Decide's 40 runs, and by how much more (0–100), as measured when this was written;
-# the median over 40 seeded tie orders lies inside Decide's range on all 26 issues.
-KNOWN_OUTSIDE = {("cop21", "mrv"): 0.2, ("cop21", "finance_who"): 0.3}
+# The issue where the default run (one deterministic tie order) lands more than 2 points outside
+# Decide's 40 runs, and by how much more (0–100), as measured when this was written (40.10
+# against a minimum of 45.26). Decide's own code with its coin switched off lands there too
+# (42.60); the median over 40 seeded tie orders lies inside Decide's range on all 26 issues.
+KNOWN_OUTSIDE = {("cop21", "finance_who"): 3.2}
 
 
 def _runs40() -> dict[tuple[str, str], dict[str, float]]:

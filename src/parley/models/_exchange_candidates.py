@@ -22,9 +22,9 @@ MIN_MOVE = 1e-10
 """Moves (and gains) at or below this are no exchange (Decide's threshold)."""
 
 REACHED = 1e-9
+"""An outcome this close to a demander's position is at it (float noise of an exact tie)."""
 EDGE = 1e-9
 """Tolerance at the ends of the 0–100 scale."""
-"""An outcome this close to a demander's position has reached it."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ class State:
 
 
 def evaluate(cells: Cells, st: State, s: np.ndarray, hist_I: np.ndarray, hist_J: np.ndarray,
-             passed: str, budget: bool) -> Valued:
+             cap_mode: str, budget: bool) -> Valued:
     """Value every cell on the current state, following Decide's recalculation of an exchange.
 
     1. Partner caps: J moves all the way to I's position on p unless that would take I past J's
@@ -188,9 +188,8 @@ def evaluate(cells: Cells, st: State, s: np.ndarray, hist_I: np.ndarray, hist_J:
        so far this round (`hist_*`, signed) plus this one may not sum to more than 100.
     3. Outcome caps, first on q (I supplies, J demands) then on p: the outcome as this exchange
        knows it (the round's start, plus the concessions the demander already received, plus
-       the supplier where it now stands) may not be carried past the demander's position. If it
-       is beyond it, `passed="uncapped"` (Decide) lets the exchange go uncapped,
-       `passed="blocked"` refuses it; exactly there (to 1e-9) both refuse it.
+       the supplier where it now stands) may not be carried past the demander's position.
+       `cap_mode` says what happens once that outcome is at or beyond it (see `_cap`).
     """
     sf = s.reshape(-1)
     s_Ip, s_Iq = sf[cells.Ip], sf[cells.Iq]
@@ -219,11 +218,11 @@ def evaluate(cells: Cells, st: State, s: np.ndarray, hist_I: np.ndarray, hist_J:
             valid &= hist_J + cells.sign_J * m_J <= 100.0
         # outcome cap on q: demander J, supplier I
         capped = _cap(st, cells.d, cells.J, cells.I, cells.q, cells.dq_, dem_J, pos_I, w_Iq,
-                      cells.sign_I, dq, passed)
+                      cells.sign_I, dq, cap_mode)
         dp = np.where(capped != dq, capped / r, dp)
         dq = capped
         capped = _cap(st, cells.d, cells.I, cells.J, cells.p, cells.dp_, dem_I, pos_J, w_Jp,
-                      cells.sign_J, dp, passed)
+                      cells.sign_J, dp, cap_mode)
         dq = np.where(capped != dp, capped * r, dq)
         dp = capped
         m_I = dq * t_q / w_Iq
@@ -241,7 +240,7 @@ def evaluate(cells: Cells, st: State, s: np.ndarray, hist_I: np.ndarray, hist_J:
 
 def _cap(st: State, d: np.ndarray, dem: np.ndarray, sup: np.ndarray, k: np.ndarray,
          dk: np.ndarray, x_dem: np.ndarray, pos: np.ndarray, w_sup: np.ndarray,
-         sign: np.ndarray, shift: np.ndarray, passed: str) -> np.ndarray:
+         sign: np.ndarray, shift: np.ndarray, cap_mode: str) -> np.ndarray:
     """The outcome shift on issue k (towards the demander) after the cap at the demander.
 
     The outcome the exchange knows: start + concessions received by the demander on k (with
@@ -249,6 +248,11 @@ def _cap(st: State, d: np.ndarray, dem: np.ndarray, sup: np.ndarray, k: np.ndarr
     the supplier's own move so far. Decide applies the cap only when the exchange would carry
     that outcome across the demander's position; the capped shift is computed with the
     supplier's first concession to this demander where it made one (Decide's bookkeeping).
+
+    `cap_mode` (from `Params.passed` and `Params.at_demander`): "passes" (Decide): an outcome
+    beyond the demander's position or exactly at it (to `REACHED`) is not capped at all, since
+    Decide's `check_nbs` caps only a strict crossing; "stops": exactly at it, no further shift;
+    "blocked": at or beyond it, no further shift.
     """
     n, issues = st.n, st.k
     slot = (d * n + dem) * issues + k  # (draw, demander, issue)
@@ -260,16 +264,14 @@ def _cap(st: State, d: np.ndarray, dem: np.ndarray, sup: np.ndarray, k: np.ndarr
     base = st.outcome[dk] * t_k + st.shift[slot] - own_rec  # outcome x W without the supplier
     known = (base + w_sup * (pos - x0_sup)) / t_k
     gap = (x_dem - known) * sign  # > 0: the known outcome has not reached the demander
-    crosses = (gap > 0) & (shift > gap)
+    if cap_mode == "blocked":
+        return np.where(gap <= REACHED, 0.0, np.minimum(shift, gap))
     at = np.where(had, rec, pos)
     needed = np.abs(x_dem * t_k - base - w_sup * (at - x0_sup)) / t_k
-    if passed == "blocked":
-        return np.where(gap <= REACHED, 0.0, np.minimum(shift, gap))
-    # an outcome already at the demander's position (to rounding) takes no further shift
-    # towards it; Decide's exact-decimal test goes either way there on rounding noise
-    # an outcome already at the demander's position (to rounding) takes no further shift
-    # towards it: Decide's exact-decimal test goes either way there on rounding noise
-    return np.where(np.abs(gap) <= REACHED, 0.0, np.where(crosses, needed, shift))
+    capped = np.where((gap > REACHED) & (shift > gap), needed, shift)
+    if cap_mode == "stops":
+        return np.where(np.abs(gap) <= REACHED, 0.0, capped)
+    return capped
 
 
 def randomise(

@@ -20,11 +20,13 @@ MIN_MOVE = 1e-10
 REACHED = 1e-9
 SCALE = 1e9
 EDGE = 1e-9  # tolerance of the scale's ends  # gains equal to 9 decimals tie
+CAP_PASSES, CAP_STOPS, CAP_BLOCKED = 0, 1, 2  # the cap modes (`cap_mode` in exchange.py)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _cap(x0, w, total, outcome, recv, shift, dem, sup, k, x_dem, pos, w_sup, sign, amount,
-         blocked):
+         mode):
+    """`mode`: CAP_PASSES, CAP_STOPS or CAP_BLOCKED (see `_exchange_candidates._cap`)."""
     rec = recv[dem, k, sup]
     had = not math.isnan(rec)
     t_k = total[k]
@@ -33,13 +35,15 @@ def _cap(x0, w, total, outcome, recv, shift, dem, sup, k, x_dem, pos, w_sup, sig
     base = outcome[k] * t_k + shift[dem, k] - own_rec
     known = (base + w_sup * (pos - x0_sup)) / t_k
     gap = (x_dem - known) * sign
-    if blocked:
+    if mode == CAP_BLOCKED:
         if gap <= REACHED:
             return 0.0
         return min(amount, gap)
-    if abs(gap) <= REACHED:
-        return 0.0
-    if gap > 0 and amount > gap:
+    if gap <= REACHED:
+        if mode == CAP_STOPS and gap >= -REACHED:
+            return 0.0
+        return amount
+    if amount > gap:
         at = rec if had else pos
         return abs(x_dem * t_k - base - w_sup * (at - x0_sup)) / t_k
     return amount
@@ -47,7 +51,7 @@ def _cap(x0, w, total, outcome, recv, shift, dem, sup, k, x_dem, pos, w_sup, sig
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _value(c, I, J, p, q, sI, sJ, ratio, hist_I, hist_J, x0, pos, s, w, total, outcome, recv,
-           shift, blocked, budget, rex, u, v, z, out):
+           shift, mode, budget, rex, u, v, z, out):
     """Value cell c; writes (dp, dq, move_I, move_J, gain) into out and returns validity."""
     i, j, pp, qq = I[c], J[c], p[c], q[c]
     s_Ip, s_Iq, s_Jp, s_Jq = s[i, pp], s[i, qq], s[j, pp], s[j, qq]
@@ -74,12 +78,12 @@ def _value(c, I, J, p, q, sI, sJ, ratio, hist_I, hist_J, x0, pos, s, w, total, o
     if budget and (hist_I[c] + sI[c] * m_I > 100.0 or hist_J[c] + sJ[c] * m_J > 100.0):
         return False
     capped = _cap(x0, w, total, outcome, recv, shift, j, i, qq, dem_J, pos_I, w_Iq, sI[c], dq,
-                  blocked)
+                  mode)
     if capped != dq:
         dp = capped / r
     dq = capped
     capped = _cap(x0, w, total, outcome, recv, shift, i, j, pp, dem_I, pos_J, w_Jp, sJ[c], dp,
-                  blocked)
+                  mode)
     if capped != dp:
         dq = capped * r
     dp = capped
@@ -117,7 +121,7 @@ def _value(c, I, J, p, q, sI, sJ, ratio, hist_I, hist_J, x0, pos, s, w, total, o
 
 @njit(cache=True, error_model="numpy")
 def run_rounds(x, s, w, total, step, rounds, pi, pj, pp, pq, n_ipairs, tie_u, rex_u, rex,
-               blocked, budget, min_gain, traj, made_out, pref_out, log_draw, log_out):
+               mode, budget, min_gain, traj, made_out, pref_out, log_draw, log_out):
     """All rounds for every draw. x[D, N, K] start positions; tie_u[R, D, C] random tie keys
     (R = 0: Decide's creation order); rex_u[R, D, 3, C] REX uniforms (R = 0 without REX).
     Fills traj[D, rounds + 1, N, K] (voting positions per round), made_out[D, rounds] and
@@ -202,7 +206,7 @@ def run_rounds(x, s, w, total, step, rounds, pi, pj, pp, pq, n_ipairs, tie_u, re
                 hist_I[c] = 0.0
                 hist_J[c] = 0.0
                 ok = _value(c, I, J, P, Q, sI, sJ, ratio, hist_I, hist_J, xd, pos, sd, wd, td,
-                            O, recv, shift, blocked, budget, rex, u, vv, z, out)
+                            O, recv, shift, mode, budget, rex, u, vv, z, out)
                 if ok and out[4] > min_gain:
                     vals[c] = out
                     g9[c] = np.int64(np.rint(out[4] * SCALE))
@@ -254,7 +258,7 @@ def run_rounds(x, s, w, total, step, rounds, pi, pj, pp, pq, n_ipairs, tie_u, re
                     if sup_j:
                         hist_J[c] += vals[c, 3]
                     ok = _value(c, I, J, P, Q, sI, sJ, ratio, hist_I, hist_J, xd, pos, sd, wd, td,
-                                O, recv, shift, blocked, budget, rex, u, vv, z, out)
+                                O, recv, shift, mode, budget, rex, u, vv, z, out)
                     if ok and out[4] > min_gain:
                         vals[c] = out
                         g9[c] = np.int64(np.rint(out[4] * SCALE))

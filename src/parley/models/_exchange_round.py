@@ -37,7 +37,7 @@ class Executed:
 
 def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: np.ndarray,
               outcome: np.ndarray, *, tie_u: np.ndarray | None, rex: tuple | None,
-              passed: str, budget: bool, min_gain: float = 0.0, log_draw: int = -1
+              cap_mode: str, budget: bool, min_gain: float = 0.0, log_draw: int = -1
               ) -> tuple[np.ndarray, np.ndarray, list[dict[str, Any]]]:
     """Voting positions y[D, N, K] after one round, exchanges made per draw, and the log of
     draw `log_draw` (dicts with the cell's actors, issues, moves and gains, in order)."""
@@ -57,7 +57,7 @@ def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: 
     made = np.zeros(d_n, int)
     dnk = d_n * n * k
     log = Executed()
-    val = _values(cells, st, s, hist_I, hist_J, passed, budget, rex, u)
+    val = _values(cells, st, s, hist_I, hist_J, cap_mode, budget, rex, u)
     while cells.size:
         keep = val.valid & (val.gain > min_gain)
         if not keep.all():
@@ -83,7 +83,7 @@ def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: 
             # its cap): if one did, a sweep's later winners could come after it in Decide's
             # loop, so such draws carry out only their best exchange this sweep.
             near = np.flatnonzero(_touched_by(c, wi, win, dnk) & several[c.d])
-            v2 = _values(c.take(near), st, s, hist_I[near], hist_J[near], passed, budget, rex,
+            v2 = _values(c.take(near), st, s, hist_I[near], hist_J[near], cap_mode, budget, rex,
                          None if u is None else tuple(a[near] for a in u))
             rose = v2.valid & (_key(v2.gain, c.rank[near], span) > key[near])
             if rose.any():
@@ -113,7 +113,7 @@ def run_round(pairs: Pairs, x: np.ndarray, s: np.ndarray, w: np.ndarray, total: 
         # only the exchanges the winners touched change value: re-value those
         dirty = np.flatnonzero(_touched_by(c, wi, win, dnk))
         if dirty.size:
-            fresh = _values(c.take(dirty), st, s, hist_I[dirty], hist_J[dirty], passed, budget,
+            fresh = _values(c.take(dirty), st, s, hist_I[dirty], hist_J[dirty], cap_mode, budget,
                             rex, None if u is None else tuple(a[dirty] for a in u))
             for f in val.__dataclass_fields__:
                 getattr(val, f)[dirty] = getattr(fresh, f)
@@ -139,8 +139,8 @@ class Values:
 
 
 def _values(cells: Cells, st: State, s: np.ndarray, hist_I: np.ndarray, hist_J: np.ndarray,
-            passed: str, budget: bool, rex: tuple | None, u: tuple | None) -> Values:
-    v = evaluate(cells, st, s, hist_I, hist_J, passed, budget)
+            cap_mode: str, budget: bool, rex: tuple | None, u: tuple | None) -> Values:
+    v = evaluate(cells, st, s, hist_I, hist_J, cap_mode, budget)
     if rex is None:
         return Values(v.valid, v.dp, v.dq, v.gain, v.move_I, v.move_J)
     dp, dq, gain = _rex(cells, s, v, rex[0], u)

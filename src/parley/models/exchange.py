@@ -7,7 +7,8 @@ outcomes, so that both gain equally. Each round follows Decide's loop: carry out
 profitable exchange, recalculate the exchanges it touched (an actor may concede again on the same
 issue from where it now stands), repeat; between rounds actors move part of the way to the
 positions they voted with. Decide's accidents are reproduced by default under named parameters
-(`passed`, `move_budget`), and both of its outcomes are returned (voting and preference MDS).
+(`passed`, `at_demander`, `move_budget`), and both of its outcomes are returned (voting and
+preference MDS).
 
 Two engines give the same results: a compiled loop (numba, one exchange at a time per draw) and
 vectorised sweeps over draws (Python loops over rounds and sweeps only). Ties go to Decide's
@@ -33,6 +34,8 @@ from parley.models.base import Outcome
 SUMMARY = "Stokman–Van Oosten exchange model: equal-gain trades of support across issues"
 
 Update = Literal["salience", "full"]
+_CAP_MODES = {"passes": 0, "stops": 1, "blocked": 2}
+"""Cap modes as the compiled engine numbers them (`_exchange_numba.CAP_*`)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ class Params:
     `passed`: an exchange whose demander has already had the outcome (as the exchange knows
     it) carried to or past its position: "uncapped" (Decide: the cap at the demander's position
     is not applied at all) or "blocked" (no further shift towards that demander).
+    `at_demander`: an outcome (as the exchange knows it) exactly at the demander's position,
+    to 1e-9: "passes" (Decide: its `check_nbs` caps only a strict crossing, so such an exchange
+    goes uncapped) or "stops" (treated as reached: no further shift towards that demander).
+    Only with `passed="uncapped"`; "blocked" always stops there.
     `move_budget`: Decide's check that the moves computed for a supplier within a round,
     summed with their signs, stay <= 100 (it bites only on upward moves); False drops it.
     `engine`: "compiled" (numba loops, one exchange at a time; needs the optional extra
@@ -74,6 +81,7 @@ class Params:
     seed: int = 0
     min_gain: float = 0.0
     passed: Literal["uncapped", "blocked"] = "uncapped"
+    at_demander: Literal["passes", "stops"] = "passes"
     move_budget: bool = True
     engine: Literal["auto", "compiled", "numpy"] = "auto"
     explain: bool = False
@@ -92,10 +100,19 @@ class Params:
             raise ValueError(f"ties must be 'first' or 'random', got {self.ties!r}")
         if self.passed not in ("uncapped", "blocked"):
             raise ValueError(f"passed must be 'uncapped' or 'blocked', got {self.passed!r}")
+        if self.at_demander not in ("passes", "stops"):
+            raise ValueError(
+                f"at_demander must be 'passes' or 'stops', got {self.at_demander!r}")
         if self.engine not in ("auto", "compiled", "numpy"):
             raise ValueError(f"engine must be 'auto', 'compiled' or 'numpy', got {self.engine!r}")
         if self.min_gain < 0:
             raise ValueError(f"min_gain must be >= 0, got {self.min_gain}")
+
+    @property
+    def cap_mode(self) -> str:
+        """How the cap at the demander treats an outcome at or past it: "passes", "stops" or
+        "blocked" (`_exchange_candidates._cap`)."""
+        return "blocked" if self.passed == "blocked" else self.at_demander
 
     @property
     def own_randomness(self) -> bool:
@@ -219,7 +236,7 @@ def _solve_compiled(batch: Batch, params: Params) -> Outcome:
     log_rows = np.full((rounds, pairs.size if log_draw >= 0 else 0, 12), -1.0)
     _exchange_numba.run_rounds(
         x, s, w, total, step, rounds, pairs.i, pairs.j, pairs.p, pairs.q, pairs.ip.size,
-        tie_u, rex_u, float(params.rex), params.passed == "blocked", params.move_budget,
+        tie_u, rex_u, float(params.rex), _CAP_MODES[params.cap_mode], params.move_budget,
         float(params.min_gain), trajectory, made, preference, log_draw, log_rows)
     voting = (w * trajectory[:, -1]).sum(axis=1) / total
     converged = (made == 0).any(axis=1)
@@ -295,7 +312,7 @@ def _solve_numpy(batch: Batch, params: Params) -> Outcome:
         sub_log = int(np.searchsorted(idx, log_draw)) if log_draw >= 0 and active[log_draw] else -1
         y_new, made_sub, rows = run_round(
             pairs, x[idx], s[idx], w[idx], total[idx], outcome[idx], tie_u=tie_u, rex=rex,
-            passed=params.passed, budget=params.move_budget, min_gain=params.min_gain,
+            cap_mode=params.cap_mode, budget=params.move_budget, min_gain=params.min_gain,
             log_draw=sub_log)
         made = np.zeros(d, int)
         made[idx] = made_sub
