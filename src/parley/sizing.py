@@ -4,15 +4,16 @@ A run keeps, for every model, arrays of draws × actors × issues (each veto pla
 the issues that drive a refusal and the move that would win it over): `BYTES_PER_CELL` per
 draw, actor, issue and model for what is kept (measured: `parley run` on the bundled scenario,
 8 actors × 6 issues × 3 models, grows by about 1 kB a draw, 7 bytes a cell; 16 allows for
-more), and while a chunk of at most `CHUNK` draws is computed, `CHUNK_BYTES_PER_CELL` per cell
-of that chunk (measured with tracemalloc on the compromise model, about 110 bytes). The nash model, which the settlement test's zone of
-agreement also runs on every actor, needs on top of that, per chunk of at most `NASH_CHUNK`
-draws, about 191·N + 16·N² bytes per draw and issue for N actors (its starting points compare
-every actor's position with every other's; fitted on 25–200 actors, within 1% at 200).
-`check_memory` refuses a run whose estimate exceeds the budget, with the estimate and what to
-change. Before this check, a 2,006-actor KTAB file drove `parley run` to 13.8 GB; a 1,000-actor
-run of nash would need about 130 GB. The dynamic models (pce, bdm, exchange) are not modelled
-beyond the per-cell arrays; the scenario size limits (`parley.scenario`) bound them.
+more), and while a chunk of at most `CHUNK` draws is computed, `CHUNK_BYTES_PER_CELL` per
+cell of that chunk (measured with tracemalloc on the compromise model, about 110 bytes). The
+nash model, which the settlement test's zone of agreement also runs on every actor, needs on
+top of that, per chunk of at most `NASH_CHUNK` draws, about 191·N + 16·N² bytes per draw and
+issue for N actors (its starting points compare every actor's position with every other's;
+fitted on 25–200 actors, within 1% at 200). `check_memory` refuses a run whose estimate exceeds
+the budget, with the estimate and what to change. Before this check, a 2,006-actor KTAB file
+drove `parley run` to 13.8 GB; a 1,000-actor run of nash would need about 130 GB. The dynamic
+models (pce, bdm, exchange) are not modelled beyond the per-cell arrays; the scenario size
+limits (`parley.scenario`) bound them.
 """
 
 from __future__ import annotations

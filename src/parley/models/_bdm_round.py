@@ -26,6 +26,8 @@ EPS_EU = 1e-12
 rounding, and must not trigger offers)."""
 
 TIE_REL = 1e-9
+EU_TIE = 1e-12
+"""Expected utilities (of order 1) closer than this count as equal, and as 0 when this close to it."""
 """Distances to the median voter that differ by less than this share of the range Delta count as
 equal in the T rule (q < 1), so rounding in the input (a scale mapping 10 years to
 100.00000000000001) cannot change which actor is "closer"."""
@@ -265,14 +267,18 @@ def offers(x: np.ndarray, e: np.ndarray, ej: np.ndarray, p: np.ndarray,
     compromise: E_i > 0 > E_j, E_i > |E_j| -> x_j + (x_i - x_j) f(E_i, E_j);
     capitulation: E_i > 0 > E_j, E_i < |E_j| -> x_i (never with capitulation="never")."""
     ej = np.ascontiguousarray(ej)  # often a transposed view
-    e_pos = e > 0
-    conflict = e_pos & (ej > 0)
-    conflict &= e > ej
-    loses = e_pos & (ej < 0)
+    # Signs and comparisons with a margin of EU_TIE: an expected utility that is 0 (or two that
+    # are equal) in exact arithmetic comes out a few ulps either way depending on the order in
+    # which the voters' terms were summed, so an exact test made the result depend on actor order
+    # (grid positions such as 0/50/100 produce such ties).
+    e_pos = e > EU_TIE
+    conflict = e_pos & (ej > EU_TIE)
+    conflict &= e > ej + EU_TIE
+    loses = e_pos & (ej < -EU_TIE)
     neg_ej = np.negative(ej)
-    compromise = loses & (e > neg_ej)
+    compromise = loses & (e > neg_ej + EU_TIE)
     never = params.capitulation == "never"
-    capitulation = np.zeros_like(loses) if never else loses & (e < neg_ej)
+    capitulation = np.zeros_like(loses) if never else loses & (e < neg_ej - EU_TIE)
     xi = x[:, None, :]
     xj = x[None, :, :]
     safe_e = e + (e == 0)  # e itself wherever a compromise is possible (e > 0)
