@@ -28,11 +28,6 @@ FAR = 25.0
 model's is flagged as standing apart. A presentation threshold (a quarter of the scale), not a
 fitted value: it marks disagreements larger than anything the models' track records explain."""
 
-POINT_PARAMS = {"pce": {"engine": "numpy"}}
-"""One draw is faster on pce's numpy engine than compiling or loading the numba one (the same
-numbers either way)."""
-
-
 @dataclass(frozen=True)
 class Flag:
     model: str
@@ -58,7 +53,13 @@ class Spread:
 
 def spread(fc: Forecast) -> Spread:
     """Every registered model at the most likely inputs, reusing the forecast's own point
-    solutions (with its parameters) for the models it ran."""
+    solutions (with its parameters) for the models it ran; computed once per forecast."""
+    if "_model_spread" not in fc.__dict__:
+        fc.__dict__["_model_spread"] = _spread(fc)
+    return fc.__dict__["_model_spread"]
+
+
+def _spread(fc: Forecast) -> Spread:
     sc = fc.scenario
     rule: Rule = fc.provenance.get("settlement_rule", "compensatory")
     lay = batching.layout(sc)
@@ -72,7 +73,10 @@ def spread(fc: Forecast) -> Spread:
             point = fc.results[name].point
         else:
             try:
-                point = solve_batch(lay.base, name, registry.make_params(name, POINT_PARAMS.get(name)), rule)
+                # one draw: the engine that starts fastest (pce's and exchange's numpy engines
+                # rather than loading the compiled ones; the same numbers either way)
+                params = registry.one_run_params(name, registry.make_params(name))
+                point = solve_batch(lay.base, name, params, rule)
             except Exception as exc:  # a model that cannot read this scenario is reported, not fatal
                 failed[name] = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
                 continue

@@ -82,7 +82,17 @@ def answer(fc: Forecast, model: str | None = None, with_lead: bool = True) -> st
     """One paragraph: the verdict, how sure, what it rests on, who blocks and what would move them.
 
     It opens with what the scenario's counterfactual lever changes (`Forecast.lead`) unless
-    `with_lead` is False (for callers that show that sentence on its own, like the report)."""
+    `with_lead` is False (for callers that show that sentence on its own, like the report).
+    Kept on the forecast once written: `parley run` shows it and records it (`to_dict`), and
+    writing it solves every model once at the most likely inputs."""
+    memo = fc.__dict__.setdefault("_answers", {})
+    key = (model, with_lead)
+    if key not in memo:
+        memo[key] = _answer(fc, model, with_lead)
+    return memo[key]
+
+
+def _answer(fc: Forecast, model: str | None, with_lead: bool) -> str:
     sc = fc.scenario
     model = model or next(iter(fc.results))
     res = fc.results[model]
