@@ -397,9 +397,10 @@ def _one_round_by_loops(x: np.ndarray, c: np.ndarray, s: np.ndarray) -> np.ndarr
         offers = []
         for i in range(n):
             ei, ej = e[i][j], e[j][i]
-            if (ei > 0 and ej > 0 and ei > ej) or (ei > 0 > ej and ei < -ej):  # conflict, capitulation
-                offers.append((x[i], ei))
-            elif ei > 0 > ej and ei > -ej:
+            t = 1e-12  # the engine's EU_TIE: expected utilities this close count as equal (or as 0)
+            if (ei > t and ej > t and ei > ej + t) or (ei > t and ej < -t and ei < -ej - t):
+                offers.append((x[i], ei))  # conflict, capitulation
+            elif ei > t and ej < -t and ei > -ej + t:
                 offers.append((x[j] + (x[i] - x[j]) * (-ej / ei), ei))
         if offers:
             near = min(abs(o - x[j]) for o, _ in offers)
