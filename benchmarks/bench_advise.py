@@ -63,7 +63,7 @@ def main() -> None:
 
     sys.path.insert(0, str(SRC))
     import parley
-    from parley.advice import advise
+    from parley.analysis.advice import advise
 
     s = parley.load("ukraine-2025-05")
     for models, draws in [(("compromise", "median"), 2000)] + (

@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from parley import batch as batching
-from parley.batch import Batch
+from parley.core import batch as batching
+from parley.core.batch import Batch
 from parley.io.ktab import load_ktab
-from parley.loading import load
+from parley.io.loading import load
 from parley.models import bdm, pce
 
 KTAB = Path(__file__).resolve().parents[1] / "tests" / "data" / "ktab"
@@ -94,7 +94,7 @@ def main(repeats: int = 3) -> None:
               f"{int(np.median(out.info['rounds']))}, max {int(out.info['rounds'].max())}")
 
 
-ONE_RUN = ("import sys; from parley.batch import point; from parley.io.ktab import load_ktab; "
+ONE_RUN = ("import sys; from parley.core.batch import point; from parley.io.ktab import load_ktab; "
            "from parley.models import pce; pce.solve(point(load_ktab(sys.argv[1])), "
            "pce.Params(engine=sys.argv[2]))")
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from parley import batch as batching
-from parley.batch import Batch
-from parley.loading import load
+from parley.core import batch as batching
+from parley.core.batch import Batch
+from parley.io.loading import load
 from parley.models import exchange
 
 DECIDE_SECONDS = {"sample_data.txt": 0.59, "copenhagen.csv": 0.96, "cop21.csv": 8.3}

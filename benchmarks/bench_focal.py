@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 import time
 
-from parley import bundled
-from parley.batch import sample
-from parley.loading import load
+from parley.core.batch import sample
+from parley.io import bundled
+from parley.io.loading import load
 from parley.models import compromise, focal
 
 

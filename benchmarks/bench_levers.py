@@ -34,10 +34,10 @@ def main() -> None:
     args = ap.parse_args()
 
     import parley
-    from parley import levers as lv
-    from parley.compare import compare
-    from parley.report import build_report, render
-    from parley.sensitivity import sensitivity
+    from parley.analysis import levers as lv
+    from parley.analysis.compare import compare
+    from parley.analysis.sensitivity import sensitivity
+    from parley.present.report import build_report, render
 
     s = parley.load("ukraine-2025-05")
     five = [x.id for x in s.levers][:5]

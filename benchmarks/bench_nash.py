@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models import nash
 
 

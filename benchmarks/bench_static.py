@@ -15,8 +15,8 @@ import sys
 import time
 
 import parley
+from parley.analysis.simulate import simulate
 from parley.models import registry
-from parley.simulate import simulate
 
 
 def rate(scenario: parley.Scenario, model: str, draws: int, workers: int) -> float:

@@ -78,9 +78,9 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def recording_cost(tmp: Path) -> dict[str, float]:
-    from parley import runs
-    from parley.forecast import forecast
-    from parley.loading import load
+    from parley.analysis.forecast import forecast
+    from parley.io.loading import load
+    from parley.store import runs
 
     s = load("ukraine-2025-05")
     forecast(s, "compromise", draws=1000)  # warm up imports and caches
@@ -100,8 +100,8 @@ def recording_cost(tmp: Path) -> dict[str, float]:
 
 
 def _writer(db: str, worker: int, n: int) -> None:
-    from parley import runs
-    from parley.loading import load
+    from parley.io.loading import load
+    from parley.store import runs
 
     reg = runs.Registry(db)
     s = load("ukraine-2025-05")
@@ -112,7 +112,7 @@ def _writer(db: str, worker: int, n: int) -> None:
 
 
 def registry_concurrency(tmp: Path, procs: int = 8, each: int = 50) -> dict[str, float]:
-    from parley import runs
+    from parley.store import runs
 
     db = tmp / "busy.sqlite"
     runs.Registry(db).count()

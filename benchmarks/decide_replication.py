@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.batch import point
+from parley.core.batch import point
 from parley.io.decide import load_decide
 from parley.models import exchange
 

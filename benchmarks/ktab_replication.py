@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from parley.batch import point
+from parley.core.batch import point
 from parley.io.ktab import load_ktab
 from parley.models import pce
 

@@ -5,7 +5,7 @@
 Seeds are the bundled scenarios, the docs examples, the KTAB samples and the Decide samples
 (tests/data, plus ../shared/data/decide when that folder is present). Each case is a seed file
 changed by a few random mutations (see `mutate`), written to a temporary file and given to
-`parley.loading.load` in every format that could apply; a share of the accepted cases also goes
+`parley.io.loading.load` in every format that could apply; a share of the accepted cases also goes
 through the CLI (`validate`, and a short `run`, `compare`, `trajectory` or `exchanges`) so
 rich-output and model crashes on odd but valid input are caught too.
 
@@ -207,8 +207,8 @@ def make_case(number: int, campaign_seed: int, seeds: list[Path], texts: list[st
 
 def run_case(case: Case, folder: Path) -> dict[str, Any]:
     """Load the case in every format that could apply (and run the CLI on it when asked)."""
-    from parley.errors import ParleyInputError
-    from parley.loading import load
+    from parley.core.errors import ParleyInputError
+    from parley.io.loading import load
 
     suffix = Path(case.seed_file).suffix
     path = folder / f"case{suffix}"
@@ -250,7 +250,7 @@ def worker(conn: Any, memory_mb: int, work: str, campaign_seed: int, cli_share: 
     parent = os.getppid()
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     import parley.cli
-    import parley.loading
+    import parley.io.loading
 
     parley.cli.load()  # every command module, once, outside the timed cases
 
@@ -422,8 +422,8 @@ def campaign(args: argparse.Namespace) -> dict[str, Any]:
 
 def replay(path: str) -> int:
     """Load one saved input in the foreground, showing the full traceback of a crash."""
-    from parley.errors import ParleyInputError
-    from parley.loading import load
+    from parley.core.errors import ParleyInputError
+    from parley.io.loading import load
 
     for fmt in ("auto", "yaml", "ktab", "decide"):
         try:

@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import parley
-from parley.advice import advise
-from parley.compare import compare
-from parley.errors import ParleyInputError
+from parley.analysis.advice import advise
+from parley.analysis.compare import compare
+from parley.analysis.levers import variants
+from parley.core.errors import ParleyInputError
 from parley.io.scenario_file import scenario_from_data
-from parley.levers import variants
 
 
 def three_on_one() -> dict:
@@ -183,7 +183,7 @@ def test_library_entry_point():
 
 
 def test_report_section(ukraine):
-    from parley.report import build_report, render
+    from parley.present.report import build_report, render
 
     data = build_report(ukraine, ["compromise"], draws=300, lever_draws=300, sensitivity_samples=0,
                         advise=["united states"])
@@ -302,7 +302,7 @@ def test_bad_settings_are_named(kw, field):
 
 
 def test_schema_documents_the_lever_owner():
-    from parley.schema import json_schema
+    from parley.core.schema import json_schema
 
     owner = json_schema()["$defs"]["Lever"]["properties"]["owner"]
     assert "actor" in owner["description"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from parley.agreement_zone import zone
-from parley.batch import Batch
+from parley.analysis.agreement_zone import zone
+from parley.analysis.settlement import evaluate
+from parley.core.batch import Batch
 from parley.models.base import Outcome
-from parley.settlement import evaluate
 
 
 def one_issue(res_a: float, res_b: float) -> Batch:

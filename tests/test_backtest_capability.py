@@ -17,7 +17,7 @@ from parley.backtest.capability import (
     shapley_shubik_council,
 )
 from parley.backtest.data import Issue, load_deu
-from parley.errors import ParleyInputError
+from parley.core.errors import ParleyInputError
 
 
 def brute_force_ssi(weights, quota):

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parley.backtest.data import load_deu, load_tidy
-from parley.errors import ParleyInputError
+from parley.core.errors import ParleyInputError
 
 ISSUES = "isnr,prnr,proc,counvte,introduced,final_act,reference_point,outcome\n" \
          "i1,p1,COD,QMV,01-01-00,01-06-01,0,40\n" \

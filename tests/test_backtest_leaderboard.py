@@ -15,7 +15,7 @@ from parley.backtest.data import load_deu
 from parley.backtest.fit_ensemble import fit_shipped
 from parley.backtest.leaderboard import leaderboard
 from parley.backtest.runner import issue_batches, run_model
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models import compromise, ensemble, median, registry
 from parley.models.registry import ModelInfo
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models import bdm, registry
 
 EC_ACTORS = ("NL", "BE", "LU", "DE", "FR", "IT", "UK", "IE", "DK", "GR")
@@ -284,9 +284,9 @@ def test_t_rule_ties_survive_rounding_of_the_input(shift: float) -> None:
 def test_t_rule_yaml_example_and_csv_agree() -> None:
     from pathlib import Path
 
-    from parley import batch as batching
     from parley.backtest.cases import cases_directory, read_bdm_table
-    from parley.loading import load
+    from parley.core import batch as batching
+    from parley.io.loading import load
 
     yaml_file = Path(__file__).resolve().parent.parent / "docs" / "examples" / "ec-car-emissions.yaml"
     from_yaml = batching.point(batching.layout(load(str(yaml_file))))

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models import bdm
 from parley.models.base import Outcome
 

@@ -163,7 +163,7 @@ def test_nothing_the_user_wrote_is_overwritten_without_force(tmp_path) -> None:
 
 def test_bundled_headers_match_the_loaded_scenarios() -> None:
     import parley
-    from parley import bundled
+    from parley.io import bundled
 
     for name in bundled.names():
         head = bundled.header(name)
@@ -191,7 +191,7 @@ def test_a_negative_seed_is_refused_with_the_fix_everywhere() -> None:
 
 
 def test_scenarios_export_writes_the_bundled_file_byte_for_byte(tmp_path) -> None:
-    from parley import bundled
+    from parley.io import bundled
 
     target = tmp_path / "x.yaml"
     r = runner.invoke(app, ["scenarios", "export", "ukraine-2025-05", "-o", str(target)])

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 import parley
-from parley import levers as lv
-from parley.compare import compare
-from parley.errors import ParleyInputError
-from parley.parallel import executor
-from parley.sensitivity import sensitivity
+from parley.analysis import levers as lv
+from parley.analysis.compare import compare
+from parley.analysis.parallel import executor
+from parley.analysis.sensitivity import sensitivity
+from parley.core.errors import ParleyInputError
 
 distributed = pytest.importorskip("dask.distributed")
 
@@ -37,7 +37,7 @@ def test_lever_comparison_on_dask_is_identical(address):
 
 
 def test_sensitivity_on_dask_is_identical(address, monkeypatch):
-    import parley.sensitivity as sens_mod
+    import parley.analysis.sensitivity as sens_mod
 
     monkeypatch.setattr(sens_mod, "ROWS_PER_TASK", 1000)  # several tasks even for a small sample
     s = parley.load("ukraine-2025-05")
@@ -47,9 +47,9 @@ def test_sensitivity_on_dask_is_identical(address, monkeypatch):
 
 
 def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
-    import parley.parallel
+    import parley.analysis.parallel
 
-    monkeypatch.setattr(parley.parallel, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(parley.analysis.parallel, "CONNECT_TIMEOUT", 1.0)
     with pytest.raises(ParleyInputError) as info, executor("tcp://127.0.0.1:9", None):
         pass
     assert "cannot reach the Dask scheduler" in info.value.render()

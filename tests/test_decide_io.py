@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import parley
-from parley.batch import point
-from parley.errors import ParleyInputError
+from parley.core.batch import point
+from parley.core.errors import ParleyInputError
+from parley.core.scenario import check
 from parley.io.decide import load_decide, parse_decide, sniff_delimiter
-from parley.scenario import check
 
 DATA = Path(__file__).parent / "data" / "decide"
 

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 import parley
+from parley.analysis.decompose import _shares, decompose
 from parley.cli import app
-from parley.decompose import _shares, decompose
 
 
 def test_additive_toy_case_gives_the_analytic_shares() -> None:

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from draft_support import ARTICLES, needs_spacy
 from parley.cli import app
+from parley.core.errors import ParleyInputError
+from parley.core.estimate import Estimate
 from parley.draft import engines
-from parley.errors import ParleyInputError
-from parley.estimate import Estimate
 from parley.io.scenario_file import load_yaml_file
 
 runner = CliRunner()
@@ -289,7 +289,7 @@ def test_merge_into_a_bare_file_adds_every_section(tmp_path: Path):
 
 
 def test_merge_into_the_bundled_scenario_keeps_every_value(tmp_path: Path):
-    from parley import bundled
+    from parley.io import bundled
 
     mine = tmp_path / "ukraine.yaml"
     mine.write_text(bundled.path(bundled.DEFAULT).read_text(encoding="utf-8"), encoding="utf-8")

@@ -121,7 +121,7 @@ def test_user_alias_file_extends_table(tmp_path):
 
 
 def test_bad_alias_file_is_reported(tmp_path):
-    from parley.errors import ParleyInputError
+    from parley.core.errors import ParleyInputError
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("actors:\n  - name: no id here\n", encoding="utf-8")

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parley.batch import Batch, point
-from parley.errors import ParleyInputError
+from parley.core.batch import Batch, point
+from parley.core.errors import ParleyInputError
 from parley.models import exchange, registry
 
 # Two actors, two issues. A cares about p (0.8 vs 0.2), B about q (0.6 vs 0.4); they sit at

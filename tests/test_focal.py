@@ -9,7 +9,7 @@ from parley.backtest import fit_focal as ff
 from parley.backtest.capability import CapabilitySpec
 from parley.backtest.data import load_deu
 from parley.backtest.leaderboard import leaderboard
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models import focal
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import parley
-from parley.errors import ParleyInputError
+from parley.core.errors import ParleyInputError
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_same_seed_same_numbers_and_provenance() -> None:
 
 
 def test_json_is_valid_and_has_the_answer(fc) -> None:
-    from parley.jsonable import finite
+    from parley.core.jsonable import finite
 
     data = fc.to_dict()
     assert fc.scenario.question in data["answer"]

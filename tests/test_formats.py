@@ -13,7 +13,7 @@ runner = CliRunner()
 def test_format_is_detected_from_content_and_suffix(tmp_path) -> None:
     from pathlib import Path
 
-    from parley.loading import detect_format
+    from parley.io.loading import detect_format
 
     data = Path(__file__).parent / "data"
     assert detect_format(data / "ktab" / "SOE-Policy.csv") == "ktab"

@@ -14,12 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parley.errors import ParleyInputError
+from parley.core.errors import ParleyInputError
 from parley.io.decide import parse_decide
 from parley.io.ktab import parse_csv, parse_xml
+from parley.io.loading import load
 from parley.io.scenario_file import scenario_from_data
 from parley.io.yaml_io import parse_yaml
-from parley.loading import load
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = [ROOT / "docs/examples/ec-car-emissions-veto.yaml", ROOT / "tests/data/ktab/dummyData_3Dim.csv",
@@ -84,7 +84,7 @@ def test_a_capability_is_a_finite_ordinary_number_or_refused(value) -> None:
 
 @pytest.mark.parametrize("name", ["ukraine-2025-05", "ukraine-2026-02"])
 def test_bundled_scenarios_survive_a_round_trip(tmp_path: Path, name: str) -> None:
-    from parley.runs import yaml_text
+    from parley.store.runs import yaml_text
 
     s = load(name)
     path = tmp_path / "s.yaml"

@@ -17,10 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from parley.cli import app
-from parley.errors import ParleyInputError
+from parley.core.errors import ParleyInputError
+from parley.io.loading import load
 from parley.io.output import check_target, write_output
 from parley.io.scenario_file import scenario_from_data
-from parley.loading import load
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = (ROOT / "docs/examples/ec-car-emissions.yaml").read_text(encoding="utf-8")
@@ -158,7 +158,7 @@ def test_too_many_actors_are_refused_before_building_anything(tmp_path: Path) ->
 
 
 def test_a_run_too_large_for_memory_is_refused_with_its_estimate(monkeypatch) -> None:
-    from parley.forecast import forecast
+    from parley.analysis.forecast import forecast
 
     monkeypatch.setenv("PARLEY_MAX_MEMORY_MB", "100")
     s = scenario_from_data(large(50, 2))
@@ -170,8 +170,8 @@ def test_a_run_too_large_for_memory_is_refused_with_its_estimate(monkeypatch) ->
 def test_a_1000_actor_nash_run_is_refused_before_allocating(monkeypatch) -> None:
     """nash (and the settlement test's zone, which runs it) needs memory growing with the
     square of the actors: about 140 GB for 1,000 actors at 10,000 draws."""
-    from parley.forecast import forecast
-    from parley.sizing import estimate_bytes
+    from parley.analysis.forecast import forecast
+    from parley.core.sizing import estimate_bytes
 
     monkeypatch.setenv("PARLEY_MAX_MEMORY_MB", "16000")
     assert estimate_bytes(200, 2, 500, ["nash"]) == pytest.approx(677e6, rel=0.05)  # measured
@@ -292,7 +292,7 @@ def test_imported_as_of_is_stable_and_stated(tmp_path: Path) -> None:
 
 # --- JSON ------------------------------------------------------------------------------------------------
 def test_forecast_json_has_no_nan() -> None:
-    from parley.forecast import forecast
+    from parley.analysis.forecast import forecast
 
     fc = forecast(load(ROOT / "docs/examples/ec-car-emissions-veto.yaml"), ["nash", "median"],
                   draws=64)

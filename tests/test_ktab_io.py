@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from parley.batch import point
 from parley.cli import app
-from parley.errors import ParleyInputError
+from parley.core.batch import point
+from parley.core.errors import ParleyInputError
 from parley.io.ktab import load_ktab, parse_csv, parse_xml, read_ktab
 from parley.io.scenario_file import scenario_from_data
 from parley.io.yaml_io import parse_yaml

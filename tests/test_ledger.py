@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from parley.analysis.ledger import Ledger, grade, resolve, seal, verify
+from parley.analysis.ledger.grade import crps_ensemble
 from parley.cli import app
-from parley.ledger import Ledger, grade, resolve, seal, verify
-from parley.ledger.grade import crps_ensemble
 
 runner = CliRunner()
 QUESTION = dict(
@@ -93,7 +93,7 @@ def test_two_swapped_entries_are_named(sealed: Path, tmp_path: Path) -> None:
 
 def test_an_edited_forecast_with_a_recomputed_hash_does_not_reproduce(sealed: Path, tmp_path: Path) -> None:
     """Forging the numbers and the whole chain after them is caught by the re-run."""
-    from parley.ledger.chain import GENESIS, canonical, entry_hash
+    from parley.analysis.ledger.chain import GENESIS, canonical, entry_hash
 
     path = copy_of(sealed, tmp_path)
     entries = [json.loads(x) for x in lines(path)]
@@ -196,7 +196,7 @@ def test_signed_entries_verify_and_a_forged_signature_fails(tmp_path: Path) -> N
     rows = lines(path)
     forged = json.loads(rows[0])
     forged["signature"] = e2["signature"]
-    from parley.ledger.chain import canonical
+    from parley.analysis.ledger.chain import canonical
 
     path.write_text(canonical(forged) + "\n", encoding="utf-8")
     assert any("signature" in p.what for p in verify(path, rerun=False).tampering)

@@ -13,12 +13,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import parley
-from parley import batch as batching
-from parley import levers as lv
+from parley.analysis import levers as lv
+from parley.analysis.compare import compare, lever_answer
+from parley.analysis.forecast import forecast
 from parley.cli import app
-from parley.compare import compare, lever_answer
-from parley.errors import ParleyInputError
-from parley.forecast import forecast
+from parley.core import batch as batching
+from parley.core.errors import ParleyInputError
 from parley.io.scenario_file import scenario_from_data
 
 runner = CliRunner()
@@ -176,7 +176,7 @@ def _bundled_sample():
 
 
 def _change(field, **op):
-    from parley.scenario import Change
+    from parley.core.scenario import Change
 
     return Change(field=field, **op)
 
@@ -307,8 +307,8 @@ def test_cli_compare_and_levers():
 
 
 def test_counterfactual_lead_for_run_answers():
-    from parley.compare import counterfactual_lead
-    from parley.narrative import pct
+    from parley.analysis.compare import counterfactual_lead
+    from parley.present.narrative import pct
 
     fc = forecast(parley.load("ukraine-2025-05"), ["median"], draws=1500, seed=8)
     text = counterfactual_lead(fc)

@@ -8,11 +8,11 @@ import pytest
 
 import parley
 from conftest import minimal
-from parley.errors import ParleyInputError
+from parley.analysis.model_spread import FAR, _flags, reservation_gaps
+from parley.core.errors import ParleyInputError
 from parley.io.scenario_file import scenario_from_data
-from parley.model_spread import FAR, _flags, reservation_gaps
 from parley.models import registry
-from parley.narrative import answer
+from parley.present.narrative import answer
 
 BROKEN = ("n/a", "nan", "None", "{", "}")
 VERDICTS = ("Almost certainly", "Unlikely", "Less likely than not", "About as likely as not",
@@ -172,7 +172,7 @@ def test_the_bundled_may_2025_answer_says_what_its_low_chance_rests_on() -> None
 
 def test_flags_a_model_beyond_every_veto_range_or_far_from_the_others() -> None:
     s = scenario_from_data(symmetric(45, 55))
-    from parley.batch import point
+    from parley.core.batch import point
 
     base = point(s)  # A accepts [0, 45], B accepts [55, 100]: every value is inside some range
     far = {"m1": np.array([50.0]), "m2": np.array([52.0]), "m3": np.array([50 - FAR - 3])}

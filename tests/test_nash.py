@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog, minimize
 
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models import nash
 
 LIN = nash.Params()

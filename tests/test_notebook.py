@@ -7,8 +7,8 @@ from pathlib import Path
 
 import parley
 from conftest import minimal, write_yaml
-from parley import levers
-from parley.compare import compare
+from parley.analysis import levers
+from parley.analysis.compare import compare
 
 
 def _tiny(tmp_path: Path, **changes: object) -> parley.Scenario:

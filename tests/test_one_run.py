@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 from tests.conftest import minimal
 
-from parley import batch as batching
-from parley.compare import compare
-from parley.forecast import forecast
-from parley.levers import variants
-from parley.loading import load
+from parley.analysis.compare import compare
+from parley.analysis.forecast import forecast
+from parley.analysis.levers import variants
+from parley.analysis.simulate import simulate, solve_batch
+from parley.core import batch as batching
+from parley.core.scenario import Scenario
+from parley.io.loading import load
 from parley.models import registry
-from parley.scenario import Scenario
-from parley.simulate import simulate, solve_batch
 
 DATA = Path(__file__).parent / "data"
 PINNED = json.loads((DATA / "pinned" / "static_seed7.json").read_text())
@@ -153,7 +153,7 @@ def test_compare_without_uncertain_inputs_is_one_run() -> None:
     for model in ("compromise", "median"):
         for var in cmp.variants:
             b = batching.layout(s).base
-            from parley.levers import apply
+            from parley.analysis.levers import apply
 
             d = solve_batch(apply(b, var), model, registry.make_params(model))
             row = st[(st.model == model) & (st.variant == var.id)].iloc[0]
@@ -164,7 +164,7 @@ def test_compare_without_uncertain_inputs_is_one_run() -> None:
 def test_the_lead_reuses_the_forecast_baseline_and_says_the_same(model: str) -> None:
     """The counterfactual lead takes the baseline draws from the forecast instead of solving
     them again; its numbers are those of a comparison that solves everything."""
-    from parley.compare import counterfactual_text
+    from parley.analysis.compare import counterfactual_text
 
     s = load("ukraine-2025-05")
     fc = forecast(s, model, draws=300, seed=11)

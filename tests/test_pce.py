@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parley.batch import Batch, point
+from parley.core.batch import Batch, point
 from parley.io.ktab import load_ktab
 from parley.models import _pce_kernel as kern
 from parley.models import pce, registry
@@ -364,8 +364,8 @@ def test_engines_are_bit_identical_on_bundled_draws() -> None:
     # `engine="auto"` picks numpy for small runs and numba for large ones: a draw's result must
     # not depend on that choice
     pytest.importorskip("numba")
-    from parley import batch as batching
-    from parley.loading import load
+    from parley.core import batch as batching
+    from parley.io.loading import load
 
     b = batching.sample(load("ukraine-2025-05"), 60, seed=3)
     fast = pce.solve(b, pce.Params(engine="compiled"))

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from parley.batch import point
+from parley.core.batch import point
 from parley.io.ktab import load_ktab
 from parley.models import pce
 

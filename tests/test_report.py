@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import parley
 from parley.cli import app
 from parley.io.scenario_file import scenario_from_data
-from parley.report import build_report, render
+from parley.present.report import build_report, render
 
 runner = CliRunner()
 FAST = {"draws": 1000, "lever_draws": 400, "sensitivity_samples": 16}

@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import minimal
-from parley import runs
+from parley.analysis.forecast import forecast
 from parley.cli import app
-from parley.forecast import forecast
 from parley.io.scenario_file import scenario_from_data
+from parley.store import runs
 
 runner = CliRunner()
 
@@ -61,7 +61,7 @@ def test_library_forecast_is_recorded_with_everything_needed_to_reproduce_it(tmp
 
 
 def test_a_failing_model_leaves_the_run_marked_failed(tmp_path: Path, monkeypatch) -> None:
-    fmod = sys.modules["parley.forecast"]  # the package re-exports the function under this name
+    fmod = sys.modules["parley.analysis.forecast"]  # the package re-exports the function under this name
 
     def boom(*args, **kwargs):
         raise RuntimeError("model exploded")
@@ -77,7 +77,8 @@ def test_a_failing_model_leaves_the_run_marked_failed(tmp_path: Path, monkeypatc
 def test_unwritable_registry_never_breaks_a_forecast(tmp_path: Path, caplog) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    with caplog.at_level(logging.WARNING, logger="parley.runs"), runs.recording(blocker / "runs.sqlite"):
+    with (caplog.at_level(logging.WARNING, logger="parley.store.runs"),
+          runs.recording(blocker / "runs.sqlite")):
         fc = forecast(tiny(), "compromise", draws=50)
     assert fc.settlement().shape[0] == 1
     assert "not recorded" in caplog.text
@@ -211,7 +212,7 @@ def test_eight_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
 
 
 def _crash_mid_run(db: str) -> None:
-    fmod = sys.modules["parley.forecast"]
+    fmod = sys.modules["parley.analysis.forecast"]
     real = fmod.simulate
 
     def slow(*args, **kwargs):
@@ -335,7 +336,7 @@ def test_scenario_changes_keyed_by_ids() -> None:
 
 
 def test_a_forecast_that_cannot_be_summarised_is_recorded_as_failed(tmp_path: Path, monkeypatch) -> None:
-    fmod = sys.modules["parley.forecast"]
+    fmod = sys.modules["parley.analysis.forecast"]
 
     def broken(self):
         raise ValueError("cannot summarise")
@@ -348,7 +349,7 @@ def test_a_forecast_that_cannot_be_summarised_is_recorded_as_failed(tmp_path: Pa
 
 
 def test_imported_scenario_without_veto_players_can_be_rerun(tmp_path: Path) -> None:
-    from parley.loading import load
+    from parley.io.loading import load
 
     db = tmp_path / "k.sqlite"
     ktab = Path(__file__).parent / "data" / "ktab" / "dummyData_3Dim.csv"

@@ -9,9 +9,9 @@ import pytest
 from scipy import stats
 
 import parley
-from parley import batch as batching
-from parley.estimate import Estimate
-from parley.simulate import simulate
+from parley.analysis.simulate import simulate
+from parley.core import batch as batching
+from parley.core.estimate import Estimate
 
 
 @pytest.fixture(scope="module")

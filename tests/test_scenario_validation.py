@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from conftest import minimal, write_yaml
 from parley.cli import app
-from parley.errors import ParleyInputError
+from parley.core.errors import ParleyInputError
 from parley.io.scenario_file import load_yaml_file
 
 runner = CliRunner()

@@ -7,10 +7,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from parley.analysis.sensitivity import sensitivity
 from parley.cli import app
-from parley.errors import ParleyInputError
+from parley.core.errors import ParleyInputError
 from parley.io.scenario_file import scenario_from_data
-from parley.sensitivity import sensitivity
 
 runner = CliRunner()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from parley.batch import Batch
+from parley.analysis.settlement import evaluate, wilson
+from parley.core.batch import Batch
 from parley.models.base import Outcome
-from parley.settlement import evaluate, wilson
 
 
 def two_issue_case() -> Batch:

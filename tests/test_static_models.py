@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models import compromise, median
 
 
@@ -124,7 +124,7 @@ def test_actor_holding_all_weight_gets_its_position(model, b: Batch, who: int) -
 
 
 def test_values_in_units_are_shown_as_finely_as_ten_scale_points() -> None:
-    from parley.scenario import Scale
+    from parley.core.scenario import Scale
 
     years = Scale(unit="years", at_0=4, at_100=10)  # ten points = 0.6 years: one decimal
     assert years.decimals == 1 and years.show(56.5) == "7.4"
@@ -135,7 +135,7 @@ def test_values_in_units_are_shown_as_finely_as_ten_scale_points() -> None:
 
 
 def test_a_move_in_points_is_given_in_units() -> None:
-    from parley.scenario import Scale
+    from parley.core.scenario import Scale
 
     # The army cap maps 1000 thousand troops to 0 and 85 to 100: 24 points are 219.6 thousand.
     assert Scale(unit="thousand troops", at_0=1000, at_100=85).move(24.0) == "220 thousand troops"

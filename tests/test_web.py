@@ -15,10 +15,10 @@ pytest.importorskip("multipart")
 from fastapi.testclient import TestClient
 from ruamel.yaml import YAML
 
-from parley import runs
-from parley.forecast import forecast
+from parley.analysis.forecast import forecast
+from parley.io.loading import load
 from parley.io.scenario_file import scenario_from_data
-from parley.loading import load
+from parley.store import runs
 from parley.web import drafts as dr
 from parley.web.app import MAX_UPLOAD_BYTES, create_app
 
@@ -435,8 +435,8 @@ def test_ui_command_guards_remote_hosts_and_missing_extra(monkeypatch) -> None:
 
 # --- levers, compare and the HTML report ------------------------------------------------------
 def test_levers_are_listed_and_compared_on_common_random_numbers(env) -> None:
-    from parley.compare import compare
-    from parley.levers import variants
+    from parley.analysis.compare import compare
+    from parley.analysis.levers import variants
 
     client, _, _ = env
     draft = open_bundled(client)

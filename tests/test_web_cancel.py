@@ -14,7 +14,7 @@ pytest.importorskip("multipart")
 
 from fastapi.testclient import TestClient
 
-from parley import runs
+from parley.store import runs
 from parley.web.app import create_app
 
 BIG = "1000000"  # far more draws than the test waits for: the job is surely still running
@@ -24,7 +24,7 @@ BIG = "1000000"  # far more draws than the test waits for: the job is surely sti
 def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     # Inline chunks (no process pool, for forecasts and lever comparisons alike): the job's
     # progress then arrives chunk by chunk, in order.
-    monkeypatch.setattr("parley.simulate.PARALLEL_THRESHOLD", 10**12)
+    monkeypatch.setattr("parley.analysis.simulate.PARALLEL_THRESHOLD", 10**12)
     app = create_app(data_dir=tmp_path / "d", db=tmp_path / "r.sqlite", wait_for_short_runs=0.0, workers=1)
     with TestClient(app) as c:
         c.db = tmp_path / "r.sqlite"  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ pytest.importorskip("multipart")
 from fastapi.testclient import TestClient
 from ruamel.yaml import YAML
 
-from parley import bundled
+from parley.io import bundled
 from parley.models import registry
 from parley.web.app import create_app
 from parley.web.views import _label_levels

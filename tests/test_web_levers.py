@@ -17,10 +17,10 @@ pytest.importorskip("multipart")
 from fastapi.testclient import TestClient
 from ruamel.yaml import YAML
 
-from parley import bundled
-from parley.compare import compare
+from parley.analysis.compare import compare
+from parley.analysis.levers import variants
+from parley.io import bundled
 from parley.io.scenario_file import scenario_from_data
-from parley.levers import variants
 from parley.web import lever_edit as le
 from parley.web.app import create_app
 

@@ -18,7 +18,7 @@ SRC = str(Path(__file__).resolve().parent.parent / "src")
 PARENT = """
 import sys, time
 from concurrent.futures import ProcessPoolExecutor
-from parley import parallel
+from parley.analysis import parallel
 
 def busy(seconds):
     end = time.time() + seconds
@@ -69,7 +69,7 @@ def test_kill_9_of_the_parent_ends_its_workers() -> None:
 def test_ctrl_c_cancels_a_pooled_run_and_leaves_no_worker(tmp_path: Path) -> None:
     """Ctrl-C (SIGINT) during a pooled `parley run`: exit 130, the run recorded as cancelled,
     no worker left, nothing printed to stdout."""
-    from parley import runs
+    from parley.store import runs
 
     db = tmp_path / "runs.sqlite"
     env = {**os.environ, "PARLEY_DB": str(db),

@@ -120,7 +120,7 @@ def test_first_page_loads_quickly_after_start(server, page) -> None:
 
 
 def test_upload_edit_salience_run_and_read_the_answer(server, page, tmp_path, tiny_data) -> None:
-    from parley.forecast import forecast
+    from parley.analysis.forecast import forecast
     from parley.io.scenario_file import scenario_from_data
     from parley.web.views import pct
 
@@ -351,7 +351,7 @@ def test_a_20_mb_upload_shows_a_page_that_links_back(server, small_window, tmp_p
 
 
 def test_downloaded_yaml_keeps_every_comment_of_the_bundled_file(server, small_window) -> None:
-    from parley import bundled
+    from parley.io import bundled
 
     url, _, _ = server
     pg = small_window

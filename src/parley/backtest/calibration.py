@@ -18,7 +18,7 @@ from parley.backtest.cv import DEFAULT_FOLDS, grouped_folds
 from parley.backtest.data import load_deu
 from parley.backtest.intervals import LEVELS, conformal_quantile
 from parley.backtest.leaderboard import forecasts
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
 
 
 @lru_cache(maxsize=32)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from parley.backtest.data import Dataset, Issue
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
 
 if TYPE_CHECKING:  # pandas is imported where a table is read, not for `parley --help`
     import pandas as pd

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from parley.batch import Batch
-from parley.errors import ParleyInputError, Problem
+from parley.core.batch import Batch
+from parley.core.errors import ParleyInputError, Problem
 from parley.models import registry
 
 

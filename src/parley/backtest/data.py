@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
 
 if TYPE_CHECKING:  # pandas is imported where a table is read, not for `parley --help`
     import pandas as pd

@@ -28,8 +28,8 @@ from parley.backtest.runner import (
     run_model_by_proposal,
     runnable_models,
 )
-from parley.batch import seed_problems
-from parley.errors import ParleyInputError
+from parley.core.batch import seed_problems
+from parley.core.errors import ParleyInputError
 from parley.models import registry
 
 BASELINE = "compromise"
@@ -126,10 +126,10 @@ class Leaderboard:
                 f"solved by {self.unit}")
 
     def _repr_html_(self) -> str:
-        """Jupyter shows the leaderboard table (parley.notebook)."""
-        from parley.notebook import leaderboard_html
+        """Jupyter shows the leaderboard table (registered by parley.present)."""
+        from parley.core import hooks
 
-        return leaderboard_html(self)
+        return hooks.html("leaderboard", self)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from parley.backtest.leaderboard import Leaderboard
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
 
 BINS = 10
 

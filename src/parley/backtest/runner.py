@@ -16,7 +16,7 @@ import numpy as np
 
 from parley.backtest.capability import CapabilitySpec, capabilities
 from parley.backtest.data import Dataset
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models import registry
 
 

@@ -9,12 +9,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from parley import bundled
-from parley.advice import DEFAULT_DRAWS, DEFAULT_MODELS
+from parley.analysis.advice import DEFAULT_DRAWS, DEFAULT_MODELS
+from parley.analysis.forecast import DEFAULT_SEED
 from parley.cli.app import app, console, handles_input_errors, print_json
 from parley.cli.run_command import parse_params
-from parley.errors import ParleyInputError, Problem
-from parley.forecast import DEFAULT_SEED
+from parley.core.errors import ParleyInputError, Problem
+from parley.io import bundled
 
 
 def _signed(x: float, digits: int = 2) -> str:
@@ -50,9 +50,9 @@ def advise(
     """Advice for one actor: its best own moves (position and salience, per issue), whom to
     persuade, what to trade and which of its levers help it, each against the baseline on the
     same draws with 90% intervals."""
-    from parley import levers as lv
-    from parley.advice import advise as run_advice
-    from parley.loading import load
+    from parley.analysis import levers as lv
+    from parley.analysis.advice import advise as run_advice
+    from parley.io.loading import load
 
     if rule not in ("compensatory", "strict"):
         raise ParleyInputError([Problem("--rule", f"unknown rule '{rule}'", "use compensatory or strict")])
@@ -69,7 +69,7 @@ def advise(
 
 def show(adv: Any, top: int = 8) -> None:
     """The summary first, then one table per question, per model."""
-    from parley.advice.words import possessive
+    from parley.analysis.advice.words import possessive
 
     s = adv.scenario
     settles = s.tests_settlement

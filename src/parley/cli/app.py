@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from parley.errors import ParleyInputError, Problem
-from parley.jsonable import finite
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.jsonable import finite
 
 app = typer.Typer(
     name="parley",

@@ -22,7 +22,7 @@ from parley.backtest.cv import DEFAULT_FOLDS
 from parley.backtest.data import Dataset, load_deu, load_tidy
 from parley.backtest.leaderboard import BASELINE, TABLE_COLUMNS, Leaderboard, leaderboard
 from parley.cli.app import app, console, handles_input_errors, print_json, styled
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
 from parley.models import registry
 
 TARGETS = ("deu", "cases")

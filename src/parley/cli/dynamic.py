@@ -10,7 +10,6 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from parley import batch as batching
 from parley.cli.app import (
     app,
     console,
@@ -21,10 +20,11 @@ from parley.cli.app import (
     styled,
 )
 from parley.cli.import_group import AS_OF_OPT, import_app, write_converted
-from parley.errors import ParleyInputError, Problem
-from parley.loading import detect_format, load
+from parley.core import batch as batching
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.scenario import Scenario
+from parley.io.loading import detect_format, load
 from parley.models import registry
-from parley.scenario import Scenario
 
 PLOT_SUFFIXES = (".png", ".svg")
 

@@ -8,13 +8,13 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from parley import batch as batching
 from parley.cli.app import app, console, handles_input_errors, parse_key_values, print_json, styled
 from parley.cli.import_group import AS_OF_OPT, import_app, write_converted
-from parley.errors import ParleyInputError, Problem
-from parley.loading import load
+from parley.core import batch as batching
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.scenario import Scenario
+from parley.io.loading import load
 from parley.models import registry
-from parley.scenario import Scenario
 
 
 def parse_params(items: list[str]) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from pathlib import Path
 import typer
 
 from parley.cli.app import app, console, err_console, print_json
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.scenario import Scenario
 from parley.io.imported import as_of_sentence, restate_as_of
 from parley.io.output import write_output
-from parley.scenario import Scenario
 
 import_app = typer.Typer(
     name="import",
@@ -37,7 +37,7 @@ def write_converted(scenario: Scenario, source: str, tool: str, output: str | No
     file unless asked, with a header saying what the conversion leaves for the analyst to add."""
     import datetime as dt
 
-    from parley.runs import yaml_text
+    from parley.store.runs import yaml_text
 
     if as_of is not None:
         try:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from parley.analysis.forecast import Forecast
 from parley.cli.app import console
-from parley.forecast import Forecast
-from parley.landing import NOTE, landing
-from parley.narrative import pct
+from parley.present.landing import NOTE, landing
+from parley.present.narrative import pct
 
 
 def show_landing(fc: Forecast) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from parley import bundled
 from parley.cli.app import (
     app,
     console,
@@ -19,7 +18,8 @@ from parley.cli.app import (
     print_json,
     styled,
 )
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
+from parley.io import bundled
 
 ledger_app = typer.Typer(
     help="A hash-chained ledger of sealed forecasts, their resolutions and grades.", no_args_is_help=True
@@ -73,8 +73,8 @@ def seal_command(
     as_json: bool = typer.Option(False, "--json", help="Print the entry as JSON."),
 ) -> None:
     """Run a forecast and append it, with its question, to the ledger."""
+    from parley.analysis.ledger import seal
     from parley.cli.run_command import parse_params
-    from parley.ledger import seal
 
     entry = seal(
         scenario,
@@ -112,7 +112,7 @@ def resolve_command(
     sign: str = SIGN_OPT,
 ) -> None:
     """Record how a sealed question resolved (a new entry; the old one is never edited)."""
-    from parley.ledger import resolve
+    from parley.analysis.ledger import resolve
 
     values = parse_key_values(outcome, "territory=40")
     for key, value in values.items():
@@ -141,7 +141,7 @@ def verify_command(
     """Check the hash chain (exit 1 on any edited, removed or reordered entry) and re-run forecasts."""
     from pathlib import Path
 
-    from parley.ledger import verify
+    from parley.analysis.ledger import verify
 
     if not Path(ledger).is_file():
         raise ParleyInputError(
@@ -179,7 +179,7 @@ def grade_command(
     """Score every resolved forecast: Brier and log score, CRPS and interval coverage, calibration."""
     from pathlib import Path
 
-    from parley.ledger import grade
+    from parley.analysis.ledger import grade
 
     if not Path(ledger).is_file():
         raise ParleyInputError([Problem("--ledger", "no ledger file here", "pass --ledger FILE")], ledger)

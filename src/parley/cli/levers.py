@@ -10,8 +10,8 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from parley import bundled
-from parley import levers as lv
+from parley.analysis import levers as lv
+from parley.analysis.forecast import DEFAULT_DRAWS, DEFAULT_SEED
 from parley.cli.app import (
     app,
     console,
@@ -23,12 +23,12 @@ from parley.cli.app import (
 )
 from parley.cli.progress import progress_bar
 from parley.cli.run_command import parse_params
-from parley.errors import ParleyInputError, Problem
-from parley.forecast import DEFAULT_DRAWS, DEFAULT_SEED
-from parley.loading import load
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.scenario import Scenario
+from parley.io import bundled
+from parley.io.loading import load
 from parley.models import registry
-from parley.narrative import pct
-from parley.scenario import Scenario
+from parley.present.narrative import pct
 
 
 def _models(model: list[str]) -> list[str]:
@@ -117,7 +117,7 @@ def _compare_with_progress(label: str, s: Scenario, variants: list, models: list
                            seed: int, param: list[str], rule: str, scheduler: str | None,
                            workers: int, quiet: bool) -> Any:
     """The comparison `compare` and `levers` both run, with a progress bar on a terminal."""
-    from parley.compare import compare as run_compare
+    from parley.analysis.compare import compare as run_compare
 
     with progress_bar(label, draws, quiet) as tick:
         return run_compare(s, variants, models, draws=draws, seed=seed, params=parse_params(param),
@@ -126,7 +126,7 @@ def _compare_with_progress(label: str, s: Scenario, variants: list, models: list
 
 
 def show_comparison(cmp: Any) -> None:
-    from parley.compare import lever_answer
+    from parley.analysis.compare import lever_answer
 
     s = cmp.scenario
     console.print(Panel(lever_answer(cmp), title=styled("{}: what the levers change", s.title),
@@ -310,7 +310,7 @@ def sensitivity(
                                         "give one --model, or pass --decompose to compare models")])
     model = model[0] if model else "compromise"  # type: ignore[assignment]
     refuse_overwrite(plot, force, "--plot")
-    from parley.sensitivity import sensitivity as run_sensitivity
+    from parley.analysis.sensitivity import sensitivity as run_sensitivity
 
     registry.module(model)  # type: ignore[arg-type]
     s = load(scenario)
@@ -364,7 +364,7 @@ def sensitivity(
 def _decompose(scenario: str, models: list[str], samples: int, output: list[str], seed: int, rule: str,
                param: list[str], as_json: bool) -> None:
     """`parley sensitivity --decompose`: the variance table per result."""
-    from parley.decompose import decompose
+    from parley.analysis.decompose import decompose
 
     names = models or list(registry.STATIC)
     for m in names:
@@ -415,7 +415,7 @@ def _null() -> Any:
 def _write_tornado(res: Any, outputs: list[str], path: str, top: int) -> None:
     from matplotlib import rc_context
 
-    from parley.report import figures
+    from parley.present.report import figures
 
     if not path.endswith((".svg", ".png")):
         raise ParleyInputError([Problem("--plot", f"'{path}' must end in .svg or .png",
@@ -453,7 +453,7 @@ def report(
     from pathlib import Path
 
     from parley.io.output import write_output
-    from parley.report import build_report, render
+    from parley.present.report import build_report, render
 
     refuse_overwrite(out, force, "--output")
     models = _models(model)

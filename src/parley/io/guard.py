@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
 
 MAX_ERRORS_SHOWN = 50
 """A broken file of 50,000 repeated lines gets 50 messages and a count, not 50,000 lines."""

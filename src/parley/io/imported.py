@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from parley.errors import ParleyInputError, Problem
-from parley.scenario import MAX_ACTORS, MAX_ISSUES, MAX_STANCES, Scenario
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.scenario import MAX_ACTORS, MAX_ISSUES, MAX_STANCES, Scenario
 
 UNDATED = dt.date(2000, 1, 1)
 """`as_of` of an imported file that names no date. A fixed placeholder, stated in the scenario's

@@ -32,11 +32,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.scenario import Actor, Issue, Scenario, Stance
 from parley.io.guard import csv_rows, parsing
 from parley.io.imported import as_of_note, check_size, date_in, imported_scenario, pydantic_error
 from parley.io.yaml_io import read_text
-from parley.scenario import Actor, Issue, Scenario, Stance
 
 _CSV_FORMAT = ("row 1: name,description,nActors,nDims; row 2: a header; then one row per actor: "
                "name,description,capability, then position,salience for each dimension (0–100)")

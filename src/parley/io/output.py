@@ -20,7 +20,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"),
           (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))

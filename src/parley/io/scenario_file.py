@@ -7,11 +7,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from parley.errors import ParleyInputError, Problem
-from parley.estimate import Estimate
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.estimate import Estimate
+from parley.core.scenario import Actor, Change, Issue, Lever, Scale, Scenario, Stance
 from parley.io.guard import parsing
 from parley.io.yaml_io import parse_yaml, read_text, validation_problems
-from parley.scenario import Actor, Change, Issue, Lever, Scale, Scenario, Stance
 
 FIELDS: dict[str, list[str]] = {
     "scenario": list(Scenario.model_fields),

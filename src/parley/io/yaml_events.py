@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
 
 try:  # libyaml's C parser when PyYAML was built with it (every binary wheel is)
     from yaml import CSafeLoader as _Loader

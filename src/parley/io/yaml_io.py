@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
 from parley.io.guard import parsing
 from parley.io.yaml_events import load_plain
 

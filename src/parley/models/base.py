@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from parley.batch import Batch
+from parley.core.batch import Batch
 
 WeightRule = Literal["capability_salience", "salience", "capability", "equal"]
 

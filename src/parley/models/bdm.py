@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models import _bdm_round as _kernel
 from parley.models._bdm_round import EPS_EU, TIE_REL  # noqa: F401  (documented constants)
 from parley.models.base import Outcome

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models.base import Outcome, WeightRule, weights, with_fallback
 
 SUMMARY = "weighted mean of positions (capability x salience)"

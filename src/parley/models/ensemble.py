@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models import compromise, median
 from parley.models.base import Outcome
 

@@ -25,8 +25,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from parley.batch import Batch
-from parley.errors import ParleyInputError, Problem
+from parley.core.batch import Batch
+from parley.core.errors import ParleyInputError, Problem
 from parley.models._exchange_candidates import Pairs
 from parley.models._exchange_round import run_round
 from parley.models.base import Outcome

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models import compromise, median, procedural
 from parley.models.base import Outcome, weights, with_fallback
 from parley.models.mixed import Mixed, laplace_cdf

@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models.base import Outcome, WeightRule, weights, with_fallback
 
 SUMMARY = "weighted median position (median voter)"

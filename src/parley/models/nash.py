@@ -29,7 +29,7 @@ from typing import Literal
 
 import numpy as np
 
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models.base import Outcome
 
 SUMMARY = "Nash bargaining solution (capability-weighted product of gains over disagreement)"

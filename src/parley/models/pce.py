@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from parley.batch import Batch
+from parley.core.batch import Batch
 from parley.models import _pce_kernel as kern
 from parley.models.base import Outcome
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
 
 
 @dataclass(frozen=True)

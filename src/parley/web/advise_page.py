@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.errors import ParleyInputError, Problem
-from parley.scenario import Scenario
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.scenario import Scenario
 
 MAX_ADVICE_DRAWS = 20_000
 """Every what-if (about 60) runs on these draws while the page waits: keep the wait short."""
@@ -24,7 +24,7 @@ def context(scenario: Scenario | None, actor: str, models: list[str], draws: int
                                        "use fewer draws, or `parley advise` on the command line"))
     if scenario is None or not actor or ctx["problems"]:
         return ctx
-    from parley.advice import advise
+    from parley.analysis.advice import advise
 
     try:
         adv = advise(scenario, actor, models, draws=draws or 2000, seed=seed or 0)
@@ -33,7 +33,7 @@ def context(scenario: Scenario | None, actor: str, models: list[str], draws: int
         return ctx
     from markupsafe import Markup
 
-    from parley.report.figures import tradeoff
+    from parley.present.report.figures import tradeoff
 
     ctx["advice"] = {
         "name": adv.actor_name, "id": adv.actor_id, "settles": scenario.tests_settlement,

@@ -29,10 +29,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from parley import bundled, runs
-from parley.errors import ParleyInputError, Problem
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.version import VERSION
+from parley.io import bundled
 from parley.models import registry
-from parley.version import VERSION
+from parley.store import runs
 from parley.web import advise_page, views
 from parley.web import drafts as dr
 from parley.web import lever_edit as le
@@ -208,7 +209,7 @@ def create_app(
                    source: str | None = None) -> HTMLResponse:
         scenarios = bundled_list()
         past, runs_error = recent_runs()
-        from parley.loading import formats
+        from parley.io.loading import formats
 
         return page(
             request, "index.html", status, scenarios=scenarios, formats=formats(), runs=past,
@@ -248,8 +249,8 @@ def create_app(
 
     @app.post("/upload")
     async def upload(request: Request, file: UploadFile = File(...), format: str = Form("auto")) -> Response:
+        from parley.io.loading import detect_format, formats, load
         from parley.io.yaml_io import parse_yaml, read_text
-        from parley.loading import detect_format, formats, load
 
         display = (file.filename or "upload")[:200]
         if format not in ("auto", *formats()):
@@ -630,7 +631,7 @@ def create_app(
         cache = root / "reports" / f"run-{r.id}.html"
         with report_lock:
             if not cache.is_file():
-                from parley.report.build import build_report, render
+                from parley.present.report.build import build_report, render
 
                 with runs.recording(enabled=False):  # the run is recorded already
                     data = build_report(r.scenario(), r.models, draws=r.draws, seed=r.seed,
@@ -657,7 +658,7 @@ _bundled_cache: dict[tuple[str, float], dict[str, str]] = {}
 
 def bundled_list() -> list[dict[str, str]]:
     """Name, title and date of each bundled scenario, read once per file version."""
-    from parley.loading import load
+    from parley.io.loading import load
 
     out = []
     for name in bundled.names():
@@ -708,10 +709,10 @@ def _form_problems(model: list[str], draws: str, seed: str, rule: str) -> list[P
 
 
 def report_available() -> bool:
-    """Whether this installation has the HTML report (parley.report)."""
+    """Whether this installation has the HTML report (parley.present.report)."""
     import importlib.util
 
-    return importlib.util.find_spec("parley.report") is not None
+    return importlib.util.find_spec("parley.present.report") is not None
 
 
 def lever_rows(scenario: Any) -> list[dict[str, Any]]:
@@ -719,7 +720,7 @@ def lever_rows(scenario: Any) -> list[dict[str, Any]]:
     if scenario is None or not getattr(scenario, "levers", None):
         return []
     try:
-        from parley.levers import lever_records
+        from parley.analysis.levers import lever_records
     except ImportError:
         return []
     return lever_records(scenario, list(scenario.levers))

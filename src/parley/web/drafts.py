@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from parley.errors import ParleyInputError, Problem
-from parley.scenario import Scenario
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.scenario import Scenario
+from parley.web.cells import _NUM, ID_RE, MAX_CELL, _new_id  # noqa: F401 - re-exported
 
 DRAFT_ID = re.compile(r"^[a-f0-9]{32}$")
-MAX_CELL = 4000
 
 
 @dataclass
@@ -115,7 +115,6 @@ class DraftStore:
 
 # --- estimates as table cells -----------------------------------------------------------------
 CELL_HELP = "write a number (50), low/mode/high (40/50/70) or mean±sd (50±10)"
-_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _TRI = re.compile(rf"^\s*({_NUM})\s*/\s*({_NUM})\s*/\s*({_NUM})\s*$")
 _NORM = re.compile(rf"^\s*({_NUM})\s*(?:±|\+-|\+/-)\s*({_NUM})\s*$")
 _ONE = re.compile(rf"^\s*({_NUM})\s*$")
@@ -276,19 +275,6 @@ def safe_stem(filename: str) -> str:
 
 
 # --- adding and removing rows -----------------------------------------------------------------
-ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
-
-
-def _new_id(value: str, existing: list[str], what: str) -> str:
-    value = (value or "").strip()
-    if not ID_RE.match(value) or len(value) > 64:
-        raise ValueError(
-            f"'{value[:40]}' is not a valid {what} id: start with a letter, then letters, digits, "
-            "'_', '-' or '.' (at most 64)"
-        )
-    if value in existing:
-        raise ValueError(f"there is already an {what} with id '{value}'")
-    return value
 
 
 def add_row(data: dict[str, Any], kind: str, form: dict[str, str]) -> None:

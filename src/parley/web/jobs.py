@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from parley.errors import Cancelled, ParleyInputError
-from parley.jsonable import finite
-from parley.scenario import Scenario
+from parley.core.errors import Cancelled, ParleyInputError
+from parley.core.jsonable import finite
+from parley.core.scenario import Scenario
 
 KEEP = 200
 
@@ -109,8 +109,8 @@ class Jobs:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _run(self, job: Job) -> None:
-        from parley import runs
-        from parley.forecast import forecast
+        from parley.analysis.forecast import forecast
+        from parley.store import runs
 
         with self._lock:  # a job cancelled while queued never starts
             if job.stop.is_set():
@@ -160,8 +160,8 @@ class Jobs:
     def _compare(job: Job, progress: Any) -> None:
         """Baseline and the chosen levers on common random numbers (not a forecast: the
         registry records forecasts, so comparisons are not recorded there)."""
-        from parley.compare import compare
-        from parley.levers import variants
+        from parley.analysis.compare import compare
+        from parley.analysis.levers import variants
 
         vs = variants(job.scenario, job.levers)
         cmp = compare(
@@ -192,7 +192,7 @@ def trajectories(
     """Rounds of the dynamic models on the point estimates: positions[T][N][K] per model.
 
     Only the point estimate: one run of each dynamic model, cheap, and what the chart shows."""
-    from parley import batch as batching
+    from parley.core import batch as batching
     from parley.models import registry
 
     out: dict[str, Any] = {}

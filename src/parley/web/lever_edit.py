@@ -14,9 +14,9 @@ import math
 import re
 from typing import Any, get_args
 
-from parley.errors import Problem
-from parley.scenario import LeverField
-from parley.web.drafts import _NUM, MAX_CELL, _new_id
+from parley.core.errors import Problem
+from parley.core.scenario import LeverField
+from parley.web.cells import _NUM, MAX_CELL, _new_id
 
 FIELDS: tuple[str, ...] = get_args(LeverField)
 OPS = ("set", "shift", "scale")

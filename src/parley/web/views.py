@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.narrative import pct
-from parley.scenario import Scenario
+from parley.core.scenario import Scenario
+from parley.present.narrative import pct
 
 WIDTH = 640
 LEFT = 150

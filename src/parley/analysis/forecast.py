@@ -1,0 +1,387 @@
+"""Forecasts: run models over Monte Carlo draws and summarise outcomes and settlement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from parley.analysis.settlement import Rule, wilson
+from parley.analysis.simulate import Draws, simulate, solve_batch
+from parley.core import batch as batching
+from parley.core import hooks
+from parley.core.scenario import Scenario
+from parley.core.sizing import check_memory
+from parley.core.version import VERSION
+from parley.models import registry
+from parley.store import runs
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DEFAULT_DRAWS = 10_000
+DEFAULT_SEED = 20250501
+BAND = (5.0, 95.0)
+CI_LEVEL = 0.90
+ACTOR_COLUMNS = ["model", "actor", "actor_name", "p_accept", "ci_low", "ci_high", "point_accepts"]
+BLOCKER_COLUMNS = ["model", "actor", "issue", "p_refuse", "share_driving", "share_fixable_alone",
+                   "median_move", "point_move"]
+ZONE_DRAWS = 2_000
+"""The zone-of-agreement check runs on the first draws only: it is model-free and slower than
+the static models, and 2,000 draws pin its share to about +-2 points (reported with its interval)."""
+
+
+@dataclass(frozen=True)
+class ZoneResult:
+    """Whether any package satisfies every veto player, over the first `n` draws."""
+
+    exists: np.ndarray  # [n]
+    package: np.ndarray  # [n, K]
+    one_run: bool = False  # no uncertain inputs: one check, its share exact (interval = share)
+
+    @property
+    def n(self) -> int:
+        return int(self.exists.shape[0])
+
+    def p_exists(self) -> tuple[float, float, float]:
+        k = int(self.exists.sum())
+        p = k / max(self.n, 1)
+        lo, hi = (p, p) if self.one_run else wilson(k, self.n, CI_LEVEL)
+        return p, lo, hi
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """One model's forecast: the point forecast, the draws, and their summaries."""
+
+    model: str
+    params: dict[str, Any]
+    point: Draws  # the model on the most likely values (one draw)
+    draws: Draws
+    one_run: bool = False
+    """No uncertain inputs and a deterministic model: `draws` holds the one run that every draw
+    would repeat; shares are exact (0 or 1) and their intervals collapse onto them."""
+
+    @property
+    def n(self) -> int:
+        return int(self.draws.settle.shape[0])
+
+    def p_settlement(self) -> tuple[float, float, float]:
+        k = int(self.draws.settle.sum())
+        p = k / max(self.n, 1)
+        lo, hi = (p, p) if self.one_run else wilson(k, self.n, CI_LEVEL)
+        return p, lo, hi
+
+    def p_package(self) -> float:
+        """Share of draws in which the model finds any agreement at all."""
+        return float(self.draws.agreement.mean()) if self.n else float("nan")
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Everything `parley run` reports, convertible to DataFrames and JSON."""
+
+    scenario: Scenario
+    results: dict[str, ModelResult]
+    provenance: dict[str, Any] = field(default_factory=dict)
+    zone: ZoneResult | None = None
+
+    # --- tables ----------------------------------------------------------------------
+    def outcomes(self) -> pd.DataFrame:
+        """One row per (model, issue): point forecast, median and 5–95% band over draws (on
+        0–100, and in the issue's units where it declares a scale: `unit`, `*_units`)."""
+        rows = []
+        for name, res in self.results.items():
+            out = res.draws.outcome
+            ok = res.draws.agreement
+            for k, issue in enumerate(self.scenario.issues):
+                vals = out[ok, k]
+                has = vals.size > 0
+                rows.append(
+                    {
+                        "model": name,
+                        "issue": issue.id,
+                        "issue_name": issue.name,
+                        "point": float(res.point.outcome[0, k]),
+                        "median": float(np.median(vals)) if has else np.nan,
+                        "mean": float(vals.mean()) if has else np.nan,
+                        "p05": float(np.percentile(vals, BAND[0])) if has else np.nan,
+                        "p95": float(np.percentile(vals, BAND[1])) if has else np.nan,
+                        "p_package": res.p_package(),
+                    }
+                )
+                rows[-1].update(_in_units(issue, rows[-1]))
+        return _frame(rows)
+
+    def settlement(self) -> pd.DataFrame:
+        """One row per model: P(settlement) with its Monte Carlo interval."""
+        rows = []
+        no_veto = not self.scenario.tests_settlement
+        for name, res in self.results.items():
+            p, lo, hi = (np.nan, np.nan, np.nan) if no_veto else res.p_settlement()
+            rows.append(
+                {
+                    "model": name,
+                    "p_settlement": p,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "ci_level": CI_LEVEL,
+                    "p_package": res.p_package(),
+                    "point_settles": bool(res.point.settle[0]),
+                    "draws": res.n,
+                }
+            )
+        return _frame(rows)
+
+    def actors(self) -> pd.DataFrame:
+        """One row per (model, veto actor): how often it accepts the package."""
+        rows = []
+        veto = [i for i, a in enumerate(self.scenario.actors) if a.veto and self.scenario.settlement_test]
+        for name, res in self.results.items():
+            ok = res.draws.agreement
+            n_pkg = int(ok.sum())
+            for i in veto:
+                acc = res.draws.accept[ok, i]
+                share = float(acc.mean()) if n_pkg else np.nan
+                lo, hi = (share, share) if res.one_run else wilson(int(acc.sum()), n_pkg, CI_LEVEL)
+                rows.append(
+                    {
+                        "model": name,
+                        "actor": self.scenario.actors[i].id,
+                        "actor_name": self.scenario.actors[i].name,
+                        "p_accept": float(acc.mean()) if n_pkg else np.nan,
+                        "ci_low": lo,
+                        "ci_high": hi,
+                        "point_accepts": bool(res.point.accept[0, i]) and bool(res.point.agreement[0]),
+                    }
+                )
+        return _frame(rows, columns=ACTOR_COLUMNS)
+
+    def blockers(self) -> pd.DataFrame:
+        """One row per (model, veto actor, issue) where the actor ever refuses: which issues
+        drive its refusals and how far each issue alone would have to move to win it over."""
+        rows = []
+        veto = [i for i, a in enumerate(self.scenario.actors) if a.veto and self.scenario.settlement_test]
+        for name, res in self.results.items():
+            ok = res.draws.agreement
+            for i in veto:
+                refuse = ok & ~res.draws.accept[:, i]
+                n_ref = int(refuse.sum())
+                if n_ref == 0:
+                    continue
+                for k, issue in enumerate(self.scenario.issues):
+                    if not self.scenario.stance(self.scenario.actors[i].id, issue.id):
+                        continue
+                    drives = res.draws.drives[refuse, i, k]
+                    move = res.draws.move[refuse, i, k].astype(float)
+                    fixable = np.isfinite(move)
+                    med = float(np.median(move[fixable])) if fixable.any() else np.nan
+                    point_move = float(res.point.move[0, i, k])
+                    rows.append(
+                        {
+                            "model": name,
+                            "actor": self.scenario.actors[i].id,
+                            "issue": issue.id,
+                            "p_refuse": n_ref / max(int(ok.sum()), 1),
+                            "share_driving": float(drives.mean()),
+                            "share_fixable_alone": float(fixable.mean()),
+                            "median_move": med,
+                            "point_move": point_move,
+                        }
+                    )
+        return _frame(rows, columns=BLOCKER_COLUMNS)
+
+    @cached_property
+    def lead(self) -> str:
+        """What the scenario's counterfactual lever changes (e.g. the minerals deal), on the same
+        draws under the first model; empty when the scenario has no counterfactual lever."""
+        if not any(lv.counterfactual_of for lv in self.scenario.levers):
+            return ""
+        return hooks.compute("lead", self)  # parley.analysis.compare.counterfactual_lead
+
+    def zone_summary(self) -> dict[str, Any] | None:
+        """Share of draws in which some package satisfies every veto player (any model)."""
+        if self.zone is None:
+            return None
+        p, lo, hi = self.zone.p_exists()
+        ok = self.zone.exists
+        package = {
+            issue.id: (float(np.nanmedian(self.zone.package[ok, k]))
+                       if np.isfinite(self.zone.package[ok, k]).any() else None)  # None: unconstrained
+            for k, issue in enumerate(self.scenario.issues)
+        }
+        return {"p_exists": p, "ci_low": lo, "ci_high": hi, "ci_level": CI_LEVEL,
+                "draws": self.zone.n, "median_package": package}
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the answer and tables (registered by parley.present)."""
+        return hooks.html("forecast", self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The forecast as plain JSON-ready data (the answer and the landing points are added by
+        the presentation layer, through `parley.core.hooks`)."""
+        from parley.backtest import track_record
+        from parley.core.jsonable import finite
+
+        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+            return [
+                {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+                for r in df.to_dict(orient="records")
+            ]
+
+        # finite(): NaN / inf anywhere (zone summary, model info) becomes null, valid JSON
+        data = {
+            "scenario": {
+                "id": self.scenario.id,
+                "title": self.scenario.title,
+                "as_of": self.scenario.as_of.isoformat(),
+                "question": self.scenario.question,
+            },
+            "disclaimer": disclaimer(self.scenario),
+            "outcomes": records(self.outcomes()),
+            "settlement": records(self.settlement()),
+            "zone_of_agreement": self.zone_summary(),
+            "actors": records(self.actors()),
+            "blockers": records(self.blockers()),
+            "model_info": {name: _json_info(res.draws.info) for name, res in self.results.items()},
+            "track_record": track_record.for_models(list(self.results)),
+            "provenance": self.provenance,
+        }
+        data.update(hooks.extras("forecast", self))
+        order = ["scenario", "answer", "disclaimer", "outcomes", "settlement", "zone_of_agreement", "actors",
+                 "blockers", "model_info", "track_record", "landing", "provenance"]
+        return finite({k: data[k] for k in sorted(data, key=lambda k: (k not in order, order.index(k)
+                                                                        if k in order else 0))})
+
+
+def _in_units(issue: Any, row: dict[str, Any]) -> dict[str, Any]:
+    """The row's point, median and band in the issue's units (None where it has no scale; the
+    band's ends swap when the scale runs backwards, as the army cap's does)."""
+    sc = issue.scale
+    if sc is None:
+        return {"unit": None, "point_units": None, "median_units": None, "p05_units": None,
+                "p95_units": None}
+    ends = sorted((sc.to_units(row["p05"]), sc.to_units(row["p95"])))
+    return {"unit": sc.unit, "point_units": sc.to_units(row["point"]),
+            "median_units": sc.to_units(row["median"]), "p05_units": ends[0], "p95_units": ends[1]}
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str] | None = None) -> pd.DataFrame:
+    """A DataFrame; pandas is imported on first use so that `import parley` stays light."""
+    import pandas
+
+    return pandas.DataFrame(rows, columns=columns)
+
+
+def disclaimer(scenario: Scenario) -> str:
+    base = (
+        "Positions, saliences, capabilities and reservation points are analyst estimates, "
+        "not measurements; the bands show only the uncertainty written into the scenario. "
+        "Change them in the scenario file (see `parley validate` and docs/scenario-format.md)."
+    )
+    return f"{scenario.disclaimer.strip()} {base}".strip()
+
+
+def _json_info(info: dict[str, Any]) -> dict[str, Any]:
+    """Scalars as they are; per-draw flags as the share of draws, per-draw counts as the median
+    (e.g. a dynamic model's rounds, converged, oscillated, cap)."""
+    out: dict[str, Any] = {}
+    for key, value in info.items():
+        if isinstance(value, (int, float, str, bool)):
+            out[key] = value
+        elif isinstance(value, np.ndarray) and value.ndim == 1 and value.size:
+            if value.dtype == bool:
+                out[f"share_{key}"] = float(value.mean())
+            elif np.issubdtype(value.dtype, np.number):
+                out[f"median_{key}"] = float(np.median(value))
+    return out
+
+
+def forecast(
+    scenario: Scenario | str,
+    model: str | Sequence[str] = registry.STATIC,
+    *,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = DEFAULT_SEED,
+    params: dict[str, dict[str, Any]] | None = None,
+    rule: Rule = "compensatory",
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    count_lead: bool = False,
+) -> Forecast:
+    """Forecast a scenario with one or several models.
+
+    progress(n) is called as draws finish; with `count_lead` it also counts the draws of the
+    lead sentence's counterfactual run (computed here then, not on first use).
+
+    `params` maps a model name to its parameter overrides. The result records everything
+    needed to reproduce it: scenario hash, models and parameters, draws, seed, version.
+
+    Draws only where there is uncertainty: a scenario without uncertain inputs, under a model
+    without randomness of its own, is computed once (`ModelResult.one_run`; the provenance's
+    `draws_run` says how many draws each model computed). Everything else is unchanged.
+    """
+    from parley.io.loading import load
+
+    if isinstance(scenario, str):
+        scenario = load(scenario)
+    names = [model] if isinstance(model, str) else list(model)
+    batching.check_run(draws, seed)
+    check_memory(len(scenario.actors), len(scenario.issues), draws, names,  # before allocating
+                 scenario.tests_settlement)
+    params = params or {}
+    results: dict[str, ModelResult] = {}
+    lay = batching.layout(scenario)
+    for name in names:
+        registry.make_params(name, params.get(name))  # bad names/params fail before recording
+    record = runs.begin(scenario, names, params, draws, seed, rule)  # never raises
+    try:
+        for name in names:
+            p = registry.make_params(name, params.get(name))
+            one = not lay.n_inputs and not registry.own_randomness(name, p)  # every draw alike
+            point = solve_batch(lay.base, name, registry.one_run_params(name, p) if one else p, rule)
+            sims = point if one else simulate(scenario, name, p, draws, seed, rule, workers=workers,
+                                              progress=progress)
+            if one and progress:
+                progress(1)
+            results[name] = ModelResult(name, registry.params_dict(p), point, sims, one_run=one)
+    except BaseException as exc:
+        record.fail(exc)
+        raise
+    provenance = {
+        "parley_version": VERSION,
+        "scenario_id": scenario.id,
+        "scenario_hash": scenario.content_hash(),
+        "models": {n: r.params for n, r in results.items()},
+        "draws": draws,
+        "seed": seed,
+        "settlement_rule": rule,
+        "uncertain_inputs": lay.n_inputs,
+        "draws_run": {n: r.n for n, r in results.items()},
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    zone_draws = min(draws, ZONE_DRAWS) if lay.n_inputs else 1
+    zone = _zone(lay, zone_draws, seed, rule) if scenario.tests_settlement else None
+    fc = Forecast(scenario, results, provenance, zone=zone)
+    if progress is not None and count_lead and any(lv.counterfactual_of for lv in scenario.levers):
+        # the lead sentence solves the counterfactual on the same draws: as long as a model's
+        # run, so a progress bar counts it (cached where `Forecast.lead` keeps it)
+        fc.__dict__["lead"] = hooks.compute("lead", fc, progress=progress)
+    record.finish(fc)
+    return fc
+
+
+def _zone(lay: batching.Layout, draws: int, seed: int, rule: Rule) -> ZoneResult | None:
+    """The zone of agreement on the first draws of the same stream the models saw (None when
+    the scenario names no veto players: there is nobody whose acceptance to test)."""
+    from parley.analysis.agreement_zone import zone
+
+    if not lay.base.veto.any():
+        return None
+    b = batching.sample(lay, draws, seed) if lay.n_inputs else lay.base
+    z = zone(b, rule)
+    return ZoneResult(z.exists, z.package, one_run=not lay.n_inputs)

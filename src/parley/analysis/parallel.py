@@ -1,0 +1,130 @@
+"""Executors for sweeps: in-process, local processes, or a Dask cluster.
+
+Every sweep in parley (lever comparisons, sensitivity samples) is a list of independent tasks
+whose results are merged *in task order*. Each task is a pure function of its arguments
+(the seed and the draw range fix its random numbers), so the merged result is the same whether
+the tasks ran inline, in a process pool or on Dask workers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from parley.core.errors import ParleyInputError, Problem
+
+T = TypeVar("T")
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for a Dask scheduler before saying it cannot be reached."""
+
+
+ORPHAN_POLL = 0.5
+"""Seconds between a worker's checks that its parent is still alive."""
+
+
+def worker_init() -> None:
+    """Initializer of every parley worker process.
+
+    Workers leave Ctrl-C to the parent, which cancels the work and exits cleanly (otherwise
+    every worker prints its own KeyboardInterrupt traceback). And they die with the parent: a
+    `kill -9` of the parent would otherwise leave them computing their chunks to the end. A
+    daemon thread compares os.getppid() with the parent's pid (the process is re-parented when
+    the parent dies) and ends the worker at once; unlike Linux's PR_SET_PDEATHSIG it works on
+    every POSIX system and does not fire when the thread that started the pool ends.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+    threading.Thread(target=_watch_parent, args=(parent,), name="parley-orphan-watch",
+                     daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(ORPHAN_POLL)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+_ignore_sigint = worker_init  # the name earlier code used
+
+
+@contextmanager
+def executor(
+    scheduler: str | None = None, workers: int | None = None, *, parallel: bool = True
+) -> Iterator[Executor | None]:
+    """The executor a sweep should use; None means run inline in this process.
+
+    scheduler: a Dask scheduler address (``tcp://host:8786``); needs ``parley[distributed]``.
+    workers: local worker processes (1 = inline; None = inline unless `parallel` says the work
+    is big enough to pay for starting processes).
+    """
+    if scheduler:
+        client = _dask_client(scheduler)
+        try:
+            yield client.get_executor()
+        finally:
+            client.close()
+        return
+    n = workers if workers is not None else (os.cpu_count() or 1) if parallel else 1
+    if n <= 1:
+        yield None
+        return
+    pool = ProcessPoolExecutor(max_workers=n, initializer=worker_init)
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        pool.shutdown()
+
+
+def _dask_client(address: str) -> Any:
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise ParleyInputError(
+            [Problem("--scheduler", "running on a Dask cluster needs the `distributed` extra",
+                     "install it with `pip install 'parley[distributed]'`")]
+        ) from None
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ParleyInputError(
+            [Problem("--scheduler", f"cannot reach the Dask scheduler at {address}: {exc}",
+                     "check the address (e.g. tcp://127.0.0.1:8786) and that the scheduler is running")]
+        ) from None
+
+
+def run_tasks(
+    fn: Callable[..., T],
+    tasks: Sequence[tuple[Any, ...]],
+    pool: Executor | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[T]:
+    """fn(*task) for every task, results in task order; progress(1) after each task finishes."""
+    if pool is None:
+        out = []
+        for task in tasks:
+            out.append(fn(*task))
+            if progress:
+                progress(1)
+        return out
+    futures: list[Future[T]] = [pool.submit(fn, *task) for task in tasks]
+    try:
+        results = []
+        for fut in futures:
+            results.append(fut.result())
+            if progress:
+                progress(1)
+        return results
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        raise

@@ -1,0 +1,360 @@
+"""Scenario -> arrays over Monte Carlo draws, with seeded, chunk-independent sampling.
+
+Every uncertain number in a scenario is one *input*: a column of uniforms U[D, P] is drawn
+per block of draws and pushed through each input's inverse CDF. Keeping the uniforms separate
+from the transform lets sensitivity analysis (SALib) and lever comparisons (common random
+numbers) feed their own uniforms through the same path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from parley.core.errors import ParleyInputError, Problem
+from parley.core.estimate import Estimate
+
+if TYPE_CHECKING:  # the scenario's lever checks use this module: types only, no import cycle
+    from parley.core.scenario import Scenario
+
+BLOCK = 1024
+"""Draws per RNG block. Block b always comes from SeedSequence(seed, spawn_key=(b,)), so a
+draw's values depend only on (seed, its index): not on chunking, workers, or the total count."""
+
+Field = Literal["position", "salience", "reservation", "capability", "status_quo"]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Model inputs for D draws of N actors on K issues (positions 0–100, saliences 0–1)."""
+
+    actors: tuple[str, ...]
+    issues: tuple[str, ...]
+    position: np.ndarray  # [D, N, K]
+    salience: np.ndarray  # [D, N, K], 0 where not engaged
+    capability: np.ndarray  # [D, N], > 0
+    reservation: np.ndarray  # [D, N, K], NaN where none
+    status_quo: np.ndarray  # [D, K], NaN where none
+    engaged: np.ndarray  # [N, K] bool
+    veto: np.ndarray  # [N] bool
+    seed: int | None = None  # the Monte Carlo stream these draws come from (None: not sampled)
+    draw_start: int = 0  # global index of the first draw in that stream
+
+    @property
+    def draws(self) -> int:
+        return self.position.shape[0]
+
+    @property
+    def n_actors(self) -> int:
+        return self.position.shape[1]
+
+    @property
+    def n_issues(self) -> int:
+        return self.position.shape[2]
+
+    def weight(self) -> np.ndarray:
+        """Capability x salience, zero where an actor is not engaged: [D, N, K]."""
+        return self.capability[:, :, None] * self.salience * self.engaged[None]
+
+    def take(self, index: np.ndarray | slice) -> Batch:
+        """The same scenario restricted to some draws."""
+        contiguous = isinstance(index, slice) and index.step in (None, 1)
+        return replace(
+            self,
+            seed=self.seed if contiguous else None,
+            draw_start=self.draw_start + (index.start or 0) if contiguous else 0,
+            position=self.position[index],
+            salience=self.salience[index],
+            capability=self.capability[index],
+            reservation=self.reservation[index],
+            status_quo=self.status_quo[index],
+        )
+
+    def noise(self, key: tuple[int, ...], shape: tuple[int, ...]) -> np.ndarray | None:
+        """Uniforms U[D, *shape] for a model's own randomness (e.g. the exchange model's REX).
+
+        Row d depends only on (seed, key, global draw index), like the sampled inputs, so a
+        stochastic model gives the same numbers however the draws are chunked. None when the
+        batch was not sampled from a seeded stream (the model then falls back to its own seed).
+        """
+        if self.seed is None:
+            return None
+        return draw_uniforms(self.seed, (1, *key), self.draw_start, self.draw_start + self.draws, shape)
+
+    def permute_actors(self, order: np.ndarray) -> Batch:
+        """Reorder actors (for invariance tests and canonical orderings)."""
+        order = np.asarray(order)
+        return replace(
+            self,
+            actors=tuple(self.actors[i] for i in order),
+            position=self.position[:, order],
+            salience=self.salience[:, order],
+            capability=self.capability[:, order],
+            reservation=self.reservation[:, order],
+            engaged=self.engaged[order],
+            veto=self.veto[order],
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        position: np.ndarray,
+        salience: np.ndarray,
+        capability: np.ndarray,
+        *,
+        reservation: np.ndarray | None = None,
+        status_quo: np.ndarray | None = None,
+        engaged: np.ndarray | None = None,
+        veto: np.ndarray | None = None,
+        actors: tuple[str, ...] | None = None,
+        issues: tuple[str, ...] | None = None,
+    ) -> Batch:
+        """Build a batch from arrays; 2-D inputs ([N, K], [N]) are treated as a single draw.
+
+        Saliences are on 0–1 here, as the models use them.
+        """
+        pos = np.asarray(position, dtype=float)
+        if pos.ndim == 2:
+            pos = pos[None]
+        d, n, k = pos.shape
+        sal = np.broadcast_to(np.asarray(salience, dtype=float), (d, n, k)).copy()
+        cap = np.asarray(capability, dtype=float)
+        cap = np.broadcast_to(cap if cap.ndim == 2 else cap[None], (d, n)).copy()
+        eng = np.ones((n, k), bool) if engaged is None else np.asarray(engaged, bool)
+        res = np.full((d, n, k), np.nan) if reservation is None else np.asarray(reservation, float)
+        res = np.broadcast_to(res if res.ndim == 3 else res[None], (d, n, k)).copy()
+        sq = np.full((d, k), np.nan) if status_quo is None else np.asarray(status_quo, float)
+        sq = np.broadcast_to(sq if sq.ndim == 2 else sq[None], (d, k)).copy()
+        vet = np.zeros(n, bool) if veto is None else np.asarray(veto, bool)
+        sal = np.where(eng[None], sal, 0.0)
+        return cls(
+            actors=actors or tuple(f"a{i}" for i in range(n)),
+            issues=issues or tuple(f"k{j}" for j in range(k)),
+            position=pos,
+            salience=sal,
+            capability=cap,
+            reservation=res,
+            status_quo=sq,
+            engaged=eng,
+            veto=vet,
+        )
+
+
+@dataclass(frozen=True)
+class Input:
+    """One uncertain number of a scenario: what it is, where it goes, and its range."""
+
+    field: Field
+    actor: int | None
+    issue: int | None
+    estimate: Estimate  # on the 0–100 scale (or capability's own scale)
+    lower: float
+    upper: float
+    label: str
+
+    def transform(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF: uniforms in (0, 1) -> values of this input."""
+        return inverse_cdf(self.estimate, u, self.lower, self.upper)
+
+
+def inverse_cdf(est: Estimate, u: np.ndarray, lower: float, upper: float) -> np.ndarray:
+    """Values of an estimate at probabilities u (triangular, or normal truncated to [lower, upper])."""
+    if est.kind == "fixed":
+        return np.full(np.shape(u), est.mode)
+    if est.kind == "triangular":
+        lo, mo, hi = est.low, est.mode, est.high
+        cut = (mo - lo) / (hi - lo)
+        left = lo + np.sqrt(u * (hi - lo) * (mo - lo))
+        right = hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mo))
+        return np.where(u < cut, left, right)
+    from scipy.special import ndtr, ndtri  # only normal estimates need it; keeps start-up fast
+
+    a = ndtr((lower - est.mode) / est.sd)
+    b = ndtr((upper - est.mode) / est.sd) if np.isfinite(upper) else 1.0
+    p = a + u * (b - a)
+    x = est.mode + est.sd * ndtri(np.clip(p, 1e-300, 1 - 1e-16))
+    return np.clip(x, lower, upper)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a scenario maps to arrays: the point values and the list of uncertain inputs."""
+
+    actors: tuple[str, ...]
+    issues: tuple[str, ...]
+    base: Batch  # D = 1, every estimate at its mode
+    inputs: tuple[Input, ...]
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.inputs)
+
+
+_LAYOUTS: list[tuple[Scenario, Layout]] = []
+"""The last few layouts, by scenario object: `parley run` lays out the same (frozen) scenario
+for every model, the zone, and the lead's comparison."""
+_LAST_SAMPLE: list[tuple[Layout, int, int, Batch]] = []
+"""The last sampled block (layout, seed, start, batch): the models of one run, the zone check
+and the lead's comparison all start from the same draws; its arrays are read-only."""
+CACHE_LAYOUTS = 4
+
+
+def layout(scenario: Scenario) -> Layout:
+    """Point values and uncertain inputs of a scenario, in scenario order (cached per scenario
+    object; its arrays are read-only because callers share it)."""
+    for known, lay in _LAYOUTS:
+        if known is scenario:
+            return lay
+    lay = _layout(scenario)
+    _LAYOUTS.insert(0, (scenario, lay))
+    del _LAYOUTS[CACHE_LAYOUTS:]
+    return lay
+
+
+def _freeze(b: Batch) -> Batch:
+    for name in ("position", "salience", "capability", "reservation", "status_quo", "engaged", "veto"):
+        getattr(b, name).flags.writeable = False
+    return b
+
+
+def _layout(scenario: Scenario) -> Layout:
+    actors = tuple(scenario.actor_ids)
+    issues = tuple(scenario.issue_ids)
+    n, k = len(actors), len(issues)
+    a_idx = {a: i for i, a in enumerate(actors)}
+    i_idx = {x: j for j, x in enumerate(issues)}
+    position = np.zeros((1, n, k))
+    salience = np.zeros((1, n, k))
+    reservation = np.full((1, n, k), np.nan)
+    status_quo = np.full((1, k), np.nan)
+    capability = np.zeros((1, n))
+    engaged = np.zeros((n, k), bool)
+    inputs: list[Input] = []
+
+    def add(
+        field: Field, i: int | None, j: int | None, est: Estimate, lo: float, hi: float, label: str
+    ) -> float:
+        if est.is_uncertain:
+            inputs.append(Input(field, i, j, est, lo, hi, label))
+        return est.mode
+
+    for i, actor in enumerate(scenario.actors):
+        cap = actor.capability
+        capability[0, i] = add(
+            "capability", i, None, cap, 1e-9 * max(cap.mode, 1e-300), np.inf, f"{actor.id}.capability"
+        )
+    for j, issue in enumerate(scenario.issues):
+        if issue.status_quo is not None:
+            status_quo[0, j] = add(
+                "status_quo", None, j, issue.to_scale(issue.status_quo), 0, 100, f"{issue.id}.status_quo"
+            )
+    for st in scenario.stances:
+        i, j = a_idx[st.actor], i_idx[st.issue]
+        issue = scenario.issues[j]
+        engaged[i, j] = True
+        tag = f"{st.actor}.{st.issue}"
+        position[0, i, j] = add("position", i, j, issue.to_scale(st.position), 0, 100, f"{tag}.position")
+        salience[0, i, j] = add("salience", i, j, st.salience, 0, 100, f"{tag}.salience") / 100.0
+        if st.reservation is not None:
+            reservation[0, i, j] = add(
+                "reservation", i, j, issue.to_scale(st.reservation), 0, 100, f"{tag}.reservation"
+            )
+    veto = np.array([a.veto for a in scenario.actors], bool)
+    base = Batch(actors, issues, position, salience, capability, reservation, status_quo, engaged, veto)
+    return Layout(actors, issues, _freeze(base), tuple(inputs))
+
+
+def seed_problems(seed: int) -> list[Problem]:
+    """The seed must be a whole number >= 0: numpy's SeedSequence takes no negative seed."""
+    if seed >= 0:
+        return []
+    return [Problem("seed", f"the seed must be a whole number >= 0, got {seed}",
+                    "use e.g. 7 (any number from 0 up)")]
+
+
+def check_run(draws: int, seed: int) -> None:
+    """Refuse a run parley cannot do: at least one draw, and a seed numpy accepts."""
+    problems = seed_problems(seed)
+    if draws < 1:
+        problems.insert(0, Problem("draws", f"draws must be >= 1, got {draws}", "use e.g. 10000"))
+    if problems:
+        raise ParleyInputError(problems)
+
+
+def uniforms(seed: int, n_inputs: int, start: int, stop: int) -> np.ndarray:
+    """U[stop - start, n_inputs] for draws [start, stop) of the stream fixed by `seed`."""
+    return draw_uniforms(seed, (), start, stop, (n_inputs,))
+
+
+def draw_uniforms(
+    seed: int, key: tuple[int, ...], start: int, stop: int, shape: tuple[int, ...]
+) -> np.ndarray:
+    """U[stop - start, *shape] whose row i depends only on (seed, key, start + i).
+
+    Block b of a stream comes from SeedSequence(seed, spawn_key=(*key, b)): the scenario's
+    inputs use key () and models' own randomness other keys, so the streams never overlap.
+    """
+    out = np.empty((stop - start, *shape))
+    if out.size == 0:
+        return out
+    for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(*key, block)))
+        values = rng.random((BLOCK, *shape))
+        lo, hi = max(start, block * BLOCK), min(stop, (block + 1) * BLOCK)
+        out[lo - start : hi - start] = values[lo - block * BLOCK : hi - block * BLOCK]
+    return out
+
+
+def from_uniforms(lay: Layout, u: np.ndarray) -> Batch:
+    """Batch whose uncertain inputs take the values at uniforms u[D, P]."""
+    d = u.shape[0]
+    b = lay.base
+    position = np.repeat(b.position, d, axis=0)
+    salience = np.repeat(b.salience, d, axis=0)
+    reservation = np.repeat(b.reservation, d, axis=0)
+    status_quo = np.repeat(b.status_quo, d, axis=0)
+    capability = np.repeat(b.capability, d, axis=0)
+    for p, inp in enumerate(lay.inputs):
+        values = inp.transform(u[:, p])
+        if inp.field == "capability":
+            capability[:, inp.actor] = values
+        elif inp.field == "status_quo":
+            status_quo[:, inp.issue] = values
+        elif inp.field == "salience":
+            salience[:, inp.actor, inp.issue] = values / 100.0
+        elif inp.field == "position":
+            position[:, inp.actor, inp.issue] = values
+        else:
+            reservation[:, inp.actor, inp.issue] = values
+    return replace(
+        b,
+        position=position,
+        salience=salience,
+        reservation=reservation,
+        status_quo=status_quo,
+        capability=capability,
+    )
+
+
+def sample(scenario: Scenario | Layout, draws: int, seed: int, start: int = 0) -> Batch:
+    """Draws [start, start + draws) of the scenario's uncertain inputs.
+
+    The last block sampled is kept: asking again for it, or for part of it, returns views of
+    the same (read-only) arrays; a draw's values depend only on (seed, its index) either way.
+    """
+    lay = scenario if isinstance(scenario, Layout) else layout(scenario)
+    for known, s0, a0, b0 in _LAST_SAMPLE:
+        if known is lay and s0 == seed and a0 <= start and start + draws <= a0 + b0.draws:
+            return b0.take(slice(start - a0, start - a0 + draws))
+    b = from_uniforms(lay, uniforms(seed, lay.n_inputs, start, start + draws))
+    b = _freeze(replace(b, seed=seed, draw_start=start))
+    _LAST_SAMPLE[:] = [(lay, seed, start, b)]
+    return b
+
+
+def point(scenario: Scenario | Layout) -> Batch:
+    """One draw with every estimate at its most likely value."""
+    lay = scenario if isinstance(scenario, Layout) else layout(scenario)
+    return lay.base
