@@ -15,20 +15,11 @@ from pydantic import TypeAdapter, ValidationError
 
 from parley.core.batch import layout
 from parley.core.errors import ParleyInputError, Problem
-from parley.core.levers import (  # noqa: F401 - re-exported: callers import them from here
-    BASELINE,
-    CAPABILITY_FLOOR,
-    ISSUE_FIELDS,
-    Op,
+from parley.core.levers import (
+    Op,  # noqa: F401 - re-exported: compare imports the operations from here
     Variant,
-    _bounds,
-    _change_problems,
-    _operate,
-    _range_problems,
-    _raw_values,
-    _verb,
-    apply,
-    compile_change,
+    apply,  # noqa: F401
+    compile_change,  # noqa: F401
     compile_variant,
     lever_problems,
     point_problems,
