@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from parley.analysis.forecast import DEFAULT_SEED
-from parley.analysis.sensitivity import _fill, evaluate
+from parley.analysis.sensitivity import evaluate, fill_missing, result_columns
 from parley.analysis.settlement import Rule
 from parley.core import batch as batching
 from parley.core.errors import ParleyInputError, Problem
@@ -104,13 +104,7 @@ def decompose(
     params = params or {}
     made = {m: registry.make_params(m, params.get(m)) for m in names}
     lay = batching.layout(scenario)
-    every = ["settlement", "gap", *lay.issues]
-    offered = every if scenario.tests_settlement else list(lay.issues)
-    wanted = list(outputs) if outputs else offered
-    unknown = [o for o in wanted if o not in offered]
-    if unknown:
-        raise ParleyInputError([Problem("--result", f"unknown result '{unknown[0]}'",
-                                        f"use one of: {', '.join(offered)}")])
+    every, wanted = result_columns(scenario, lay, outputs)
     labels = groups(scenario, lay)
     group_names = list(dict.fromkeys(labels))
     cols = {g: np.array([lab == g for lab in labels]) for g in group_names}
@@ -124,12 +118,12 @@ def decompose(
     noise: dict[str, np.ndarray] = {}
     runs = 0
     for m in names:
-        y = _fill(_evaluate(lay, m, made[m], rule, x))
+        y = fill_missing(_evaluate(lay, m, made[m], rule, x))
         ys[m] = y.reshape(2 + len(group_names), n, -1)
         runs += len(x)
         if getattr(made[m], "own_randomness", False) and hasattr(made[m], "seed"):
             again = dataclasses.replace(made[m], seed=made[m].seed + 1)
-            noise[m] = _fill(_evaluate(lay, m, again, rule, a))
+            noise[m] = fill_missing(_evaluate(lay, m, again, rule, a))
             runs += n
     rows: list[dict[str, Any]] = []
     variance: dict[str, float] = {}

@@ -106,7 +106,22 @@ def evaluate(lay: batching.Layout, model: str, params: Any, rule: Rule, x: np.nd
     return np.column_stack([d.settle.astype(float), gap, outcome])
 
 
-def _fill(y: np.ndarray) -> np.ndarray:
+def result_columns(scenario: Scenario, lay: batching.Layout,
+                   outputs: Sequence[str] | None) -> tuple[list[str], list[str]]:
+    """The columns `evaluate` returns, and those asked for (default: all the scenario offers),
+    with a clear error for an unknown one."""
+    every = ["settlement", "gap", *lay.issues]
+    # settlement and gap exist only where there are veto players to accept or refuse
+    offered = every if scenario.tests_settlement else list(lay.issues)
+    wanted = list(outputs) if outputs else offered
+    unknown = [o for o in wanted if o not in offered]
+    if unknown:
+        raise ParleyInputError([Problem("--result", f"unknown result '{unknown[0]}'",
+                                        f"use one of: {', '.join(offered)}")])
+    return every, wanted
+
+
+def fill_missing(y: np.ndarray) -> np.ndarray:
     """Columns without a value in some rows (no package, no status quo): fill with the column
     mean for the outcomes and with the column maximum for the gap (no package = far apart)."""
     y = y.copy()
@@ -155,14 +170,7 @@ def sensitivity(
         raise ParleyInputError(bad_seed)
     p = registry.make_params(model, params)
     lay = batching.layout(scenario)
-    every = ["settlement", "gap", *lay.issues]  # the columns of the model runs' results
-    # settlement and gap exist only where there are veto players to accept or refuse
-    offered = every if scenario.tests_settlement else list(lay.issues)
-    wanted = list(outputs) if outputs else offered
-    unknown = [o for o in wanted if o not in offered]
-    if unknown:
-        raise ParleyInputError([Problem("--result", f"unknown result '{unknown[0]}'",
-                                        f"use one of: {', '.join(offered)}")])
+    every, wanted = result_columns(scenario, lay, outputs)
     if lay.n_inputs < 2:
         raise ParleyInputError([Problem("", f"scenario '{scenario.id}' has {lay.n_inputs} uncertain "
                                         "input(s); sensitivity analysis needs at least two",
@@ -203,7 +211,7 @@ def sensitivity(
     big = len(x) * len(lay.actors) > 2_000_000 and len(blocks) > 1
     with executor(scheduler, workers, parallel=big) as pool:
         parts = run_tasks(evaluate, tasks, pool, tick)
-    y = _fill(np.concatenate(parts))
+    y = fill_missing(np.concatenate(parts))
     rows: list[dict[str, Any]] = []
     constant = []
     for out in wanted:
