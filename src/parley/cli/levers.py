@@ -3,6 +3,7 @@ the outcome."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -371,7 +372,7 @@ def _decompose(scenario: str, models: list[str], samples: int, output: list[str]
         registry.module(m)
     s = load(scenario)
     wanted = [o for item in output for o in item.split(",") if o]
-    with err_console.status("decomposing the variance", spinner="dots") if not as_json else _null():
+    with nullcontext() if as_json else err_console.status("decomposing the variance", spinner="dots"):
         res = decompose(s, names, n=samples, seed=seed, params=parse_params(param), rule=_rule(rule),  # type: ignore[arg-type]
                         outputs=wanted or None)
     if as_json:
@@ -404,12 +405,6 @@ def _decompose(scenario: str, models: list[str], samples: int, output: list[str]
                   "models reacting differently to the same inputs; ±: bootstrap standard error "
                   "(Monte Carlo precision). 'gap': the largest shortfall of a veto player from its "
                   "walk-away value.", style="dim")
-
-
-def _null() -> Any:
-    from contextlib import nullcontext
-
-    return nullcontext()
 
 
 def _write_tornado(res: Any, outputs: list[str], path: str, top: int) -> None:
