@@ -89,15 +89,18 @@ class Ledger:
             return {"entries": -1, "hash": "unreadable"}
         return data if isinstance(data, dict) else {"entries": -1, "hash": "unreadable"}
 
+    def chained(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`body` with the `seq` and `prev` it gets as the next entry (what its hash covers)."""
+        previous = self.entries()
+        last = previous[-1] if previous else None
+        return dict(body, seq=(int(last["seq"]) + 1) if last else 1,
+                    prev=str(last["hash"]) if last else GENESIS)
+
     def append(self, body: dict[str, Any]) -> dict[str, Any]:
         """Chain `body` to the last entry, hash it and append it as one line; returns the entry.
 
         The file is only ever opened for appending, and each entry is one write of one line."""
-        previous = self.entries()
-        last = previous[-1] if previous else None
-        entry = dict(body)
-        entry["seq"] = (int(last["seq"]) + 1) if last else 1
-        entry["prev"] = str(last["hash"]) if last else GENESIS
+        entry = self.chained(body)
         entry["hash"] = entry_hash(entry)
         line = canonical(entry) + "\n"
         if self.path.exists() and self.path.stat().st_size:

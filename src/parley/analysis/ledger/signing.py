@@ -31,7 +31,7 @@ def _ssh_keygen(option: str) -> str:
 
 def sign(body: dict[str, Any], book: Any, key: str | Path) -> dict[str, Any]:
     """`body` with a `signature` over the hash it will have once chained into `book`."""
-    from parley.analysis.ledger.chain import GENESIS, entry_hash
+    from parley.analysis.ledger.chain import entry_hash
 
     exe = _ssh_keygen("--sign")
     key_path = Path(key).expanduser()
@@ -39,9 +39,7 @@ def sign(body: dict[str, Any], book: Any, key: str | Path) -> dict[str, Any]:
         raise ParleyInputError(
             [Problem("--sign", f"no key file at {key}", "give the path of a private SSH key")]
         )
-    last = book.entries()[-1] if book.entries() else None
-    chained = dict(body, seq=(int(last["seq"]) + 1) if last else 1, prev=last["hash"] if last else GENESIS)
-    digest = entry_hash(chained)
+    digest = entry_hash(book.chained(body))
     with tempfile.TemporaryDirectory() as tmp:
         msg = Path(tmp) / "entry"
         msg.write_text(digest, encoding="utf-8")
