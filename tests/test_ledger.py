@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from parley.analysis.ledger import Ledger, grade, resolve, seal, verify
-from parley.analysis.ledger.grade import crps_ensemble
+from parley.backtest.metrics import crps_samples
 from parley.cli import app
 
 runner = CliRunner()
@@ -123,16 +123,16 @@ def test_resolving_an_unknown_entry_names_the_forecasts(sealed: Path, tmp_path: 
 def test_crps_of_an_ensemble_matches_the_integral() -> None:
     # two members 0 and 100, outcome 50: F is 0.5 on [0, 100), so the integral of (F - 1{x >= 50})^2
     # is 0.25 * 100 = 25 (= E|X - y| - E|X - X'| / 2 = 50 - 25)
-    assert crps_ensemble(np.array([0.0, 100.0]), 50.0) == pytest.approx(25.0)
+    assert crps_samples(np.array([0.0, 100.0]), 50.0) == pytest.approx(25.0)
     # a point forecast: the absolute error
-    assert crps_ensemble(np.full(99, 40.0), 50.0) == pytest.approx(10.0)
+    assert crps_samples(np.full(99, 40.0), 50.0) == pytest.approx(10.0)
     # against numerical integration for an uneven ensemble
     x = np.array([10.0, 20.0, 20.0, 65.0])
     grid = np.linspace(-10, 110, 240_001)
     cdf = (x[None, :] <= grid[:, None]).mean(axis=1)
     y = 30.0
     integral = np.trapezoid((cdf - (grid >= y)) ** 2, grid)
-    assert crps_ensemble(x, y) == pytest.approx(integral, abs=1e-2)
+    assert crps_samples(x, y) == pytest.approx(integral, abs=1e-2)
 
 
 def test_three_resolved_entries_grade_to_hand_computed_scores(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from parley.backtest.metrics import crps_samples
+
 LEVELS = (0.5, 0.8)
 
 
@@ -75,12 +77,7 @@ def crps_from_residuals(forecast: np.ndarray, outcome: np.ndarray,
     ok = np.isfinite(f)
     if r.size == 0 or not ok.any():
         return out
-    x = np.sort(np.clip(f[ok, None] + r[None, :], 0.0, 100.0), axis=1)  # [I, m]
-    m = r.size
-    first = np.abs(x - np.asarray(outcome, float)[ok, None]).mean(axis=1)
-    rank = 2.0 * np.arange(1, m + 1) - m - 1
-    spread = 2.0 * (x * rank).sum(axis=1) / (m * m)
-    out[ok] = first - 0.5 * spread
+    out[ok] = crps_samples(np.clip(f[ok, None] + r[None, :], 0.0, 100.0), np.asarray(outcome, float)[ok])
     return out
 
 

@@ -105,6 +105,17 @@ def paired_difference(error_a: np.ndarray, error_b: np.ndarray, groups: np.ndarr
                     float(np.percentile(diff, hi)))
 
 
+def crps_samples(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """CRPS of equally weighted samples x[..., m] at outcomes y[...]: E|X − y| − ½ E|X − X'|,
+    exact for that discrete distribution, with the sorted-sample form of E|X − X'|."""
+    x = np.sort(np.asarray(x, float), axis=-1)
+    m = x.shape[-1]
+    first = np.abs(x - np.asarray(y, float)[..., None]).mean(axis=-1)
+    rank = 2.0 * np.arange(1, m + 1) - m - 1
+    spread = 2.0 * (x * rank).sum(axis=-1) / (m * m)
+    return first - 0.5 * spread
+
+
 def coverage(outcome: np.ndarray, low: np.ndarray, high: np.ndarray) -> float:
     """Share of outcomes inside their intervals (ends included)."""
     inside = (outcome >= low - 1e-9) & (outcome <= high + 1e-9)

@@ -3,8 +3,8 @@
 - P(settlement): Brier score (p - y)^2 and log score -ln(p or 1 - p), with p kept inside
   [0.001, 0.999] so that one confident miss costs ln(1000) = 6.9 instead of infinity.
 - Issue outcomes: CRPS of the sealed forecast (its 1st..99th percentiles read as an equally
-  weighted ensemble, whose CRPS is exact: E|X - y| - E|X - X'| / 2), and whether the outcome fell
-  inside the 50% (25-75%) and 90% (5-95%) intervals.
+  weighted ensemble, whose CRPS is exact: `parley.backtest.metrics.crps_samples`), and
+  whether the outcome fell inside the 50% (25-75%) and 90% (5-95%) intervals.
 - A calibration table of P(settlement) by tenths: forecasts made, mean forecast, share settled.
 A forecast entry resolved more than once is graded on its latest resolution.
 """
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from parley.analysis.ledger.chain import Ledger
+from parley.backtest.metrics import crps_samples
 
 P_FLOOR = 0.001
 
@@ -30,14 +31,6 @@ def brier(p: float, settled: bool) -> float:
 def log_score(p: float, settled: bool) -> float:
     p = min(max(p, P_FLOOR), 1.0 - P_FLOOR)
     return -math.log(p if settled else 1.0 - p)
-
-
-def crps_ensemble(members: np.ndarray, y: float) -> float:
-    """CRPS of an equally weighted ensemble (exact for that discrete distribution)."""
-    x = np.sort(np.asarray(members, dtype=float))
-    n = x.size
-    spread = np.sum(x * (2.0 * np.arange(1, n + 1) - n - 1)) / (n * n)  # = E|X - X'| / 2
-    return float(np.mean(np.abs(x - y)) - spread)
 
 
 @dataclass(frozen=True)
@@ -80,7 +73,7 @@ def grade(path: str | Path = "forecasts.jsonl") -> Grades:
                 if q is None:
                     continue
                 y = float(outcome["scale_0_100"])
-                crps.append(crps_ensemble(np.asarray(q["quantiles"], dtype=float), y))
+                crps.append(float(crps_samples(np.asarray(q["quantiles"], dtype=float), y)))
                 in50.append(q["q25"] <= y <= q["q75"])
                 in90.append(q["q05"] <= y <= q["q95"])
             row.update(
