@@ -61,6 +61,18 @@ def fixed_coverage(forecast: np.ndarray, outcome: np.ndarray, q: float) -> tuple
     return float(inside.mean()), float((hi - lo).mean())
 
 
+def _predictive(forecast: np.ndarray,
+                residuals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """An all-NaN result per issue, where the forecast is finite, and the predictive samples
+    forecast + residual clipped to 0–100 there [I, m] (None when there are none)."""
+    r = np.asarray(residuals, float)
+    r = r[np.isfinite(r)]
+    f = np.asarray(forecast, float)
+    ok = np.isfinite(f)
+    x = np.clip(f[ok, None] + r[None, :], 0.0, 100.0) if r.size and ok.any() else None
+    return np.full(f.shape, np.nan), ok, x
+
+
 def crps_from_residuals(forecast: np.ndarray, outcome: np.ndarray,
                         residuals: np.ndarray) -> np.ndarray:
     """CRPS of the predictive distribution forecast + past residual (clipped to 0–100), per issue.
@@ -70,14 +82,9 @@ def crps_from_residuals(forecast: np.ndarray, outcome: np.ndarray,
     (it equals the absolute error for a point mass). Uses the sample identity
     CRPS = E|X − y| − ½ E|X − X'| with the sorted-sample form of E|X − X'|.
     """
-    r = np.asarray(residuals, float)
-    r = r[np.isfinite(r)]
-    f = np.asarray(forecast, float)
-    out = np.full(f.shape, np.nan)
-    ok = np.isfinite(f)
-    if r.size == 0 or not ok.any():
-        return out
-    out[ok] = crps_samples(np.clip(f[ok, None] + r[None, :], 0.0, 100.0), np.asarray(outcome, float)[ok])
+    out, ok, x = _predictive(forecast, residuals)
+    if x is not None:
+        out[ok] = crps_samples(x, np.asarray(outcome, float)[ok])
     return out
 
 
@@ -95,14 +102,9 @@ def pit_from_residuals(forecast: np.ndarray, outcome: np.ndarray, residuals: np.
                        u: np.ndarray) -> np.ndarray:
     """Randomised PIT of each outcome under forecast + past residual (clipped to 0–100): the
     share of the distribution below it plus u times the share exactly at it."""
-    r = np.asarray(residuals, float)
-    r = r[np.isfinite(r)]
-    f = np.asarray(forecast, float)
-    out = np.full(f.shape, np.nan)
-    ok = np.isfinite(f)
-    if r.size == 0 or not ok.any():
+    out, ok, x = _predictive(forecast, residuals)
+    if x is None:
         return out
-    x = np.clip(f[ok, None] + r[None, :], 0.0, 100.0)
     y = np.asarray(outcome, float)[ok, None]
     below = (x < y - 1e-9).mean(axis=1)
     at = (np.abs(x - y) <= 1e-9).mean(axis=1)
