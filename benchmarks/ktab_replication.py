@@ -17,7 +17,6 @@ bargains differ, and the largest difference in the reported win probability.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import numpy as np
 
 from parley.core.batch import point
 from parley.io.ktab import load_ktab
+from parley.io.ktab_turns import read_turns
 from parley.models import pce
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,41 +37,6 @@ SAME = 0.005
 KTAB's 0–1 scale, so equal positions agree to about 1e-12."""
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))
-
-
-def reference(name: str, where: Path) -> dict[str, np.ndarray]:
-    """KTAB's positions [T, N, K] (0–100), win probabilities [T, N] and adopted option per
-    turn and actor [T - 1, N] (0: kept its position, m + 1: the bargain initiated by m)."""
-    pos = _rows(where / f"{name}.tsv")
-    t_n = 1 + max(int(r["turn"]) for r in pos)
-    n = 1 + max(int(r["actor"]) for r in pos)
-    k = 1 + max(int(r["dim"]) for r in pos)
-    x = np.full((t_n, n, k), np.nan)
-    for r in pos:
-        x[int(r["turn"]), int(r["actor"]), int(r["dim"])] = float(r["position"])
-    wp = np.full((t_n, n), np.nan)
-    for r in _rows(where / f"{name}_winprob.tsv"):
-        wp[int(r["turn"]), int(r["actor"])] = float(r["p_pos_wins"])
-    chosen = np.full((t_n - 1, n), -1)
-    prob = np.full((t_n - 1, n, n + 1), np.nan)  # each option's probability in k's election
-    for r in _rows(where / f"{name}_bargains.tsv"):
-        t, i, j = int(r["from_turn"]), int(r["initiator"]), int(r["receiver"])
-        if t >= t_n - 1:
-            continue
-        opt = 0 if i == j else i + 1
-        prob[t, i, opt] = float(r["init_prob"])
-        if r["init_chosen"] == "1":
-            chosen[t, i] = opt
-        if i != j:
-            prob[t, j, opt] = float(r["recv_prob"])
-        if r["recv_chosen"] == "1":
-            chosen[t, j] = opt
-    return {"x": x, "p": wp, "chosen": chosen, "prob": prob}
-
-
 def input_file(name: str) -> Path:
     for path in (TESTS / f"{name}.csv", TESTS / "turns" / f"{name}.input.csv",
                  SHARED / f"{name}.input.csv"):
@@ -82,41 +47,41 @@ def input_file(name: str) -> Path:
 
 def compare(name: str, params: pce.Params, where: Path) -> dict[str, object]:
     """Replay one file and compare it with KTAB's tables, turn by turn."""
-    ref = reference(name, where)
+    ref = read_turns(where, name)
     batch = point(load_ktab(input_file(name)))
     out = pce.solve(batch, params)
     ours = out.trajectory[0]
     ours_p = out.info["win_probability"][0]
     choice = np.array([rec["choice"] for rec in out.info["bargain_table"]])
-    t_ref, t_own = ref["x"].shape[0], ours.shape[0]
+    t_ref, t_own = ref.x.shape[0], ours.shape[0]
     common = min(t_ref, t_own)
-    known = ~np.isnan(ref["x"][:common, 0, 0])
-    diff = np.abs(ours[:common] - ref["x"][:common])  # [T, N, K]
+    known = ~np.isnan(ref.x[:common, 0, 0])
+    diff = np.abs(ours[:common] - ref.x[:common])  # [T, N, K]
     diff[~known] = 0.0
     first = None
     bad = np.argwhere(diff.max(axis=-1) > SAME)
     if bad.size:
         t, a = (int(v) for v in bad[0])
         first = {"turn": t, "actor": a, "parley": ours[t, a].round(4).tolist(),
-                 "ktab": ref["x"][t, a].round(4).tolist()}
+                 "ktab": ref.x[t, a].round(4).tolist()}
     # adopted bargains: (turn, actor) where parley's choice is not KTAB's; a difference is a
     # "near tie" when KTAB's own election gives the two options probabilities within 1e-5
     # (relative) of each other: then the ranking is floating-point noise in KTAB's sums
-    m = min(len(choice), ref["chosen"].shape[0])
-    other = np.argwhere((choice[:m] != ref["chosen"][:m]) & (ref["chosen"][:m] >= 0))
+    m = min(len(choice), ref.chosen.shape[0])
+    other = np.argwhere((choice[:m] != ref.chosen[:m]) & (ref.chosen[:m] >= 0))
     near_ties = 0
     first_bargain = None
     for t, a in other.tolist():
-        p_k = ref["prob"][t, a, ref["chosen"][t, a]]
-        p_p = ref["prob"][t, a, choice[t, a]]
+        p_k = ref.prob[t, a, ref.chosen[t, a]]
+        p_p = ref.prob[t, a, choice[t, a]]
         tie = bool(abs(p_k - p_p) <= 1e-5 * p_k)
         near_ties += tie
         if first_bargain is None and not tie:
             first_bargain = {"turn": t + 1, "actor": a, "parley": int(choice[t, a]),
-                             "ktab": int(ref["chosen"][t, a])}
-    pdiff = np.abs(ours_p[:common] - ref["p"][:common])
-    p_off = int((np.abs(np.round(ours_p[:common], 4) - ref["p"][:common]) > 1e-9).sum())
-    final = np.abs(ours[-1] - ref["x"][-1]).max()
+                             "ktab": int(ref.chosen[t, a])}
+    pdiff = np.abs(ours_p[:common] - ref.p[:common])
+    p_off = int((np.abs(np.round(ours_p[:common], 4) - ref.p[:common]) > 1e-9).sum())
+    final = np.abs(ours[-1] - ref.x[-1]).max()
     return {
         "file": name,
         "actors": batch.n_actors,

@@ -5,8 +5,6 @@ diverge."""
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ import pytest
 
 from parley.core.batch import point
 from parley.io.ktab import load_ktab
+from parley.io.ktab_turns import KtabTurns, read_turns
 from parley.models import pce
 
 DATA = Path(__file__).parent / "data" / "ktab"
@@ -22,46 +21,8 @@ NAMES = ["dummyData_3Dim", "SOE-Pol-Comp", "SOE-Policy", "dummyData_6Dim", "SOE-
          "dummyData-a040", "random_a025_d3_s7", "random_a050_d5_s42", "random_a050_d5_seed2026"]
 
 
-@dataclass
-class Turns:
-    """KTAB's tables for one file: positions x[T, N, K] (0–100) and win probabilities p[T, N]
-    (NaN at turns the fixture leaves out), adopted option per turn and actor chosen[T - 1, N]
-    (-1 unknown, 0 kept its position, m + 1 the bargain initiated by m)."""
-
-    x: np.ndarray
-    p: np.ndarray
-    chosen: np.ndarray
-
-    @property
-    def turns(self) -> int:
-        return self.x.shape[0] - 1
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))
-
-
-def ktab_turns(name: str) -> Turns:
-    pos = _rows(TURNS / f"{name}.tsv")
-    t_n = 1 + max(int(r["turn"]) for r in pos)
-    n = 1 + max(int(r["actor"]) for r in pos)
-    k = 1 + max(int(r["dim"]) for r in pos)
-    x = np.full((t_n, n, k), np.nan)
-    for r in pos:
-        x[int(r["turn"]), int(r["actor"]), int(r["dim"])] = float(r["position"])
-    p = np.full((t_n, n), np.nan)
-    for r in _rows(TURNS / f"{name}_winprob.tsv"):
-        p[int(r["turn"]), int(r["actor"])] = float(r["p_pos_wins"])
-    chosen = np.full((t_n - 1, n), -1)
-    for r in _rows(TURNS / f"{name}_bargains.tsv"):
-        t, i, j = int(r["from_turn"]), int(r["initiator"]), int(r["receiver"])
-        opt = 0 if i == j else i + 1
-        if r["init_chosen"] == "1":
-            chosen[t, i] = opt
-        if r["recv_chosen"] == "1":
-            chosen[t, j] = opt
-    return Turns(x, p, chosen)
+def ktab_turns(name: str) -> KtabTurns:
+    return read_turns(TURNS, name)
 
 
 def input_path(name: str) -> Path:
@@ -69,7 +30,7 @@ def input_path(name: str) -> Path:
     return own if own.exists() else TURNS / f"{name}.input.csv"
 
 
-def first_divergence(ours: np.ndarray, ref: Turns, atol: float = 0.005) -> str | None:
+def first_divergence(ours: np.ndarray, ref: KtabTurns, atol: float = 0.005) -> str | None:
     """'turn t, actor a: parley [...], KTAB [...]' for the first position off by more than atol
     (0–100) at a turn the fixture holds, or None."""
     common = min(ours.shape[0], ref.x.shape[0])
@@ -85,7 +46,7 @@ def first_divergence(ours: np.ndarray, ref: Turns, atol: float = 0.005) -> str |
 
 
 @pytest.fixture(scope="module")
-def runs() -> dict[str, tuple[pce.Outcome, Turns]]:
+def runs() -> dict[str, tuple[pce.Outcome, KtabTurns]]:
     """Each file replayed once with KTAB's defaults (numpy engine, win probabilities per turn)."""
     out = {}
     for name in NAMES:
