@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.test_bdm import scenarios
 
 from parley.core.batch import Batch
 from parley.models import bdm
@@ -136,15 +137,6 @@ def test_capitulation_never_fires_when_switched_off() -> None:
     off = bdm.solve(batch, bdm.Params(rounds=3, explain=True, capitulation="never"))
     assert (on.info["challenge_table"]["kind"] == 3).any()  # the case exists here
     assert not (off.info["challenge_table"]["kind"] == 3).any()
-
-
-scenarios = st.integers(2, 6).flatmap(
-    lambda n: st.tuples(
-        st.lists(st.floats(0, 100), min_size=n, max_size=n),
-        st.lists(st.floats(0.05, 1), min_size=n, max_size=n),
-        st.lists(st.floats(0.5, 10), min_size=n, max_size=n),
-    )
-)
 
 
 @settings(max_examples=30, deadline=None)
