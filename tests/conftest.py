@@ -60,3 +60,14 @@ def tiny_data() -> dict[str, Any]:
 @pytest.fixture
 def tiny_file(tmp_path: Path) -> Path:
     return write_yaml(tmp_path / "tiny.yaml", minimal())
+
+
+@pytest.fixture
+def client(tmp_path: Path):
+    """The web app on a fresh data folder and runs registry, through FastAPI's test client (the
+    web tests that need other settings define their own `client`)."""
+    testclient = pytest.importorskip("fastapi.testclient")
+    from parley.web.app import create_app
+
+    with testclient.TestClient(create_app(data_dir=tmp_path / "data", db=tmp_path / "runs.sqlite")) as c:
+        yield c

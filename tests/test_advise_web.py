@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("multipart")
 
-from fastapi.testclient import TestClient
 
-from parley.web.app import create_app
-
-
-@pytest.fixture
-def client(tmp_path: Path):
-    with TestClient(create_app(data_dir=tmp_path / "data", db=tmp_path / "runs.sqlite")) as c:
-        yield c
 
 
 def test_advice_page_from_the_editor(client) -> None:

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("fastapi")
 pytest.importorskip("multipart")
 
-from fastapi.testclient import TestClient
 
-from parley.web.app import MAX_UPLOAD_BYTES, create_app
-
-
-@pytest.fixture
-def client(tmp_path: Path):
-    app = create_app(data_dir=tmp_path / "data", db=tmp_path / "runs.sqlite")
-    with TestClient(app) as c:
-        yield c
+from parley.web.app import MAX_UPLOAD_BYTES
 
 
 def test_origin_null_is_refused(client) -> None:

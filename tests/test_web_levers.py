@@ -22,14 +22,6 @@ from parley.analysis.levers import variants
 from parley.io import bundled
 from parley.io.scenario_file import scenario_from_data
 from parley.web import lever_edit as le
-from parley.web.app import create_app
-
-
-@pytest.fixture
-def client(tmp_path: Path):
-    app = create_app(data_dir=tmp_path / "data", db=tmp_path / "runs.sqlite")
-    with TestClient(app) as c:
-        yield c
 
 
 def yaml_bytes(data) -> bytes:
