@@ -228,12 +228,9 @@ class Forecast:
         from parley.core.jsonable import finite
 
         def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-            return [
-                {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
-                for r in df.to_dict(orient="records")
-            ]
+            return df.to_dict(orient="records")
 
-        # finite(): NaN / inf anywhere (zone summary, model info) becomes null, valid JSON
+        # finite(): NaN / inf anywhere (tables, zone summary, model info) becomes null, valid JSON
         data = {
             "scenario": {
                 "id": self.scenario.id,
@@ -252,10 +249,10 @@ class Forecast:
             "provenance": self.provenance,
         }
         data.update(hooks.extras("forecast", self))
-        order = ["scenario", "answer", "disclaimer", "outcomes", "settlement", "zone_of_agreement", "actors",
-                 "blockers", "model_info", "track_record", "landing", "provenance"]
-        return finite({k: data[k] for k in sorted(data, key=lambda k: (k not in order, order.index(k)
-                                                                        if k in order else 0))})
+        # the answer reads first, after the scenario; the landing points beside the track record
+        first = ("scenario", "answer", "disclaimer", "outcomes", "settlement", "zone_of_agreement",
+                 "actors", "blockers", "model_info", "track_record", "landing")
+        return finite({k: data[k] for k in first if k in data} | data)
 
 
 def _in_units(issue: Any, row: dict[str, Any]) -> dict[str, Any]:
