@@ -1,4 +1,5 @@
-"""Start-up: `parley --help` imports only what it uses (no pandas, scipy, matplotlib, SALib)."""
+"""Start-up: `parley --help` and `parley run` import only what they use (no pandas, scipy,
+matplotlib, SALib)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,17 @@ def test_help_imports_no_heavy_library() -> None:
     assert _loaded("--help") == set()
 
 
-def test_run_on_a_ktab_file_imports_neither_numba_nor_scipy(tmp_path: Path) -> None:
-    """A one-run pce forecast (no uncertain inputs) needs no compiled engine and no scipy."""
+def test_run_on_a_ktab_file_imports_no_heavy_library(tmp_path: Path) -> None:
+    """A one-run pce forecast (no uncertain inputs) needs no compiled engine, no scipy and no
+    pandas (the answer, tables and JSON read the forecast's plain rows)."""
     ktab = Path(__file__).parent / "data" / "ktab" / "dummyData_3Dim.csv"
     os.environ.setdefault("PARLEY_DB", str(tmp_path / "runs.sqlite"))
-    assert _loaded("run", str(ktab), "-m", "pce") <= {"pandas"}
+    assert _loaded("run", str(ktab), "-m", "pce") == set()
+
+
+def test_default_run_imports_no_heavy_library(tmp_path: Path) -> None:
+    """`parley run` on the bundled scenario (three models, the counterfactual lead, the zone
+    check, the answer) and its JSON never import pandas, scipy or matplotlib."""
+    os.environ.setdefault("PARLEY_DB", str(tmp_path / "runs.sqlite"))
+    assert _loaded("run", "--draws", "2000") == set()
+    assert _loaded("run", "--draws", "2000", "--json") == set()

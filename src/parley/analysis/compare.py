@@ -14,10 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from parley.analysis import simulate as simulate_module
 from parley.analysis.forecast import CI_LEVEL, DEFAULT_DRAWS, DEFAULT_SEED, Forecast
@@ -30,6 +29,9 @@ from parley.core import hooks
 from parley.core.scenario import Scenario
 from parley.core.version import VERSION
 from parley.models import registry
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,30 @@ class Comparison:
     def _z(self) -> float:
         return NormalDist().inv_cdf(0.5 + CI_LEVEL / 2)
 
+    # Each table exists as plain rows (what the lead sentence of `parley run` reads: no pandas
+    # import on the command's path) and as a DataFrame.
     def settlement(self) -> pd.DataFrame:
         """P(settlement) per model and variant, and its paired change from the baseline."""
+        import pandas as pd
+
+        return pd.DataFrame(self.settlement_rows())
+
+    def outcomes(self) -> pd.DataFrame:
+        """Mean outcome per model, variant and issue, and its paired change from the baseline."""
+        import pandas as pd
+
+        return pd.DataFrame(self.outcome_rows())
+
+    def actors(self) -> pd.DataFrame:
+        """P(accept) per model, variant and veto actor, and its change from the baseline."""
+        import pandas as pd
+
+        # the columns exist even with no veto players (outcome-only scenarios)
+        return pd.DataFrame(self.actor_rows(), columns=["model", "variant", "actor", "actor_name",
+                                                        "p_accept", "delta"])
+
+    def settlement_rows(self) -> list[dict[str, Any]]:
+        """The rows of `settlement()`."""
         t, n, z = self.tally, max(self.n, 1), self._z()
         rows = []
         for m, model in enumerate(self.models):
@@ -151,10 +175,10 @@ class Comparison:
                     "p_package": float(t.agree[m, v] / n),
                     "point_settles": pt.settle,
                 })
-        return pd.DataFrame(rows)
+        return rows
 
-    def outcomes(self) -> pd.DataFrame:
-        """Mean outcome per model, variant and issue, and its paired change from the baseline."""
+    def outcome_rows(self) -> list[dict[str, Any]]:
+        """The rows of `outcomes()`."""
         t, z = self.tally, self._z()
         rows = []
         for m, model in enumerate(self.models):
@@ -173,10 +197,10 @@ class Comparison:
                         "delta": float(dm), "delta_low": float(dm - z * se), "delta_high": float(dm + z * se),
                         "delta_point": float(pt.outcome[k] - base_pt.outcome[k]),
                     })
-        return pd.DataFrame(rows)
+        return rows
 
-    def actors(self) -> pd.DataFrame:
-        """P(accept) per model, variant and veto actor, and its change from the baseline."""
+    def actor_rows(self) -> list[dict[str, Any]]:
+        """The rows of `actors()`."""
         t = self.tally
         rows = []
         veto = [i for i, a in enumerate(self.scenario.actors) if a.veto]
@@ -190,9 +214,7 @@ class Comparison:
                         "actor_name": self.scenario.actors[i].name,
                         "p_accept": float(p), "delta": float(p - p0),
                     })
-        # the columns exist even with no veto players (outcome-only scenarios)
-        return pd.DataFrame(rows, columns=["model", "variant", "actor", "actor_name", "p_accept",
-                                           "delta"])
+        return rows
 
     def ranking(self, model: str | None = None, issue: str | None = None) -> pd.DataFrame:
         """Single-lever variants ranked by their effect on P(settlement) (ties broken by the
@@ -416,32 +438,30 @@ def counterfactual_text(cmp: Comparison, model: str | None = None) -> str:
     from parley.core.text import pct
 
     model = model or cmp.models[0]
-    st = cmp.settlement()
-    st = st[st.model == model].set_index("variant")
-    base = st.iloc[0]
-    acc = cmp.actors()
-    acc = acc[acc.model == model]
-    oc = cmp.outcomes()
+    st = {r["variant"]: r for r in cmp.settlement_rows() if r["model"] == model}
+    base = st[cmp.variants[0].id]
+    acc = [r for r in cmp.actor_rows() if r["model"] == model]
+    oc = cmp.outcome_rows()
     parts = []
     for var in cmp.variants[1:]:
         thing = var.counterfactual_of
         if not thing:
             continue
-        r = st.loc[var.id]
-        eff, lo, hi = -r.delta, -r.delta_high, -r.delta_low
+        r = st[var.id]
+        eff, lo, hi = -r["delta"], -r["delta_high"], -r["delta_low"]
         size = "hardly any difference" if abs(eff) < 0.005 else "a difference"
         text = (
             f"What difference does {thing} make? Under the {model} model, {size} to the chance of a "
-            f"settlement: {pct(base.p_settlement)} with it, {pct(r.p_settlement)} without it "
+            f"settlement: {pct(base['p_settlement'])} with it, {pct(r['p_settlement'])} without it "
             f"({_pts(eff)}; {_interval(lo, hi)}; {_cases(cmp)})."
         )
-        a_var = acc[acc.variant == var.id]
-        moves = [f"{row.actor_name} {_pts(-row.delta)}" for row in a_var.itertuples()
-                 if np.isfinite(row.delta) and abs(row.delta) >= 0.005]
-        o_var = oc[(oc.model == model) & (oc.variant == var.id)]
-        big = o_var.reindex(o_var.delta.abs().sort_values(ascending=False).index).head(2)
-        shifts = [f"{r2.issue_name} by {-r2.delta:+.1f}" for r2 in big.itertuples()
-                  if np.isfinite(r2.delta) and abs(r2.delta) >= 0.5]
+        moves = [f"{row['actor_name']} {_pts(-row['delta'])}" for row in acc
+                 if row["variant"] == var.id and np.isfinite(row["delta"]) and abs(row["delta"]) >= 0.005]
+        o_var = [r2 for r2 in oc if r2["model"] == model and r2["variant"] == var.id]
+        # the two largest moves (NaN last, ties in table order, as pandas' descending sort)
+        big = sorted(o_var, key=lambda r2: -abs(r2["delta"]) if np.isfinite(r2["delta"]) else np.inf)[:2]
+        shifts = [f"{r2['issue_name']} by {-r2['delta']:+.1f}" for r2 in big
+                  if np.isfinite(r2["delta"]) and abs(r2["delta"]) >= 0.5]
         if moves:
             text += f" It changes how often the veto players accept the package: {', '.join(moves)}"
             text += f"; and it moves {' and '.join(shifts)} points." if shifts else "."

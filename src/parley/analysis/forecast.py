@@ -91,9 +91,28 @@ class Forecast:
     zone: ZoneResult | None = None
 
     # --- tables ----------------------------------------------------------------------
+    # Each table exists as plain rows (what `parley run`, the answer and the JSON read: no
+    # pandas import on the command's path) and as a DataFrame (for notebooks and analyses).
     def outcomes(self) -> pd.DataFrame:
         """One row per (model, issue): point forecast, median and 5–95% band over draws (on
         0–100, and in the issue's units where it declares a scale: `unit`, `*_units`)."""
+        return _frame(self.outcome_rows())
+
+    def settlement(self) -> pd.DataFrame:
+        """One row per model: P(settlement) with its Monte Carlo interval."""
+        return _frame(self.settlement_rows())
+
+    def actors(self) -> pd.DataFrame:
+        """One row per (model, veto actor): how often it accepts the package."""
+        return _frame(self.actor_rows(), columns=ACTOR_COLUMNS)
+
+    def blockers(self) -> pd.DataFrame:
+        """One row per (model, veto actor, issue) where the actor ever refuses: which issues
+        drive its refusals and how far each issue alone would have to move to win it over."""
+        return _frame(self.blocker_rows(), columns=BLOCKER_COLUMNS)
+
+    def outcome_rows(self) -> list[dict[str, Any]]:
+        """The rows of `outcomes()`."""
         rows = []
         for name, res in self.results.items():
             out = res.draws.outcome
@@ -115,10 +134,10 @@ class Forecast:
                     }
                 )
                 rows[-1].update(_in_units(issue, rows[-1]))
-        return _frame(rows)
+        return rows
 
-    def settlement(self) -> pd.DataFrame:
-        """One row per model: P(settlement) with its Monte Carlo interval."""
+    def settlement_rows(self) -> list[dict[str, Any]]:
+        """The rows of `settlement()`."""
         rows = []
         no_veto = not self.scenario.tests_settlement
         for name, res in self.results.items():
@@ -135,10 +154,10 @@ class Forecast:
                     "draws": res.n,
                 }
             )
-        return _frame(rows)
+        return rows
 
-    def actors(self) -> pd.DataFrame:
-        """One row per (model, veto actor): how often it accepts the package."""
+    def actor_rows(self) -> list[dict[str, Any]]:
+        """The rows of `actors()`."""
         rows = []
         veto = [i for i, a in enumerate(self.scenario.actors) if a.veto and self.scenario.settlement_test]
         for name, res in self.results.items():
@@ -159,11 +178,10 @@ class Forecast:
                         "point_accepts": bool(res.point.accept[0, i]) and bool(res.point.agreement[0]),
                     }
                 )
-        return _frame(rows, columns=ACTOR_COLUMNS)
+        return rows
 
-    def blockers(self) -> pd.DataFrame:
-        """One row per (model, veto actor, issue) where the actor ever refuses: which issues
-        drive its refusals and how far each issue alone would have to move to win it over."""
+    def blocker_rows(self) -> list[dict[str, Any]]:
+        """The rows of `blockers()`."""
         rows = []
         veto = [i for i, a in enumerate(self.scenario.actors) if a.veto and self.scenario.settlement_test]
         for name, res in self.results.items():
@@ -193,7 +211,7 @@ class Forecast:
                             "point_move": point_move,
                         }
                     )
-        return _frame(rows, columns=BLOCKER_COLUMNS)
+        return rows
 
     @cached_property
     def lead(self) -> str:
@@ -227,9 +245,6 @@ class Forecast:
         from parley.backtest import track_record
         from parley.core.jsonable import finite
 
-        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-            return df.to_dict(orient="records")
-
         # finite(): NaN / inf anywhere (tables, zone summary, model info) becomes null, valid JSON
         data = {
             "scenario": {
@@ -239,11 +254,11 @@ class Forecast:
                 "question": self.scenario.question,
             },
             "disclaimer": disclaimer(self.scenario),
-            "outcomes": records(self.outcomes()),
-            "settlement": records(self.settlement()),
+            "outcomes": self.outcome_rows(),
+            "settlement": self.settlement_rows(),
             "zone_of_agreement": self.zone_summary(),
-            "actors": records(self.actors()),
-            "blockers": records(self.blockers()),
+            "actors": self.actor_rows(),
+            "blockers": self.blocker_rows(),
             "model_info": {name: _json_info(res.draws.info) for name, res in self.results.items()},
             "track_record": track_record.for_models(list(self.results)),
             "provenance": self.provenance,

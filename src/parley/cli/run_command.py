@@ -173,11 +173,11 @@ def show(fc: Forecast) -> None:
     t.add_column("issue")
     for name in fc.results:
         t.add_column(name, justify="right")
-    out = fc.outcomes()
+    out = {(r["model"], r["issue"]): r for r in fc.outcome_rows()}
     for issue in s.issues:
         cells = []
         for name in fc.results:
-            r = out[(out.model == name) & (out.issue == issue.id)].iloc[0]
+            r = out[(name, issue.id)]
             if np.isnan(r["median"]):
                 cells.append("no agreement")
                 continue
@@ -215,13 +215,13 @@ def show(fc: Forecast) -> None:
     st = Table(title="P(settlement): every veto player accepts the package")
     for col in ("model", "P(settlement)", "90% MC interval", "package found", "at point estimate"):
         st.add_column(col, justify="right" if col != "model" else "left")
-    for r in fc.settlement().itertuples():
+    for r in fc.settlement_rows():
         st.add_row(
-            r.model,
-            pct(r.p_settlement),
-            "one run" if fc.results[r.model].one_run else f"{pct(r.ci_low)}–{pct(r.ci_high)}",
-            pct(r.p_package),
-            "deal" if r.point_settles else "no deal",
+            r["model"],
+            pct(r["p_settlement"]),
+            "one run" if fc.results[r["model"]].one_run else f"{pct(r['ci_low'])}–{pct(r['ci_high'])}",
+            pct(r["p_package"]),
+            "deal" if r["point_settles"] else "no deal",
         )
     console.print(st)
     console.print("90% MC interval: simulation precision (how closely the draws pin the share "
@@ -239,20 +239,18 @@ def show(fc: Forecast) -> None:
             "[bold]{}[/] of the first {} draws (90% MC interval {}–{}).",
             pct(zs['p_exists']), f"{zs['draws']:,}", pct(zs['ci_low']), pct(zs['ci_high'])))
 
-    acc = fc.actors()
+    acc = {(r["actor"], r["model"]): r["p_accept"] for r in fc.actor_rows()}
     at = Table(title="P(accept) per veto player")
     at.add_column("actor")
     for name in fc.results:
         at.add_column(name, justify="right")
     for actor in [a for a in s.actors if a.veto]:
-        row = acc[acc.actor == actor.id].set_index("model")["p_accept"]
-        at.add_row(actor.name, *[pct(row.get(m, np.nan)) for m in fc.results])
+        at.add_row(actor.name, *[pct(acc.get((actor.id, m), np.nan)) for m in fc.results])
     console.print(at)
 
     primary = next(iter(fc.results))
-    bl = fc.blockers()
-    bl = bl[bl.model == primary]
-    if not bl.empty:
+    bl = [r for r in fc.blocker_rows() if r["model"] == primary]
+    if bl:
         title = "Why veto players refuse, and the smallest move per issue that wins them over"
         if len(fc.results) > 1:
             title += f" ({primary}; other models: --json or --model)"
@@ -265,19 +263,21 @@ def show(fc: Forecast) -> None:
             "median move (points)",
         ):
             bt.add_column(col)
-        ordered = bl.sort_values(["actor", "share_driving"], ascending=[True, False])
-        for r in ordered.itertuples():
-            if r.share_driving == 0 and r.share_fixable_alone == 0:
+        # by actor, then the issues driving its refusals most first (stable, as pandas sorted)
+        ordered = sorted(bl, key=lambda r: (r["actor"], -r["share_driving"]))
+        for r in ordered:
+            if r["share_driving"] == 0 and r["share_fixable_alone"] == 0:
                 continue
-            move = "—" if np.isnan(r.median_move) else f"{r.median_move:.1f} towards {r.actor}"
-            scale = s.issue(r.issue).scale
-            if scale is not None and not np.isnan(r.median_move):
-                move += f"\n({scale.move(r.median_move)})"
+            med = r["median_move"]
+            move = "—" if np.isnan(med) else f"{med:.1f} towards {r['actor']}"
+            scale = s.issue(r["issue"]).scale
+            if scale is not None and not np.isnan(med):
+                move += f"\n({scale.move(med)})"
             bt.add_row(
-                s.actor(r.actor).name,
-                s.issue(r.issue).name,
-                pct(r.share_driving),
-                pct(r.share_fixable_alone),
+                s.actor(r["actor"]).name,
+                s.issue(r["issue"]).name,
+                pct(r["share_driving"]),
+                pct(r["share_fixable_alone"]),
                 move,
             )
         console.print(bt)

@@ -32,12 +32,11 @@ def verdict(p: float) -> str:
 def _outcome_sentence(fc: Forecast, model: str, most: int = 6) -> str:
     """Where the model puts each issue: the median over draws and the 5–95% band, in the
     issue's units where it has them (the answer of an outcome-only scenario)."""
-    out = fc.outcomes()
-    out = out[out.model == model].set_index("issue")
+    out = {r["issue"]: r for r in fc.outcome_rows() if r["model"] == model}
     one = fc.results[model].one_run
     parts = []
     for issue in fc.scenario.issues[:most]:
-        r = out.loc[issue.id]
+        r = out[issue.id]
         if r["median"] != r["median"]:  # NaN: no agreement in any draw
             parts.append(f"{issue.name}: no agreement")
             continue
@@ -119,9 +118,9 @@ def _answer(fc: Forecast, model: str | None, with_lead: bool) -> str:
                      f"settle. On the latter, {verdict(p).lower()}: under the {model} model {share}."
                      f"{precision}")
     if len(fc.results) > 1:
-        table = fc.settlement().set_index("model")["p_settlement"]
         parts.append("P(settlement) across the models run: "
-                     + ", ".join(f"{m} {pct(v)}" for m, v in table.items()) + ".")
+                     + ", ".join(f"{r['model']} {pct(r['p_settlement'])}" for r in fc.settlement_rows())
+                     + ".")
     if spread:
         parts.append(spread)
     if fc.zone is not None:
@@ -265,13 +264,12 @@ def _actor_sentences(fc: Forecast, model: str) -> list[str]:
     if res.p_package() == 0:
         return [f"With no package in any draw there is nothing for the veto players to accept under "
                 f"the {model} model; the other models' packages are in the table."]
-    actors = fc.actors()
-    actors = actors[(actors.model == model) & actors.p_accept.notna()].sort_values("p_accept")
-    if actors.empty:
+    mine = [_Row(r) for r in fc.actor_rows() if r["model"] == model]
+    # least accepting first (a stable sort, as pandas sorted); NaN (no package) rows dropped
+    rows = sorted((r for r in mine if r.p_accept == r.p_accept), key=lambda r: r.p_accept)
+    if not rows:
         return []
-    blockers = fc.blockers()
-    blockers = blockers[blockers.model == model] if not blockers.empty else blockers
-    rows = list(actors.itertuples())
+    blockers = [_Row(r) for r in fc.blocker_rows() if r["model"] == model]
     worst = rows[0]
     parts = []
     if worst.p_accept >= 0.5:
@@ -306,16 +304,16 @@ def _blocker_sentence(fc: Forecast, model: str, worst, blockers, main: bool = Tr
                 "of cases")
     else:
         text = f"{worst.actor_name} accepts in {pct(worst.p_accept)} of cases"
-    mine = blockers[blockers.actor == worst.actor] if not blockers.empty else blockers
-    if mine.empty:
+    mine = [r for r in blockers if r.actor == worst.actor]
+    if not mine:
         return text + "."
-    top = mine.sort_values("share_driving", ascending=False).iloc[0]
+    top = max(mine, key=lambda r: r.share_driving)  # the first of the largest
     issue = sc.issue(top.issue)
     share = pct(top.share_driving)
     text += f"; {_lower_first(issue.name)} is what it rejects most often ({share} of its refusals)"
-    movable = mine[np.isfinite(mine.median_move) & (mine.share_fixable_alone > 0)]
-    if not movable.empty:
-        best = movable.sort_values(["share_fixable_alone", "median_move"], ascending=[False, True]).iloc[0]
+    movable = [r for r in mine if np.isfinite(r.median_move) and r.share_fixable_alone > 0]
+    if movable:
+        best = min(movable, key=lambda r: (-r.share_fixable_alone, r.median_move))
         issue_b = sc.issue(best.issue)
         units = f" ({issue_b.scale.move(best.median_move)})" if issue_b.scale is not None else ""
         text += (
@@ -325,6 +323,13 @@ def _blocker_sentence(fc: Forecast, model: str, worst, blockers, main: bool = Tr
     else:
         text += ". No single issue, moved alone, wins it over: it needs concessions on several"
     return text + "."
+
+
+class _Row:
+    """A table row read by attribute (`row.p_accept`), as the sentences below read it."""
+
+    def __init__(self, row: dict) -> None:
+        self.__dict__.update(row)
 
 
 def _lower_first(name: str) -> str:
