@@ -49,3 +49,21 @@ def test_default_run_imports_no_heavy_library(tmp_path: Path) -> None:
     os.environ.setdefault("PARLEY_DB", str(tmp_path / "runs.sqlite"))
     assert _loaded("run", "--draws", "2000") == set()
     assert _loaded("run", "--draws", "2000", "--json") == set()
+
+
+def _help(*code: str) -> str:
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "COLUMNS": "200", "TERM": "dumb"}
+    script = "import sys\nsys.argv = ['parley', '--help']\n" + "\n".join(code)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                         timeout=120)
+    return out.stdout
+
+
+def test_the_quick_list_of_commands_is_the_one_the_commands_print() -> None:
+    """`parley --help` lists the commands from `parley.cli.LISTING` without importing them; the
+    listing must read exactly as the loaded commands' own help (names, order, texts)."""
+    quick = _help("from parley.cli import main", "try:\n    main()\nexcept SystemExit:\n    pass")
+    full = _help("from parley.cli import app", "try:\n    app()\nexcept SystemExit:\n    pass")
+    assert "run" in quick and "ledger" in quick
+    assert quick == full

@@ -36,6 +36,29 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 
 MODULES = tuple(dict.fromkeys(m for mods in COMMANDS.values() for m in mods))
 
+LISTING: dict[str, str] = {
+    "run": "Forecast the outcome per issue and the chance of a settlement.",
+    "validate": "Check a scenario file and report every problem with its line and the fix.",
+    "schema": "Print the JSON Schema of the scenario format (for editors and other tools).",
+    "compare": "Baseline against levers on the same random draws: change in P(settlement) and outcomes.",
+    "levers": "Rank every lever by its effect on P(settlement) (or on one issue), with sources.",
+    "sensitivity": "Which uncertain estimates drive P(settlement), the deal gap and each outcome (SALib).",
+    "report": "Write one self-contained HTML report (answer, forecasts, levers, sensitivity, inputs).",
+    "trajectory": "Each actor's position round by round under a dynamic model (point estimates).",
+    "exchanges": "The exchanges the exchange model carries out, round by round (point estimates).",
+    "backtest": "Score every model on negotiations with known outcomes.",
+    "draft": "Draft a scenario from news articles, offline (numbers stay TODO for you to fill in).",
+    "ui": "Start the local web app: pick or upload a scenario, edit it, run models, read the answer.",
+    "advise": "Advice for one actor: its best moves, whom to persuade, what to trade, which levers help.",
+    "scenarios": "List the scenarios bundled with parley, or export one as a file to edit.",
+    "import": "Convert another tool's scenario file into a parley scenario YAML file.",
+    "runs": "The runs registry: every forecast from the CLI, the library and the web app.",
+    "ledger": "A hash-chained ledger of sealed forecasts, their resolutions and grades.",
+}
+"""What `parley` and `parley --help` list, in their order: the first paragraph of each command's
+help. Listing the commands this way imports none of them (numpy, the models, pydantic's
+scenario schema); a test checks the listing against the one the loaded commands print."""
+
 # The submodule `parley.cli.app` would shadow the application object of the same name: drop the
 # package attribute so that `from parley.cli import app` goes through __getattr__ below.
 del globals()["app"]
@@ -54,8 +77,21 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'parley.cli' has no attribute {name!r}")
 
 
+def list_only() -> None:
+    """Attach a stand-in for every command, with its help: enough for the list of commands."""
+    for name, text in LISTING.items():
+        _app_module.app.command(name=name, help=text)(_stand_in)
+
+
+def _stand_in() -> None:  # never run: `main` loads the real command whenever one is named
+    raise RuntimeError("parley.cli: a listed command was run without being loaded")
+
+
 def main() -> None:
     """Entry point of the `parley` command."""
     command = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)
-    load(COMMANDS.get(command or "", MODULES))
+    if command is None:  # `parley`, `parley --help`: only the list of commands
+        list_only()
+    else:
+        load(COMMANDS.get(command, MODULES))
     _app_module.app()

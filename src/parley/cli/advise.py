@@ -47,9 +47,11 @@ def advise(
     top: int = typer.Option(8, "--top", help="Rows per table."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
-    """Advice for one actor: its best own moves (position and salience, per issue), whom to
-    persuade, what to trade and which of its levers help it, each against the baseline on the
-    same draws with 90% intervals."""
+    """Advice for one actor: its best moves, whom to persuade, what to trade, which levers help.
+
+    Its best own moves (position and salience, per issue), whom to persuade, what to trade and
+    which of its levers help it, each against the baseline on the same draws with 90%
+    intervals."""
     from parley.analysis import levers as lv
     from parley.analysis.advice import advise as run_advice
     from parley.io.loading import load

@@ -59,8 +59,10 @@ def backtest(
                                   help="Write the PIT calibration figure (PNG/SVG/PDF) here."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
-    """Score every model on data with known outcomes: MAE, RMSE, median AE, share within 10
-    (95% bootstrap intervals resampled by proposal) and coverage of 50%/80% intervals."""
+    """Score every model on negotiations with known outcomes.
+
+    MAE, RMSE, median AE, share within 10 points (95% bootstrap intervals resampled by
+    proposal) and coverage of 50%/80% intervals."""
     specs = _specs(capability, commission, parliament)
     _check_counts({"--folds": (folds, 2), "--reps": (reps, 10), "--min-actors": (min_actors, 1)})
     if unit not in ("issue", "proposal"):

@@ -34,8 +34,10 @@ def draft_command(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
     as_json: bool = typer.Option(False, "--json", help="Print everything found as JSON."),
 ) -> None:
-    """Draft a scenario from news articles, offline: actors, candidate issues and quoted stance
-    evidence; every number stays TODO for you to fill in (see docs/draft.md)."""
+    """Draft a scenario from news articles, offline (numbers stay TODO for you to fill in).
+
+    Actors, candidate issues and quoted stance evidence; every number stays TODO for you to
+    fill in (see docs/draft.md)."""
     lexicon = load_lexicon(aliases, topics)
     existing = load_existing(merge_into) if merge_into is not None else None
     target = output if output is not None else merge_into

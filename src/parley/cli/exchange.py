@@ -97,8 +97,9 @@ def exchanges(
                                     help="Exchange model parameter key=value, e.g. rounds=20."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
-    """The exchanges the exchange model carries out, round by round (point estimates): who
-    supplies what on which issue to whom, each side's gain, and how each outcome moves."""
+    """The exchanges the exchange model carries out, round by round (point estimates).
+
+    Who supplies what on which issue to whom, each side's gain, and how each outcome moves."""
     s = load(file, format=fmt)
     data = exchanges_data(s, parse_params(param), actor, issue)
     if as_json:
