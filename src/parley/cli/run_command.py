@@ -201,8 +201,9 @@ def show(fc: Forecast) -> None:
         if registry.MODELS[name].dynamic:
             console.print(_dynamics_line(name, res.draws.info))
     if "pce" in fc.results and fc.provenance["draws"] >= 1000 and not _numba_installed():
-        console.print("pce ran on its numpy engine; `pip install 'parley[fast]'` adds the "
-                      "compiled one, about 3 times faster for Monte Carlo runs.", style="dim")
+        console.print("pce ran on its numpy engine: numba, a dependency of parley, is not "
+                      "installed here; `pip install numba` adds the compiled engine, several times "
+                      "faster for Monte Carlo runs.", style="dim")
     if "focal" in fc.results:
         from parley.cli.landing import show_landing
 

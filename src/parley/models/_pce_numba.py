@@ -5,8 +5,8 @@ mostly fixed per-call overhead (a few ms per turn). Compiled loops remove it, an
 table is summed on the fly instead of being held as an [N, N, N] array. Each draw's turns are
 independent of the others, so results do not depend on how draws are chunked (parallelism
 across draws is the caller's: process chunks). Options are passed as integer codes (`CODES` in
-pce.py). Compiled on first use and cached on disk (numba `cache=True`); optional extra
-`parley[fast]`.
+pce.py). Compiled on first use and cached on disk (numba `cache=True`): the first Monte Carlo
+run after installing pays the compilation once.
 """
 
 from __future__ import annotations

@@ -95,7 +95,7 @@ class Params:
     - `path`: return every state in `trajectory` (True) or only the initial and final ones
       (False: for large Monte Carlo runs, where [draws, up to 101 turns, N, K] would not fit);
       None (default): every state for runs of up to `PATH_DRAWS` draws, else the two.
-    - `engine`: "compiled" (numba loops; needs the optional extra `parley[fast]`), "numpy"
+    - `engine`: "compiled" (numba loops; without numba, a platform with no wheel, numpy), "numpy"
       (array operations over draws; the readable reference) or "auto" (compiled when numba is
       installed, except for small runs: `AUTO_NUMPY_WORK`). Both implement the same algorithm
       and give identical trajectories on every KTAB sample and on the bundled scenario's draws
@@ -733,7 +733,7 @@ def _use_compiled(engine: str, work: float | None = None) -> bool:
         return False
     if find_spec("numba") is None:
         if engine == "compiled":
-            raise ValueError("engine 'compiled' needs numba: pip install 'parley[fast]'")
+            raise ValueError("engine 'compiled' needs numba: pip install numba")
         return False
     return True
 
