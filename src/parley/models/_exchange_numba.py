@@ -149,7 +149,10 @@ def run_rounds(x, s, w, total, step, rounds, pi, pj, pp, pq, n_ipairs, tie_u, re
     v_dq = np.zeros(n_c)
     v_mI = np.zeros(n_c)
     v_mJ = np.zeros(n_c)
-    dead = np.zeros(n_c, np.bool_)
+    sIq = np.empty(n_c, np.int64)  # flat (actor, issue) slots: I supplies on q, ...
+    sJp = np.empty(n_c, np.int64)
+    sJq = np.empty(n_c, np.int64)  # J demands on q
+    sIp = np.empty(n_c, np.int64)
     u = np.zeros(n_c)
     vv = np.zeros(n_c)
     z = np.zeros(n_c)
@@ -210,16 +213,21 @@ def run_rounds(x, s, w, total, step, rounds, pi, pj, pp, pq, n_ipairs, tie_u, re
             for c in range(m):
                 hist_I[c] = 0.0
                 hist_J[c] = 0.0
-                live[c] = c
                 todo[c] = c
+                sIq[c] = I[c] * k + Q[c]
+                sJp[c] = J[c] * k + P[c]
+                sJq[c] = J[c] * k + Q[c]
+                sIp[c] = I[c] * k + P[c]
                 if rex > 0.0:
                     u[c] = rex_u[r, d, 0, cidx[c]]
                     vv[c] = rex_u[r, d, 1, cidx[c]]
                     z[c] = rex_u[r, d, 2, cidx[c]]
-            n_live = m
+            n_live = 0
             n_todo = m
+            best = -1  # the best live exchange that needs no re-valuation
             count = 0
             while True:
+                # (re-)value the to-do list; those still worth making join the live ones
                 for t in range(n_todo):
                     c = todo[t]
                     ci, cj, cp, cq = I[c], J[c], P[c], Q[c]
@@ -230,30 +238,16 @@ def run_rounds(x, s, w, total, step, rounds, pi, pj, pp, pq, n_ipairs, tie_u, re
                         recv[cj, cq, ci], shift[cj, cq], O[cq], xd[ci, cq],
                         recv[ci, cp, cj], shift[ci, cp], O[cp], xd[cj, cp],
                         mode, budget, rex, u[c], vv[c], z[c])
-                    if ok and gain > min_gain:
-                        v_dp[c], v_dq[c], v_mI[c], v_mJ[c] = dp, dq, mI, mJ
-                        g9[c] = np.int64(np.rint(gain * SCALE))
-                        dead[c] = False
-                    else:
-                        dead[c] = True
-                # the best live exchange (dropping the dead ones on the way)
-                best = -1
-                at = 0
-                kept = 0
-                for ii in range(n_live):
-                    c = live[ii]
-                    if dead[c]:
+                    if not (ok and gain > min_gain):
                         continue
-                    live[kept] = c
+                    v_dp[c], v_dq[c], v_mI[c], v_mJ[c] = dp, dq, mI, mJ
+                    g9[c] = np.int64(np.rint(gain * SCALE))
+                    live[n_live] = c
+                    n_live += 1
                     if best < 0 or g9[c] > g9[best] or (g9[c] == g9[best] and rank[c] < rank[best]):
                         best = c
-                        at = kept
-                    kept += 1
-                n_live = kept
                 if best < 0:
                     break
-                n_live -= 1
-                live[at] = live[n_live]
                 bi, bj, bp, bq = I[best], J[best], P[best], Q[best]
                 y_I = min(100.0, max(0.0, pos[bi, bq] + v_mI[best]))
                 y_J = min(100.0, max(0.0, pos[bj, bp] + v_mJ[best]))
@@ -279,23 +273,36 @@ def run_rounds(x, s, w, total, step, rounds, pi, pj, pp, pq, n_ipairs, tie_u, re
                 pos[bi, bq] = y_I
                 pos[bj, bp] = y_J
                 count += 1
-                # the live exchanges it touched: re-value them
+                # one pass over the other live exchanges: those it touched (the same supplier
+                # on the same issue, or the same demander on the same issue) go to the to-do
+                # list, the rest stay live and give the best one that needs no re-valuation
+                b_sup1, b_sup2 = sIq[best], sJp[best]
+                b_dem1, b_dem2 = sJq[best], sIp[best]
+                done = best
+                best = -1
                 n_todo = 0
+                kept = 0
                 for ii in range(n_live):
                     c = live[ii]
-                    ci, cj, cp, cq = I[c], J[c], P[c], Q[c]
-                    sup_i = (ci == bi and cq == bq) or (ci == bj and cq == bp)
-                    sup_j = (cj == bi and cp == bq) or (cj == bj and cp == bp)
-                    dem = ((cj == bj and cq == bq) or (cj == bi and cq == bp)
-                           or (ci == bj and cp == bq) or (ci == bi and cp == bp))
-                    if not (sup_i or sup_j or dem):
+                    if c == done:
                         continue
-                    if sup_i:
-                        hist_I[c] += v_mI[c]
-                    if sup_j:
-                        hist_J[c] += v_mJ[c]
-                    todo[n_todo] = c
-                    n_todo += 1
+                    sup_i = sIq[c] == b_sup1 or sIq[c] == b_sup2
+                    sup_j = sJp[c] == b_sup1 or sJp[c] == b_sup2
+                    dem = (sJq[c] == b_dem1 or sJq[c] == b_dem2 or sIp[c] == b_dem1
+                           or sIp[c] == b_dem2)
+                    if sup_i or sup_j or dem:
+                        if sup_i:
+                            hist_I[c] += v_mI[c]
+                        if sup_j:
+                            hist_J[c] += v_mJ[c]
+                        todo[n_todo] = c
+                        n_todo += 1
+                        continue
+                    live[kept] = c
+                    kept += 1
+                    if best < 0 or g9[c] > g9[best] or (g9[c] == g9[best] and rank[c] < rank[best]):
+                        best = c
+                n_live = kept
             made_out[d, r] = count
             traj[d, r + 1] = pos
             if count == 0:
