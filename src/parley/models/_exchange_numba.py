@@ -5,8 +5,8 @@ few exchanges, and with one draw (a Decide file, `parley exchanges`) those sweep
 fixed per-call overhead. Here the same rules run as plain loops: take the most profitable
 live exchange, carry it out, re-value the exchanges it touched. Same arithmetic, in the same
 order, as `_exchange_candidates.evaluate`; draws are independent, so results do not depend on
-chunking. Compiled on first use and cached on disk (numba `cache=True`); optional extra
-`parley[fast]`.
+chunking. Compiled on first use and cached on disk (numba `cache=True`): the first Monte Carlo run after
+installing pays the compilation once.
 """
 
 from __future__ import annotations

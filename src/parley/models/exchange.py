@@ -66,9 +66,10 @@ class Params:
     Only with `passed="uncapped"`; "blocked" always stops there.
     `move_budget`: Decide's check that the moves computed for a supplier within a round,
     summed with their signs, stay <= 100 (it bites only on upward moves); False drops it.
-    `engine`: "compiled" (numba loops, one exchange at a time; needs the optional extra
-    `parley[fast]`), "numpy" (vectorised sweeps over draws) or "auto" (compiled when numba is
-    installed and the batch is large, see `COMPILED_FROM`). Both give the same results.
+    `engine`: "compiled" (numba loops, one exchange at a time; numba is a dependency, numpy is
+    the fallback where it is missing), "numpy" (vectorised sweeps over draws) or "auto"
+    (compiled when numba is installed and the batch is large, see `COMPILED_FROM`). Both give
+    the same results.
     `explain`: record draw `log_draw`'s exchanges and per-round outcomes in `info["exchanges"]`
     and `info["round_log"]` (what `parley exchanges` shows).
     """
@@ -200,7 +201,7 @@ def _use_compiled(params: Params, cells: int) -> bool:
         import numba  # noqa: F401
     except ImportError:
         if params.engine == "compiled":
-            raise ValueError("engine 'compiled' needs numba: pip install 'parley[fast]'") from None
+            raise ValueError("engine 'compiled' needs numba: pip install numba") from None
         return False
     return True
 
