@@ -294,6 +294,7 @@ def compare(
     chunk: int = DEFAULT_CHUNK,
     progress: Callable[[int], None] | None = None,
     baseline: dict[str, Draws] | None = None,
+    pool_pays: bool | None = None,
 ) -> Comparison:
     """Run the baseline and every variant on the same draws (the first variant is the baseline).
 
@@ -305,6 +306,9 @@ def compare(
     `baseline` maps a model to its per-draw results on the baseline for the same scenario, draws,
     seed, params and rule (a forecast's `ModelResult.draws`): they are reused, not recomputed,
     so a forecast's counterfactual lead costs one more run, not two.
+
+    `pool_pays`: whether a process pool pays, when the caller knows it already (the lead: the
+    forecast just ran the same model on the same draws); None decides as `simulate` does.
     """
     batching.check_run(draws, seed)
     names = (models,) if isinstance(models, str) else tuple(models)
@@ -339,7 +343,9 @@ def compare(
             progress(requested if one_run else next(done))
 
     parts = []
-    if scheduler is None and workers is None and len(tasks) >= 3 and (os.cpu_count() or 1) >= 2:
+    if pool_pays is not None and scheduler is None and workers is None:
+        big = pool_pays and len(tasks) > 1  # no first chunk alone on one core to time it
+    elif scheduler is None and workers is None and len(tasks) >= 3 and (os.cpu_count() or 1) >= 2:
         # as `simulate`: the first chunk here, timed; a pool for the rest only when it pays
         t0 = time.perf_counter()
         parts = run_tasks(compare_chunk, tasks[:1], None, tick)
@@ -513,8 +519,12 @@ def counterfactual_lead(fc: Forecast, draws: int | None = None,
         return ""
     model = next(iter(fc.results))
     pv = fc.provenance
+    res = fc.results[model]
+    # the counterfactual costs what the forecast's run of this model cost: a pool pays when that
+    # run took longer than a pool's start-up is worth (simulate's rule, on a measured time)
+    pays = None if draws else res.seconds >= simulate_module.POOL_PAYS
     cmp = compare(s, make_variants(s, ids), model, draws=draws or int(pv.get("draws", DEFAULT_DRAWS)),
-                  seed=int(pv.get("seed", DEFAULT_SEED)), params={model: fc.results[model].params},
+                  seed=int(pv.get("seed", DEFAULT_SEED)), params={model: res.params},
                   rule=pv.get("settlement_rule", "compensatory"),
-                  baseline=None if draws else {model: fc.results[model].draws}, progress=progress)
+                  baseline=None if draws else {model: res.draws}, progress=progress, pool_pays=pays)
     return counterfactual_text(cmp, model)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -65,6 +66,9 @@ class ModelResult:
     one_run: bool = False
     """No uncertain inputs and a deterministic model: `draws` holds the one run that every draw
     would repeat; shares are exact (0 or 1) and their intervals collapse onto them."""
+    seconds: float = 0.0
+    """Wall time of the draws (not part of the result: it tells a later run on the same draws,
+    like the lead sentence's counterfactual, whether a process pool pays)."""
 
     @property
     def n(self) -> int:
@@ -356,11 +360,13 @@ def forecast(
             p = registry.make_params(name, params.get(name))
             one = not lay.n_inputs and not registry.own_randomness(name, p)  # every draw alike
             point = solve_batch(lay.base, name, registry.one_run_params(name, p) if one else p, rule)
+            t0 = time.perf_counter()
             sims = point if one else simulate(scenario, name, p, draws, seed, rule, workers=workers,
                                               progress=progress)
             if one and progress:
                 progress(1)
-            results[name] = ModelResult(name, registry.params_dict(p), point, sims, one_run=one)
+            results[name] = ModelResult(name, registry.params_dict(p), point, sims, one_run=one,
+                                        seconds=time.perf_counter() - t0)
     except BaseException as exc:
         record.fail(exc)
         raise
