@@ -383,35 +383,49 @@ class _Normal:
 @dataclass(frozen=True)
 class _Plan:
     """How uniforms become field values: inputs grouped by distribution (transformed a block of
-    columns at a time) and by target field (scattered with one indexed assignment each)."""
+    columns at a time), then every field gathered in one indexed copy from a table of columns
+    [input values | saliences / 100 | point values of the cells without an input]."""
 
     n_inputs: int
     triangular: _Triangular | None
     normal: _Normal | None
     other: tuple[int, ...]  # inputs of any other kind: their own inverse_cdf, column by column
-    targets: dict[str, tuple[np.ndarray, np.ndarray]]  # field -> (flat cells, inputs)
+    salience: np.ndarray  # inputs that are saliences (their table columns are divided by 100)
+    constants: np.ndarray  # point values of the cells without an input, all fields in turn
+    sources: dict[str, np.ndarray]  # field -> table column of each of its flat cells
 
     @classmethod
     def of(cls, lay: Layout) -> _Plan:
-        tri = [p for p, i in enumerate(lay.inputs) if i.estimate.kind == "triangular"]
-        nor = [p for p, i in enumerate(lay.inputs) if i.estimate.kind == "normal"]
-        other = tuple(p for p in range(lay.n_inputs) if p not in set(tri) | set(nor))
-        k = len(lay.issues)
-        targets = {}
+        tri = [q for q, i in enumerate(lay.inputs) if i.estimate.kind == "triangular"]
+        nor = [q for q, i in enumerate(lay.inputs) if i.estimate.kind == "normal"]
+        other = tuple(q for q in range(lay.n_inputs) if q not in set(tri) | set(nor))
+        sal = [q for q, i in enumerate(lay.inputs) if i.field == "salience"]
+        p, k = lay.n_inputs, len(lay.issues)
+        column = {(i.field, _cell(i, k)): q for q, i in enumerate(lay.inputs)}
+        column.update({("salience", _cell(lay.inputs[q], k)): p + m for m, q in enumerate(sal)})
+        constants: list[float] = []
+        sources = {}
         for name in FIELDS:
-            chosen = [p for p, i in enumerate(lay.inputs) if i.field == name]
-            if chosen:
-                cells = [_cell(lay.inputs[p], k) for p in chosen]
-                targets[name] = (np.array(cells, np.intp), np.array(chosen, np.intp))
-        return cls(lay.n_inputs, _triangular(lay, tri), _normal(lay, nor), other, targets)
+            cols = []
+            for cell, value in enumerate(getattr(lay.base, name).reshape(-1)):
+                if (name, cell) not in column:
+                    cols.append(p + len(sal) + len(constants))
+                    constants.append(float(value))
+                else:
+                    cols.append(column[name, cell])
+            sources[name] = np.array(cols, np.intp)
+        return cls(p, _triangular(lay, tri), _normal(lay, nor), other, np.array(sal, np.intp),
+                   np.array(constants, float), sources)
 
     def scratch(self, rows: int) -> dict[str, np.ndarray]:
         """Arrays reused from block to block: a fresh array this size would be page-faulted in
         on every use, which costs more than the arithmetic done in it."""
         out = {name: np.empty((rows, self.n_inputs)) for name in ("values", "work")}
         out["mask"] = np.empty((rows, self.n_inputs), np.int64)
-        for name, (cells, _) in self.targets.items():
-            out[name] = np.empty((rows, len(cells)))
+        out["salience"] = np.empty((rows, self.salience.size))
+        table = np.empty((rows, self.n_inputs + self.salience.size + self.constants.size))
+        table[:, self.n_inputs + self.salience.size :] = self.constants
+        out["table"] = table
         return out
 
     def values(self, lay: Layout, u: np.ndarray, scratch: dict[str, np.ndarray]) -> np.ndarray:
@@ -427,9 +441,20 @@ class _Plan:
                                        np.empty(ut.shape, np.int64))
         if self.normal is not None:
             out[:, self.normal.index] = self.normal.values(u[:, self.normal.index])
-        for p in self.other:
-            out[:, p] = lay.inputs[p].transform(u[:, p])
+        for q in self.other:
+            out[:, q] = lay.inputs[q].transform(u[:, q])
         return out
+
+    def table(self, lay: Layout, u: np.ndarray, scratch: dict[str, np.ndarray]) -> np.ndarray:
+        """The table of columns for uniforms u[B, P]: every field's cells are columns of it."""
+        rows, p, s = u.shape[0], self.n_inputs, self.salience.size
+        table = scratch["table"][:rows]
+        values = self.values(lay, u, scratch)
+        table[:, :p] = values
+        if s:
+            sal = np.take(values, self.salience, axis=1, out=scratch["salience"][:rows], mode="clip")
+            np.divide(sal, 100.0, out=table[:, p : p + s])
+        return table
 
 
 def _cell(inp: Input, k: int) -> int:
@@ -512,22 +537,16 @@ def _fill(lay: Layout, d: int, blocks: Iterable[tuple[int, int, np.ndarray]]) ->
     b = lay.base
     fields = {name: np.empty((d, *getattr(b, name).shape[1:])) for name in FIELDS}
     flat = {name: a.reshape(d, -1) for name, a in fields.items()}
-    base = {name: getattr(b, name).reshape(1, -1) for name in FIELDS}
     if not lay.n_inputs:
         for name, a in flat.items():
-            a[:] = base[name]
+            a[:] = getattr(b, name).reshape(1, -1)
         return replace(b, **fields)
     plan = lay.plan
     scratch = plan.scratch(BLOCK)
     for r0, r1, u in blocks:
-        values = plan.values(lay, u, scratch)
+        table = plan.table(lay, u, scratch)
         for name, a in flat.items():
-            a[r0:r1] = base[name]
-        for name, (cells, inputs) in plan.targets.items():
-            v = np.take(values, inputs, axis=1, out=scratch[name][: r1 - r0], mode="clip")
-            if name == "salience":
-                np.divide(v, 100.0, out=v)
-            flat[name][r0:r1, cells] = v
+            np.take(table, plan.sources[name], axis=1, out=a[r0:r1], mode="clip")
     return replace(b, **fields)
 
 
