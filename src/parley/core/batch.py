@@ -384,13 +384,13 @@ class _Normal:
 class _Plan:
     """How uniforms become field values: inputs grouped by distribution (transformed a block of
     columns at a time), then every field gathered in one indexed copy from a table of columns
-    [input values | saliences / 100 | point values of the cells without an input]."""
+    [input values (saliences / 100) | point values of the cells without an input]."""
 
     n_inputs: int
     triangular: _Triangular | None
     normal: _Normal | None
     other: tuple[int, ...]  # inputs of any other kind: their own inverse_cdf, column by column
-    salience: np.ndarray  # inputs that are saliences (their table columns are divided by 100)
+    scale: np.ndarray  # [P] divisor of each input: 100 for saliences, else 1 (x / 1 is x exactly)
     constants: np.ndarray  # point values of the cells without an input, all fields in turn
     sources: dict[str, np.ndarray]  # field -> table column of each of its flat cells
 
@@ -399,22 +399,21 @@ class _Plan:
         tri = [q for q, i in enumerate(lay.inputs) if i.estimate.kind == "triangular"]
         nor = [q for q, i in enumerate(lay.inputs) if i.estimate.kind == "normal"]
         other = tuple(q for q in range(lay.n_inputs) if q not in set(tri) | set(nor))
-        sal = [q for q, i in enumerate(lay.inputs) if i.field == "salience"]
         p, k = lay.n_inputs, len(lay.issues)
         column = {(i.field, _cell(i, k)): q for q, i in enumerate(lay.inputs)}
-        column.update({("salience", _cell(lay.inputs[q], k)): p + m for m, q in enumerate(sal)})
         constants: list[float] = []
         sources = {}
         for name in FIELDS:
             cols = []
             for cell, value in enumerate(getattr(lay.base, name).reshape(-1)):
                 if (name, cell) not in column:
-                    cols.append(p + len(sal) + len(constants))
+                    cols.append(p + len(constants))
                     constants.append(float(value))
                 else:
                     cols.append(column[name, cell])
             sources[name] = np.array(cols, np.intp)
-        return cls(p, _triangular(lay, tri), _normal(lay, nor), other, np.array(sal, np.intp),
+        scale = np.array([100.0 if i.field == "salience" else 1.0 for i in lay.inputs])
+        return cls(p, _triangular(lay, tri), _normal(lay, nor), other, scale,
                    np.array(constants, float), sources)
 
     def scratch(self, rows: int) -> dict[str, np.ndarray]:
@@ -422,9 +421,8 @@ class _Plan:
         on every use, which costs more than the arithmetic done in it."""
         out = {name: np.empty((rows, self.n_inputs)) for name in ("values", "work")}
         out["mask"] = np.empty((rows, self.n_inputs), np.int64)
-        out["salience"] = np.empty((rows, self.salience.size))
-        table = np.empty((rows, self.n_inputs + self.salience.size + self.constants.size))
-        table[:, self.n_inputs + self.salience.size :] = self.constants
+        table = np.empty((rows, self.n_inputs + self.constants.size))
+        table[:, self.n_inputs :] = self.constants
         out["table"] = table
         return out
 
@@ -447,13 +445,8 @@ class _Plan:
 
     def table(self, lay: Layout, u: np.ndarray, scratch: dict[str, np.ndarray]) -> np.ndarray:
         """The table of columns for uniforms u[B, P]: every field's cells are columns of it."""
-        rows, p, s = u.shape[0], self.n_inputs, self.salience.size
-        table = scratch["table"][:rows]
-        values = self.values(lay, u, scratch)
-        table[:, :p] = values
-        if s:
-            sal = np.take(values, self.salience, axis=1, out=scratch["salience"][:rows], mode="clip")
-            np.divide(sal, 100.0, out=table[:, p : p + s])
+        table = scratch["table"][: u.shape[0]]
+        np.divide(self.values(lay, u, scratch), self.scale, out=table[:, : self.n_inputs])
         return table
 
 
