@@ -113,6 +113,7 @@ def collect(quick: bool, tmp: Path) -> dict[str, str]:
                 b = batching.sample(lay, draws, seed, start)
                 prefix = f"{label}/seed={seed}/{start}+{draws}"
                 batch_digests(prefix, b, out)
+                out[f"{prefix}/noise"] = digest(b.noise((5, 2), (3,)))  # a model's own stream
                 if seed in (1, 7):
                     outcome_digests(prefix, b, models, out)
                 # a sub-range of the cached block must equal a fresh sample

@@ -306,15 +306,25 @@ def draw_uniforms(
     out = np.empty((stop - start, *shape))
     if out.size == 0:
         return out
-    for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(*key, block)))
-        lo, hi = max(start, block * BLOCK), min(stop, (block + 1) * BLOCK)
+    for rng, lo, hi, first in _blocks(seed, key, start, stop):
         if hi - lo == BLOCK:  # a whole block: generated straight into place (same stream)
             rng.random(out=out[lo - start : hi - start])
             continue
-        values = rng.random((BLOCK, *shape))
-        out[lo - start : hi - start] = values[lo - block * BLOCK : hi - block * BLOCK]
+        out[lo - start : hi - start] = rng.random((BLOCK, *shape))[first : first + hi - lo]
     return out
+
+
+def _blocks(
+    seed: int, key: tuple[int, ...], start: int, stop: int
+) -> Iterator[tuple[np.random.Generator, int, int, int]]:
+    """The RNG blocks that draws [start, stop) fall in: (generator, first draw, end draw, index
+    of the first draw within the block)."""
+    if stop <= start:
+        return
+    for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
+        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(*key, block)))
+        lo, hi = max(start, block * BLOCK), min(stop, (block + 1) * BLOCK)
+        yield rng, lo, hi, lo - block * BLOCK
 
 
 FIELDS: tuple[Field, ...] = ("position", "salience", "reservation", "status_quo", "capability")
@@ -510,13 +520,9 @@ def _sampled(lay: Layout, seed: int, start: int, stop: int) -> Batch:
     buf = np.empty((BLOCK, lay.n_inputs))
 
     def blocks() -> Iterator[tuple[int, int, np.ndarray]]:
-        if stop <= start:
-            return
-        for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
-            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
+        for rng, lo, hi, first in _blocks(seed, (), start, stop):
             rng.random(out=buf)
-            lo, hi = max(start, block * BLOCK), min(stop, (block + 1) * BLOCK)
-            yield lo - start, hi - start, buf[lo - block * BLOCK : hi - block * BLOCK]
+            yield lo - start, hi - start, buf[first : first + hi - lo]
 
     return _fill(lay, stop - start, blocks())
 
