@@ -87,8 +87,8 @@ class _Scratch:
         self.salience = np.ascontiguousarray(salience).reshape(-1, k)  # a view, in practice
         self.has_res = has_res.reshape(-1, k)
         shape = (rows, actors, k)
-        for name in ("dist_pkg", "dist_res", "loss_pkg", "loss_res"):
-            setattr(self, name, np.empty(shape))
+        self.dist_pkg, self.dist_res = np.empty(shape), np.empty(shape)
+        self.loss_pkg, self.loss_res = np.empty(shape), np.empty(shape)
         self.mask = np.empty(shape, np.int64)
 
 
@@ -99,8 +99,9 @@ def _test_block(
     """The settlement test for draws [r0, r1) of a range of actors, written into the outputs.
 
     Per cell: dist = |O - x| and |r - x|, loss = s * dist where the actor has a reservation and
-    0 elsewhere, excess = loss at the package - loss at the reservation; the per-actor sums
-    run over all K issues (zeros included), so they add up in the same order as before.
+    0 elsewhere, excess = loss at the package - loss at the reservation. The per-actor sums
+    run over all K issues (zeros included) of contiguous rows, which numpy adds up the same way
+    however many rows an array has: the same bits as summing the whole batch at once.
     """
     m, n, k = r1 - r0, batch.n_actors, batch.n_issues
     x, s, r, h = (a[r0:r1, actors] for a in (batch.position, batch.salience, batch.reservation, has_res))
