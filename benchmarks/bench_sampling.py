@@ -3,6 +3,7 @@ settlement test; and of the zone check `parley run` does on 2,000 draws.
 
     python benchmarks/bench_sampling.py                  # ukraine-2025-05, 10^5 draws
     python benchmarks/bench_sampling.py --draws 1000000 --scenario ukraine-2026-02
+    python benchmarks/bench_sampling.py --simulate compromise median   # also whole runs, one core
 
 Sampling and the test are timed at the engine's chunk size (analysis/simulate.py DEFAULT_CHUNK,
 as `simulate` runs them) and as one chunk of all draws; best of --repeat runs, one core. Only
@@ -19,7 +20,7 @@ from collections.abc import Callable
 import parley
 from parley.analysis.agreement_zone import zone
 from parley.analysis.settlement import evaluate
-from parley.analysis.simulate import DEFAULT_CHUNK, chunks
+from parley.analysis.simulate import DEFAULT_CHUNK, chunks, simulate
 from parley.core import batch as batching
 from parley.models import registry
 from parley.models.base import Outcome
@@ -43,6 +44,8 @@ def main() -> None:
     ap.add_argument("--scenario", default="ukraine-2025-05")
     ap.add_argument("--draws", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--simulate", nargs="*", default=[], metavar="MODEL",
+                    help="also time simulate() of these models on one core (sampling, model, test)")
     args = ap.parse_args()
     s = parley.load(args.scenario)
     lay = batching.layout(s)
@@ -74,6 +77,14 @@ def main() -> None:
     if b.veto.any():
         for rule in ("compensatory", "strict"):
             print(f"  zone      {rule:18s} {best(lambda r=rule: zone(b, r), args.repeat)}  (2,000 draws)")
+    for model in args.simulate:
+        params = registry.make_params(model)
+
+        def run(model: str = model, params: object = params) -> None:
+            batching._LAST_SAMPLE.clear()
+            simulate(s, model, params, d, seed=1, workers=1)
+
+        print(f"  simulate  {model:18s} {best(run, max(1, args.repeat // 2))}  (whole run, one core)")
 
 
 if __name__ == "__main__":
