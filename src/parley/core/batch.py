@@ -541,7 +541,7 @@ def _fill(lay: Layout, d: int, blocks: Iterable[tuple[int, int, np.ndarray]]) ->
             a[:] = getattr(b, name).reshape(1, -1)
         return replace(b, **fields)
     plan = lay.plan
-    scratch = plan.scratch(BLOCK)
+    scratch = plan.scratch(min(BLOCK, d))  # a block never has more rows than the batch
     for r0, r1, u in blocks:
         table = plan.table(lay, u, scratch)
         for name, a in flat.items():
