@@ -8,7 +8,9 @@ numbers) feed their own uniforms through the same path.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -191,6 +193,11 @@ class Layout:
     def n_inputs(self) -> int:
         return len(self.inputs)
 
+    @cached_property
+    def plan(self) -> _Plan:
+        """The inputs grouped by distribution and by target field (built on first sampling)."""
+        return _Plan.of(self)
+
 
 _LAYOUTS: list[tuple[Scenario, Layout]] = []
 """The last few layouts, by scenario object: `parley run` lays out the same (frozen) scenario
@@ -299,43 +306,247 @@ def draw_uniforms(
     out = np.empty((stop - start, *shape))
     if out.size == 0:
         return out
+    for rng, lo, hi, first in _blocks(seed, key, start, stop):
+        if hi - lo == BLOCK:  # a whole block: generated straight into place (same stream)
+            rng.random(out=out[lo - start : hi - start])
+            continue
+        out[lo - start : hi - start] = rng.random((BLOCK, *shape))[first : first + hi - lo]
+    return out
+
+
+def _blocks(
+    seed: int, key: tuple[int, ...], start: int, stop: int
+) -> Iterator[tuple[np.random.Generator, int, int, int]]:
+    """The RNG blocks that draws [start, stop) fall in: (generator, first draw, end draw, index
+    of the first draw within the block)."""
+    if stop <= start:
+        return
     for block in range(start // BLOCK, (stop - 1) // BLOCK + 1):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(*key, block)))
-        values = rng.random((BLOCK, *shape))
         lo, hi = max(start, block * BLOCK), min(stop, (block + 1) * BLOCK)
-        out[lo - start : hi - start] = values[lo - block * BLOCK : hi - block * BLOCK]
-    return out
+        yield rng, lo, hi, lo - block * BLOCK
+
+
+FIELDS: tuple[Field, ...] = ("position", "salience", "reservation", "status_quo", "capability")
+
+
+@dataclass(frozen=True)
+class _Triangular:
+    """Triangular inputs as columns: per-input constants of the inverse CDF, computed once."""
+
+    index: np.ndarray  # which inputs (columns of u)
+    low: np.ndarray
+    high: np.ndarray
+    width: np.ndarray  # high - low
+    left: np.ndarray  # mode - low
+    right: np.ndarray  # high - mode
+    cut: np.ndarray  # (mode - low) / (high - low)
+
+    def values(self, u: np.ndarray, out: np.ndarray, work: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """`inverse_cdf` of every column at once, into `out` (`work` and `mask` are scratch of
+        the same shape). The same operations in the same order as `inverse_cdf`, hence the same
+        bits: low + sqrt(u*width*left) below the cut, high - sqrt((1-u)*width*right) above.
+        The two are merged with bit operations: np.where on a random mask costs several times
+        more (a branch per element)."""
+        below = np.multiply(u, self.width, out=work)
+        below *= self.left
+        np.sqrt(below, out=below)
+        below += self.low
+        above = np.subtract(1.0, u, out=out)
+        above *= self.width
+        above *= self.right
+        np.sqrt(above, out=above)
+        np.subtract(self.high, above, out=above)
+        np.negative(np.less(u, self.cut).view(np.int8), out=mask)  # all bits set below the cut
+        b, a = below.view(np.int64), above.view(np.int64)
+        np.bitwise_xor(b, a, out=b)
+        b &= mask
+        a ^= b  # above where mask is 0, below where it is all ones
+        return out
+
+
+@dataclass(frozen=True)
+class _Normal:
+    """Truncated normal inputs as columns (their CDF at the bounds computed once)."""
+
+    index: np.ndarray
+    mode: np.ndarray
+    sd: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    at_lower: np.ndarray  # CDF at the lower bound
+    mass: np.ndarray  # CDF at the upper bound minus at_lower
+
+    def values(self, u: np.ndarray) -> np.ndarray:
+        """`inverse_cdf` of every column at once, with the same operations in the same order."""
+        from scipy.special import ndtri
+
+        p = np.multiply(u, self.mass)
+        p += self.at_lower
+        np.clip(p, 1e-300, 1 - 1e-16, out=p)
+        ndtri(p, out=p)
+        p *= self.sd
+        p += self.mode
+        return np.clip(p, self.lower, self.upper, out=p)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How uniforms become field values: inputs grouped by distribution (transformed a block of
+    columns at a time), then every field gathered in one indexed copy from a table of columns
+    [input values (saliences / 100) | point values of the cells without an input]."""
+
+    n_inputs: int
+    triangular: _Triangular | None
+    normal: _Normal | None
+    other: tuple[int, ...]  # inputs of any other kind: their own inverse_cdf, column by column
+    scale: np.ndarray  # [P] divisor of each input: 100 for saliences, else 1 (x / 1 is x exactly)
+    constants: np.ndarray  # point values of the cells without an input, all fields in turn
+    sources: dict[str, np.ndarray]  # field -> table column of each of its flat cells
+
+    @classmethod
+    def of(cls, lay: Layout) -> _Plan:
+        tri = [q for q, i in enumerate(lay.inputs) if i.estimate.kind == "triangular"]
+        nor = [q for q, i in enumerate(lay.inputs) if i.estimate.kind == "normal"]
+        other = tuple(q for q in range(lay.n_inputs) if q not in set(tri) | set(nor))
+        p, k = lay.n_inputs, len(lay.issues)
+        column = {(i.field, _cell(i, k)): q for q, i in enumerate(lay.inputs)}
+        constants: list[float] = []
+        sources = {}
+        for name in FIELDS:
+            cols = []
+            for cell, value in enumerate(getattr(lay.base, name).reshape(-1)):
+                if (name, cell) not in column:
+                    cols.append(p + len(constants))
+                    constants.append(float(value))
+                else:
+                    cols.append(column[name, cell])
+            sources[name] = np.array(cols, np.intp)
+        scale = np.array([100.0 if i.field == "salience" else 1.0 for i in lay.inputs])
+        return cls(p, _triangular(lay, tri), _normal(lay, nor), other, scale,
+                   np.array(constants, float), sources)
+
+    def scratch(self, rows: int) -> dict[str, np.ndarray]:
+        """Arrays reused from block to block: a fresh array this size would be page-faulted in
+        on every use, which costs more than the arithmetic done in it."""
+        out = {name: np.empty((rows, self.n_inputs)) for name in ("values", "work")}
+        out["mask"] = np.empty((rows, self.n_inputs), np.int64)
+        table = np.empty((rows, self.n_inputs + self.constants.size))
+        table[:, self.n_inputs :] = self.constants
+        out["table"] = table
+        return out
+
+    def values(self, lay: Layout, u: np.ndarray, scratch: dict[str, np.ndarray]) -> np.ndarray:
+        """Values [B, P] of every input at uniforms u[B, P]."""
+        rows = u.shape[0]
+        out, work, mask = (scratch[name][:rows] for name in ("values", "work", "mask"))
+        t = self.triangular
+        if t is not None and len(t.index) == self.n_inputs:  # the usual case: all triangular
+            return t.values(u, out, work, mask)
+        if t is not None:
+            ut = u[:, t.index]
+            out[:, t.index] = t.values(ut, np.empty_like(ut), np.empty_like(ut),
+                                       np.empty(ut.shape, np.int64))
+        if self.normal is not None:
+            out[:, self.normal.index] = self.normal.values(u[:, self.normal.index])
+        for q in self.other:
+            out[:, q] = lay.inputs[q].transform(u[:, q])
+        return out
+
+    def table(self, lay: Layout, u: np.ndarray, scratch: dict[str, np.ndarray]) -> np.ndarray:
+        """The table of columns for uniforms u[B, P]: every field's cells are columns of it."""
+        table = scratch["table"][: u.shape[0]]
+        np.divide(self.values(lay, u, scratch), self.scale, out=table[:, : self.n_inputs])
+        return table
+
+
+def _cell(inp: Input, k: int) -> int:
+    """Flat index of an input's cell in its field's [N, K], [K] or [N] trailing shape."""
+    if inp.field == "capability":
+        return int(inp.actor)  # type: ignore[arg-type]
+    if inp.field == "status_quo":
+        return int(inp.issue)  # type: ignore[arg-type]
+    return int(inp.actor) * k + int(inp.issue)  # type: ignore[operator]
+
+
+def _triangular(lay: Layout, chosen: list[int]) -> _Triangular | None:
+    if not chosen:
+        return None
+    est = [lay.inputs[p].estimate for p in chosen]
+    return _Triangular(
+        index=np.array(chosen, np.intp),
+        low=np.array([e.low for e in est]),
+        high=np.array([e.high for e in est]),
+        width=np.array([e.high - e.low for e in est]),
+        left=np.array([e.mode - e.low for e in est]),
+        right=np.array([e.high - e.mode for e in est]),
+        cut=np.array([(e.mode - e.low) / (e.high - e.low) for e in est]),
+    )
+
+
+def _normal(lay: Layout, chosen: list[int]) -> _Normal | None:
+    if not chosen:
+        return None
+    from scipy.special import ndtr
+
+    inputs = [lay.inputs[p] for p in chosen]
+    at_lower, mass = [], []
+    for i in inputs:
+        e = i.estimate
+        a = ndtr((i.lower - e.mode) / e.sd)
+        b = ndtr((i.upper - e.mode) / e.sd) if np.isfinite(i.upper) else 1.0
+        at_lower.append(a)
+        mass.append(b - a)
+    return _Normal(
+        index=np.array(chosen, np.intp),
+        mode=np.array([i.estimate.mode for i in inputs]),
+        sd=np.array([i.estimate.sd for i in inputs]),
+        lower=np.array([i.lower for i in inputs], float),
+        upper=np.array([i.upper for i in inputs], float),
+        at_lower=np.array(at_lower, float),
+        mass=np.array(mass, float),
+    )
 
 
 def from_uniforms(lay: Layout, u: np.ndarray) -> Batch:
     """Batch whose uncertain inputs take the values at uniforms u[D, P]."""
     d = u.shape[0]
+    return _fill(lay, d, ((r0, min(d, r0 + BLOCK), u[r0 : r0 + BLOCK]) for r0 in range(0, d, BLOCK)))
+
+
+def _sampled(lay: Layout, seed: int, start: int, stop: int) -> Batch:
+    """from_uniforms(lay, uniforms(seed, ...)) without the [D, P] array of uniforms: each RNG
+    block is generated into one reused array and transformed while it is in cache."""
+    buf = np.empty((BLOCK, lay.n_inputs))
+
+    def blocks() -> Iterator[tuple[int, int, np.ndarray]]:
+        for rng, lo, hi, first in _blocks(seed, (), start, stop):
+            rng.random(out=buf)
+            yield lo - start, hi - start, buf[first : first + hi - lo]
+
+    return _fill(lay, stop - start, blocks())
+
+
+def _fill(lay: Layout, d: int, blocks: Iterable[tuple[int, int, np.ndarray]]) -> Batch:
+    """The batch for draws [0, d) from blocks (first row, end row, uniforms of those rows).
+
+    Same values as pushing each column of uniforms through its input's `inverse_cdf` and
+    writing it into the base arrays, computed a block at a time for all inputs together.
+    """
     b = lay.base
-    position = np.repeat(b.position, d, axis=0)
-    salience = np.repeat(b.salience, d, axis=0)
-    reservation = np.repeat(b.reservation, d, axis=0)
-    status_quo = np.repeat(b.status_quo, d, axis=0)
-    capability = np.repeat(b.capability, d, axis=0)
-    for p, inp in enumerate(lay.inputs):
-        values = inp.transform(u[:, p])
-        if inp.field == "capability":
-            capability[:, inp.actor] = values
-        elif inp.field == "status_quo":
-            status_quo[:, inp.issue] = values
-        elif inp.field == "salience":
-            salience[:, inp.actor, inp.issue] = values / 100.0
-        elif inp.field == "position":
-            position[:, inp.actor, inp.issue] = values
-        else:
-            reservation[:, inp.actor, inp.issue] = values
-    return replace(
-        b,
-        position=position,
-        salience=salience,
-        reservation=reservation,
-        status_quo=status_quo,
-        capability=capability,
-    )
+    fields = {name: np.empty((d, *getattr(b, name).shape[1:])) for name in FIELDS}
+    flat = {name: a.reshape(d, -1) for name, a in fields.items()}
+    if not lay.n_inputs:
+        for name, a in flat.items():
+            a[:] = getattr(b, name).reshape(1, -1)
+        return replace(b, **fields)
+    plan = lay.plan
+    scratch = plan.scratch(min(BLOCK, d))  # a block never has more rows than the batch
+    for r0, r1, u in blocks:
+        table = plan.table(lay, u, scratch)
+        for name, a in flat.items():
+            np.take(table, plan.sources[name], axis=1, out=a[r0:r1], mode="clip")
+    return replace(b, **fields)
 
 
 def sample(scenario: Scenario | Layout, draws: int, seed: int, start: int = 0) -> Batch:
@@ -348,7 +559,7 @@ def sample(scenario: Scenario | Layout, draws: int, seed: int, start: int = 0) -
     for known, s0, a0, b0 in _LAST_SAMPLE:
         if known is lay and s0 == seed and a0 <= start and start + draws <= a0 + b0.draws:
             return b0.take(slice(start - a0, start - a0 + draws))
-    b = from_uniforms(lay, uniforms(seed, lay.n_inputs, start, start + draws))
+    b = _sampled(lay, seed, start, start + draws)
     b = _freeze(replace(b, seed=seed, draw_start=start))
     _LAST_SAMPLE[:] = [(lay, seed, start, b)]
     return b
