@@ -471,8 +471,9 @@ class _State:
 
     def gap(self, s1, s2, hh) -> np.ndarray:
         """Mean complementarity s * multiplier over the draw's constraints."""
-        total = (self.lam1 * s1 * self.pf).sum(axis=1).sum(axis=0)
-        total = total + (self.lam2 * s2 * self.pf).sum(axis=1).sum(axis=0)
+        # (lam1 and lam2 are exactly zero on pairs without a stake: no mask needed)
+        total = (self.lam1 * s1).sum(axis=1).sum(axis=0)
+        total = total + (self.lam2 * s2).sum(axis=1).sum(axis=0)
         count = self.n_con.copy()
         con = self.constrained()
         total = total + (self.nu * hh * con).sum(axis=0)
@@ -614,7 +615,7 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     # relative residual of the Lagrangian's stationarity
     obj = (conf * st.nu + (1.0 - conf) * st.c / hh)[:, None] * st.sig
     dual_e = st.lam1 + st.lam2
-    res_e = (np.abs(dual_e - obj) * pf / (dual_e + obj + 1e-300)).max(axis=(0, 1))
+    res_e = (np.abs(dual_e - obj) / (dual_e + obj + 1e-300)).max(axis=(0, 1))  # 0 off-stake
     res_u = np.abs((st.lam2 - st.lam1).sum(axis=0)) / (dual_e.sum(axis=0) + 1e-300)
     resid = np.maximum(res_e, res_u.max(axis=0))
     resid = np.maximum(resid, np.where(p1, np.abs(1.0 - (st.nu * con).sum(axis=0)), 0.0))
@@ -639,7 +640,7 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     a_obj = (1.0 - conf) * st.c / hh * af  # gradient weight of the objective's actors
     r_obj = -a_obj[:, None] * st.sig
 
-    def direction(tau1, tau2, tau_nu):
+    def direction(tau1, tau2, tau_nu, want_slope=False):
         """Newton direction when complementarity s * lam aims at tau (per constraint; tau1,
         tau2 zero on pairs without a stake); tau None: the affine-scaling direction."""
         rhs = np.empty((n, B))
@@ -676,7 +677,10 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
                            np.maximum(_shrink(hh, dhh, af), _shrink(st.nu, dnu, conf)).max(axis=0))
         with np.errstate(divide="ignore"):
             alpha = 1.0 / np.maximum(worst, 0.0)
-        # slope of the barrier function along the step (an ascent direction when tau = mu)
+        # slope of the barrier function along the step (an ascent direction when tau = mu;
+        # only the line search of careful mode reads it)
+        if not want_slope:
+            return du, dt, de, ds1, ds2, dhh, dl1, dl2, dnu, alpha, None
         slope = (r_e * de).sum(axis=1).sum(axis=0) + (r_u * du).sum(axis=0) + r_t * dt
         return du, dt, de, ds1, ds2, dhh, dl1, dl2, dnu, alpha, slope
 
@@ -703,13 +707,17 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
         mu = np.where(careful, _target(st, gap, resid), mu)
     # corrector: aim at mu, minus the predictor's second-order complementarity error
     mu_pf = mu * pf
+    any_careful = bool(careful.any())
+    if any_careful:
+        second1, second2 = (1.0 - cf) * ds1 * dl1, (1.0 - cf) * ds2 * dl2
+    else:  # (1.0 - cf) is 1 everywhere: the same values, two passes fewer
+        second1, second2 = ds1 * dl1, ds2 * dl2
     du, dt, de, _, _, _, dl1c, dl2c, dnuc, alpha, slope = direction(
-        mu_pf - (1.0 - cf) * ds1 * dl1, mu_pf - (1.0 - cf) * ds2 * dl2,
-        mu - (1.0 - cf) * dhh * dnu
+        mu_pf - second1, mu_pf - second2, mu - (1.0 - cf) * dhh * dnu, want_slope=any_careful
     )
     alpha = np.minimum(1.0, _FTB * alpha)
     alpha = np.where(st.done | ~np.isfinite(alpha), 0.0, alpha)
-    if careful.any():
+    if any_careful:
         f0 = _merit(st, st.u, st.e, st.t, mu)
         check = careful & (alpha > 0)
         for _ in range(40):
@@ -839,9 +847,8 @@ def _gram(weight: np.ndarray, phi: np.ndarray) -> np.ndarray:
     n = phi.shape[1]
     S = np.zeros((n, n, phi.shape[2]))
     wphi = weight[:, None] * phi
-    for i in range(n):
-        for j in range(i + 1):
-            S[i, j] = (wphi[:, i] * phi[:, j]).sum(axis=0)
+    for i in range(n):  # a row per call (few numpy calls; each entry summed over actors in order)
+        S[i, : i + 1] = (wphi[:, i : i + 1] * phi[:, : i + 1]).sum(axis=0)
     return S
 
 
@@ -860,12 +867,12 @@ def _chol_factor(S: np.ndarray) -> np.ndarray:
     LAPACK call per draw)."""
     n = S.shape[0]
     L = np.zeros_like(S)
-    for j in range(n):
+    for j in range(n):  # a column per step (the rows below the diagonal in one call)
         dj = S[j, j] - (L[j, :j] ** 2).sum(axis=0)
         dj = np.sqrt(np.maximum(dj, 1e-300 + 1e-15 * np.abs(S[j, j])))
         L[j, j] = dj
-        for i in range(j + 1, n):
-            L[i, j] = (S[i, j] - (L[i, :j] * L[j, :j]).sum(axis=0)) / dj
+        if j + 1 < n:
+            L[j + 1 :, j] = (S[j + 1 :, j] - (L[j + 1 :, :j] * L[j, :j]).sum(axis=1)) / dj
     return L
 
 
@@ -873,10 +880,12 @@ def _chol_back(L: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Solve L L^T x = b (b [n, B]) by forward and back substitution."""
     n = L.shape[0]
     yv = np.empty_like(b)
-    for j in range(n):
+    yv[0] = b[0] / L[0, 0]  # (b - an empty sum is b exactly: one call fewer per end)
+    for j in range(1, n):
         yv[j] = (b[j] - (L[j, :j] * yv[:j]).sum(axis=0)) / L[j, j]
     xv = np.empty_like(b)
-    for j in range(n - 1, -1, -1):
+    xv[n - 1] = yv[n - 1] / L[n - 1, n - 1]
+    for j in range(n - 2, -1, -1):
         xv[j] = (yv[j] - (L[j + 1 :, j] * xv[j + 1 :]).sum(axis=0)) / L[j, j]
     return xv
 
