@@ -425,31 +425,43 @@ class _State:
         self.best = np.full(B, np.inf)  # smallest gap so far
         self.since = np.zeros(B, int)  # iterations since the gap last halved
 
-    def slacks(self):
-        z = self.u[None] - self.x
+    def part(self, take: np.ndarray | None, *names: str) -> list[np.ndarray]:
+        """The named fields for the working draws `take` (None: all of them) as contiguous
+        arrays: a draw's values computed from them are bit for bit those computed on the whole
+        working set, as long as `take` has at least two draws (see _padded)."""
+        if take is None:
+            return [getattr(self, name) for name in names]
+        return [np.ascontiguousarray(getattr(self, name)[..., take]) for name in names]
+
+    def slacks(self, take: np.ndarray | None = None):
+        u, x, sig, g0, t = self.part(take, "u", "x", "sig", "g0", "t")
+        z = u[None] - x
         if self.quadratic:  # no epigraph: the gains themselves are smooth
             ones = np.ones_like(z)
-            hh = self.g0 - (self.sig * z * z).sum(axis=1) - self.t
-            return z, ones, ones, np.where(self.actor, hh, 1.0)
+            hh = g0 - (sig * z * z).sum(axis=1) - t
+            return z, ones, ones, np.where(self.part(take, "actor")[0], hh, 1.0)
+        e, af = self.part(take, "e", "af")
         # (pairs without a stake keep e = _PARKED, so their slacks stay positive)
         # arithmetic blends instead of np.where: with random masks np.where is ~10x slower
-        s1 = self.e - z
-        s2 = self.e + z
-        hh = self.af * (self.g0 - (self.sig * self.e).sum(axis=1) - self.t) + (1.0 - self.af)
+        s1 = e - z
+        s2 = e + z
+        hh = af * (g0 - (sig * e).sum(axis=1) - t) + (1.0 - af)
         return z, s1, s2, hh
 
     def recentre(self, which: np.ndarray) -> None:
         """Epigraph slacks that keep every actor at half its gain at the current package: a
         well-centred phase-2 start (phase 1 ends near the boundary)."""
-        # computed on all draws (a reduction over one draw would round differently), blended
-        # arithmetically (np.where on [N, K, B] is slow), stored for the chosen draws
-        L = _loss(self.u[None] - self.x, self.quadratic)
-        gain = self.g0 - (self.sig * L).sum(axis=1)
-        ssum = self.sig.sum(axis=1)
-        eta = 0.5 * gain / np.where(ssum > 0, ssum, 1.0)
-        e = self.pf * (L + eta[:, None]) + (1.0 - self.pf) * _PARKED
+        # computed on the chosen draws only (padded to two, see _padded), blended
+        # arithmetically (np.where on [N, K, B] is slow)
         cols = np.flatnonzero(which)
-        self.e[..., cols] = e[..., cols]
+        take = _padded(cols)
+        u, x, sig, g0, pf = self.part(take, "u", "x", "sig", "g0", "pf")
+        L = _loss(u[None] - x, self.quadratic)
+        gain = g0 - (sig * L).sum(axis=1)
+        ssum = sig.sum(axis=1)
+        eta = 0.5 * gain / np.where(ssum > 0, ssum, 1.0)
+        e = pf * (L + eta[:, None]) + (1.0 - pf) * _PARKED
+        self.e[..., cols] = e[..., : cols.size]
 
     def constrained(self) -> np.ndarray:
         """[N, B] actors whose gain enters as a constraint with a multiplier: all of them in
@@ -459,15 +471,18 @@ class _State:
     def reset_duals(self, which: np.ndarray) -> None:
         """Multipliers on the central path at the starting gap of the draw's phase: phase 1
         (maximise t) needs sum nu = 1; phase 2 starts at complementarity _GAP0."""
-        _, s1, s2, hh = self.slacks()  # all draws, then stored for the chosen ones
-        inv = self.af / hh
-        mu = np.where(self.phase1, 1.0 / np.maximum(inv.sum(axis=0), 1e-300), _GAP0)
         cols = np.flatnonzero(which)
-        self.lam1[..., cols] = (mu * self.pf / s1)[..., cols]
-        self.lam2[..., cols] = ((not self.quadratic) * mu * self.pf / s2)[..., cols]
-        self.nu[:, cols] = (self.constrained() * mu * inv)[:, cols]
-        self.mu[cols] = mu[cols]
-        self.tau[cols] = np.where(self.phase1, self.tau, _TAU0)[cols]
+        take = None if cols.size == which.size else _padded(cols)  # the chosen draws only
+        _, s1, s2, hh = self.slacks(take)
+        af, pf, phase1, actor, c, tau = self.part(take, "af", "pf", "phase1", "actor", "c", "tau")
+        inv = af / hh
+        mu = np.where(phase1, 1.0 / np.maximum(inv.sum(axis=0), 1e-300), _GAP0)
+        n = cols.size
+        self.lam1[..., cols] = (mu * pf / s1)[..., :n]
+        self.lam2[..., cols] = ((not self.quadratic) * mu * pf / s2)[..., :n]
+        self.nu[:, cols] = ((actor & (phase1 | (c <= 0))) * mu * inv)[:, :n]  # constrained()
+        self.mu[cols] = mu[:n]
+        self.tau[cols] = np.where(phase1, tau, _TAU0)[:n]
 
     def gap(self, s1, s2, hh) -> np.ndarray:
         """Mean complementarity s * multiplier over the draw's constraints."""
@@ -480,12 +495,13 @@ class _State:
         count = count + con.sum(axis=0)
         return total / np.maximum(count, 1)
 
-    def min_share(self) -> np.ndarray:
+    def min_share(self, take: np.ndarray | None = None) -> np.ndarray:
         """Smallest gain of any bargaining actor at the current package, as a share of the
-        actor's largest possible gain [B] (computed on all draws, see the reproducibility note)."""
-        gain = self.g0 - (self.sig * _loss(self.u[None] - self.x, self.quadratic)).sum(axis=1)
-        share = gain / (self.g0 + (1.0 - self.af))
-        return np.where(self.actor, share, np.inf).min(axis=0)
+        actor's largest possible gain [B] (for the draws `take`, see part)."""
+        u, x, sig, g0, af, actor = self.part(take, "u", "x", "sig", "g0", "af", "actor")
+        gain = g0 - (sig * _loss(u[None] - x, self.quadratic)).sum(axis=1)
+        share = gain / (g0 + (1.0 - af))
+        return np.where(actor, share, np.inf).min(axis=0)
 
     def keep(self, sel: np.ndarray) -> None:
         for name in _FIELDS:  # contiguous copies: the layout decides numpy's summation order
@@ -529,7 +545,7 @@ def _interior_point(x, sig, g0, c, u0, quadratic, params):
             st.done[cols[none]] = True
             # a package where every actor gains more than min_gain proves a deal exists:
             # phase 2 starts from here
-            found[cols[~none & (st.min_share()[cols] > params.min_gain)]] = True
+            found[cols[~none & (st.min_share(_padded(cols))[: cols.size] > params.min_gain)]] = True
         if found.any():
             st.phase1 = st.phase1 & ~found
             st.stalled = st.stalled & ~found
@@ -563,12 +579,16 @@ def _interior_point(x, sig, g0, c, u0, quadratic, params):
     return u_out, ok_out, unconverged, stalled
 
 
+def _padded(cols: np.ndarray) -> np.ndarray:
+    """Working-set columns to compute on: a single draw twice (see the reproducibility note)."""
+    return np.concatenate([cols, cols]) if cols.size == 1 else cols
+
+
 def _upper_bound(st: _State, cols: np.ndarray) -> np.ndarray:
     """max_y sum_i lam_i gain_i(y) with the phase-1 multipliers lam = nu scaled to sum one, for
     the working draws `cols`: an upper bound on max_y min_i gain_i(y) valid for any lam >= 0,
     exact and separable across issues (a weighted-median problem per issue for linear loss)."""
-    pad = cols.size == 1  # see the reproducibility note
-    take = np.concatenate([cols, cols]) if pad else cols
+    take = _padded(cols)
     x = np.ascontiguousarray(st.x[..., take])
     sig = np.ascontiguousarray(st.sig[..., take])
     g0 = np.ascontiguousarray(st.g0[..., take])
