@@ -391,6 +391,7 @@ class _State:
     def __init__(self, x, sig, g0, c, u, quadratic):
         B = x.shape[2]
         self.quadratic = quadratic
+        self.next_slacks = None  # (u, e, z, s1, s2, sum_k sig e) after a Newton step
         self.idx = np.arange(B)
         self.x, self.sig, self.g0, self.c, self.u = x, sig, g0, c, u.copy()
         self.pair = sig > 0
@@ -441,11 +442,16 @@ class _State:
             hh = g0 - (sig * z * z).sum(axis=1) - t
             return z, ones, ones, np.where(self.part(take, "actor")[0], hh, 1.0)
         e, af = self.part(take, "e", "af")
-        # (pairs without a stake keep e = _PARKED, so their slacks stay positive)
+        known = self.next_slacks  # left by the last Newton step, valid while u and e are its own
+        if take is None and known is not None and known[0] is u and known[1] is e:
+            z, s1, s2, sig_e = known[2:]
+        else:
+            # (pairs without a stake keep e = _PARKED, so their slacks stay positive)
+            s1 = e - z
+            s2 = e + z
+            sig_e = (sig * e).sum(axis=1)
         # arithmetic blends instead of np.where: with random masks np.where is ~10x slower
-        s1 = e - z
-        s2 = e + z
-        hh = af * (g0 - (sig * e).sum(axis=1) - t) + (1.0 - af)
+        hh = af * (g0 - sig_e - t) + (1.0 - af)
         return z, s1, s2, hh
 
     def recentre(self, which: np.ndarray) -> None:
@@ -462,6 +468,7 @@ class _State:
         eta = 0.5 * gain / np.where(ssum > 0, ssum, 1.0)
         e = pf * (L + eta[:, None]) + (1.0 - pf) * _PARKED
         self.e[..., cols] = e[..., : cols.size]
+        self.next_slacks = None  # e changed in place
 
     def constrained(self) -> np.ndarray:
         """[N, B] actors whose gain enters as a constraint with a multiplier: all of them in
@@ -504,6 +511,7 @@ class _State:
         return np.where(actor, share, np.inf).min(axis=0)
 
     def keep(self, sel: np.ndarray) -> None:
+        self.next_slacks = None
         for name in _FIELDS:  # contiguous copies: the layout decides numpy's summation order
             setattr(self, name, np.ascontiguousarray(getattr(self, name)[..., sel]))
 
@@ -755,10 +763,14 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     nu = st.nu + alpha * dnuc
     # near the limits of floating point a slack can round to zero: keep the last good iterate
     z = u[None] - st.x
+    s1, s2, sig_e = e - z, e + z, (st.sig * e).sum(axis=1)
     bad = ~np.isfinite(u).all(axis=0) | ~np.isfinite(lam1 + lam2).all(axis=(0, 1))
-    bad |= (np.minimum(e - z, e + z).min(axis=1) <= 0).any(axis=0)
-    bad |= (st.actor & (st.g0 - (st.sig * e).sum(axis=1) - t <= 0)).any(axis=0)
-    if bad.any():
+    bad |= (np.minimum(s1, s2).min(axis=1) <= 0).any(axis=0)
+    bad |= (st.actor & (st.g0 - sig_e - t <= 0)).any(axis=0)
+    st.next_slacks = None
+    if not bad.any():  # the next step starts from these slacks (see _State.slacks)
+        st.next_slacks = (u, e, z, s1, s2, sig_e)
+    else:
         keep = ~bad
         u = np.where(keep, u, st.u)
         e = np.where(keep, e, st.e)
