@@ -61,10 +61,11 @@ class Params:
         Feasible sets thinner than this are reported as no agreement.
     `tol`: final mean complementarity (duality gap per constraint) of the interior-point
         method; the log-objective (capabilities summing to one) ends within ~1e-9 of its maximum.
-    `chunk`: draws solved together; bounds memory for very large draw counts and never changes
-        any draw's result.
-    `max_iter`: interior-point iterations per chunk before the remaining draws are given up on
-        (counted in `info["unconverged_draws"]`; about 25 are needed at most in practice).
+    `chunk`: draws prepared together (certificates, starting points); bounds memory for very
+        large draw counts and never changes any draw's result. The interior-point method works
+        on at most 1024 of them at a time, a finished draw's place going to a waiting one.
+    `max_iter`: interior-point iterations a draw may take before it is given up on (counted
+        in `info["unconverged_draws"]`; about 25 are needed at most in practice).
     """
 
     loss: Literal["linear", "quadratic"] = "linear"
@@ -372,11 +373,13 @@ _FTB = 0.99  # fraction of the way to the boundary a step may go
 _TAU0 = 1e-2  # quadratic loss: starting weight floor added to every capability (see _newton_quad)
 _PATIENCE = 15  # steps without the gap halving before a draw switches to careful mode
 _COMPACT = 0.1  # drop finished draws from the working set once they are this share of it
+_WINDOW = 1024  # draws in the working set at most: enough to amortise numpy's per-call cost,
+# few enough for its arrays to stay in cache; finished draws are replaced by waiting ones
 _RESID = 1e-7  # relative stationarity residual required at the end (with gap <= tol)
 
 _FIELDS = ("idx", "x", "sig", "g0", "c", "u", "pair", "pf", "free", "actor", "af", "e", "t", "lam1", "lam2",
            "nu", "mu", "tau", "phase1", "done", "ok", "n_con", "stalled", "careful", "best",
-           "since")
+           "since", "age")
 
 
 class _State:
@@ -425,6 +428,7 @@ class _State:
         self.careful = np.zeros(B, bool)  # see _newton_step
         self.best = np.full(B, np.inf)  # smallest gap so far
         self.since = np.zeros(B, int)  # iterations since the gap last halved
+        self.age = np.zeros(B, int)  # Newton steps taken (a draw gets at most max_iter)
 
     def part(self, take: np.ndarray | None, *names: str) -> list[np.ndarray]:
         """The named fields for the working draws `take` (None: all of them) as contiguous
@@ -515,6 +519,12 @@ class _State:
         for name in _FIELDS:  # contiguous copies: the layout decides numpy's summation order
             setattr(self, name, np.ascontiguousarray(getattr(self, name)[..., sel]))
 
+    def extend(self, other: _State) -> None:
+        """Append the draws of another working set (new draws joining this one)."""
+        self.next_slacks = None
+        for name in _FIELDS:
+            setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)], axis=-1))
+
 
 def _interior_point(x, sig, g0, c, u0, quadratic, params):
     """Two-phase primal-dual interior-point method on all draws at once (draws on the last
@@ -528,63 +538,102 @@ def _interior_point(x, sig, g0, c, u0, quadratic, params):
         return u[:, :1], ok[:1], min(unconverged, 1), min(stalled, 1)
     u_out = u0.copy()
     ok_out = np.zeros(B, bool)
-    st = _State(x, sig, g0, c, u0, quadratic)
-    stalled = 0
-    for _ in range(params.max_iter):
-        if st.idx.size == 0:
-            break
-        gap, resid = _newton_quad(st) if quadratic else _newton_step(st)
-        # no halving of the gap in _PATIENCE steps: switch the draw to careful path following
-        better = gap < 0.5 * st.best
-        st.best = np.where(better, gap, st.best)
-        st.since = np.where(better, 0, st.since + 1)
-        slow = (st.since >= _PATIENCE) & ~st.careful & ~st.done
-        if slow.any() and not quadratic:
-            st.careful |= slow
-            st.mu = np.where(slow, gap, st.mu)
-            st.since = np.where(slow, 0, st.since)
-        p1 = st.phase1 & ~st.done
-        found = np.zeros_like(p1)
-        if p1.any():
-            cols = np.flatnonzero(p1)
-            # any multipliers bound max_y min_i gain_i(y); a bound <= min_gain proves no deal
-            ub = _upper_bound(st, cols)
-            none = (ub <= params.min_gain) | (gap[cols] < 1e-15)
-            st.done[cols[none]] = True
-            # a package where every actor gains more than min_gain proves a deal exists:
-            # phase 2 starts from here
-            found[cols[~none & (st.min_share(_padded(cols))[: cols.size] > params.min_gain)]] = True
-        if found.any():
-            st.phase1 = st.phase1 & ~found
-            st.stalled = st.stalled & ~found
-            st.careful = st.careful & ~found
-            st.best = np.where(found, np.inf, st.best)
-            st.since = np.where(found, 0, st.since)
-            st.t = np.where(found, 0.0, st.t)
-            st.recentre(found)
-            st.reset_duals(found)
-        p2 = ~st.phase1 & ~found & ~st.done
-        fin = p2 & (((gap <= params.tol) & (resid <= _RESID)) | st.stalled)
-        st.ok |= fin
-        st.done |= fin
-        # a phase-1 draw that cannot progress has a feasible set too thin to resolve
-        st.done |= st.phase1 & st.stalled
+
+    def arrivals(lo: int, hi: int) -> _State:
+        """Working set of draws [lo, hi) at their starting point (at least two draws are
+        initialised together, see the reproducibility note)."""
+        pick = np.arange(lo, hi) if hi - lo > 1 else np.array([lo, lo])
+        # contiguous copies (fancy indexing on the last axis is not): layout decides numpy's
+        # summation order
+        x_, sig_, g0_, c_, u0_ = (np.ascontiguousarray(a[..., pick]) for a in (x, sig, g0, c, u0))
+        new = _State(x_, sig_, g0_, c_, u0_, quadratic)
+        new.idx = pick
+        if hi - lo == 1:
+            new.keep(np.array([0]))
+        return new
+
+    waiting = min(B, _WINDOW)
+    if B - waiting == 1:  # (never leave a single draw to arrive on its own)
+        waiting = B
+    st = arrivals(0, waiting)
+    stalled = unconverged = 0
+    while st.idx.size:
+        # a draw that has had max_iter steps is given up on: a phase-2 point is a feasible
+        # package, a phase-1 point is not (counted in unconverged)
+        out = (st.age >= params.max_iter) & ~st.done
+        if out.any():
+            unconverged += int(out.sum())
+            st.ok = np.where(out, ~st.phase1, st.ok)
+            st.stalled = st.stalled & ~out
+            st.done = st.done | out
+        else:
+            gap, resid = _newton_quad(st) if quadratic else _newton_step(st)
+            st.age = st.age + 1
+            st = _progress(st, gap, resid, quadratic, params)
         if st.done.mean() > _COMPACT or st.done.all():
             fin = st.done
             stalled += int((fin & st.stalled).sum())
             u_out[:, st.idx[fin]] = st.u[:, fin]
             ok_out[st.idx[fin]] = st.ok[fin]
             sel = ~fin
+            room = _WINDOW - int(sel.sum())
+            if waiting < B and room > 0:  # finished draws make room for waiting ones
+                hi = min(B, waiting + room)
+                if B - hi == 1:
+                    hi = B
+                st.keep(sel)
+                st.extend(arrivals(waiting, hi))
+                waiting = hi
+                continue
             if sel.sum() == 1:  # keep a finished draw as padding (see the reproducibility note)
                 sel[np.argmax(fin)] = True
             st.keep(sel)
             if st.done.all():
                 break
-    unconverged = int((~st.done).sum())
-    if unconverged:  # out of iterations: phase 2 points are feasible packages, phase 1 not
-        u_out[:, st.idx] = st.u
-        ok_out[st.idx] = np.where(st.done, st.ok, ~st.phase1)
     return u_out, ok_out, unconverged, stalled
+
+
+def _progress(st: _State, gap: np.ndarray, resid: np.ndarray, quadratic: bool,
+              params: Params) -> _State:
+    """After a Newton step: careful mode for stuck draws, the phase-1 certificates (a proof of
+    no agreement, or a package everyone gains from, where phase 2 starts) and the stopping
+    test of phase 2."""
+    # no halving of the gap in _PATIENCE steps: switch the draw to careful path following
+    better = gap < 0.5 * st.best
+    st.best = np.where(better, gap, st.best)
+    st.since = np.where(better, 0, st.since + 1)
+    slow = (st.since >= _PATIENCE) & ~st.careful & ~st.done
+    if slow.any() and not quadratic:
+        st.careful |= slow
+        st.mu = np.where(slow, gap, st.mu)
+        st.since = np.where(slow, 0, st.since)
+    p1 = st.phase1 & ~st.done
+    found = np.zeros_like(p1)
+    if p1.any():
+        cols = np.flatnonzero(p1)
+        # any multipliers bound max_y min_i gain_i(y); a bound <= min_gain proves no deal
+        ub = _upper_bound(st, cols)
+        none = (ub <= params.min_gain) | (gap[cols] < 1e-15)
+        st.done[cols[none]] = True
+        # a package where every actor gains more than min_gain proves a deal exists:
+        # phase 2 starts from here
+        found[cols[~none & (st.min_share(_padded(cols))[: cols.size] > params.min_gain)]] = True
+    if found.any():
+        st.phase1 = st.phase1 & ~found
+        st.stalled = st.stalled & ~found
+        st.careful = st.careful & ~found
+        st.best = np.where(found, np.inf, st.best)
+        st.since = np.where(found, 0, st.since)
+        st.t = np.where(found, 0.0, st.t)
+        st.recentre(found)
+        st.reset_duals(found)
+    p2 = ~st.phase1 & ~found & ~st.done
+    fin = p2 & (((gap <= params.tol) & (resid <= _RESID)) | st.stalled)
+    st.ok |= fin
+    st.done |= fin
+    # a phase-1 draw that cannot progress has a feasible set too thin to resolve
+    st.done |= st.phase1 & st.stalled
+    return st
 
 
 def _padded(cols: np.ndarray) -> np.ndarray:
