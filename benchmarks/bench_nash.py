@@ -4,6 +4,10 @@ Run: python benchmarks/bench_nash.py [--quadratic] [--draws 1000 10000 100000]
 Reports wall-clock and CPU time (the CPU figure is the fair one on a shared machine), the share
 of draws with an agreement and the number of draws that hit the iteration limit.
 
+`--scenario ID_OR_FILE` times draws of a scenario instead (e.g. the bundled ukraine-2025-05,
+sampled with seed 1 as `parley run` would), the best of `--repeat` runs, and splits the time
+into the cheap part (certificates, starting points) and the interior-point method.
+
 `--deu` instead prints the accuracy figures of docs/models/nash.md ("DEU note"): the Nash
 solution issue by issue on the DEU development split with the reference point as disagreement.
 """
@@ -59,18 +63,63 @@ def deu(loss: str) -> None:
         print(line)
 
 
+def scenario(source: str, draws: list[int], params: nash.Params, repeat: int) -> None:
+    """Best-of-`repeat` CPU and wall time of nash.solve on draws of a scenario."""
+    from parley.core import batch as batching
+    from parley.io.loading import load
+
+    scen = load(source)
+    spent = {"ip": 0.0}
+    inner = nash._interior_point
+
+    def timed(*args):  # time inside the interior-point method (CPU)
+        c0 = time.process_time()
+        try:
+            return inner(*args)
+        finally:
+            spent["ip"] += time.process_time() - c0
+
+    print(f"scenario {scen.id}: loss={params.loss} disagreement={params.disagreement},"
+          f" best of {repeat} runs")
+    print(f"{'draws':>8} {'wall s':>8} {'cpu s':>8} {'of which IP':>12} {'draws/s (cpu)':>14}"
+          f" {'agree':>6} {'unconv':>6}")
+    nash._interior_point = timed
+    try:
+        for d in draws:
+            batch = batching.sample(scen, d, 1)
+            best = (np.inf, np.inf, np.inf)
+            for _ in range(repeat):
+                spent["ip"] = 0.0
+                w0, c0 = time.perf_counter(), time.process_time()
+                out = nash.solve(batch, params)
+                best = min(best, (time.process_time() - c0, time.perf_counter() - w0, spent["ip"]))
+            cpu, wall, ip = best
+            print(f"{d:>8} {wall:>8.3f} {cpu:>8.3f} {ip:>12.3f} {d / cpu:>14,.0f}"
+                  f" {out.agreement.mean():>6.3f} {out.info['unconverged_draws']:>6}")
+    finally:
+        nash._interior_point = inner
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--quadratic", action="store_true")
-    parser.add_argument("--disagreement", default="status_quo", choices=["status_quo", "reservation"])
+    parser.add_argument("--disagreement", choices=["status_quo", "reservation"],
+                        help="default: status_quo on random inputs, nash's own default"
+                        " (reservation) with --scenario")
     parser.add_argument("--deu", action="store_true", help="DEU accuracy figures instead of speed")
+    parser.add_argument("--scenario", help="time draws of this scenario (id or file) instead")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size with --scenario")
     args = parser.parse_args()
     if args.deu:
         deu("quadratic" if args.quadratic else "linear")
         return
-    params = nash.Params(loss="quadratic" if args.quadratic else "linear",
-                         disagreement=args.disagreement)
+    loss = "quadratic" if args.quadratic else "linear"
+    if args.scenario:
+        params = nash.Params(loss=loss, disagreement=args.disagreement or "reservation")
+        scenario(args.scenario, args.draws, params, args.repeat)
+        return
+    params = nash.Params(loss=loss, disagreement=args.disagreement or "status_quo")
     nash.solve(random_inputs(100), params)  # warm-up
     print(f"loss={params.loss} disagreement={params.disagreement} actors=6 issues=5")
     print(f"{'draws':>8} {'wall s':>8} {'cpu s':>8} {'draws/s (wall)':>15} {'draws/s (cpu)':>14}"

@@ -396,6 +396,25 @@ def test_more_draws_or_other_chunks_never_change_earlier_draws(seed, extra, chun
     np.testing.assert_array_equal(small.outcome, full.outcome)
 
 
+@pytest.mark.parametrize("params", [SQ, nash.Params(loss="quadratic", disagreement="status_quo")])
+@pytest.mark.parametrize("max_iter", [2, 1000])
+@pytest.mark.parametrize("shape", [(5, 3), (10, 1)])
+def test_streamed_working_set_never_changes_a_draw(monkeypatch, params, max_iter, shape) -> None:
+    """The interior-point method streams draws through a bounded working set; how many draws
+    share it, and when a draw joins, changes no draw's result, also for draws given up on at
+    max_iter."""
+    b = random_batch(11, 57, *shape)
+    params = nash.Params(loss=params.loss, disagreement="status_quo", max_iter=max_iter)
+    whole = nash.solve(b, params)
+    for window in (2, 3, 10):
+        monkeypatch.setattr(nash, "_WINDOW", window)
+        out = nash.solve(b, params)
+        np.testing.assert_array_equal(out.outcome, whole.outcome)
+        np.testing.assert_array_equal(out.agreement, whole.agreement)
+        assert out.info == whole.info
+    assert (whole.info["unconverged_draws"] > 0) == (max_iter == 2)
+
+
 def test_unknown_options_are_rejected() -> None:
     with pytest.raises(ValueError, match="loss"):
         nash.Params(loss="cubic")  # type: ignore[arg-type]

@@ -61,10 +61,11 @@ class Params:
         Feasible sets thinner than this are reported as no agreement.
     `tol`: final mean complementarity (duality gap per constraint) of the interior-point
         method; the log-objective (capabilities summing to one) ends within ~1e-9 of its maximum.
-    `chunk`: draws solved together; bounds memory for very large draw counts and never changes
-        any draw's result.
-    `max_iter`: interior-point iterations per chunk before the remaining draws are given up on
-        (counted in `info["unconverged_draws"]`; about 25 are needed at most in practice).
+    `chunk`: draws prepared together (certificates, starting points); bounds memory for very
+        large draw counts and never changes any draw's result. The interior-point method works
+        on at most 1024 of them at a time, a finished draw's place going to a waiting one.
+    `max_iter`: interior-point iterations a draw may take before it is given up on (counted
+        in `info["unconverged_draws"]`; about 25 are needed at most in practice).
     """
 
     loss: Literal["linear", "quadratic"] = "linear"
@@ -291,25 +292,40 @@ def _pair_certificate(x: np.ndarray, shat: np.ndarray, g0: np.ndarray, min_gain:
         return np.zeros(D, bool)
     sig = shat / np.where(g0 > 0, g0, 1.0)[:, :, None]
     active = shat.sum(axis=2) > 0  # [D, N]
-    a, b = sig[:, i_idx], sig[:, j_idx]  # [D, P, K]
-    dist = np.abs(x[:, i_idx] - x[:, j_idx])
-    tot = a + b
-    safe = np.where(tot > 0, tot, 1.0)
-    # each issue's term is at most its value at its own breakpoint: a pair whose sum of those
-    # cannot reach 1 - min_gain cannot prove anything (most pairs), so only the others are
-    # maximised over lam
-    reach = (a * b / safe * dist).sum(axis=2) >= 1.0 - min_gain
-    pick = reach & active[:, i_idx] & active[:, j_idx]  # [D, P]
+    # Filter: each issue's term is at most its value at its own breakpoint,
+    # sigma_i sigma_j / (sigma_i + sigma_j) |x_i - x_j| = |x_i - x_j| / (1/sigma_i + 1/sigma_j),
+    # so a pair whose sum of those cannot reach 1 - min_gain cannot prove anything (about 90%
+    # of the pairs on the bundled scenarios). Computed pair by pair on draws-last copies (whole
+    # contiguous vectors, no [D, pairs, K] temporaries); the reciprocal is inf without a stake,
+    # which makes the term 0. The margin only admits a few more pairs to the exact test below.
+    with np.errstate(divide="ignore"):
+        r = np.ascontiguousarray((1.0 / sig).transpose(1, 2, 0))  # [N, K, D]
+    xt = np.ascontiguousarray(x.transpose(1, 2, 0))
+    reach = np.empty((i_idx.size, D))
+    tmp = np.empty(xt.shape[1:])
+    den = np.empty(xt.shape[1:])
+    for p, (i, j) in enumerate(zip(i_idx, j_idx, strict=True)):
+        np.subtract(xt[i], xt[j], out=tmp)
+        np.abs(tmp, out=tmp)
+        np.add(r[i], r[j], out=den)
+        np.divide(tmp, den, out=tmp)
+        tmp.sum(axis=0, out=reach[p])
+    pick = (reach >= 1.0 - min_gain - 1e-12) & active[:, i_idx].T & active[:, j_idx].T  # [P, D]
     out = np.zeros(D, bool)
     if not pick.any():
         return out
-    a, b, dist, lam = a[pick], b[pick], dist[pick], (b / safe)[pick]  # [M, K]
+    # exact maximum over lam for the surviving pairs, each a row [K] (as before the filter)
+    pp, dd = np.nonzero(pick)
+    a, b = sig[dd, i_idx[pp]], sig[dd, j_idx[pp]]  # [M, K]
+    dist = np.abs(x[dd, i_idx[pp]] - x[dd, j_idx[pp]])
+    tot = a + b
+    lam = b / np.where(tot > 0, tot, 1.0)
     wa, wb = a * dist, b * dist
     best = np.zeros(a.shape[0])  # lam = 0 or 1: f = 0 (the ends never prove anything)
     for k in range(a.shape[1]):  # the breakpoints, one per issue
         t = lam[:, k : k + 1]
         best = np.maximum(best, np.minimum(t * wa, (1.0 - t) * wb).sum(axis=1))
-    out[np.nonzero(pick)[0][1.0 - best <= min_gain]] = True
+    out[dd[1.0 - best <= min_gain]] = True
     return out
 
 
@@ -357,11 +373,13 @@ _FTB = 0.99  # fraction of the way to the boundary a step may go
 _TAU0 = 1e-2  # quadratic loss: starting weight floor added to every capability (see _newton_quad)
 _PATIENCE = 15  # steps without the gap halving before a draw switches to careful mode
 _COMPACT = 0.1  # drop finished draws from the working set once they are this share of it
+_WINDOW = 1024  # draws in the working set at most: enough to amortise numpy's per-call cost,
+# few enough for its arrays to stay in cache; finished draws are replaced by waiting ones
 _RESID = 1e-7  # relative stationarity residual required at the end (with gap <= tol)
 
 _FIELDS = ("idx", "x", "sig", "g0", "c", "u", "pair", "pf", "free", "actor", "af", "e", "t", "lam1", "lam2",
            "nu", "mu", "tau", "phase1", "done", "ok", "n_con", "stalled", "careful", "best",
-           "since")
+           "since", "age")
 
 
 class _State:
@@ -376,6 +394,7 @@ class _State:
     def __init__(self, x, sig, g0, c, u, quadratic):
         B = x.shape[2]
         self.quadratic = quadratic
+        self.next_slacks = None  # (u, e, z, s1, s2, sum_k sig e) after a Newton step
         self.idx = np.arange(B)
         self.x, self.sig, self.g0, self.c, self.u = x, sig, g0, c, u.copy()
         self.pair = sig > 0
@@ -409,32 +428,51 @@ class _State:
         self.careful = np.zeros(B, bool)  # see _newton_step
         self.best = np.full(B, np.inf)  # smallest gap so far
         self.since = np.zeros(B, int)  # iterations since the gap last halved
+        self.age = np.zeros(B, int)  # Newton steps taken (a draw gets at most max_iter)
 
-    def slacks(self):
-        z = self.u[None] - self.x
+    def part(self, take: np.ndarray | None, *names: str) -> list[np.ndarray]:
+        """The named fields for the working draws `take` (None: all of them) as contiguous
+        arrays: a draw's values computed from them are bit for bit those computed on the whole
+        working set, as long as `take` has at least two draws (see _padded)."""
+        if take is None:
+            return [getattr(self, name) for name in names]
+        return [np.ascontiguousarray(getattr(self, name)[..., take]) for name in names]
+
+    def slacks(self, take: np.ndarray | None = None):
+        u, x, sig, g0, t = self.part(take, "u", "x", "sig", "g0", "t")
+        z = u[None] - x
         if self.quadratic:  # no epigraph: the gains themselves are smooth
             ones = np.ones_like(z)
-            hh = self.g0 - (self.sig * z * z).sum(axis=1) - self.t
-            return z, ones, ones, np.where(self.actor, hh, 1.0)
-        # (pairs without a stake keep e = _PARKED, so their slacks stay positive)
+            hh = g0 - (sig * z * z).sum(axis=1) - t
+            return z, ones, ones, np.where(self.part(take, "actor")[0], hh, 1.0)
+        e, af = self.part(take, "e", "af")
+        known = self.next_slacks  # left by the last Newton step, valid while u and e are its own
+        if take is None and known is not None and known[0] is u and known[1] is e:
+            z, s1, s2, sig_e = known[2:]
+        else:
+            # (pairs without a stake keep e = _PARKED, so their slacks stay positive)
+            s1 = e - z
+            s2 = e + z
+            sig_e = (sig * e).sum(axis=1)
         # arithmetic blends instead of np.where: with random masks np.where is ~10x slower
-        s1 = self.e - z
-        s2 = self.e + z
-        hh = self.af * (self.g0 - (self.sig * self.e).sum(axis=1) - self.t) + (1.0 - self.af)
+        hh = af * (g0 - sig_e - t) + (1.0 - af)
         return z, s1, s2, hh
 
     def recentre(self, which: np.ndarray) -> None:
         """Epigraph slacks that keep every actor at half its gain at the current package: a
         well-centred phase-2 start (phase 1 ends near the boundary)."""
-        # computed on all draws (a reduction over one draw would round differently), blended
-        # arithmetically (np.where on [N, K, B] is slow), stored for the chosen draws
-        L = _loss(self.u[None] - self.x, self.quadratic)
-        gain = self.g0 - (self.sig * L).sum(axis=1)
-        ssum = self.sig.sum(axis=1)
-        eta = 0.5 * gain / np.where(ssum > 0, ssum, 1.0)
-        e = self.pf * (L + eta[:, None]) + (1.0 - self.pf) * _PARKED
+        # computed on the chosen draws only (padded to two, see _padded), blended
+        # arithmetically (np.where on [N, K, B] is slow)
         cols = np.flatnonzero(which)
-        self.e[..., cols] = e[..., cols]
+        take = _padded(cols)
+        u, x, sig, g0, pf = self.part(take, "u", "x", "sig", "g0", "pf")
+        L = _loss(u[None] - x, self.quadratic)
+        gain = g0 - (sig * L).sum(axis=1)
+        ssum = sig.sum(axis=1)
+        eta = 0.5 * gain / np.where(ssum > 0, ssum, 1.0)
+        e = pf * (L + eta[:, None]) + (1.0 - pf) * _PARKED
+        self.e[..., cols] = e[..., : cols.size]
+        self.next_slacks = None  # e changed in place
 
     def constrained(self) -> np.ndarray:
         """[N, B] actors whose gain enters as a constraint with a multiplier: all of them in
@@ -444,36 +482,48 @@ class _State:
     def reset_duals(self, which: np.ndarray) -> None:
         """Multipliers on the central path at the starting gap of the draw's phase: phase 1
         (maximise t) needs sum nu = 1; phase 2 starts at complementarity _GAP0."""
-        _, s1, s2, hh = self.slacks()  # all draws, then stored for the chosen ones
-        inv = self.af / hh
-        mu = np.where(self.phase1, 1.0 / np.maximum(inv.sum(axis=0), 1e-300), _GAP0)
         cols = np.flatnonzero(which)
-        self.lam1[..., cols] = (mu * self.pf / s1)[..., cols]
-        self.lam2[..., cols] = ((not self.quadratic) * mu * self.pf / s2)[..., cols]
-        self.nu[:, cols] = (self.constrained() * mu * inv)[:, cols]
-        self.mu[cols] = mu[cols]
-        self.tau[cols] = np.where(self.phase1, self.tau, _TAU0)[cols]
+        take = None if cols.size == which.size else _padded(cols)  # the chosen draws only
+        _, s1, s2, hh = self.slacks(take)
+        af, pf, phase1, actor, c, tau = self.part(take, "af", "pf", "phase1", "actor", "c", "tau")
+        inv = af / hh
+        mu = np.where(phase1, 1.0 / np.maximum(inv.sum(axis=0), 1e-300), _GAP0)
+        n = cols.size
+        self.lam1[..., cols] = (mu * pf / s1)[..., :n]
+        self.lam2[..., cols] = ((not self.quadratic) * mu * pf / s2)[..., :n]
+        self.nu[:, cols] = ((actor & (phase1 | (c <= 0))) * mu * inv)[:, :n]  # constrained()
+        self.mu[cols] = mu[:n]
+        self.tau[cols] = np.where(phase1, tau, _TAU0)[:n]
 
     def gap(self, s1, s2, hh) -> np.ndarray:
         """Mean complementarity s * multiplier over the draw's constraints."""
-        total = (self.lam1 * s1 * self.pf).sum(axis=1).sum(axis=0)
-        total = total + (self.lam2 * s2 * self.pf).sum(axis=1).sum(axis=0)
+        # (lam1 and lam2 are exactly zero on pairs without a stake: no mask needed)
+        total = (self.lam1 * s1).sum(axis=1).sum(axis=0)
+        total = total + (self.lam2 * s2).sum(axis=1).sum(axis=0)
         count = self.n_con.copy()
         con = self.constrained()
         total = total + (self.nu * hh * con).sum(axis=0)
         count = count + con.sum(axis=0)
         return total / np.maximum(count, 1)
 
-    def min_share(self) -> np.ndarray:
+    def min_share(self, take: np.ndarray | None = None) -> np.ndarray:
         """Smallest gain of any bargaining actor at the current package, as a share of the
-        actor's largest possible gain [B] (computed on all draws, see the reproducibility note)."""
-        gain = self.g0 - (self.sig * _loss(self.u[None] - self.x, self.quadratic)).sum(axis=1)
-        share = gain / (self.g0 + (1.0 - self.af))
-        return np.where(self.actor, share, np.inf).min(axis=0)
+        actor's largest possible gain [B] (for the draws `take`, see part)."""
+        u, x, sig, g0, af, actor = self.part(take, "u", "x", "sig", "g0", "af", "actor")
+        gain = g0 - (sig * _loss(u[None] - x, self.quadratic)).sum(axis=1)
+        share = gain / (g0 + (1.0 - af))
+        return np.where(actor, share, np.inf).min(axis=0)
 
     def keep(self, sel: np.ndarray) -> None:
+        self.next_slacks = None
         for name in _FIELDS:  # contiguous copies: the layout decides numpy's summation order
             setattr(self, name, np.ascontiguousarray(getattr(self, name)[..., sel]))
+
+    def extend(self, other: _State) -> None:
+        """Append the draws of another working set (new draws joining this one)."""
+        self.next_slacks = None
+        for name in _FIELDS:
+            setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)], axis=-1))
 
 
 def _interior_point(x, sig, g0, c, u0, quadratic, params):
@@ -488,71 +538,114 @@ def _interior_point(x, sig, g0, c, u0, quadratic, params):
         return u[:, :1], ok[:1], min(unconverged, 1), min(stalled, 1)
     u_out = u0.copy()
     ok_out = np.zeros(B, bool)
-    st = _State(x, sig, g0, c, u0, quadratic)
-    stalled = 0
-    for _ in range(params.max_iter):
-        if st.idx.size == 0:
-            break
-        gap, resid = _newton_quad(st) if quadratic else _newton_step(st)
-        # no halving of the gap in _PATIENCE steps: switch the draw to careful path following
-        better = gap < 0.5 * st.best
-        st.best = np.where(better, gap, st.best)
-        st.since = np.where(better, 0, st.since + 1)
-        slow = (st.since >= _PATIENCE) & ~st.careful & ~st.done
-        if slow.any() and not quadratic:
-            st.careful |= slow
-            st.mu = np.where(slow, gap, st.mu)
-            st.since = np.where(slow, 0, st.since)
-        p1 = st.phase1 & ~st.done
-        found = np.zeros_like(p1)
-        if p1.any():
-            cols = np.flatnonzero(p1)
-            # any multipliers bound max_y min_i gain_i(y); a bound <= min_gain proves no deal
-            ub = _upper_bound(st, cols)
-            none = (ub <= params.min_gain) | (gap[cols] < 1e-15)
-            st.done[cols[none]] = True
-            # a package where every actor gains more than min_gain proves a deal exists:
-            # phase 2 starts from here
-            found[cols[~none & (st.min_share()[cols] > params.min_gain)]] = True
-        if found.any():
-            st.phase1 = st.phase1 & ~found
-            st.stalled = st.stalled & ~found
-            st.careful = st.careful & ~found
-            st.best = np.where(found, np.inf, st.best)
-            st.since = np.where(found, 0, st.since)
-            st.t = np.where(found, 0.0, st.t)
-            st.recentre(found)
-            st.reset_duals(found)
-        p2 = ~st.phase1 & ~found & ~st.done
-        fin = p2 & (((gap <= params.tol) & (resid <= _RESID)) | st.stalled)
-        st.ok |= fin
-        st.done |= fin
-        # a phase-1 draw that cannot progress has a feasible set too thin to resolve
-        st.done |= st.phase1 & st.stalled
+
+    def arrivals(lo: int, hi: int) -> _State:
+        """Working set of draws [lo, hi) at their starting point (at least two draws are
+        initialised together, see the reproducibility note)."""
+        pick = np.arange(lo, hi) if hi - lo > 1 else np.array([lo, lo])
+        # contiguous copies (fancy indexing on the last axis is not): layout decides numpy's
+        # summation order
+        x_, sig_, g0_, c_, u0_ = (np.ascontiguousarray(a[..., pick]) for a in (x, sig, g0, c, u0))
+        new = _State(x_, sig_, g0_, c_, u0_, quadratic)
+        new.idx = pick
+        if hi - lo == 1:
+            new.keep(np.array([0]))
+        return new
+
+    waiting = min(B, _WINDOW)
+    if B - waiting == 1:  # (never leave a single draw to arrive on its own)
+        waiting = B
+    st = arrivals(0, waiting)
+    stalled = unconverged = 0
+    while st.idx.size:
+        # a draw that has had max_iter steps is given up on: a phase-2 point is a feasible
+        # package, a phase-1 point is not (counted in unconverged)
+        out = (st.age >= params.max_iter) & ~st.done
+        if out.any():
+            unconverged += int(out.sum())
+            st.ok = np.where(out, ~st.phase1, st.ok)
+            st.stalled = st.stalled & ~out
+            st.done = st.done | out
+        else:
+            gap, resid = _newton_quad(st) if quadratic else _newton_step(st)
+            st.age = st.age + 1
+            st = _progress(st, gap, resid, quadratic, params)
         if st.done.mean() > _COMPACT or st.done.all():
             fin = st.done
             stalled += int((fin & st.stalled).sum())
             u_out[:, st.idx[fin]] = st.u[:, fin]
             ok_out[st.idx[fin]] = st.ok[fin]
             sel = ~fin
+            room = _WINDOW - int(sel.sum())
+            if waiting < B and room > 0:  # finished draws make room for waiting ones
+                hi = min(B, waiting + room)
+                if B - hi == 1:
+                    hi = B
+                st.keep(sel)
+                st.extend(arrivals(waiting, hi))
+                waiting = hi
+                continue
             if sel.sum() == 1:  # keep a finished draw as padding (see the reproducibility note)
                 sel[np.argmax(fin)] = True
             st.keep(sel)
             if st.done.all():
                 break
-    unconverged = int((~st.done).sum())
-    if unconverged:  # out of iterations: phase 2 points are feasible packages, phase 1 not
-        u_out[:, st.idx] = st.u
-        ok_out[st.idx] = np.where(st.done, st.ok, ~st.phase1)
     return u_out, ok_out, unconverged, stalled
+
+
+def _progress(st: _State, gap: np.ndarray, resid: np.ndarray, quadratic: bool,
+              params: Params) -> _State:
+    """After a Newton step: careful mode for stuck draws, the phase-1 certificates (a proof of
+    no agreement, or a package everyone gains from, where phase 2 starts) and the stopping
+    test of phase 2."""
+    # no halving of the gap in _PATIENCE steps: switch the draw to careful path following
+    better = gap < 0.5 * st.best
+    st.best = np.where(better, gap, st.best)
+    st.since = np.where(better, 0, st.since + 1)
+    slow = (st.since >= _PATIENCE) & ~st.careful & ~st.done
+    if slow.any() and not quadratic:
+        st.careful |= slow
+        st.mu = np.where(slow, gap, st.mu)
+        st.since = np.where(slow, 0, st.since)
+    p1 = st.phase1 & ~st.done
+    found = np.zeros_like(p1)
+    if p1.any():
+        cols = np.flatnonzero(p1)
+        # any multipliers bound max_y min_i gain_i(y); a bound <= min_gain proves no deal
+        ub = _upper_bound(st, cols)
+        none = (ub <= params.min_gain) | (gap[cols] < 1e-15)
+        st.done[cols[none]] = True
+        # a package where every actor gains more than min_gain proves a deal exists:
+        # phase 2 starts from here
+        found[cols[~none & (st.min_share(_padded(cols))[: cols.size] > params.min_gain)]] = True
+    if found.any():
+        st.phase1 = st.phase1 & ~found
+        st.stalled = st.stalled & ~found
+        st.careful = st.careful & ~found
+        st.best = np.where(found, np.inf, st.best)
+        st.since = np.where(found, 0, st.since)
+        st.t = np.where(found, 0.0, st.t)
+        st.recentre(found)
+        st.reset_duals(found)
+    p2 = ~st.phase1 & ~found & ~st.done
+    fin = p2 & (((gap <= params.tol) & (resid <= _RESID)) | st.stalled)
+    st.ok |= fin
+    st.done |= fin
+    # a phase-1 draw that cannot progress has a feasible set too thin to resolve
+    st.done |= st.phase1 & st.stalled
+    return st
+
+
+def _padded(cols: np.ndarray) -> np.ndarray:
+    """Working-set columns to compute on: a single draw twice (see the reproducibility note)."""
+    return np.concatenate([cols, cols]) if cols.size == 1 else cols
 
 
 def _upper_bound(st: _State, cols: np.ndarray) -> np.ndarray:
     """max_y sum_i lam_i gain_i(y) with the phase-1 multipliers lam = nu scaled to sum one, for
     the working draws `cols`: an upper bound on max_y min_i gain_i(y) valid for any lam >= 0,
     exact and separable across issues (a weighted-median problem per issue for linear loss)."""
-    pad = cols.size == 1  # see the reproducibility note
-    take = np.concatenate([cols, cols]) if pad else cols
+    take = _padded(cols)
     x = np.ascontiguousarray(st.x[..., take])
     sig = np.ascontiguousarray(st.sig[..., take])
     g0 = np.ascontiguousarray(st.g0[..., take])
@@ -599,7 +692,7 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     # relative residual of the Lagrangian's stationarity
     obj = (conf * st.nu + (1.0 - conf) * st.c / hh)[:, None] * st.sig
     dual_e = st.lam1 + st.lam2
-    res_e = (np.abs(dual_e - obj) * pf / (dual_e + obj + 1e-300)).max(axis=(0, 1))
+    res_e = (np.abs(dual_e - obj) / (dual_e + obj + 1e-300)).max(axis=(0, 1))  # 0 off-stake
     res_u = np.abs((st.lam2 - st.lam1).sum(axis=0)) / (dual_e.sum(axis=0) + 1e-300)
     resid = np.maximum(res_e, res_u.max(axis=0))
     resid = np.maximum(resid, np.where(p1, np.abs(1.0 - (st.nu * con).sum(axis=0)), 0.0))
@@ -624,7 +717,7 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     a_obj = (1.0 - conf) * st.c / hh * af  # gradient weight of the objective's actors
     r_obj = -a_obj[:, None] * st.sig
 
-    def direction(tau1, tau2, tau_nu):
+    def direction(tau1, tau2, tau_nu, want_slope=False):
         """Newton direction when complementarity s * lam aims at tau (per constraint; tau1,
         tau2 zero on pairs without a stake); tau None: the affine-scaling direction."""
         rhs = np.empty((n, B))
@@ -661,7 +754,10 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
                            np.maximum(_shrink(hh, dhh, af), _shrink(st.nu, dnu, conf)).max(axis=0))
         with np.errstate(divide="ignore"):
             alpha = 1.0 / np.maximum(worst, 0.0)
-        # slope of the barrier function along the step (an ascent direction when tau = mu)
+        # slope of the barrier function along the step (an ascent direction when tau = mu;
+        # only the line search of careful mode reads it)
+        if not want_slope:
+            return du, dt, de, ds1, ds2, dhh, dl1, dl2, dnu, alpha, None
         slope = (r_e * de).sum(axis=1).sum(axis=0) + (r_u * du).sum(axis=0) + r_t * dt
         return du, dt, de, ds1, ds2, dhh, dl1, dl2, dnu, alpha, slope
 
@@ -688,13 +784,17 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
         mu = np.where(careful, _target(st, gap, resid), mu)
     # corrector: aim at mu, minus the predictor's second-order complementarity error
     mu_pf = mu * pf
+    any_careful = bool(careful.any())
+    if any_careful:
+        second1, second2 = (1.0 - cf) * ds1 * dl1, (1.0 - cf) * ds2 * dl2
+    else:  # (1.0 - cf) is 1 everywhere: the same values, two passes fewer
+        second1, second2 = ds1 * dl1, ds2 * dl2
     du, dt, de, _, _, _, dl1c, dl2c, dnuc, alpha, slope = direction(
-        mu_pf - (1.0 - cf) * ds1 * dl1, mu_pf - (1.0 - cf) * ds2 * dl2,
-        mu - (1.0 - cf) * dhh * dnu
+        mu_pf - second1, mu_pf - second2, mu - (1.0 - cf) * dhh * dnu, want_slope=any_careful
     )
     alpha = np.minimum(1.0, _FTB * alpha)
     alpha = np.where(st.done | ~np.isfinite(alpha), 0.0, alpha)
-    if careful.any():
+    if any_careful:
         f0 = _merit(st, st.u, st.e, st.t, mu)
         check = careful & (alpha > 0)
         for _ in range(40):
@@ -712,10 +812,14 @@ def _newton_step(st: _State) -> tuple[np.ndarray, np.ndarray]:
     nu = st.nu + alpha * dnuc
     # near the limits of floating point a slack can round to zero: keep the last good iterate
     z = u[None] - st.x
+    s1, s2, sig_e = e - z, e + z, (st.sig * e).sum(axis=1)
     bad = ~np.isfinite(u).all(axis=0) | ~np.isfinite(lam1 + lam2).all(axis=(0, 1))
-    bad |= (np.minimum(e - z, e + z).min(axis=1) <= 0).any(axis=0)
-    bad |= (st.actor & (st.g0 - (st.sig * e).sum(axis=1) - t <= 0)).any(axis=0)
-    if bad.any():
+    bad |= (np.minimum(s1, s2).min(axis=1) <= 0).any(axis=0)
+    bad |= (st.actor & (st.g0 - sig_e - t <= 0)).any(axis=0)
+    st.next_slacks = None
+    if not bad.any():  # the next step starts from these slacks (see _State.slacks)
+        st.next_slacks = (u, e, z, s1, s2, sig_e)
+    else:
         keep = ~bad
         u = np.where(keep, u, st.u)
         e = np.where(keep, e, st.e)
@@ -824,9 +928,8 @@ def _gram(weight: np.ndarray, phi: np.ndarray) -> np.ndarray:
     n = phi.shape[1]
     S = np.zeros((n, n, phi.shape[2]))
     wphi = weight[:, None] * phi
-    for i in range(n):
-        for j in range(i + 1):
-            S[i, j] = (wphi[:, i] * phi[:, j]).sum(axis=0)
+    for i in range(n):  # a row per call (few numpy calls; each entry summed over actors in order)
+        S[i, : i + 1] = (wphi[:, i : i + 1] * phi[:, : i + 1]).sum(axis=0)
     return S
 
 
@@ -845,12 +948,12 @@ def _chol_factor(S: np.ndarray) -> np.ndarray:
     LAPACK call per draw)."""
     n = S.shape[0]
     L = np.zeros_like(S)
-    for j in range(n):
+    for j in range(n):  # a column per step (the rows below the diagonal in one call)
         dj = S[j, j] - (L[j, :j] ** 2).sum(axis=0)
         dj = np.sqrt(np.maximum(dj, 1e-300 + 1e-15 * np.abs(S[j, j])))
         L[j, j] = dj
-        for i in range(j + 1, n):
-            L[i, j] = (S[i, j] - (L[i, :j] * L[j, :j]).sum(axis=0)) / dj
+        if j + 1 < n:
+            L[j + 1 :, j] = (S[j + 1 :, j] - (L[j + 1 :, :j] * L[j, :j]).sum(axis=1)) / dj
     return L
 
 
@@ -858,10 +961,12 @@ def _chol_back(L: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Solve L L^T x = b (b [n, B]) by forward and back substitution."""
     n = L.shape[0]
     yv = np.empty_like(b)
-    for j in range(n):
+    yv[0] = b[0] / L[0, 0]  # (b - an empty sum is b exactly: one call fewer per end)
+    for j in range(1, n):
         yv[j] = (b[j] - (L[j, :j] * yv[:j]).sum(axis=0)) / L[j, j]
     xv = np.empty_like(b)
-    for j in range(n - 1, -1, -1):
+    xv[n - 1] = yv[n - 1] / L[n - 1, n - 1]
+    for j in range(n - 2, -1, -1):
         xv[j] = (yv[j] - (L[j + 1 :, j] * xv[j + 1 :]).sum(axis=0)) / L[j, j]
     return xv
 
