@@ -185,3 +185,42 @@ def test_flags_a_model_beyond_every_veto_range_or_far_from_the_others() -> None:
     s2 = scenario_from_data(d)
     outside = _flags(s2, point(s2), {"m1": np.array([50.0]), "m2": np.array([95.0]), "m3": np.array([55.0])})
     assert [(f.model, f.reason, round(f.gap)) for f in outside] == [("m2", "outside", 15)]
+
+
+def test_the_line_of_every_model_computed_ahead_is_the_one_computed_after() -> None:
+    """`spread_ahead` (what `parley run` uses) solves the other models in a forked process while
+    the forecast runs, sharing them with the parent: the line and the whole answer are the same
+    as when the answer solves them itself, on a scenario with veto players and on one without."""
+    from parley.analysis.model_spread import spread
+
+    for name in ("ukraine-2025-05", "ukraine-2026-02"):
+        kw = dict(draws=300, seed=3)
+        plain = parley.forecast(name, ["compromise"], **kw)
+        ahead = parley.forecast(name, ["compromise"], spread_ahead=True, **kw)
+        a, b = spread(plain), spread(ahead)
+        assert a.models == b.models and a.failed == b.failed and a.flags == b.flags
+        for m in a.models:
+            np.testing.assert_array_equal(a.outcome[m], b.outcome[m])
+            assert a.settles[m] == b.settles[m]
+        assert answer(plain) == answer(ahead)
+
+
+def test_models_the_forked_process_did_not_send_are_solved_by_the_parent() -> None:
+    """A child that dies before sending anything costs time, not the answer."""
+    from parley.analysis import model_spread as ms
+
+    sc = parley.load("ukraine-2025-05")
+    models = [m for m in registry.names() if m != "compromise"]
+    ahead = ms.Ahead(sc, models, "compensatory")
+    if ahead._proc is not None:  # Linux: kill the child before it can send
+        ahead._proc.kill()
+        ahead._proc.join()
+    got = ahead.result()
+    want = ms.solve_others(sc, models, "compensatory")
+    assert set(got) == set(want)
+    for m in models:
+        if isinstance(want[m], str):
+            assert got[m] == want[m]
+        else:
+            np.testing.assert_array_equal(got[m][0], want[m][0])
+            assert got[m][1] == want[m][1]

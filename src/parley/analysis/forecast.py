@@ -328,11 +328,14 @@ def forecast(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     count_lead: bool = False,
+    spread_ahead: bool = False,
 ) -> Forecast:
     """Forecast a scenario with one or several models.
 
     progress(n) is called as draws finish; with `count_lead` it also counts the draws of the
-    lead sentence's counterfactual run (computed here then, not on first use).
+    lead sentence's counterfactual run (computed here then, not on first use). `spread_ahead`
+    starts the answer's line of every model (`model_spread`) in a forked process while the
+    models run, for callers that will write the answer (`parley run`): same numbers, less wait.
 
     `params` maps a model name to its parameter overrides. The result records everything
     needed to reproduce it: scenario hash, models and parameters, draws, seed, version.
@@ -354,6 +357,11 @@ def forecast(
     lay = batching.layout(scenario)
     for name in names:
         registry.make_params(name, params.get(name))  # bad names/params fail before recording
+    ahead = None
+    if spread_ahead:
+        from parley.analysis.model_spread import Ahead
+
+        ahead = Ahead(scenario, [m for m in registry.names() if m not in names], rule)
     record = runs.begin(scenario, names, params, draws, seed, rule)  # never raises
     try:
         for name in names:
@@ -385,6 +393,8 @@ def forecast(
     zone_draws = min(draws, ZONE_DRAWS) if lay.n_inputs else 1
     zone = _zone(lay, zone_draws, seed, rule) if scenario.tests_settlement else None
     fc = Forecast(scenario, results, provenance, zone=zone)
+    if ahead is not None:
+        fc.__dict__["_spread_ahead"] = ahead
     if progress is not None and count_lead and any(lv.counterfactual_of for lv in scenario.levers):
         # the lead sentence solves the counterfactual on the same draws: as long as a model's
         # run, so a progress bar counts it (cached where `Forecast.lead` keeps it)

@@ -10,6 +10,8 @@ it or far from all the others, instead of printing it silently.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -59,32 +61,143 @@ def spread(fc: Forecast) -> Spread:
     return fc.__dict__["_model_spread"]
 
 
+Solved = dict[str, "tuple[np.ndarray, bool] | str"]
+"""Model -> (outcome [K], NaN without a package; every veto player accepts it), or why the
+model could not be solved on the scenario."""
+
+
 def _spread(fc: Forecast) -> Spread:
     sc = fc.scenario
     rule: Rule = fc.provenance.get("settlement_rule", "compensatory")
     lay = batching.layout(sc)
-    from parley.analysis.simulate import solve_batch
-
+    ahead = fc.__dict__.get("_spread_ahead")
+    others = (ahead.result() if ahead is not None else
+              solve_others(sc, [m for m in registry.names() if m not in fc.results], rule))
     outcome: dict[str, np.ndarray] = {}
     settles: dict[str, bool] = {}
     failed: dict[str, str] = {}
     for name in registry.names():
         if name in fc.results:
             point = fc.results[name].point
+            solved: tuple[np.ndarray, bool] | str = (_outcome(point), bool(point.settle[0]))
         else:
-            try:
-                # one draw: the engine that starts fastest (pce's and exchange's numpy engines
-                # rather than loading the compiled ones; the same numbers either way)
-                params = registry.one_run_params(name, registry.make_params(name))
-                point = solve_batch(lay.base, name, params, rule)
-            except Exception as exc:  # a model that cannot read this scenario is reported, not fatal
-                failed[name] = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-                continue
-        ok = bool(point.agreement[0])
-        outcome[name] = np.where(ok, point.outcome[0], np.nan).astype(float)
-        settles[name] = bool(point.settle[0])
+            solved = others[name]
+        if isinstance(solved, str):
+            failed[name] = solved
+            continue
+        outcome[name], settles[name] = solved
     models = tuple(outcome)
     return Spread(models, outcome, settles, failed, tuple(_flags(sc, lay.base, outcome)))
+
+
+def _outcome(point) -> np.ndarray:
+    ok = bool(point.agreement[0])
+    return np.where(ok, point.outcome[0], np.nan).astype(float)
+
+
+def solve_others(sc: Scenario, models: Sequence[str], rule: Rule) -> Solved:
+    """The given models at the most likely inputs, with their default parameters, on one draw:
+    the engine that starts fastest (pce's and exchange's numpy engines rather than loading the
+    compiled ones; the same numbers either way)."""
+    from parley.analysis.simulate import solve_batch
+
+    base = batching.layout(sc).base
+    out: Solved = {}
+    for name in models:
+        try:
+            params = registry.one_run_params(name, registry.make_params(name))
+            point = solve_batch(base, name, params, rule)
+        except Exception as exc:  # a model that cannot read this scenario is reported, not fatal
+            out[name] = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+            continue
+        out[name] = (_outcome(point), bool(point.settle[0]))
+    return out
+
+
+LOCK_WAIT = 2.0
+"""Seconds the parent waits for the lock it shares with the child (held for a few
+instructions at a time) before it takes the child for dead."""
+
+
+class Ahead:
+    """`solve_others` started in a forked process while the forecast runs.
+
+    Why: the line of every model costs a one-draw run of each model the forecast did not run
+    (on a 27-actor KTAB file the exchange model alone takes 0.2 s); on two cores that can
+    overlap the forecast instead of following it. The models are shared from two ends of one
+    list: the child takes them from the front (the dynamic ones, slowest, first), and the
+    parent, once it needs the line, solves the rest from the back itself instead of waiting.
+    Same function, same numbers. Where fork is not available (or on another system than
+    Linux, where forking a threaded process is fragile) nothing is started, and `result()`
+    solves every model in this process."""
+
+    def __init__(self, sc: Scenario, models: Sequence[str], rule: Rule) -> None:
+        import multiprocessing
+
+        self._sc, self._rule = sc, rule
+        dynamic = [m for m in models if registry.MODELS[m].dynamic][::-1]  # exchange, pce, bdm
+        self._models = dynamic + [m for m in models if m not in dynamic]
+        self._conn = self._proc = self._ends = None
+        if len(self._models) < 2 or sys.platform != "linux" or \
+                "fork" not in multiprocessing.get_all_start_methods():
+            return
+        ctx = multiprocessing.get_context("fork")
+        self._ends = ctx.Array("i", [0, len(self._models)])  # [next from the front, end of the back]
+        here, there = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_child, args=(there, self._ends, sc, self._models, rule),
+                                 daemon=True)
+        self._proc.start()
+        there.close()
+        self._conn = here
+
+    def result(self) -> Solved:
+        out: Solved = {}
+        if self._conn is None:
+            return solve_others(self._sc, self._models, self._rule)
+        lock = self._ends.get_lock()
+        while True:  # take models from the back while the child has not reached them
+            if not lock.acquire(timeout=LOCK_WAIT):  # a child killed while holding it
+                self._ends = None
+                break
+            try:
+                if self._ends[0] >= self._ends[1]:
+                    break
+                self._ends[1] -= 1
+                name = self._models[self._ends[1]]
+            finally:
+                lock.release()
+            out.update(solve_others(self._sc, [name], self._rule))
+        if self._ends is None:  # solve everything not received, without waiting on the child
+            self._proc.kill()
+        try:
+            while (item := self._conn.recv()) is not None:
+                out.update(item)
+        except (EOFError, OSError):  # the child died: solve what it did not send
+            pass
+        finally:
+            self._conn.close()
+            self._conn = None
+            self._proc.join(timeout=1.0)
+        missing = [m for m in self._models if m not in out]
+        out.update(solve_others(self._sc, missing, self._rule))
+        return out
+
+
+def _child(conn, ends, sc: Scenario, models: list[str], rule: Rule) -> None:
+    from parley.analysis.parallel import worker_init
+
+    worker_init()  # Ctrl-C goes to the parent; ends with it
+    try:
+        while True:
+            with ends.get_lock():
+                if ends[0] >= ends[1]:
+                    break
+                name = models[ends[0]]
+                ends[0] += 1
+            conn.send(solve_others(sc, [name], rule))
+        conn.send(None)
+    finally:
+        conn.close()
 
 
 def _acceptable(base: batching.Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
