@@ -245,6 +245,147 @@ def design(batch: Batch, params: Params | None = None) -> Design:
     return Design(point, valid, X, holders, kinds, ctx["mean"], lo_act[..., 0], hi_act[..., 0])
 
 
+@dataclass(frozen=True)
+class Landing:
+    """What `solve` needs of `design` and `probabilities`, computed without the feature tensor:
+    point, valid, mass [D, K, A], remainder [D, K] and holders [D, K, A, N], kinds [D, K, A, P]
+    as in Design, plus centre, low and high [D, K]."""
+
+    point: np.ndarray
+    valid: np.ndarray
+    mass: np.ndarray
+    remainder: np.ndarray
+    holders: np.ndarray
+    kinds: np.ndarray
+    centre: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def landing(batch: Batch, params: Params | None = None) -> Landing:
+    """`design` then `probabilities` for every draw and issue, the linear predictor folded as it
+    is built (Σ coefficient × feature) instead of materialising X [D, K, A + 1, F]. Features of
+    who holds a point are summed over the actors (each actor holds one point) and features that
+    flag one candidate (the Commission's position, the reference point, a pivot ...) add their
+    coefficient to that candidate's point, so the work grows with candidates, not candidates ×
+    actors. Same numbers as design() + probabilities() up to the order of the sums (tested)."""
+    params = params or Params()
+    beta = dict(zip(ALL_FEATURES, params.beta().tolist(), strict=True))
+    vals, ctx = candidates(batch, params)
+    d, k, c = vals.shape
+    n, r, m = batch.n_actors, d * k, params.merge
+    v = vals.reshape(r, c)
+    avail = np.isfinite(v)
+    # merge: sorted candidates closer than `merge` to the previous one share its point (slot)
+    order = np.argsort(np.where(avail, v, np.inf), axis=-1, kind="stable")
+    gap = np.diff(np.take_along_axis(v, order, axis=-1), axis=-1, prepend=-np.inf) > m
+    slot = np.empty((r, c), np.intp)
+    np.put_along_axis(slot, order, np.cumsum(gap, axis=-1) - 1, axis=-1)
+    slot = np.where(avail, slot, c)  # unavailable candidates go to slot c (later the remainder)
+    w1 = c + 1
+    valid = np.arange(w1) < gap.sum(-1)[:, None]  # [R, A + 1]
+    flat = slot + (np.arange(r) * w1)[:, None]  # index of each candidate's slot in [R, A + 1]
+    point = np.full(r * w1, np.nan)
+    for j in LEAD_LAST[n]:  # the leading candidate (actors first, then PRIORITY) is written last
+        point[flat[:, j]] = v[:, j]
+    point = point.reshape(r, w1)
+    holders = np.zeros((r, w1, n), bool)
+    holders.reshape(-1)[(flat[:, :n] * n + np.arange(n)).ravel()] = True
+    kinds = np.zeros((r, w1, len(POINTS)), bool)
+    kinds.reshape(-1)[(flat[:, n:] * len(POINTS) + np.arange(len(POINTS))).ravel()] = True
+
+    # who holds each point: weight and count of holders, best capability rank
+    w, _ = with_fallback(weights(batch, "capability_salience"), batch)
+    wk = w.transpose(0, 2, 1).reshape(r, n)
+    wsum = np.maximum(wk.sum(-1), 1e-300)
+    actor_flat = flat[:, :n].ravel()
+    share = np.bincount(actor_flat, weights=wk.ravel(), minlength=r * w1).reshape(r, w1)
+    count = np.bincount(actor_flat, minlength=r * w1).reshape(r, w1)
+    n_eng = np.tile(np.maximum(batch.engaged.sum(0).astype(float), 1), d)
+    rank = _capability_rank(batch).reshape(r, n)
+    best = np.zeros(r * w1)
+    for j in range(n):
+        best[flat[:, j]] = np.maximum(best[flat[:, j]], rank[:, j])
+    # Council median at each actor's position; a held point's value is its lowest-index holder's
+    council = np.array([a not in (params.commission, params.parliament) for a in batch.actors])
+    vote = (batch.capability[:, :, None] * (council[None, :, None] & batch.engaged[None]))
+    vote = vote.transpose(0, 2, 1).reshape(r, n)
+    at = batch.position.transpose(0, 2, 1).reshape(r, n)
+    below = (vote[:, None, :] * (at[:, None, :] <= at[:, :, None] + m)).sum(-1)
+    above = (vote[:, None, :] * (at[:, None, :] >= at[:, :, None] - m)).sum(-1)
+    half = 0.5 * vote.sum(-1)[:, None]
+    at_median = (below >= half) & (above >= half) & (half > 0)
+    council_median = np.zeros(r * w1, bool)
+    for j in range(n - 1, -1, -1):
+        council_median[flat[:, j]] = at_median[:, j]
+
+    held = count > 0
+    pt = np.where(valid, point, 0.0).reshape(d, k, w1)
+    lo_act = np.nanmin(np.where(batch.engaged[None], batch.position, np.nan), axis=1)
+    hi_act = np.nanmax(np.where(batch.engaged[None], batch.position, np.nan), axis=1)
+    extreme = ((np.abs(pt - lo_act[..., None]) <= m) | (np.abs(pt - hi_act[..., None]) <= m))
+    mean = ctx["mean"][..., None]
+    com, q = ctx["com"][..., None], ctx["q"][..., None]
+    between = ((pt >= np.fmin(com, q) - m) & (pt <= np.fmax(com, q) + m) & np.isfinite(com + q))
+    beats = procedural.beats(pt, ctx["q"], ctx["rr"], ctx["rl"])
+    dist = ((pt - mean) / 100.0).reshape(r, w1)
+    u = (beta["weight_share"] * (share / wsum[:, None]) + beta["holder_share"] * (count / n_eng[:, None])
+         + beta["capability_rank"] * best.reshape(r, w1) + beta["distance"] * np.abs(dist)
+         + beta["signed_distance"] * dist)
+    u += np.where(held, beta["council_median"] * council_median.reshape(r, w1)
+                  + beta["extreme"] * extreme.reshape(r, w1), 0.0)
+    u += beta["beats_reference"] * beats.reshape(r, w1)
+    u += beta["between_commission_reference"] * between.reshape(r, w1)
+    uf = u.reshape(-1)
+    for name, j in _flags(batch, params, n):
+        uf[flat[:, j]] += beta[name]
+    scale_end = [n + POINTS.index("low_end"), n + POINTS.index("high_end")]
+    both = flat[:, scale_end[0]] == flat[:, scale_end[1]]  # one point: flagged once
+    uf[flat[:, scale_end[0]]] += beta["scale_end"]
+    uf[flat[:, scale_end[1]]] += np.where(both, 0.0, beta["scale_end"])
+
+    # the continuous remainder is the last alternative (slot c)
+    spread = np.sqrt((wk * (at - ctx["mean"].reshape(r, 1)) ** 2).sum(-1) / wsum) / 100.0
+    u[:, c] = beta["remainder"] + beta["remainder_spread"] * spread
+    valid[:, c] = True
+    util = np.where(valid, u, -np.inf)
+    util -= util.max(axis=-1, keepdims=True)
+    e = np.exp(util)
+    p = e / e.sum(axis=-1, keepdims=True)
+    mass = p[:, :c]
+    shape = (d, k, c)
+    return Landing(point[:, :c].reshape(shape), valid[:, :c].reshape(shape), mass.reshape(shape),
+                   np.clip(1.0 - mass.sum(axis=-1), 0.0, 1.0).reshape(d, k),
+                   holders[:, :c].reshape(*shape, n), kinds[:, :c].reshape(*shape, len(POINTS)),
+                   ctx["mean"], lo_act, hi_act)
+
+
+def _flags(batch: Batch, params: Params, n: int) -> list[tuple[str, int]]:
+    """(feature, candidate) pairs of the features that flag the point one candidate lies on."""
+    out = [(name, n + POINTS.index(name)) for name in ("reference", "midpoint", "compromise",
+                                                       "median", "agenda", "codecision")]
+    out.append(("rule_pivot", n + POINTS.index("qmv_pivot" if params.rule == "qmv" else
+                                                "unanimity_pivot")))
+    for name, code in (("commission", params.commission), ("parliament", params.parliament)):
+        if code in batch.actors:
+            out.append((name, batch.actors.index(code)))
+    if params.procedure == "codecision" and params.parliament in batch.actors:
+        out.append(("parliament_codecision", batch.actors.index(params.parliament)))
+    return out
+
+
+class _LeadLast(dict[int, list[int]]):
+    """Candidates of N actors in reverse order of PRIORITY (the leader of a merged point last)."""
+
+    def __missing__(self, n: int) -> list[int]:
+        prio = [0] * n + [PRIORITY.get(p, 3) for p in POINTS]
+        self[n] = sorted(range(n + len(POINTS)), key=lambda j: (prio[j], j), reverse=True)
+        return self[n]
+
+
+LEAD_LAST = _LeadLast()
+
+
 def _capability_rank(batch: Batch) -> np.ndarray:
     """[D, K, N]: 1 for the most capable engaged actor(s) of an issue, falling linearly to 0 for
     the least (1 − number of engaged actors strictly more capable / (engaged − 1)); 0 if not
@@ -281,19 +422,17 @@ def distribution(batch: Batch, params: Params | None = None,
 def solve(batch: Batch, params: Params | None = None) -> Outcome:
     """Outcome: the distribution's median; info carries the landing points for display."""
     params = params or Params()
-    des = design(batch, params)
-    mass, _ = probabilities(des, params.beta())
-    point = np.where(des.valid, des.point, 100.0)
-    remainder = np.clip(1.0 - mass.sum(axis=-1), 0.0, 1.0)
+    land = landing(batch, params)
+    point = np.where(land.valid, land.point, 100.0)
     return Outcome.always(
-        _median(point, mass, remainder, des, params.remainder_scale),
-        landing_point=point, landing_probability=mass, landing_holders=des.holders,
-        landing_kinds=des.kinds, landing_remainder=remainder, landing_actors=batch.actors,
+        _median(point, land.mass, land.remainder, land, params.remainder_scale),
+        landing_point=point, landing_probability=land.mass, landing_holders=land.holders,
+        landing_kinds=land.kinds, landing_remainder=land.remainder, landing_actors=batch.actors,
         learnt_from=LEARNT_FROM,
         version=VERSION if params.coefficients == _shipped_coefficients() else "custom")
 
 
-def _median(point: np.ndarray, mass: np.ndarray, remainder: np.ndarray, des: Design,
+def _median(point: np.ndarray, mass: np.ndarray, remainder: np.ndarray, des: Design | Landing,
             scale: float) -> np.ndarray:
     """The median of `distribution`'s Mixed, without building its continuous CDF table: the
     search evaluates the truncated Laplace at the dozen knots it visits (same numbers)."""
