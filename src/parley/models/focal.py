@@ -147,9 +147,8 @@ def candidates(batch: Batch, params: Params) -> tuple[np.ndarray, dict[str, np.n
     council = np.array([a not in (params.commission, params.parliament) for a in batch.actors])
     vote = batch.capability[:, :, None] * (council[None, :, None] & eng)
     quota = params.quota if params.rule == "qmv" else procedural.UNANIMITY
-    qr, ql = procedural.pivots(pos, vote, params.quota)
-    ur, ul = procedural.pivots(pos, vote, procedural.UNANIMITY)
-    rr, rl = procedural.pivots(pos, vote, quota)
+    (qr, ql), (ur, ul) = procedural.pivot_sets(pos, vote, (params.quota, procedural.UNANIMITY))
+    rr, rl = (qr, ql) if quota == params.quota else (ur, ul)
     com, _ = _actor(batch, params.commission)
     ep, _ = _actor(batch, params.parliament)
     agenda = procedural.agenda_point(q, com, rr, rl, ur, ul)

@@ -183,7 +183,8 @@ class TruncatedLaplace:
 
     def _raw(self, x: np.ndarray, c: np.ndarray) -> np.ndarray:
         z = (x - c) / self.scale
-        return np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0)), 1 - 0.5 * np.exp(-np.maximum(z, 0)))
+        half_tail = 0.5 * np.exp(-np.abs(z))  # = exp(min(z, 0)) below the centre, exp(-z) above
+        return np.where(z < 0, half_tail, 1 - half_tail)
 
     def _value(self, knot: np.ndarray, ex: tuple[slice | None, ...]) -> np.ndarray:
         x = np.clip(knot, self.a[ex], self.b[ex])
@@ -219,6 +220,20 @@ def continuous(knots: np.ndarray, x: np.ndarray, value_at: Callable[[np.ndarray]
     frac = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
     val = np.where(x < k[0], 0.0, np.where(x >= k[-1], 1.0, c0 + frac * (c1 - c0)))
     return rem * val
+
+
+def _on_knot(knots: np.ndarray) -> bool:
+    """Whether continuous() puts every inner knot at the start of its own piece (fraction 0),
+    so that its value there is exactly rem × the CDF at that knot (true for the default knots)."""
+    inner = knots[:-1]
+    probe: list[np.ndarray] = []
+    continuous(knots, inner, lambda i: probe.append(i) or np.zeros(i.shape), np.ones(inner.shape))
+    step = (knots[-1] - knots[0]) / (knots.size - 1)
+    if np.allclose(np.diff(knots), step):
+        frac = np.clip((inner - knots[probe[0]]) / (knots[probe[0] + 1] - knots[probe[0]]), 0.0, 1.0)
+    else:
+        frac = np.zeros(inner.shape)
+    return bool(np.array_equal(probe[0], np.arange(inner.size)) and np.all(frac == 0))
 
 
 def _on_piece(s: np.ndarray, e: np.ndarray, a: np.ndarray, b: np.ndarray, tau: float) -> np.ndarray:
@@ -267,9 +282,15 @@ def quantile_search(point: np.ndarray, mass: np.ndarray, rem: np.ndarray,
     k_hi = np.searchsorted(knots, upper, side="left")
     k_lo = np.minimum(np.maximum(np.searchsorted(knots, below, side="right"), 1), k_hi)
     lo, hi = k_lo, k_hi
+    on_knot = _on_knot(knots)
     for _ in range(int(knots.size).bit_length()):
-        mid = (lo + hi) // 2
-        ok = c_j + continuous(knots, knots[np.minimum(mid, knots.size - 1)], value_at, rem) >= thr
+        mid = (lo + hi) // 2  # < k_hi <= M - 1 while the search is open
+        x = knots[np.minimum(mid, knots.size - 1)]
+        if on_knot:  # continuous() at an inner knot is rem × CDF there: skip the interpolation
+            cont = rem * value_at(np.minimum(mid, knots.size - 2))
+        else:
+            cont = continuous(knots, x, value_at, rem)
+        ok = c_j + cont >= thr
         lo, hi = np.where(ok, lo, np.minimum(mid + 1, hi)), np.where(ok, mid, hi)
     end = np.where(lo < k_hi, knots[np.minimum(lo, knots.size - 1)], upper)
     start = np.maximum(below, knots[np.maximum(np.searchsorted(knots, end, side="left") - 1, 0)])
