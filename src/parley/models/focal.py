@@ -244,6 +244,12 @@ def design(batch: Batch, params: Params | None = None) -> Design:
     return Design(point, valid, X, holders, kinds, ctx["mean"], lo_act[..., 0], hi_act[..., 0])
 
 
+BLOCK_DRAWS = 1024
+"""solve works through this many draws at a time: the arrays of a block (a few hundred kB per
+candidate × issue array) stay in the CPU's cache, which makes the whole run about 25% faster
+than one pass over a 16,384-draw chunk; results do not depend on it."""
+
+
 @dataclass(frozen=True)
 class Landing:
     """What `solve` needs of `design` and `probabilities`, computed without the feature tensor:
@@ -288,10 +294,8 @@ def landing(batch: Batch, params: Params | None = None) -> Landing:
     for j in LEAD_LAST[n]:  # the leading candidate (actors first, then PRIORITY) is written last
         point[flat[:, j]] = v[:, j]
     point = point.reshape(r, w1)
-    holders = np.zeros((r, w1, n), bool)
-    holders.reshape(-1)[(flat[:, :n] * n + np.arange(n)).ravel()] = True
-    kinds = np.zeros((r, w1, len(POINTS)), bool)
-    kinds.reshape(-1)[(flat[:, n:] * len(POINTS) + np.arange(len(POINTS))).ravel()] = True
+    holders = _one_point_each(slot[:, :n], avail[:, :n], c)  # [R, A, N]
+    kinds = _one_point_each(slot[:, n:], avail[:, n:], c)  # [R, A, P]
 
     # who holds each point: weight and count of holders, best capability rank
     w, _ = with_fallback(weights(batch, "capability_salience"), batch)
@@ -310,8 +314,8 @@ def landing(batch: Batch, params: Params | None = None) -> Landing:
     vote = (batch.capability[:, :, None] * (council[None, :, None] & batch.engaged[None]))
     vote = vote.transpose(0, 2, 1).reshape(r, n)
     at = batch.position.transpose(0, 2, 1).reshape(r, n)
-    below = (vote[:, None, :] * (at[:, None, :] <= at[:, :, None] + m)).sum(-1)
-    above = (vote[:, None, :] * (at[:, None, :] >= at[:, :, None] - m)).sum(-1)
+    below = np.einsum("rnm,rm->rn", at[:, None, :] <= at[:, :, None] + m, vote)
+    above = np.einsum("rnm,rm->rn", at[:, None, :] >= at[:, :, None] - m, vote)
     half = 0.5 * vote.sum(-1)[:, None]
     at_median = (below >= half) & (above >= half) & (half > 0)
     council_median = np.zeros(r * w1, bool)
@@ -355,8 +359,17 @@ def landing(batch: Batch, params: Params | None = None) -> Landing:
     shape = (d, k, c)
     return Landing(point[:, :c].reshape(shape), valid[:, :c].reshape(shape), mass.reshape(shape),
                    np.clip(1.0 - mass.sum(axis=-1), 0.0, 1.0).reshape(d, k),
-                   holders[:, :c].reshape(*shape, n), kinds[:, :c].reshape(*shape, len(POINTS)),
+                   holders.reshape(*shape, n), kinds.reshape(*shape, len(POINTS)),
                    ctx["mean"], lo_act, hi_act)
+
+
+def _one_point_each(slot: np.ndarray, avail: np.ndarray, a: int) -> np.ndarray:
+    """[R, A, J] membership of candidates [R, J] that each lie on one point `slot` (if avail)."""
+    r, j = slot.shape
+    idx = (np.arange(r)[:, None] * a + slot) * j + np.arange(j)
+    member = np.zeros(r * a * j + 1, bool)
+    member[np.where(avail, idx, r * a * j).ravel()] = True
+    return member[:-1].reshape(r, a, j)
 
 
 def _flags(batch: Batch, params: Params, n: int) -> list[tuple[str, int]]:
@@ -421,12 +434,22 @@ def distribution(batch: Batch, params: Params | None = None,
 def solve(batch: Batch, params: Params | None = None) -> Outcome:
     """Outcome: the distribution's median; info carries the landing points for display."""
     params = params or Params()
-    land = landing(batch, params)
-    point = np.where(land.valid, land.point, 100.0)
+    d, k, n = batch.draws, batch.n_issues, batch.n_actors
+    shape = (d, k, n + len(POINTS))
+    out = np.empty((d, k))
+    point, mass, remainder = np.empty(shape), np.empty(shape), np.empty((d, k))
+    holders, kinds = np.empty((*shape, n), bool), np.empty((*shape, len(POINTS)), bool)
+    for start in range(0, d, BLOCK_DRAWS):  # blocks whose arrays stay in the CPU's cache
+        part = batch.take(slice(start, start + BLOCK_DRAWS)) if d > BLOCK_DRAWS else batch
+        land = landing(part, params)
+        at = slice(start, start + part.draws)
+        point[at] = np.where(land.valid, land.point, 100.0)
+        mass[at], remainder[at] = land.mass, land.remainder
+        holders[at], kinds[at] = land.holders, land.kinds
+        out[at] = _median(point[at], land.mass, land.remainder, land, params.remainder_scale)
     return Outcome.always(
-        _median(point, land.mass, land.remainder, land, params.remainder_scale),
-        landing_point=point, landing_probability=land.mass, landing_holders=land.holders,
-        landing_kinds=land.kinds, landing_remainder=land.remainder, landing_actors=batch.actors,
+        out, landing_point=point, landing_probability=mass, landing_holders=holders,
+        landing_kinds=kinds, landing_remainder=remainder, landing_actors=batch.actors,
         learnt_from=LEARNT_FROM,
         version=VERSION if params.coefficients == _shipped_coefficients() else "custom")
 
