@@ -283,7 +283,10 @@ def landing(batch: Batch, params: Params | None = None) -> Landing:
     avail = np.isfinite(v)
     # merge: sorted candidates closer than `merge` to the previous one share its point (slot)
     order = np.argsort(np.where(avail, v, np.inf), axis=-1, kind="stable")
-    gap = np.diff(np.take_along_axis(v, order, axis=-1), axis=-1, prepend=-np.inf) > m
+    sv = np.take_along_axis(v, order, axis=-1)  # NaN (unavailable) last: never a gap
+    gap = np.empty((r, c), bool)
+    gap[:, 0] = np.isfinite(sv[:, 0])
+    np.greater(sv[:, 1:] - sv[:, :-1], m, out=gap[:, 1:])
     slot = np.empty((r, c), np.intp)
     np.put_along_axis(slot, order, np.cumsum(gap, axis=-1) - 1, axis=-1)
     slot = np.where(avail, slot, c)  # unavailable candidates go to slot c (later the remainder)
@@ -306,10 +309,8 @@ def landing(batch: Batch, params: Params | None = None) -> Landing:
     count = np.bincount(actor_flat, minlength=r * w1).reshape(r, w1)
     n_eng = np.tile(np.maximum(batch.engaged.sum(0).astype(float), 1), d)
     rank = _capability_rank(batch).reshape(r, n)
-    best = np.zeros(r * w1)
-    for j in range(n):
-        best[flat[:, j]] = np.maximum(best[flat[:, j]], rank[:, j])
-    # Council median at each actor's position; a held point's value is its lowest-index holder's
+    # Council median and extreme at each actor's position: a held point's value is that of its
+    # lowest-index holder (actors lead merged points), written last in the loop below
     council = np.array([a not in (params.commission, params.parliament) for a in batch.actors])
     vote = (batch.capability[:, :, None] * (council[None, :, None] & batch.engaged[None]))
     vote = vote.transpose(0, 2, 1).reshape(r, n)
@@ -318,15 +319,17 @@ def landing(batch: Batch, params: Params | None = None) -> Landing:
     above = np.einsum("rnm,rm->rn", at[:, None, :] >= at[:, :, None] - m, vote)
     half = 0.5 * vote.sum(-1)[:, None]
     at_median = (below >= half) & (above >= half) & (half > 0)
-    council_median = np.zeros(r * w1, bool)
-    for j in range(n - 1, -1, -1):
-        council_median[flat[:, j]] = at_median[:, j]
-
-    held = count > 0
-    pt = np.where(valid, point, 0.0).reshape(d, k, w1)
     lo_act = np.nanmin(np.where(batch.engaged[None], batch.position, np.nan), axis=1)
     hi_act = np.nanmax(np.where(batch.engaged[None], batch.position, np.nan), axis=1)
-    extreme = ((np.abs(pt - lo_act[..., None]) <= m) | (np.abs(pt - hi_act[..., None]) <= m))
+    extreme = ((np.abs(at - lo_act.reshape(r, 1)) <= m) | (np.abs(at - hi_act.reshape(r, 1)) <= m))
+    lead_u = beta["council_median"] * at_median + beta["extreme"] * extreme  # [R, N]
+    best = np.zeros(r * w1)
+    held_u = np.zeros(r * w1)
+    for j in range(n - 1, -1, -1):
+        best[flat[:, j]] = np.maximum(best[flat[:, j]], rank[:, j])
+        held_u[flat[:, j]] = lead_u[:, j]
+
+    pt = np.where(valid, point, 0.0).reshape(d, k, w1)
     mean = ctx["mean"][..., None]
     com, q = ctx["com"][..., None], ctx["q"][..., None]
     between = ((pt >= np.fmin(com, q) - m) & (pt <= np.fmax(com, q) + m) & np.isfinite(com + q))
@@ -335,8 +338,7 @@ def landing(batch: Batch, params: Params | None = None) -> Landing:
     u = (beta["weight_share"] * (share / wsum[:, None]) + beta["holder_share"] * (count / n_eng[:, None])
          + beta["capability_rank"] * best.reshape(r, w1) + beta["distance"] * np.abs(dist)
          + beta["signed_distance"] * dist)
-    u += np.where(held, beta["council_median"] * council_median.reshape(r, w1)
-                  + beta["extreme"] * extreme.reshape(r, w1), 0.0)
+    u += held_u.reshape(r, w1)
     u += beta["beats_reference"] * beats.reshape(r, w1)
     u += beta["between_commission_reference"] * between.reshape(r, w1)
     uf = u.reshape(-1)
@@ -404,8 +406,8 @@ def _capability_rank(batch: Batch) -> np.ndarray:
     engaged."""
     cap = batch.capability  # [D, N]
     eng = batch.engaged  # [N, K]
-    more = (cap[:, None, :] > cap[:, :, None])[:, :, :, None] & eng[None, None, :, :]  # [D, N, M, K]
-    rank = more.sum(2).transpose(0, 2, 1)  # [D, K, N]
+    more = (cap[:, None, :] > cap[:, :, None]).astype(np.int32)  # [D, N, M]
+    rank = np.einsum("dnm,mk->dkn", more, eng.astype(np.int32))  # [D, K, N]: engaged and more capable
     n_eng = eng.sum(0)[None, :, None]
     return np.where(eng.T[None], 1.0 - rank / np.maximum(n_eng - 1, 1), 0.0)
 

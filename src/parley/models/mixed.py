@@ -180,6 +180,7 @@ class TruncatedLaplace:
         self.ra, self.rb = self._raw(self.a, c), self._raw(self.b, c)
         self.flat = self.rb - self.ra <= 1e-12  # centre far outside the support: uniform on it
         self.denom = np.where(self.flat, 1.0, self.rb - self.ra)
+        self.any_flat = bool(np.any(self.flat))
 
     def _raw(self, x: np.ndarray, c: np.ndarray) -> np.ndarray:
         z = (x - c) / self.scale
@@ -189,6 +190,8 @@ class TruncatedLaplace:
     def _value(self, knot: np.ndarray, ex: tuple[slice | None, ...]) -> np.ndarray:
         x = np.clip(knot, self.a[ex], self.b[ex])
         val = (self._raw(x, self.centre[ex]) - self.ra[ex]) / self.denom[ex]
+        if not self.any_flat:
+            return val
         uniform = (x - self.a[ex]) / (self.b[ex] - self.a[ex])
         return np.where(self.flat[ex], uniform, val)
 
@@ -210,8 +213,8 @@ def continuous(knots: np.ndarray, x: np.ndarray, value_at: Callable[[np.ndarray]
     """rem × the continuous part's CDF at x, linear between knots; value_at(i) is the CDF at
     knot indices i (shaped like x)."""
     k = knots
-    step = (k[-1] - k[0]) / (k.size - 1)
-    if np.allclose(np.diff(k), step):  # evenly spaced (the default): no search needed
+    step = _even_step(k)
+    if step:  # evenly spaced (the default): no search needed
         i = np.clip(np.floor((x - k[0]) / step).astype(np.intp), 0, k.size - 2)
     else:
         i = np.clip(np.searchsorted(k, x, side="right") - 1, 0, k.size - 2)
@@ -222,18 +225,31 @@ def continuous(knots: np.ndarray, x: np.ndarray, value_at: Callable[[np.ndarray]
     return rem * val
 
 
+def _even_step(knots: np.ndarray) -> float:
+    """The knots' spacing when they are evenly spaced (np.allclose), else 0."""
+    return _knot_rules(knots)[0]
+
+
 def _on_knot(knots: np.ndarray) -> bool:
     """Whether continuous() puts every inner knot at the start of its own piece (fraction 0),
     so that its value there is exactly rem × the CDF at that knot (true for the default knots)."""
-    inner = knots[:-1]
-    probe: list[np.ndarray] = []
-    continuous(knots, inner, lambda i: probe.append(i) or np.zeros(i.shape), np.ones(inner.shape))
-    step = (knots[-1] - knots[0]) / (knots.size - 1)
-    if np.allclose(np.diff(knots), step):
-        frac = np.clip((inner - knots[probe[0]]) / (knots[probe[0] + 1] - knots[probe[0]]), 0.0, 1.0)
-    else:
-        frac = np.zeros(inner.shape)
-    return bool(np.array_equal(probe[0], np.arange(inner.size)) and np.all(frac == 0))
+    return _knot_rules(knots)[1]
+
+
+def _knot_rules(knots: np.ndarray) -> tuple[float, bool]:
+    key = (knots.size, hash(knots.tobytes()))
+    if key not in _RULES:
+        step = (knots[-1] - knots[0]) / (knots.size - 1)
+        _RULES[key] = (float(step) if np.allclose(np.diff(knots), step) else 0.0, False)
+        inner = knots[:-1]
+        probe: list[np.ndarray] = []
+        continuous(knots, inner, lambda i: probe.append(i) or np.zeros(i.shape), np.ones(inner.shape))
+        _RULES[key] = (_RULES[key][0], bool(np.array_equal(probe[0], np.arange(inner.size))))
+    return _RULES[key]
+
+
+_RULES: dict[tuple[int, int], tuple[float, bool]] = {}
+"""Per set of knots: (even spacing or 0, whether each inner knot starts its own piece)."""
 
 
 def _on_piece(s: np.ndarray, e: np.ndarray, a: np.ndarray, b: np.ndarray, tau: float) -> np.ndarray:
