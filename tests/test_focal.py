@@ -205,3 +205,14 @@ def test_solve_equals_design_then_probabilities(pos, engaged, cap, rule, procedu
     assert np.allclose(land.remainder, rest, rtol=0, atol=1e-14)
     dist, _ = focal.distribution(b, params)
     assert np.allclose(focal.solve(b, params).outcome, dist.median(), rtol=0, atol=1e-9)
+
+
+def test_blocks_of_draws_do_not_change_results(monkeypatch):
+    b = _batch(draws=300)
+    whole = focal.solve(b)
+    monkeypatch.setattr(focal, "BLOCK_DRAWS", 128)
+    blocks = focal.solve(b)
+    assert np.array_equal(whole.outcome, blocks.outcome)
+    for key in ("landing_point", "landing_probability", "landing_holders", "landing_kinds",
+                "landing_remainder"):
+        assert np.array_equal(whole.info[key], blocks.info[key]), key

@@ -294,7 +294,7 @@ def landing(batch: Batch, params: Params | None = None) -> Landing:
     valid = np.arange(w1) < gap.sum(-1)[:, None]  # [R, A + 1]
     flat = slot + (np.arange(r) * w1)[:, None]  # index of each candidate's slot in [R, A + 1]
     point = np.full(r * w1, np.nan)
-    for j in LEAD_LAST[n]:  # the leading candidate (actors first, then PRIORITY) is written last
+    for j in _lead_last(n):  # the leading candidate (actors first, then PRIORITY) is written last
         point[flat[:, j]] = v[:, j]
     point = point.reshape(r, w1)
     holders = _one_point_each(slot[:, :n], avail[:, :n], c)  # [R, A, N]
@@ -388,16 +388,11 @@ def _flags(batch: Batch, params: Params, n: int) -> list[tuple[str, int]]:
     return out
 
 
-class _LeadLast(dict[int, list[int]]):
+@lru_cache(maxsize=64)
+def _lead_last(n: int) -> tuple[int, ...]:
     """Candidates of N actors in reverse order of PRIORITY (the leader of a merged point last)."""
-
-    def __missing__(self, n: int) -> list[int]:
-        prio = [0] * n + [PRIORITY.get(p, 3) for p in POINTS]
-        self[n] = sorted(range(n + len(POINTS)), key=lambda j: (prio[j], j), reverse=True)
-        return self[n]
-
-
-LEAD_LAST = _LeadLast()
+    prio = [0] * n + [PRIORITY.get(p, 3) for p in POINTS]
+    return tuple(sorted(range(n + len(POINTS)), key=lambda j: (prio[j], j), reverse=True))
 
 
 def _capability_rank(batch: Batch) -> np.ndarray:
