@@ -455,13 +455,15 @@ def _median(point: np.ndarray, mass: np.ndarray, remainder: np.ndarray, des: Des
             scale: float) -> np.ndarray:
     """The median of `distribution`'s Mixed, without building its continuous CDF table: the
     search evaluates the truncated Laplace at the dozen knots it visits (same numbers)."""
-    a = point.shape[-1]
     if not np.all((point >= KNOTS[0]) & (point <= KNOTS[-1])):  # off the scale: general path
         cdf = laplace_cdf(des.centre, scale, des.low, des.high)
         return Mixed(point, mass, cdf).median()
+    # valid points fill the first slots; slots that no draw uses are atoms of mass 0 at 100,
+    # which the search treats like the scale's end: leave them out
+    a = max(int(des.valid.sum(-1).max(initial=0)), 1)
     lap = TruncatedLaplace(des.centre.ravel(), scale, des.low.ravel(), des.high.ravel())
-    q = quantile_search(point.reshape(-1, a), mass.reshape(-1, a), remainder.ravel(), lap.at,
-                        KNOTS, 0.5)
+    q = quantile_search(point[..., :a].reshape(-1, a), mass[..., :a].reshape(-1, a),
+                        remainder.ravel(), lap.at, KNOTS, 0.5)
     return q.reshape(point.shape[:-1])
 
 
