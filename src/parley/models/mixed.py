@@ -82,7 +82,7 @@ class Mixed:
         """Q(τ) = min{x : F(x) ≥ τ}, exactly (an atom or a point on a linear piece)."""
         pt, ms, cdf, rem = self._flat()
         k = self.knots
-        if not np.all((pt >= k[0]) & (pt <= k[-1])):  # atoms off the knots' range (or NaN)
+        if np.isnan(pt).any():
             return self._quantile_breaks(tau)
         m = k.size
         flat = np.ascontiguousarray(cdf).ravel()
@@ -261,11 +261,12 @@ def _on_piece(s: np.ndarray, e: np.ndarray, a: np.ndarray, b: np.ndarray, tau: f
 def quantile_search(point: np.ndarray, mass: np.ndarray, rem: np.ndarray,
                     value_at: Callable[[np.ndarray], np.ndarray], knots: np.ndarray,
                     tau: float) -> np.ndarray:
-    """Q(τ) of R distributions (atoms point[R, A] inside the knots' range with mass[R, A],
-    continuous weight rem[R], its CDF at knot indices from value_at(i[R])), the same number
+    """Q(τ) of R distributions (atoms point[R, A], not NaN, with mass[R, A], continuous weight
+    rem[R], its CDF at knot indices from value_at(i[R])), the same number
     `Mixed._quantile_breaks` gives from F at every knot and atom, found by two bisections: the
     first atom x_J with F(x_J−) ≥ τ, then the first knot before it where F reaches τ. The piece
-    that ends there is the one the full scan picks, and F at its ends is computed alike."""
+    that ends there is the one the full scan picks, and F at its ends is computed alike. As in
+    the scan, atoms below the first knot count from it on and atoms beyond the last never."""
     r, a = mass.shape
     rows = np.arange(r)
     if a > 1 and not np.all(point[:, 1:] >= point[:, :-1]):
@@ -281,7 +282,12 @@ def quantile_search(point: np.ndarray, mass: np.ndarray, rem: np.ndarray,
         starts = np.concatenate([np.ones((r, 1), bool), pt2[:, 1:] != pt2[:, :-1]], axis=1)
         first = np.maximum.accumulate(np.where(starts, np.arange(a), 0), axis=1)
     first = first.ravel()
-    lo, hi = np.zeros(r, np.intp), np.full(r, a, np.intp)
+    k0, km = knots[0], knots[-1]
+    inside = bool(np.all((point >= k0) & (point <= km)))
+    # atoms [lo_i, hi_i) are on the knots' range (sorted: those below first, those beyond last)
+    lo_i = 0 if inside else (point.reshape(r, a) < k0).sum(axis=1)
+    hi_i = a if inside else (point.reshape(r, a) <= km).sum(axis=1)
+    lo, hi = np.zeros(r, np.intp) + lo_i, np.zeros(r, np.intp) + hi_i
     for _ in range(int(a).bit_length()):
         mid = (lo + hi) // 2
         j = rows * a + np.minimum(mid, a - 1)
@@ -290,8 +296,8 @@ def quantile_search(point: np.ndarray, mass: np.ndarray, rem: np.ndarray,
     big = lo
     c_j = cum[rows * (a + 1) + big]
     if a:
-        below = np.where(big > 0, point[rows * a + np.maximum(big - 1, 0)], -np.inf)
-        upper = np.where(big < a, point[rows * a + np.minimum(big, a - 1)], knots[-1])
+        below = np.where(big > lo_i, point[rows * a + np.maximum(big - 1, 0)], -np.inf)
+        upper = np.where(big < hi_i, point[rows * a + np.minimum(big, a - 1)], km)
     else:
         below, upper = np.full(r, -np.inf), np.full(r, knots[-1])
     # between the atoms x_{J−1} and x_J, F = c_j + continuous part: the first knot reaching τ
@@ -312,4 +318,8 @@ def quantile_search(point: np.ndarray, mass: np.ndarray, rem: np.ndarray,
     start = np.maximum(below, knots[np.maximum(np.searchsorted(knots, end, side="left") - 1, 0)])
     s = c_j + continuous(knots, start, value_at, rem)
     e = c_j + continuous(knots, end, value_at, rem)
-    return _on_piece(s, e, start, end, tau)
+    q = _on_piece(s, e, start, end, tau)
+    if not inside:  # nothing reaches τ before the end: the scan's last piece is [km, km] when
+        # atoms beyond the last knot add break points there
+        q = np.where((hi_i < a) & (big == hi_i) & (e < thr), km, q)
+    return q
