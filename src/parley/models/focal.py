@@ -281,22 +281,9 @@ def landing(batch: Batch, params: Params | None = None) -> Landing:
     n, r, m = batch.n_actors, d * k, params.merge
     v = vals.reshape(r, c)
     avail = np.isfinite(v)
-    # merge: sorted candidates closer than `merge` to the previous one share its point (slot)
-    order = np.argsort(np.where(avail, v, np.inf), axis=-1, kind="stable")
-    sv = np.take_along_axis(v, order, axis=-1)  # NaN (unavailable) last: never a gap
-    gap = np.empty((r, c), bool)
-    gap[:, 0] = np.isfinite(sv[:, 0])
-    np.greater(sv[:, 1:] - sv[:, :-1], m, out=gap[:, 1:])
-    slot = np.empty((r, c), np.intp)
-    np.put_along_axis(slot, order, np.cumsum(gap, axis=-1) - 1, axis=-1)
-    slot = np.where(avail, slot, c)  # unavailable candidates go to slot c (later the remainder)
+    slot, valid, point = _merge(v, avail, m, n)
     w1 = c + 1
-    valid = np.arange(w1) < gap.sum(-1)[:, None]  # [R, A + 1]
     flat = slot + (np.arange(r) * w1)[:, None]  # index of each candidate's slot in [R, A + 1]
-    point = np.full(r * w1, np.nan)
-    for j in _lead_last(n):  # the leading candidate (actors first, then PRIORITY) is written last
-        point[flat[:, j]] = v[:, j]
-    point = point.reshape(r, w1)
     holders = _one_point_each(slot[:, :n], avail[:, :n], c)  # [R, A, N]
     kinds = _one_point_each(slot[:, n:], avail[:, n:], c)  # [R, A, P]
 
@@ -363,6 +350,28 @@ def landing(batch: Batch, params: Params | None = None) -> Landing:
                    np.clip(1.0 - mass.sum(axis=-1), 0.0, 1.0).reshape(d, k),
                    holders.reshape(*shape, n), kinds.reshape(*shape, len(POINTS)),
                    ctx["mean"], lo_act, hi_act)
+
+
+def _merge(v: np.ndarray, avail: np.ndarray, merge: float,
+           n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidates v [R, C] (avail: not NaN) sorted and merged as in `design`: (slot [R, C] of
+    each candidate's point, C for unavailable ones; valid [R, C + 1]; point [R, C + 1], the
+    value of the point's leading candidate)."""
+    r, c = v.shape
+    order = np.argsort(np.where(avail, v, np.inf), axis=-1, kind="stable")
+    sv = np.take_along_axis(v, order, axis=-1)  # NaN (unavailable) last: never a gap
+    gap = np.empty((r, c), bool)
+    gap[:, 0] = np.isfinite(sv[:, 0])
+    np.greater(sv[:, 1:] - sv[:, :-1], merge, out=gap[:, 1:])
+    slot = np.empty((r, c), np.intp)
+    np.put_along_axis(slot, order, np.cumsum(gap, axis=-1) - 1, axis=-1)
+    slot = np.where(avail, slot, c)  # unavailable candidates go to slot c (later the remainder)
+    valid = np.arange(c + 1) < gap.sum(-1)[:, None]
+    flat = slot + (np.arange(r) * (c + 1))[:, None]
+    point = np.full(r * (c + 1), np.nan)
+    for j in _lead_last(n):  # the leading candidate (actors first, then PRIORITY) is written last
+        point[flat[:, j]] = v[:, j]
+    return slot, valid, point.reshape(r, c + 1)
 
 
 def _one_point_each(slot: np.ndarray, avail: np.ndarray, a: int) -> np.ndarray:
