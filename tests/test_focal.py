@@ -216,3 +216,12 @@ def test_blocks_of_draws_do_not_change_results(monkeypatch):
     for key in ("landing_point", "landing_probability", "landing_holders", "landing_kinds",
                 "landing_remainder"):
         assert np.array_equal(whole.info[key], blocks.info[key]), key
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(bool, st.tuples(st.integers(1, 60), st.integers(1, 20)), elements=st.booleans()))
+def test_unique_rows_is_numpys(keys):
+    # landing_summary groups landing points by who and what holds them: same groups, same order
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    got_uniq, got_inverse = focal._unique_rows(keys)
+    assert np.array_equal(got_uniq, uniq) and np.array_equal(got_inverse, inverse.reshape(-1))
