@@ -219,7 +219,7 @@ def test_blocks_of_draws_do_not_change_results(monkeypatch):
 
 
 @settings(max_examples=30, deadline=None)
-@given(arrays(bool, st.tuples(st.integers(1, 60), st.integers(1, 20)), elements=st.booleans()))
+@given(arrays(bool, st.tuples(st.integers(1, 60), st.integers(1, 70)), elements=st.booleans()))
 def test_unique_rows_is_numpys(keys):
     # landing_summary groups landing points by who and what holds them: same groups, same order
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
