@@ -484,9 +484,8 @@ def landing_summary(info: dict[str, Any], actors: tuple[str, ...], issue: int,
     prob = np.asarray(info["landing_probability"])[:, issue]
     holders = np.asarray(info["landing_holders"])[:, issue]  # [D, A, N]
     kinds = np.asarray(info["landing_kinds"])[:, issue]  # [D, A, P]
-    d, a = pts.shape
-    keys = np.concatenate([holders, kinds], axis=-1).reshape(d * a, -1)
-    uniq, inverse = _unique_rows(keys)
+    d = pts.shape[0]
+    uniq, inverse = _unique_rows(holders, kinds)  # rows of [holders | kinds] over draws × points
     p, x = prob.reshape(-1), np.nan_to_num(pts.reshape(-1))
     total = np.bincount(inverse, weights=p, minlength=len(uniq))
     moment = np.bincount(inverse, weights=p * x, minlength=len(uniq))
@@ -497,19 +496,27 @@ def landing_summary(info: dict[str, Any], actors: tuple[str, ...], issue: int,
     return rows[:top]
 
 
-def _unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """np.unique(keys, axis=0, return_inverse=True) for boolean rows, from each row's bits packed
-    into one integer (first column most significant, so the rows come out in the same order):
-    np.unique on rows sorts them as opaque records, ~50 times slower. Up to 20 columns the
-    integers index a table of the codes seen, and nothing is sorted."""
-    rows, width = keys.shape
+def _unique_rows(*parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(keys, axis=0, return_inverse=True) for the boolean rows keys = the parts
+    [..., w_i] side by side, flattened to [rows, Σ w_i], from each row's bits packed into one
+    integer (first column most significant, so the rows come out in the same order): np.unique
+    on rows sorts them as opaque records, ~50 times slower. Up to 20 columns the integers index
+    a table of the codes seen, and nothing is sorted."""
+    width = sum(part.shape[-1] for part in parts)
     if width > 64:
-        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        keys = np.concatenate(parts, axis=-1)
+        uniq, inverse = np.unique(keys.reshape(-1, width), axis=0, return_inverse=True)
         return uniq, inverse.reshape(-1)
-    packed = np.packbits(keys, axis=1)  # big bit order: column 0 is the top bit of byte 0
-    word = np.zeros((rows, 8), np.uint8)
-    word[:, : packed.shape[1]] = packed
-    codes = word.view(">u8").ravel().astype(np.uint64) >> np.uint64(64 - width)
+    codes = np.zeros(parts[0].shape[:-1], np.uint64)
+    for part in parts:
+        w = part.shape[-1]
+        packed = np.packbits(part, axis=-1)  # big bit order: column 0 is the top bit
+        nb = packed.shape[-1]
+        word = np.zeros((*packed.shape[:-1], 8), np.uint8)
+        word[..., 8 - nb :] = packed
+        bits = word.view(">u8")[..., 0].astype(np.uint64) >> np.uint64(8 * nb - w)
+        codes = (codes << np.uint64(w)) | bits
+    codes = codes.reshape(-1)
     if width <= 20:
         index = codes.astype(np.intp)
         seen = np.bincount(index, minlength=1 << width) > 0
