@@ -282,8 +282,9 @@ def landing(batch: Batch, params: Params | None = None) -> Landing:
     v = vals.reshape(r, c)
     avail = np.isfinite(v)
     slot, valid, point = _merge(v, avail, m, n)
-    w1 = c + 1
-    flat = slot + (np.arange(r) * w1)[:, None]  # index of each candidate's slot in [R, A + 1]
+    w1 = valid.shape[1]  # the points any row has, and the remainder (slot t)
+    t = w1 - 1
+    flat = slot + (np.arange(r) * w1)[:, None]  # index of each candidate's slot in [R, W]
     holders = _one_point_each(slot[:, :n], avail[:, :n], c)  # [R, A, N]
     kinds = _one_point_each(slot[:, n:], avail[:, n:], c)  # [R, A, P]
 
@@ -336,17 +337,20 @@ def landing(batch: Batch, params: Params | None = None) -> Landing:
     uf[flat[:, scale_end[0]]] += beta["scale_end"]
     uf[flat[:, scale_end[1]]] += np.where(both, 0.0, beta["scale_end"])
 
-    # the continuous remainder is the last alternative (slot c)
+    # the continuous remainder is the last alternative (slot t)
     spread = np.sqrt((wk * (at - ctx["mean"].reshape(r, 1)) ** 2).sum(-1) / wsum) / 100.0
-    u[:, c] = beta["remainder"] + beta["remainder_spread"] * spread
-    valid[:, c] = True
+    u[:, t] = beta["remainder"] + beta["remainder_spread"] * spread
+    valid[:, t] = True
     util = np.where(valid, u, -np.inf)
     util -= util.max(axis=-1, keepdims=True)
     e = np.exp(util)
-    p = e / e.sum(axis=-1, keepdims=True)
-    mass = p[:, :c]
+    laid_out = np.zeros((r, c + 1))  # as design lays them out: A slots, then the remainder
+    laid_out[:, :t], laid_out[:, c] = e[:, :t], e[:, t]
+    p = e / laid_out.sum(axis=-1, keepdims=True)  # the sum in design's order: same bits
+    mass, pts, ok = np.zeros((r, c)), np.full((r, c), np.nan), np.zeros((r, c), bool)
+    mass[:, :t], pts[:, :t], ok[:, :t] = p[:, :t], point[:, :t], valid[:, :t]
     shape = (d, k, c)
-    return Landing(point[:, :c].reshape(shape), valid[:, :c].reshape(shape), mass.reshape(shape),
+    return Landing(pts.reshape(shape), ok.reshape(shape), mass.reshape(shape),
                    np.clip(1.0 - mass.sum(axis=-1), 0.0, 1.0).reshape(d, k),
                    holders.reshape(*shape, n), kinds.reshape(*shape, len(POINTS)),
                    ctx["mean"], lo_act, hi_act)
@@ -355,8 +359,9 @@ def landing(batch: Batch, params: Params | None = None) -> Landing:
 def _merge(v: np.ndarray, avail: np.ndarray, merge: float,
            n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidates v [R, C] (avail: not NaN) sorted and merged as in `design`: (slot [R, C] of
-    each candidate's point, C for unavailable ones; valid [R, C + 1]; point [R, C + 1], the
-    value of the point's leading candidate)."""
+    each candidate's point; valid [R, W]; point [R, W], the value of the point's leading
+    candidate), where W − 1 is the most points any row has: slots beyond it would be empty in
+    every row, and slot W − 1 takes the unavailable candidates (later: the remainder)."""
     r, c = v.shape
     order = np.argsort(np.where(avail, v, np.inf), axis=-1, kind="stable")
     sv = np.take_along_axis(v, order, axis=-1)  # NaN (unavailable) last: never a gap
@@ -365,13 +370,15 @@ def _merge(v: np.ndarray, avail: np.ndarray, merge: float,
     np.greater(sv[:, 1:] - sv[:, :-1], merge, out=gap[:, 1:])
     slot = np.empty((r, c), np.intp)
     np.put_along_axis(slot, order, np.cumsum(gap, axis=-1) - 1, axis=-1)
-    slot = np.where(avail, slot, c)  # unavailable candidates go to slot c (later the remainder)
-    valid = np.arange(c + 1) < gap.sum(-1)[:, None]
-    flat = slot + (np.arange(r) * (c + 1))[:, None]
-    point = np.full(r * (c + 1), np.nan)
+    groups = gap.sum(-1)
+    last = int(groups.max(initial=0))
+    slot = np.where(avail, slot, last)
+    valid = np.arange(last + 1) < groups[:, None]
+    flat = slot + (np.arange(r) * (last + 1))[:, None]
+    point = np.full(r * (last + 1), np.nan)
     for j in _lead_last(n):  # the leading candidate (actors first, then PRIORITY) is written last
         point[flat[:, j]] = v[:, j]
-    return slot, valid, point.reshape(r, c + 1)
+    return slot, valid, point.reshape(r, last + 1)
 
 
 def _one_point_each(slot: np.ndarray, avail: np.ndarray, a: int) -> np.ndarray:
