@@ -179,3 +179,51 @@ def test_any_batch_gives_a_distribution_on_the_scale(pos, engaged, rule, procedu
             pts = des.point[d, k][des.valid[d, k]]
             for i in np.flatnonzero(engaged[:, k]):
                 assert np.min(np.abs(pts - pos[d, i, k])) <= 0.5
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(float, (3, 6, 2), elements=st.sampled_from([0.0, 20.0, 20.4, 33.3, 50.0, 80.0, 99.8, 100.0])
+              | st.floats(0, 100)),
+       arrays(bool, (6, 2), elements=st.booleans()),
+       arrays(float, (6,), elements=st.sampled_from([1.0, 2.0, 3.0]) | st.floats(0.1, 10)),
+       st.sampled_from(["qmv", "unanimity"]), st.sampled_from(["codecision", "consultation", "none"]),
+       st.sampled_from([0.5, 0.0, 3.0, 150.0]), st.sampled_from([10.0, 50.0, np.nan]))
+def test_solve_equals_design_then_probabilities(pos, engaged, cap, rule, procedure, merge, q):
+    """solve's folded linear predictor (landing) against the feature tensor of design: same
+    landing points, holders and kinds exactly; probabilities up to the order of the sums."""
+    engaged[:2] = True
+    b = Batch.from_arrays(pos, np.full((6, 2), 0.5), cap, engaged=engaged,
+                          status_quo=np.array([q, 0.0]), actors=("a", "ep", "com", "b", "c", "d"))
+    params = focal.Params(rule=rule, procedure=procedure, merge=merge)
+    des = focal.design(b, params)
+    mass, rest = focal.probabilities(des, params.beta())
+    land = focal.landing(b, params)
+    assert np.array_equal(land.valid, des.valid)
+    assert np.array_equal(land.point, des.point, equal_nan=True)
+    assert np.array_equal(land.holders, des.holders) and np.array_equal(land.kinds, des.kinds)
+    assert np.allclose(land.mass, mass, rtol=0, atol=1e-14)
+    assert np.allclose(land.remainder, rest, rtol=0, atol=1e-14)
+    dist, _ = focal.distribution(b, params)
+    assert np.allclose(focal.solve(b, params).outcome, dist.median(), rtol=0, atol=1e-9)
+
+
+def test_blocks_of_draws_do_not_change_results(monkeypatch):
+    b = _batch(draws=300)
+    whole = focal.solve(b)
+    monkeypatch.setattr(focal, "BLOCK_DRAWS", 128)
+    blocks = focal.solve(b)
+    assert np.array_equal(whole.outcome, blocks.outcome)
+    for key in ("landing_point", "landing_probability", "landing_holders", "landing_kinds",
+                "landing_remainder"):
+        assert np.array_equal(whole.info[key], blocks.info[key]), key
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(bool, st.tuples(st.integers(1, 60), st.integers(1, 70)), elements=st.booleans()))
+def test_unique_rows_is_numpys(keys):
+    # landing_summary groups landing points by who and what holds them: same groups, same order
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    half = keys.shape[1] // 2
+    for parts in ((keys,), (keys[:, :half], keys[:, half:])) if half else ((keys,),):
+        got_uniq, got_inverse = focal._unique_rows(*parts)
+        assert np.array_equal(got_uniq, uniq) and np.array_equal(got_inverse, inverse.reshape(-1))

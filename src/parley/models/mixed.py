@@ -10,6 +10,7 @@ score CRPS(F, y) = ∫ (F(x) − 1{x ≥ y})² dx.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,18 +46,7 @@ class Mixed:
 
     def _cont(self, x: np.ndarray, cdf: np.ndarray, rem: np.ndarray) -> np.ndarray:
         """Continuous part's (weighted) CDF at x[R, P], piecewise linear between knots."""
-        k = self.knots
-        step = (k[-1] - k[0]) / (k.size - 1)
-        if np.allclose(np.diff(k), step):  # evenly spaced (the default): no search needed
-            i = np.clip(np.floor((x - k[0]) / step).astype(np.intp), 0, k.size - 2)
-        else:
-            i = np.clip(np.searchsorted(k, x, side="right") - 1, 0, k.size - 2)
-        lo, hi = k[i], k[i + 1]
-        c0 = np.take_along_axis(cdf, i, axis=1)
-        c1 = np.take_along_axis(cdf, i + 1, axis=1)
-        frac = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-        val = np.where(x < k[0], 0.0, np.where(x >= k[-1], 1.0, c0 + frac * (c1 - c0)))
-        return rem[:, None] * val
+        return continuous(self.knots, x, lambda i: np.take_along_axis(cdf, i, axis=1), rem[:, None])
 
     def _cdf_flat(self, x: np.ndarray, strict: bool = False) -> np.ndarray:
         """F at x[R, P] without an [R, P, A] comparison: the atoms of every row are sorted and
@@ -90,17 +80,25 @@ class Mixed:
 
     def quantile(self, tau: float) -> np.ndarray:
         """Q(τ) = min{x : F(x) ≥ τ}, exactly (an atom or a point on a linear piece)."""
+        pt, ms, cdf, rem = self._flat()
+        k = self.knots
+        if np.isnan(pt).any():
+            return self._quantile_breaks(tau)
+        m = k.size
+        flat = np.ascontiguousarray(cdf).ravel()
+        base = np.arange(len(rem)) * m
+        q = quantile_search(pt, ms, rem, lambda i: flat[base + i], k, tau)
+        return q.reshape(self.shape)
+
+    def _quantile_breaks(self, tau: float) -> np.ndarray:
+        """`quantile` by evaluating F at every break point (knots and atoms): the general case."""
         p = self._breaks()
         start = self._cdf_flat(p[:, :-1])  # F at the left end of each piece (atoms included)
         end = self._cdf_flat(p[:, 1:], strict=True)  # F just before the right end
-        eps = 1e-12
-        reach = end >= tau - eps
+        reach = end >= tau - EPS
         j = np.where(reach.any(axis=1), np.argmax(reach, axis=1), p.shape[1] - 2)
         r = np.arange(p.shape[0])
-        s, e, a, b = start[r, j], end[r, j], p[r, j], p[r, j + 1]
-        slope = np.where(e - s > eps, (tau - s) / np.where(e - s > eps, e - s, 1.0), 0.0)
-        q = np.where(s >= tau - eps, a, a + np.clip(slope, 0.0, 1.0) * (b - a))
-        return q.reshape(self.shape)
+        return _on_piece(start[r, j], end[r, j], p[r, j], p[r, j + 1], tau).reshape(self.shape)
 
     def median(self) -> np.ndarray:
         return self.quantile(0.5)
@@ -161,20 +159,167 @@ def laplace_cdf(centre: np.ndarray, scale: float, low: np.ndarray | None = None,
     """CDF on the knots of a Laplace(centre, scale) density truncated to [low, high] (default:
     the knots' range): [..., M], 0 at the first knot and 1 at the last. `low` and `high` are
     rounded outward to knots, so the result is exactly piecewise uniform between knots."""
-    c = np.asarray(centre, float)[..., None]
-    lo = knots[0] if low is None else np.asarray(low, float)[..., None]
-    hi = knots[-1] if high is None else np.asarray(high, float)[..., None]
-    i_lo = np.clip(np.searchsorted(knots, lo, side="right") - 1, 0, knots.size - 2)
-    i_hi = np.clip(np.searchsorted(knots, hi, side="left"), 1, knots.size - 1)
-    i_hi = np.maximum(i_hi, i_lo + 1)
-    a, b = knots[i_lo], knots[i_hi]
+    return TruncatedLaplace(centre, scale, low, high, knots).table()
 
-    def raw(x: np.ndarray) -> np.ndarray:
-        z = (x - c) / scale
-        return np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0)), 1 - 0.5 * np.exp(-np.maximum(z, 0)))
 
-    ra, rb = raw(a), raw(b)
-    flat = rb - ra <= 1e-12  # centre far outside the support: uniform on it instead
-    val = (raw(np.clip(knots, a, b)) - ra) / np.where(flat, 1.0, rb - ra)
-    uniform = (np.clip(knots, a, b) - a) / (b - a)
-    return np.where(flat, uniform, val)
+class TruncatedLaplace:
+    """`laplace_cdf` evaluated lazily: `at(i)` gives the CDF at knot indices i[...] (one per
+    distribution) with the same arithmetic as the full table, so a quantile search that needs a
+    dozen knots per distribution does not build all of them."""
+
+    def __init__(self, centre: np.ndarray, scale: float, low: np.ndarray | None = None,
+                 high: np.ndarray | None = None, knots: np.ndarray = KNOTS) -> None:
+        c = np.asarray(centre, float)
+        lo = np.full_like(c, knots[0]) if low is None else np.asarray(low, float)
+        hi = np.full_like(c, knots[-1]) if high is None else np.asarray(high, float)
+        i_lo = np.clip(np.searchsorted(knots, lo, side="right") - 1, 0, knots.size - 2)
+        i_hi = np.clip(np.searchsorted(knots, hi, side="left"), 1, knots.size - 1)
+        i_hi = np.maximum(i_hi, i_lo + 1)
+        self.knots, self.scale, self.centre = knots, scale, c
+        self.a, self.b = knots[i_lo], knots[i_hi]
+        self.ra, self.rb = self._raw(self.a, c), self._raw(self.b, c)
+        self.flat = self.rb - self.ra <= 1e-12  # centre far outside the support: uniform on it
+        self.denom = np.where(self.flat, 1.0, self.rb - self.ra)
+        self.any_flat = bool(np.any(self.flat))
+
+    def _raw(self, x: np.ndarray, c: np.ndarray) -> np.ndarray:
+        z = (x - c) / self.scale
+        half_tail = 0.5 * np.exp(-np.abs(z))  # = exp(min(z, 0)) below the centre, exp(-z) above
+        return np.where(z < 0, half_tail, 1 - half_tail)
+
+    def _value(self, knot: np.ndarray, ex: tuple[slice | None, ...]) -> np.ndarray:
+        x = np.clip(knot, self.a[ex], self.b[ex])
+        val = (self._raw(x, self.centre[ex]) - self.ra[ex]) / self.denom[ex]
+        if not self.any_flat:
+            return val
+        uniform = (x - self.a[ex]) / (self.b[ex] - self.a[ex])
+        return np.where(self.flat[ex], uniform, val)
+
+    def table(self) -> np.ndarray:
+        """[..., M]: the CDF at every knot."""
+        return self._value(self.knots, (Ellipsis, None))
+
+    def at(self, i: np.ndarray) -> np.ndarray:
+        """The CDF at knot index i[...] of each distribution."""
+        return self._value(self.knots[i], (Ellipsis,))
+
+
+EPS = 1e-12
+"""Tolerance of the quantile search: F within EPS of τ counts as reaching it."""
+
+
+def continuous(knots: np.ndarray, x: np.ndarray, value_at: Callable[[np.ndarray], np.ndarray],
+               rem: np.ndarray) -> np.ndarray:
+    """rem × the continuous part's CDF at x, linear between knots; value_at(i) is the CDF at
+    knot indices i (shaped like x)."""
+    k = knots
+    step = _even_step(k)
+    if step:  # evenly spaced (the default): no search needed
+        i = np.clip(np.floor((x - k[0]) / step).astype(np.intp), 0, k.size - 2)
+    else:
+        i = np.clip(np.searchsorted(k, x, side="right") - 1, 0, k.size - 2)
+    lo, hi = k[i], k[i + 1]
+    c0, c1 = value_at(i), value_at(i + 1)
+    frac = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    val = np.where(x < k[0], 0.0, np.where(x >= k[-1], 1.0, c0 + frac * (c1 - c0)))
+    return rem * val
+
+
+def _even_step(knots: np.ndarray) -> float:
+    """The knots' spacing when they are evenly spaced (np.allclose), else 0."""
+    return _knot_rules(knots)[0]
+
+
+def _on_knot(knots: np.ndarray) -> bool:
+    """Whether continuous() puts every inner knot at the start of its own piece (fraction 0),
+    so that its value there is exactly rem × the CDF at that knot (true for the default knots)."""
+    return _knot_rules(knots)[1]
+
+
+def _knot_rules(knots: np.ndarray) -> tuple[float, bool]:
+    key = (knots.size, hash(knots.tobytes()))
+    if key not in _RULES:
+        step = (knots[-1] - knots[0]) / (knots.size - 1)
+        _RULES[key] = (float(step) if np.allclose(np.diff(knots), step) else 0.0, False)
+        inner = knots[:-1]
+        probe: list[np.ndarray] = []
+        continuous(knots, inner, lambda i: probe.append(i) or np.zeros(i.shape), np.ones(inner.shape))
+        _RULES[key] = (_RULES[key][0], bool(np.array_equal(probe[0], np.arange(inner.size))))
+    return _RULES[key]
+
+
+_RULES: dict[tuple[int, int], tuple[float, bool]] = {}
+"""Per set of knots: (even spacing or 0, whether each inner knot starts its own piece)."""
+
+
+def _on_piece(s: np.ndarray, e: np.ndarray, a: np.ndarray, b: np.ndarray, tau: float) -> np.ndarray:
+    """Where F reaches τ on the piece [a, b] that first reaches it: F(a) = s, F(b−) = e."""
+    slope = np.where(e - s > EPS, (tau - s) / np.where(e - s > EPS, e - s, 1.0), 0.0)
+    return np.where(s >= tau - EPS, a, a + np.clip(slope, 0.0, 1.0) * (b - a))
+
+
+def quantile_search(point: np.ndarray, mass: np.ndarray, rem: np.ndarray,
+                    value_at: Callable[[np.ndarray], np.ndarray], knots: np.ndarray,
+                    tau: float) -> np.ndarray:
+    """Q(τ) of R distributions (atoms point[R, A], not NaN, with mass[R, A], continuous weight
+    rem[R], its CDF at knot indices from value_at(i[R])), the same number
+    `Mixed._quantile_breaks` gives from F at every knot and atom, found by two bisections: the
+    first atom x_J with F(x_J−) ≥ τ, then the first knot before it where F reaches τ. The piece
+    that ends there is the one the full scan picks, and F at its ends is computed alike. As in
+    the scan, atoms below the first knot count from it on and atoms beyond the last never."""
+    r, a = mass.shape
+    rows = np.arange(r)
+    if a > 1 and not np.all(point[:, 1:] >= point[:, :-1]):
+        order = np.argsort(point, axis=1, kind="stable")
+        point, mass = np.take_along_axis(point, order, axis=1), np.take_along_axis(mass, order, axis=1)
+    point = np.ascontiguousarray(point).ravel()
+    cum = np.concatenate([np.zeros((r, 1)), np.cumsum(mass, axis=1)], axis=1).ravel()
+    thr = tau - EPS
+    # first atom J whose left limit F(x_J−) = (mass of the atoms below it) + continuous reaches τ
+    first = np.zeros((r, max(a, 1)), np.intp)
+    if a > 1:
+        pt2 = point.reshape(r, a)
+        starts = np.concatenate([np.ones((r, 1), bool), pt2[:, 1:] != pt2[:, :-1]], axis=1)
+        first = np.maximum.accumulate(np.where(starts, np.arange(a), 0), axis=1)
+    first = first.ravel()
+    k0, km = knots[0], knots[-1]
+    inside = bool(np.all((point >= k0) & (point <= km)))
+    # atoms [lo_i, hi_i) are on the knots' range (sorted: those below first, those beyond last)
+    lo_i = 0 if inside else (point.reshape(r, a) < k0).sum(axis=1)
+    hi_i = a if inside else (point.reshape(r, a) <= km).sum(axis=1)
+    lo, hi = np.zeros(r, np.intp) + lo_i, np.zeros(r, np.intp) + hi_i
+    for _ in range(int(a).bit_length()):
+        mid = (lo + hi) // 2
+        j = rows * a + np.minimum(mid, a - 1)
+        ok = cum[rows * (a + 1) + first[j]] + continuous(knots, point[j], value_at, rem) >= thr
+        lo, hi = np.where(ok, lo, np.minimum(mid + 1, hi)), np.where(ok, mid, hi)
+    big = lo
+    c_j = cum[rows * (a + 1) + big]
+    if a:
+        below = np.where(big > lo_i, point[rows * a + np.maximum(big - 1, 0)], -np.inf)
+        upper = np.where(big < hi_i, point[rows * a + np.minimum(big, a - 1)], km)
+    else:
+        below, upper = np.full(r, -np.inf), np.full(r, knots[-1])
+    # between the atoms x_{J−1} and x_J, F = c_j + continuous part: the first knot reaching τ
+    k_hi = np.searchsorted(knots, upper, side="left")
+    k_lo = np.minimum(np.maximum(np.searchsorted(knots, below, side="right"), 1), k_hi)
+    lo, hi = k_lo, k_hi
+    on_knot = _on_knot(knots)
+    for _ in range(int(knots.size).bit_length()):
+        mid = (lo + hi) // 2  # < k_hi <= M - 1 while the search is open
+        x = knots[np.minimum(mid, knots.size - 1)]
+        if on_knot:  # continuous() at an inner knot is rem × CDF there: skip the interpolation
+            cont = rem * value_at(np.minimum(mid, knots.size - 2))
+        else:
+            cont = continuous(knots, x, value_at, rem)
+        ok = c_j + cont >= thr
+        lo, hi = np.where(ok, lo, np.minimum(mid + 1, hi)), np.where(ok, mid, hi)
+    end = np.where(lo < k_hi, knots[np.minimum(lo, knots.size - 1)], upper)
+    start = np.maximum(below, knots[np.maximum(np.searchsorted(knots, end, side="left") - 1, 0)])
+    s = c_j + continuous(knots, start, value_at, rem)
+    e = c_j + continuous(knots, end, value_at, rem)
+    q = _on_piece(s, e, start, end, tau)
+    if not inside:  # nothing reaches τ before the end: the scan's last piece is [km, km] when
+        # atoms beyond the last knot add break points there
+        q = np.where((hi_i < a) & (big == hi_i) & (e < thr), km, q)
+    return q

@@ -27,21 +27,30 @@ Nice; 72% sits between them (the backtest does not switch quota by era)."""
 def pivots(position: np.ndarray, weight: np.ndarray, quota: float) -> tuple[np.ndarray, np.ndarray]:
     """(p_R, p_L) [D, K]: the right pivot (members at or above it hold `quota` of the votes) and
     the left pivot (members at or below it hold the quota). NaN where nobody votes."""
+    return pivot_sets(position, weight, (quota,))[0]
+
+
+def pivot_sets(position: np.ndarray, weight: np.ndarray,
+               quotas: tuple[float, ...]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`pivots` for several quotas, sorting the members once."""
     order = np.argsort(position, axis=1, kind="stable")
     xs = np.take_along_axis(position, order, axis=1)
     ws = np.take_along_axis(weight, order, axis=1)
     total = ws.sum(axis=1, keepdims=True)
-    need = quota * total * (1 - 1e-9)
     from_top = np.cumsum(ws[:, ::-1], axis=1)[:, ::-1]
     from_bottom = np.cumsum(ws, axis=1)
     n = position.shape[1]
-    # largest index whose weight from the top still reaches the quota
-    right = n - 1 - np.argmax((from_top >= need)[:, ::-1], axis=1)
-    left = np.argmax(from_bottom >= need, axis=1)
-    p_r = np.take_along_axis(xs, right[:, None], axis=1)[:, 0]
-    p_l = np.take_along_axis(xs, left[:, None], axis=1)[:, 0]
     none = total[:, 0] <= 0
-    return np.where(none, np.nan, p_r), np.where(none, np.nan, p_l)
+    out = []
+    for quota in quotas:
+        need = quota * total * (1 - 1e-9)
+        # largest index whose weight from the top still reaches the quota
+        right = n - 1 - np.argmax((from_top >= need)[:, ::-1], axis=1)
+        left = np.argmax(from_bottom >= need, axis=1)
+        p_r = np.take_along_axis(xs, right[:, None], axis=1)[:, 0]
+        p_l = np.take_along_axis(xs, left[:, None], axis=1)[:, 0]
+        out.append((np.where(none, np.nan, p_r), np.where(none, np.nan, p_l)))
+    return out
 
 
 def winset(q: np.ndarray, p_r: np.ndarray, p_l: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
