@@ -44,3 +44,22 @@ def test_merger_gives_merge_info():
             assert got.info[key] == value, key
     for f in DRAW_FIELDS:
         assert np.array_equal(getattr(got, f), np.concatenate([getattr(p, f) for p in parts]))
+
+
+def test_run_constants_are_not_added_across_chunks():
+    """A coefficients file's version and nash's first-draw fallback count are the same in every
+    chunk: merged, they stay what one chunk says; counts of draws are added."""
+    parts = [(3, {"version": 2, "disagreement_fallbacks": 1, "no_agreement_draws": 2}),
+             (2, {"version": 2, "disagreement_fallbacks": 1, "no_agreement_draws": 1})]
+    merged = merge_info(parts)
+    assert merged == {"version": 2, "disagreement_fallbacks": 1, "no_agreement_draws": 3}
+
+
+def test_a_many_chunk_run_reports_the_focal_version_once():
+    import parley
+    from parley.analysis.simulate import simulate
+    from parley.models import focal, registry
+
+    sc = parley.load("ukraine-2025-05")
+    d = simulate(sc, "focal", registry.make_params("focal"), 3000, seed=1, workers=1, chunk=1024)
+    assert d.info["version"] == focal.VERSION

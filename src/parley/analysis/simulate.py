@@ -55,15 +55,21 @@ class Draws:
 DRAW_FIELDS = ("outcome", "agreement", "accept", "deficit", "drives", "move", "settle")
 
 
+NOT_COUNTS = frozenset({"version", "disagreement_fallbacks"})
+"""Numbers in model info that describe the run, not its draws (a coefficients file's version;
+nash's fallbacks, counted on the first draw): every chunk has the same, so they are not added."""
+
+
 def merge_info(parts: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
     """Model info of consecutive chunks (draw count, info): per-draw arrays are concatenated,
-    counts added, anything else (e.g. a log of the first draw) taken from the first chunk."""
+    counts added, anything else (e.g. a log of the first draw, or a number in `NOT_COUNTS`)
+    taken from the first chunk."""
     info: dict[str, Any] = {}
     for n, part in parts:
         for key, value in part.items():
             if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n:
                 info.setdefault(key, []).append(value)
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            elif isinstance(value, (int, float)) and not isinstance(value, bool) and key not in NOT_COUNTS:
                 info[key] = info.get(key, 0) + value
             else:
                 info.setdefault(key, value)
