@@ -83,3 +83,32 @@ def test_scenario_round_trips_through_yaml_data(tmp_path) -> None:
     path = write_yaml(tmp_path / "copy.yaml", s.to_yaml_data())
     again = load_yaml_file(path)
     assert again.content_hash() == s.content_hash()
+
+
+def test_a_model_run_in_a_forked_process_gives_the_same_forecast() -> None:
+    """With two cores, `forecast` runs the costliest one-chunk model in a forked process while
+    it runs the others (and the zone check), when asked to (`overlap`, as `parley run` does):
+    every draw, every info entry and the zone are the same as when everything runs here."""
+    from parley.analysis import forecast as fmod
+    from parley.analysis.parallel import can_fork
+
+    names = ["compromise", "median", "nash"]
+    side = fmod._side_model(names, {}, 1, 600)
+    assert side == ("nash" if can_fork() else None)
+    a = parley.forecast("ukraine-2025-05", names, draws=600, seed=5, overlap=True)
+    b = parley.forecast("ukraine-2025-05", names, draws=600, seed=5)
+    assert list(a.results) == names == list(b.results)
+    for m in names:
+        for f in ("outcome", "agreement", "accept", "deficit", "drives", "move", "settle"):
+            np.testing.assert_array_equal(getattr(a.results[m].draws, f), getattr(b.results[m].draws, f))
+        assert a.results[m].draws.info == b.results[m].draws.info
+    np.testing.assert_array_equal(a.zone.exists, b.zone.exists)
+    assert a.to_dict()["outcomes"] == b.to_dict()["outcomes"]
+
+
+def test_no_side_process_for_one_model_or_a_run_a_pool_takes() -> None:
+    from parley.analysis import forecast as fmod
+
+    assert fmod._side_model(["nash"], {}, 1, 10_000) is None  # one model: nothing to overlap
+    assert fmod._side_model(["compromise", "nash"], {}, 0, 10_000) is None  # one run each
+    assert fmod._side_model(["compromise", "nash"], {}, 1, 10**6) is None  # simulate pools it

@@ -188,7 +188,7 @@ def test_flags_a_model_beyond_every_veto_range_or_far_from_the_others() -> None:
 
 
 def test_the_line_of_every_model_computed_ahead_is_the_one_computed_after() -> None:
-    """`spread_ahead` (what `parley run` uses) solves the other models in a forked process while
+    """`overlap` (what `parley run` uses) solves the other models in a forked process while
     the forecast runs, sharing them with the parent: the line and the whole answer are the same
     as when the answer solves them itself, on a scenario with veto players and on one without."""
     from parley.analysis.model_spread import spread
@@ -196,7 +196,7 @@ def test_the_line_of_every_model_computed_ahead_is_the_one_computed_after() -> N
     for name in ("ukraine-2025-05", "ukraine-2026-02"):
         kw = dict(draws=300, seed=3)
         plain = parley.forecast(name, ["compromise"], **kw)
-        ahead = parley.forecast(name, ["compromise"], spread_ahead=True, **kw)
+        ahead = parley.forecast(name, ["compromise"], overlap=True, **kw)
         a, b = spread(plain), spread(ahead)
         assert a.models == b.models and a.failed == b.failed and a.flags == b.flags
         for m in a.models:

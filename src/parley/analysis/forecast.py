@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from parley.analysis.parallel import can_fork
 from parley.analysis.settlement import Rule, wilson
 from parley.analysis.simulate import Draws, simulate, solve_batch
 from parley.core import batch as batching
@@ -328,14 +329,16 @@ def forecast(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     count_lead: bool = False,
-    spread_ahead: bool = False,
+    overlap: bool = False,
 ) -> Forecast:
     """Forecast a scenario with one or several models.
 
     progress(n) is called as draws finish; with `count_lead` it also counts the draws of the
-    lead sentence's counterfactual run (computed here then, not on first use). `spread_ahead`
-    starts the answer's line of every model (`model_spread`) in a forked process while the
-    models run, for callers that will write the answer (`parley run`): same numbers, less wait.
+    lead sentence's counterfactual run (computed here then, not on first use). `overlap` puts
+    a second core to work on what is too small for a process pool, in forked processes: the
+    costliest one-chunk model's draws (`_side_model`) and the answer's line of every model
+    (`model_spread.Ahead`). Same numbers, less wait. Off by default: forking is safe in a
+    single-threaded command (`parley run` sets it), not in a threaded server or notebook kernel.
 
     `params` maps a model name to its parameter overrides. The result records everything
     needed to reproduce it: scenario hash, models and parameters, draws, seed, version.
@@ -358,26 +361,49 @@ def forecast(
     for name in names:
         registry.make_params(name, params.get(name))  # bad names/params fail before recording
     ahead = None
-    if spread_ahead:
+    if overlap and can_fork():
         from parley.analysis.model_spread import Ahead
 
         ahead = Ahead(scenario, [m for m in registry.names() if m not in names], rule)
     record = runs.begin(scenario, names, params, draws, seed, rule)  # never raises
+    side_name = (_side_model(names, params, lay.n_inputs, draws)
+                 if overlap and workers is None else None)
+    side = None
+    if side_name is not None:
+        from parley.analysis.parallel import Forked
+
+        side = Forked(_timed_simulate, scenario, side_name,
+                      registry.make_params(side_name, params.get(side_name)), draws, seed, rule)
+    zone = None
     try:
-        for name in names:
+        # the model run on the side is collected last, after the others and the zone of
+        # agreement ran here meanwhile
+        for name in sorted(dict.fromkeys(names), key=lambda n: n == side_name):
+            if name == side_name:  # while the side model finishes
+                zone = _zone_of(scenario, lay, draws, seed, rule)
             p = registry.make_params(name, params.get(name))
             one = not lay.n_inputs and not registry.own_randomness(name, p)  # every draw alike
             point = solve_batch(lay.base, name, registry.one_run_params(name, p) if one else p, rule)
-            t0 = time.perf_counter()
-            sims = point if one else simulate(scenario, name, p, draws, seed, rule, workers=workers,
-                                              progress=progress)
-            if one and progress:
-                progress(1)
+            got = side.result() if side is not None and name == side_name else None
+            if got is not None:
+                sims, seconds = got
+                if progress:
+                    progress(draws)
+            else:
+                t0 = time.perf_counter()
+                sims = point if one else simulate(scenario, name, p, draws, seed, rule,
+                                                  workers=workers, progress=progress)
+                seconds = time.perf_counter() - t0
+                if one and progress:
+                    progress(1)
             results[name] = ModelResult(name, registry.params_dict(p), point, sims, one_run=one,
-                                        seconds=time.perf_counter() - t0)
+                                        seconds=seconds)
     except BaseException as exc:
         record.fail(exc)
         raise
+    results = {name: results[name] for name in names}  # in the order asked for
+    if side is None:
+        zone = _zone_of(scenario, lay, draws, seed, rule)
     provenance = {
         "parley_version": VERSION,
         "scenario_id": scenario.id,
@@ -390,8 +416,6 @@ def forecast(
         "draws_run": {n: r.n for n, r in results.items()},
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    zone_draws = min(draws, ZONE_DRAWS) if lay.n_inputs else 1
-    zone = _zone(lay, zone_draws, seed, rule) if scenario.tests_settlement else None
     fc = Forecast(scenario, results, provenance, zone=zone)
     if ahead is not None:
         fc.__dict__["_spread_ahead"] = ahead
@@ -401,6 +425,39 @@ def forecast(
         fc.__dict__["lead"] = hooks.compute("lead", fc, progress=progress)
     record.finish(fc)
     return fc
+
+
+def _side_model(names: Sequence[str], params: dict[str, dict[str, Any]], n_inputs: int,
+                draws: int) -> str | None:
+    """The model whose draws a forked process computes while this one runs the others (two
+    cores, work too small for a pool: e.g. `parley run`'s nash beside compromise and median):
+    the costliest of the models whose Monte Carlo fits one chunk (`simulate` runs those inline,
+    on one core), when at least two models need draws. None: run everything here."""
+    from parley.analysis.simulate import DEFAULT_CHUNK, DYNAMIC_CHUNK
+
+    ps = {m: registry.make_params(m, params.get(m)) for m in dict.fromkeys(names)}
+    needs = {m: registry.draws_needed(m, p, n_inputs, draws) for m, p in ps.items()}
+    if sum(1 for n in needs.values() if n > 1) < 2 or not can_fork():
+        return None
+    small = [m for m, n in needs.items()
+             if 1 < n <= (DYNAMIC_CHUNK if registry.MODELS[m].dynamic else DEFAULT_CHUNK)]
+    return max(small, key=lambda m: registry.relative_cost(m, ps[m])) if small else None
+
+
+def _timed_simulate(scenario: Scenario, name: str, p: Any, draws: int, seed: int,
+                    rule: Rule) -> tuple[Draws, float]:
+    t0 = time.perf_counter()
+    sims = simulate(scenario, name, p, draws, seed, rule, workers=1)
+    return sims, time.perf_counter() - t0
+
+
+def _zone_of(scenario: Scenario, lay: batching.Layout, draws: int, seed: int,
+             rule: Rule) -> ZoneResult | None:
+    """The zone check as a forecast runs it: on the first ZONE_DRAWS draws (one run without
+    uncertain inputs); None without a settlement test."""
+    if not scenario.tests_settlement:
+        return None
+    return _zone(lay, min(draws, ZONE_DRAWS) if lay.n_inputs else 1, seed, rule)
 
 
 def _zone(lay: batching.Layout, draws: int, seed: int, rule: Rule) -> ZoneResult | None:

@@ -139,7 +139,7 @@ class Ahead:
         self._models = dynamic + [m for m in models if m not in dynamic]
         self._conn = self._proc = self._ends = None
         if len(self._models) < 2 or sys.platform != "linux" or \
-                "fork" not in multiprocessing.get_all_start_methods():
+                "fork" not in multiprocessing.get_all_start_methods():  # (see forecast's `overlap`)
             return
         ctx = multiprocessing.get_context("fork")
         self._ends = ctx.Array("i", [0, len(self._models)])  # [next from the front, end of the back]

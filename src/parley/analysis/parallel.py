@@ -128,3 +128,56 @@ def run_tasks(
         for fut in futures:
             fut.cancel()
         raise
+
+
+def can_fork() -> bool:
+    """Whether a small piece of work may go to a forked process: Linux (forking a process that
+    has threads is fragile elsewhere) with at least two cores."""
+    import multiprocessing
+    import sys
+
+    return (sys.platform == "linux" and (os.cpu_count() or 1) >= 2
+            and "fork" in multiprocessing.get_all_start_methods())
+
+
+class Forked:
+    """fn(*args) computed in a forked process while this one does other work.
+
+    For work too small for a process pool (a pool's start-up and per-task copies cost more
+    than a fraction of a second saves) that can still overlap other work on a second core.
+    `result()` gives fn's return value, or None when the child failed or died (the caller then
+    computes it itself: the same function, the same numbers). The child leaves Ctrl-C to the
+    parent and ends with it (`worker_init`)."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        here, there = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_forked_call, args=(there, fn, args), daemon=True)
+        self._proc.start()
+        there.close()
+        self._conn = here
+
+    def result(self) -> Any | None:
+        try:
+            ok, value = self._conn.recv()
+        except (EOFError, OSError):
+            ok, value = False, None
+        finally:
+            self._conn.close()
+            self._proc.join(timeout=1.0)
+        return value if ok else None
+
+
+def _forked_call(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    worker_init()
+    try:
+        try:
+            value = fn(*args)
+        except Exception:  # the parent computes it again and reports the error itself
+            conn.send((False, None))
+        else:
+            conn.send((True, value))
+    finally:
+        conn.close()

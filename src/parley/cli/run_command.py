@@ -80,7 +80,7 @@ def run(
             workers=workers or None,
             progress=tick,
             count_lead=True,
-            spread_ahead=True,
+            overlap=True,
         )
     if as_json:
         print_json(fc.to_dict())
