@@ -10,7 +10,15 @@ from rich.panel import Panel
 from rich.table import Table
 
 from parley.analysis.forecast import DEFAULT_DRAWS, DEFAULT_SEED, Forecast, disclaimer, forecast
-from parley.cli.app import app, console, handles_input_errors, parse_value, print_json, styled
+from parley.cli.app import (
+    app,
+    console,
+    err_console,
+    handles_input_errors,
+    parse_value,
+    print_json,
+    styled,
+)
 from parley.cli.progress import progress_bar
 from parley.core.errors import ParleyInputError, Problem
 from parley.core.estimate import Estimate
@@ -68,6 +76,7 @@ def run(
         registry.module(m)
     s = load(scenario, format=format)
     params = parse_params(param)
+    _say_if_compiling(s, models, params, draws)
     bar = progress_bar("forecasting", _work(s, models, params, draws))
     with runs.recording(db, source="cli"), bar as tick:
         fc = forecast(
@@ -109,6 +118,26 @@ def _work(s: Any, models: list[str], params: dict[str, dict[str, Any]], draws: i
         total += n
         cost += n * registry.relative_cost(models[0], p) if n > 1 else 0.0
     return int(total) if cost >= BAR_WORK else 0
+
+
+def _say_if_compiling(s: Any, models: list[str], params: dict[str, dict[str, Any]],
+                      draws: int) -> None:
+    """A line on stderr before a run that first compiles a model's engine (once per install)."""
+    from parley.core.batch import layout
+
+    n_inputs = layout(s).n_inputs
+    slow = []
+    for m in dict.fromkeys(models):
+        try:
+            p = registry.make_params(m, params.get(m))
+        except ParleyInputError:
+            return  # `forecast` reports it
+        n = registry.draws_needed(m, p, n_inputs, draws)
+        if n > 1 and registry.compiles_first(m, p, n, len(s.actors), len(s.issues)):
+            slow.append(m)
+    if slow:
+        err_console.print(f"compiling the engine of {', '.join(slow)} (numba): the first Monte Carlo "
+                          "run after installing takes about 5–15 s longer, once.", style="dim")
 
 
 BAR_WORK = 500_000

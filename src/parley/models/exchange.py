@@ -192,6 +192,16 @@ def one_run_params(params: Params) -> Params:
     return replace(params, engine="numpy") if params.engine == "auto" else params
 
 
+def compiles_first(params: Params, draws: int, n_actors: int, n_issues: int) -> bool:
+    """Whether this run would first compile the compiled engine (no machine code cached yet)."""
+    n, k = n_actors, n_issues
+    if not _use_compiled(params, draws * n * (n - 1) // 2 * (k * (k - 1) // 2)):
+        return False
+    from parley.models import _exchange_numba, _numba_cache
+
+    return not _numba_cache.warm(_exchange_numba.run_rounds)
+
+
 def _use_compiled(params: Params, cells: int) -> bool:
     if params.engine == "numpy":
         return False

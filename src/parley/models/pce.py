@@ -725,6 +725,15 @@ engine needs for one run of a 50-actor KTAB file (about 0.3 s) or 100 draws of 7
 engines give identical trajectories (tested), so the choice changes only the time."""
 
 
+def compiles_first(params: Params, draws: int, n_actors: int, n_issues: int) -> bool:
+    """Whether this run would first compile the compiled engine (no machine code cached yet)."""
+    if not _use_compiled(params.engine, draws * n_actors**3):
+        return False
+    from parley.models import _numba_cache, _pce_numba
+
+    return not _numba_cache.warm(_pce_numba.run_draws)
+
+
 def _use_compiled(engine: str, work: float | None = None) -> bool:
     """Whether to run the compiled engine; `work` = draws x actors^3 of the run, if known."""
     if engine == "numpy":

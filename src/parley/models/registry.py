@@ -65,6 +65,14 @@ def relative_cost(name: str, params: Any) -> float:
     return float(refine(params)) if refine is not None else MODELS[name].cost
 
 
+def compiles_first(name: str, params: Any, draws: int, n_actors: int, n_issues: int) -> bool:
+    """Whether running `name` on `draws` draws would first compile its compiled engine (the
+    first Monte Carlo run of pce or exchange after installing): a model says so with a
+    module function `compiles_first(params, draws, n_actors, n_issues)`."""
+    check = getattr(module(name), "compiles_first", None)
+    return bool(check(params, draws, n_actors, n_issues)) if check is not None else False
+
+
 def own_randomness(name: str, params: Any) -> bool:
     """Whether the model draws random numbers of its own under these params (exchange's REX or
     random tie orders, pce's stochastic bargains): then every Monte Carlo draw differs even when
