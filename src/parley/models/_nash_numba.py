@@ -832,3 +832,95 @@ def solve_draws(x, sig, g0, c, u0, quadratic, min_gain, tol, max_iter, u_out, ok
         ok_out[b] = ok
         flags[b, 0] = gave_up
         flags[b, 1] = stalled and not gave_up
+
+
+@njit(cache=True, error_model="numpy")
+def pair_certificate(x, shat, g0, min_gain, out):
+    """nash._pair_certificate draw by draw: out[b] True where two actors alone prove that no
+    package gives every actor more than `min_gain` of its largest gain (linear loss)."""
+    D, N, K = x.shape
+    sig = np.empty((N, K))
+    inv = np.empty((N, K))
+    active = np.empty(N, np.bool_)
+    for b in range(D):
+        out[b] = False
+        for i in range(N):
+            g = g0[b, i] if g0[b, i] > 0 else 1.0
+            tot = 0.0
+            for k in range(K):
+                sig[i, k] = shat[b, i, k] / g
+                inv[i, k] = 1.0 / sig[i, k] if sig[i, k] != 0.0 else np.inf
+                tot += shat[b, i, k]
+            active[i] = tot > 0
+        for i in range(N):
+            if not active[i] or out[b]:
+                continue
+            for j in range(i + 1, N):
+                if not active[j]:
+                    continue
+                # filter: each issue's term is at most its value at its own breakpoint
+                reach = 0.0
+                for k in range(K):
+                    reach += abs(x[b, i, k] - x[b, j, k]) / (inv[i, k] + inv[j, k])
+                if not reach >= 1.0 - min_gain - 1e-12:
+                    continue
+                best = 0.0
+                for q in range(K):  # the breakpoints, one per issue
+                    tot = sig[i, q] + sig[j, q]
+                    lam = sig[j, q] / (tot if tot > 0 else 1.0)
+                    acc = 0.0
+                    for k in range(K):
+                        dist = abs(x[b, i, k] - x[b, j, k])
+                        acc += min(lam * (sig[i, k] * dist), (1.0 - lam) * (sig[j, k] * dist))
+                    best = max(best, acc)
+                if 1.0 - best <= min_gain:
+                    out[b] = True
+                    break
+
+
+@njit(cache=True, error_model="numpy")
+def _value(x, sig, g0, c, u):
+    """Linear-loss objective sum_i c_i log gain_i at u (nash._value); -inf where an actor with
+    a stake does not gain."""
+    N, K = x.shape
+    val = 0.0
+    for i in range(N):
+        acc = 0.0
+        ssum = 0.0
+        for k in range(K):
+            acc += sig[i, k] * abs(u[k] - x[i, k])
+            ssum += sig[i, k]
+        if ssum > 0:
+            gain = g0[i] - acc
+            if not gain > 0:
+                return -np.inf
+            val += c[i] * math.log(gain)
+    return val
+
+
+@njit(cache=True, error_model="numpy")
+def snap(x, sig, g0, c, u):
+    """nash._snap draw by draw (u [B, K] changed in place): each issue onto the nearest
+    stakeholder's position within 0.1 scale points when that does not lower the objective."""
+    B, N, K = x.shape
+    cand = np.empty(K)
+    for b in range(B):
+        f = _value(x[b], sig[b], g0[b], c[b], u[b])
+        for k in range(K):
+            near = np.inf
+            at = 0.0
+            for j in range(N):
+                if sig[b, j, k] > 0:
+                    dist = abs(x[b, j, k] - u[b, k])
+                    if dist < near:
+                        near = dist
+                        at = x[b, j, k]
+            if not near < 1e-3:
+                continue
+            for q in range(K):
+                cand[q] = u[b, q]
+            cand[k] = at
+            fc = _value(x[b], sig[b], g0[b], c[b], cand)
+            if fc >= f:
+                u[b, k] = at
+                f = fc

@@ -275,7 +275,14 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params, compiled: bool = F
     agree[no_stake] = True
     open_ = ~hopeless & ~no_stake
     if not quadratic and open_.any():  # most draws without a deal are settled by two actors
-        open_ &= ~_pair_certificate(x, sig, g0, params.min_gain)
+        if compiled:
+            from parley.models import _nash_numba
+
+            settled = np.zeros(x.shape[0], bool)
+            _nash_numba.pair_certificate(x, sig, g0, float(params.min_gain), settled)
+        else:
+            settled = _pair_certificate(x, sig, g0, params.min_gain)
+        open_ &= ~settled
     todo = np.flatnonzero(open_)
     # starting packages only where a package is reported (the others end as NaN); one draw is
     # computed as two copies (see the reproducibility note)
@@ -308,7 +315,13 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params, compiled: bool = F
         hi_h = np.where(st_ > 0, xt, -np.inf).max(axis=1)
         has = np.isfinite(lo_h)
         u = np.where(has, np.clip(u, np.where(has, lo_h, 0.0), np.where(has, hi_h, 1.0)), u)
-        if not quadratic:
+        if not quadratic and compiled:
+            from parley.models import _nash_numba
+
+            u = np.ascontiguousarray(u)
+            _nash_numba.snap(xt, st_, np.ascontiguousarray(g0[todo]),
+                             np.ascontiguousarray(c[todo]), u)
+        elif not quadratic:
             u = _snap(xt, st_, g0[todo], c[todo], u)
         u_out[todo] = u
         agree[todo] = ok
