@@ -924,3 +924,154 @@ def snap(x, sig, g0, c, u):
             if fc >= f:
                 u[b, k] = at
                 f = fc
+
+
+OPEN, HOPELESS, NO_STAKE, SETTLED = 0, 1, 2, 3
+"""What `prepare` found for a draw: to be solved, an actor that cannot gain, nobody with a
+stake (a vacuous agreement), no deal proved by the pair certificate."""
+
+
+@njit(cache=True, error_model="numpy")
+def prepare(pos, sal, cap, engaged, sq, res, use_res, quadratic, min_gain, x, shat, g0, c, u0,
+            state):
+    """nash.disagreement_points, nash._normalise, the draw's verdicts before any Newton step
+    (the pair certificate for the linear loss) and nash._start, draw by draw. Fills x, shat
+    [D, N, K], g0, c [D, N], u0 [D, K] (where a package is reported) and state [D]."""
+    D, N, K = pos.shape
+    d = np.empty((N, K))
+    sig = np.empty((N, K))
+    cand = np.empty(K)
+    best_u = np.empty(K)
+    order = np.empty(N, np.int64)
+    one = np.empty(1, np.bool_)
+    for b in range(D):
+        xb, sb = x[b], shat[b]
+        # disagreement points and the normalised problem
+        ctot = 0.0
+        hopeless = False
+        for i in range(N):
+            tot = 0.0
+            for k in range(K):
+                dd = sq[b, k]
+                if use_res and not math.isnan(res[b, i, k]):
+                    dd = res[b, i, k]
+                if math.isnan(dd):
+                    dd = 100.0 if pos[b, i, k] <= 50.0 else 0.0
+                d[i, k] = dd
+                xb[i, k] = (pos[b, i, k] if engaged[i, k] else 0.0) / 100.0
+                s = sal[b, i, k] if engaged[i, k] else 0.0
+                s = s if s > 0 else 0.0
+                sb[i, k] = s
+                tot += s
+            active = tot > 0
+            g = 0.0
+            for k in range(K):
+                sb[i, k] = sb[i, k] / (tot if active else 1.0)
+                g += sb[i, k] * _loss(d[i, k] / 100.0 - xb[i, k], quadratic)
+            if active and not g > 1e-12:
+                hopeless = True
+            g0[b, i] = g if active else 0.0
+            c[b, i] = cap[b, i] if active else 0.0
+            ctot += c[b, i]
+        no_stake = True
+        for i in range(N):
+            c[b, i] = c[b, i] / (ctot if ctot > 0 else 1.0)
+            if c[b, i] > 0:
+                no_stake = False
+        if hopeless:
+            state[b] = HOPELESS
+            continue
+        if no_stake:
+            state[b] = NO_STAKE
+        else:
+            state[b] = OPEN
+            if not quadratic:
+                pair_certificate(x[b : b + 1], shat[b : b + 1], g0[b : b + 1], min_gain, one)
+                if one[0]:
+                    state[b] = SETTLED
+                    continue
+        # starting package (nash._start)
+        for i in range(N):
+            g = g0[b, i] if g0[b, i] > 0 else 1.0
+            for k in range(K):
+                sig[i, k] = sb[i, k] / g
+        best = -np.inf
+        for which in range(4):
+            for k in range(K):
+                wf = 0.0
+                wfx = 0.0
+                for i in range(N):
+                    if engaged[i, k]:
+                        wf += cap[b, i]
+                        wfx += cap[b, i] * xb[i, k]
+                free = 0.5 if math.isnan(sq[b, k]) else sq[b, k] / 100.0
+                if wf > 0:
+                    free = wfx / max(wf, 1e-300)
+                ws = 0.0
+                for i in range(N):
+                    ws += sig[i, k]
+                if not ws > 0:
+                    cand[k] = free
+                    continue
+                if which < 3:
+                    tot = 0.0
+                    acc = 0.0
+                    for i in range(N):
+                        if which == 0:
+                            w = cap[b, i] * sig[i, k]
+                        elif which == 1:
+                            w = sig[i, k]
+                        else:
+                            w = sig[i, k] * sig[i, k]
+                        tot += w
+                        acc += w * xb[i, k]
+                    cand[k] = acc / (tot if tot > 0 else 1.0)
+                else:  # sigma-weighted median (stable order of positions)
+                    for i in range(N):
+                        order[i] = i
+                    for i in range(1, N):
+                        j = i
+                        while j > 0 and xb[order[j - 1], k] > xb[order[j], k]:
+                            order[j - 1], order[j] = order[j], order[j - 1]
+                            j -= 1
+                    half = 0.5 * ws
+                    acc = 0.0
+                    cand[k] = xb[order[0], k]
+                    for i in range(N):
+                        acc += sig[order[i], k]
+                        if acc >= half:
+                            cand[k] = xb[order[i], k]
+                            break
+            worst = np.inf
+            for i in range(N):
+                acc = 0.0
+                ssum = 0.0
+                for k in range(K):
+                    acc += sb[i, k] * _loss(cand[k] - xb[i, k], quadratic)
+                    ssum += sb[i, k]
+                if ssum > 0:
+                    share = (g0[b, i] - acc) / (g0[b, i] if g0[b, i] > 0 else 1.0)
+                    worst = min(worst, share)
+            if worst > best or which == 0:
+                best = worst
+                for k in range(K):
+                    best_u[k] = cand[k]
+        for k in range(K):
+            u0[b, k] = best_u[k]
+
+
+@njit(cache=True, error_model="numpy")
+def clip_to_hull(x, shat, u):
+    """Each issue into the hull of its stakeholders' positions (u [B, K] in place): this only
+    raises every gain."""
+    B, N, K = x.shape
+    for b in range(B):
+        for k in range(K):
+            lo = np.inf
+            hi = -np.inf
+            for i in range(N):
+                if shat[b, i, k] > 0:
+                    lo = min(lo, x[b, i, k])
+                    hi = max(hi, x[b, i, k])
+            if lo <= hi:
+                u[b, k] = min(max(u[b, k], lo), hi)

@@ -163,8 +163,11 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
     for lo in range(0, D, step):  # chunks of draws (bounded memory), each solved vectorised
         hi = min(lo + step, D)
         part = batch.take(slice(lo, hi))
-        d = disagreement_points(part, params.disagreement)[0]
-        u, ok, chunk_counts = _solve_chunk(part, d, params, compiled)
+        if compiled:
+            u, ok, chunk_counts = _solve_chunk_compiled(part, params)
+        else:
+            d = disagreement_points(part, params.disagreement)[0]
+            u, ok, chunk_counts = _solve_chunk(part, d, params)
         outcome[lo:hi] = u
         agreement[lo:hi] = ok
         for key, value in chunk_counts.items():
@@ -266,7 +269,7 @@ def _start(batch: Batch, x: np.ndarray, shat: np.ndarray, g0: np.ndarray,
     return np.take_along_axis(cands, pick[None, :, None], axis=0)[0]
 
 
-def _solve_chunk(batch: Batch, d: np.ndarray, params: Params, compiled: bool = False):
+def _solve_chunk(batch: Batch, d: np.ndarray, params: Params):
     quadratic = params.loss == "quadratic"
     x, sig, g0, c, cannot = _normalise(batch, d, quadratic)
     hopeless = cannot.any(axis=1)
@@ -275,14 +278,7 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params, compiled: bool = F
     agree[no_stake] = True
     open_ = ~hopeless & ~no_stake
     if not quadratic and open_.any():  # most draws without a deal are settled by two actors
-        if compiled:
-            from parley.models import _nash_numba
-
-            settled = np.zeros(x.shape[0], bool)
-            _nash_numba.pair_certificate(x, sig, g0, float(params.min_gain), settled)
-        else:
-            settled = _pair_certificate(x, sig, g0, params.min_gain)
-        open_ &= ~settled
+        open_ &= ~_pair_certificate(x, sig, g0, params.min_gain)
     todo = np.flatnonzero(open_)
     # starting packages only where a package is reported (the others end as NaN); one draw is
     # computed as two copies (see the reproducibility note)
@@ -295,39 +291,67 @@ def _solve_chunk(batch: Batch, d: np.ndarray, params: Params, compiled: bool = F
     unconverged = stalled = 0
     if todo.size:
         xt, st_ = x[todo], sig[todo]
-        if compiled:
-            u, ok, unconverged, stalled = _interior_point_compiled(
-                xt, st_, g0[todo], c[todo], u0[todo], quadratic, params)
-        else:
-            # the engine works draws-last ([N, K, B]) so that every reduction adds whole vectors
-            u, ok, unconverged, stalled = _interior_point(
-                np.ascontiguousarray(xt.transpose(1, 2, 0)),
-                np.ascontiguousarray(st_.transpose(1, 2, 0)),
-                np.ascontiguousarray(g0[todo].T),
-                np.ascontiguousarray(c[todo].T),
-                np.ascontiguousarray(u0[todo].T),
-                quadratic,
-                params,
-            )
-            u = u.T
+        # the engine works draws-last ([N, K, B]) so that every reduction adds whole vectors
+        u, ok, unconverged, stalled = _interior_point(
+            np.ascontiguousarray(xt.transpose(1, 2, 0)),
+            np.ascontiguousarray(st_.transpose(1, 2, 0)),
+            np.ascontiguousarray(g0[todo].T),
+            np.ascontiguousarray(c[todo].T),
+            np.ascontiguousarray(u0[todo].T),
+            quadratic,
+            params,
+        )
+        u = u.T
         # clipping into each issue's hull of stakeholders' positions only raises every gain
         lo_h = np.where(st_ > 0, xt, np.inf).min(axis=1)
         hi_h = np.where(st_ > 0, xt, -np.inf).max(axis=1)
         has = np.isfinite(lo_h)
         u = np.where(has, np.clip(u, np.where(has, lo_h, 0.0), np.where(has, hi_h, 1.0)), u)
-        if not quadratic and compiled:
-            from parley.models import _nash_numba
-
-            u = np.ascontiguousarray(u)
-            _nash_numba.snap(xt, st_, np.ascontiguousarray(g0[todo]),
-                             np.ascontiguousarray(c[todo]), u)
-        elif not quadratic:
+        if not quadratic:
             u = _snap(xt, st_, g0[todo], c[todo], u)
         u_out[todo] = u
         agree[todo] = ok
     counts = {"hopeless": int(hopeless.sum()), "no_stake": int(no_stake.sum()),
               "unconverged": int(unconverged), "stalled": int(stalled)}
     return u_out * 100.0, agree, counts
+
+
+def _solve_chunk_compiled(batch: Batch, params: Params):
+    """_solve_chunk in the compiled engine: the same steps, each a per-draw loop in
+    `_nash_numba` (disagreement points, normalisation, certificates and start in `prepare`;
+    the interior-point method for the draws still open; clipping and snapping)."""
+    from parley.models import _nash_numba as nb
+
+    quadratic = params.loss == "quadratic"
+    D, N, K = batch.position.shape
+    x, shat = np.empty((D, N, K)), np.empty((D, N, K))
+    g0, c = np.empty((D, N)), np.empty((D, N))
+    u = np.full((D, K), np.nan)
+    state = np.empty(D, np.int8)
+
+    def arr(a):
+        return np.ascontiguousarray(a, float)
+
+    nb.prepare(arr(batch.position), arr(batch.salience), arr(batch.capability),
+               np.ascontiguousarray(batch.engaged, bool), arr(batch.status_quo),
+               arr(batch.reservation), params.disagreement == "reservation", quadratic,
+               float(params.min_gain), x, shat, g0, c, u, state)
+    agree = state == nb.NO_STAKE
+    todo = np.flatnonzero(state == nb.OPEN)
+    unconverged = stalled = 0
+    if todo.size:
+        xt, st_, gt, ct = x[todo], shat[todo], g0[todo], c[todo]
+        ut, ok, unconverged, stalled = _interior_point_compiled(xt, st_, gt, ct, u[todo],
+                                                                quadratic, params)
+        nb.clip_to_hull(xt, st_, ut)
+        if not quadratic:
+            nb.snap(xt, st_, gt, ct, ut)
+        u[todo] = ut
+        agree[todo] = ok
+    counts = {"hopeless": int((state == nb.HOPELESS).sum()),
+              "no_stake": int((state == nb.NO_STAKE).sum()),
+              "unconverged": int(unconverged), "stalled": int(stalled)}
+    return u * 100.0, agree, counts
 
 
 def _interior_point_compiled(x, sig, g0, c, u0, quadratic, params):
