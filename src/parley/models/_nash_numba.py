@@ -323,6 +323,7 @@ def _direction(corrector, x, sig, pf, actor, af, lam1, lam2, nu, phase1, W, Vn, 
     dt = step[K]
     # the rest of the direction and the ratio test
     fall = np.inf
+    nan_check = 0.0  # (NaN if any ratio is NaN: they must propagate as np.minimum's do)
     worst_v = -np.inf
     slope = 0.0
     for i in range(N):
@@ -348,8 +349,8 @@ def _direction(corrector, x, sig, pf, actor, af, lam1, lam2, nu, phase1, W, Vn, 
             W[_DL2, i, k] = dl2
             f = min(min(ds1 * W[_IS1, i, k], ds2 * W[_IS2, i, k]),
                     min(dl1 * W[_IL1, i, k], dl2 * W[_IL2, i, k]))
-            if f < fall or f != f:
-                fall = f
+            fall = min(fall, f)
+            nan_check += f
             if careful:
                 slope += W[_RE, i, k] * de
         dhh = -dsig - dt
@@ -364,7 +365,7 @@ def _direction(corrector, x, sig, pf, actor, af, lam1, lam2, nu, phase1, W, Vn, 
         if v > worst_v or v != v:
             worst_v = v
     worst = max(-fall, worst_v)
-    if fall != fall or worst_v != worst_v:
+    if nan_check != nan_check or worst_v != worst_v:
         worst = np.nan
     if worst != worst:
         alpha = np.nan
@@ -460,15 +461,21 @@ def _step_linear(x, sig, g0, c, pair, pf, free, actor, af, u, e, lam1, lam2, nu,
         if r > resid or r != r:
             resid = r
     # S = diag(rest) + sum_i rho_i phi_i phi_i^T, phi_i = (m v, 1)
-    n = K + 1
-    for a in range(n):
+    for a in range(K):
         for b in range(a + 1):
             acc = 0.0
             for i in range(N):
-                pa = W[_MV, i, a] if a < K else 1.0
-                pb = W[_MV, i, b] if b < K else 1.0
-                acc += Vn[_RHO, i] * pa * pb
+                acc += Vn[_RHO, i] * W[_MV, i, a] * W[_MV, i, b]
             S[a, b] = acc
+    for b in range(K):
+        acc = 0.0
+        for i in range(N):
+            acc += Vn[_RHO, i] * W[_MV, i, b]
+        S[K, b] = acc
+    acc = 0.0
+    for i in range(N):
+        acc += Vn[_RHO, i]
+    S[K, K] = acc
     for k in range(K):
         acc = 0.0
         for i in range(N):
