@@ -503,7 +503,7 @@ def _step_linear(x, sig, g0, c, pair, pf, free, actor, af, u, e, lam1, lam2, nu,
     gap_aff = max((c1 + c2 + c3) / max(n_con + ncon, 1.0), 0.0)
     ratio = gap_aff / max(gap, 1e-300)
     ratio = min(max(ratio, 0.0), 1.0)
-    sigma = ratio * ratio * ratio
+    sigma = ratio**3.0  # (pow, as numpy's ** 3: the same rounding)
     hold = 0.0 if phase1 else min(resid, 1.0)
     mu_c = gap * max(max(sigma, MU_FLOOR), hold)
     if careful:
@@ -1041,7 +1041,10 @@ def prepare(pos, sal, cap, engaged, sq, res, use_res, quadratic, min_gain, x, sh
                         while j > 0 and xb[order[j - 1], k] > xb[order[j], k]:
                             order[j - 1], order[j] = order[j], order[j - 1]
                             j -= 1
-                    half = 0.5 * ws
+                    acc = 0.0
+                    for i in range(N):  # (the total in sorted order, as numpy's cumsum)
+                        acc += sig[order[i], k]
+                    half = 0.5 * acc
                     acc = 0.0
                     cand[k] = xb[order[0], k]
                     for i in range(N):
