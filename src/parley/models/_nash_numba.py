@@ -45,7 +45,7 @@ _RHS, _STEP, _DU, _RU, _UN, _YV = range(6)
 _NR = 6
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _chol(S, L):
     """Cholesky factor of the lower triangle of S into L (as nash._chol_factor)."""
     n = S.shape[0]
@@ -66,20 +66,21 @@ def _chol(S, L):
             L[r, j] = (S[r, j] - acc) / dj
 
 
-@njit(cache=True, error_model="numpy")
-def _back(L, b, out, yv):
-    """Solve L L^T out = b."""
+@njit(cache=True, error_model="numpy", inline="always")
+def _back(L, R):
+    """Solve L L^T R[_STEP] = R[_RHS] (rows of one work array: no views, whose reference
+    counting costs more than the arithmetic here)."""
     n = L.shape[0]
     for j in range(n):
         acc = 0.0
         for q in range(j):
-            acc += L[j, q] * yv[q]
-        yv[j] = (b[j] - acc) / L[j, j]
+            acc += L[j, q] * R[_YV, q]
+        R[_YV, j] = (R[_RHS, j] - acc) / L[j, j]
     for j in range(n - 1, -1, -1):
         acc = 0.0
         for q in range(j + 1, n):
-            acc += L[q, j] * out[q]
-        out[j] = (yv[j] - acc) / L[j, j]
+            acc += L[q, j] * R[_STEP, q]
+        R[_STEP, j] = (R[_YV, j] - acc) / L[j, j]
 
 
 @njit(cache=True, error_model="numpy")
@@ -97,7 +98,7 @@ def _gram(weight, phi, S, free, extra):
         S[k, k] += extra[k] + free[k]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _fix_t(S, phase1):
     """Phase 2 keeps t fixed: last row and column of the identity."""
     if not phase1:
@@ -108,14 +109,14 @@ def _fix_t(S, phase1):
         S[n - 1, n - 1] = 1.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _loss(zz, quadratic):
     return zz * zz if quadratic else abs(zz)
 
 
-@njit(cache=True, error_model="numpy")
-def _slacks(x, sig, g0, actor, u, e, t, quadratic, W, hh):
-    """z, s1, s2 into W and hh (gain minus t; 1 for actors without a stake)."""
+@njit(cache=True, error_model="numpy", inline="always")
+def _slacks(x, sig, g0, actor, u, e, t, quadratic, W, Vn):
+    """z, s1, s2 into W and Vn[_HH] (gain minus t; 1 for actors without a stake)."""
     N, K = x.shape
     for i in range(N):
         acc = 0.0
@@ -130,7 +131,7 @@ def _slacks(x, sig, g0, actor, u, e, t, quadratic, W, hh):
                 W[_S1, i, k] = e[i, k] - zz
                 W[_S2, i, k] = e[i, k] + zz
                 acc += sig[i, k] * e[i, k]
-        hh[i] = g0[i] - acc - t if actor[i] else 1.0
+        Vn[_HH, i] = g0[i] - acc - t if actor[i] else 1.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -139,7 +140,7 @@ def _reset_duals(x, sig, g0, c, pf, actor, u, e, t, phase1, tau, quadratic, lam1
     """Multipliers on the central path at the starting gap of the phase; returns (mu, tau)."""
     N, K = x.shape
     hh = Vn[_HH]
-    _slacks(x, sig, g0, actor, u, e, t, quadratic, W, hh)
+    _slacks(x, sig, g0, actor, u, e, t, quadratic, W, Vn)
     tot = 0.0
     for i in range(N):
         if actor[i]:
@@ -184,45 +185,45 @@ def _min_share(x, sig, g0, actor, u, quadratic):
 
 
 @njit(cache=True, error_model="numpy")
-def _upper_bound(x, sig, g0, actor, nu, quadratic, lam):
+def _upper_bound(x, sig, g0, actor, nu, quadratic, Vn):
     """max_y sum_i lam_i gain_i(y) / sum_i lam_i g0_i with lam = nu scaled to sum one (see
     nash._upper_bound)."""
     N, K = x.shape
     tot = 0.0
     for i in range(N):
-        lam[i] = max(nu[i], 0.0) if actor[i] else 0.0
-        tot += lam[i]
+        Vn[_LAM, i] = max(nu[i], 0.0) if actor[i] else 0.0
+        tot += Vn[_LAM, i]
     tot = max(tot, 1e-300)
     for i in range(N):
-        lam[i] = lam[i] / tot
+        Vn[_LAM, i] = Vn[_LAM, i] / tot
     cost = 0.0
     for k in range(K):
         if quadratic:
             ws = 0.0
             wx = 0.0
             for i in range(N):
-                w = lam[i] * sig[i, k]
+                w = Vn[_LAM, i] * sig[i, k]
                 ws += w
                 wx += w * x[i, k]
             mean = wx / (ws if ws > 0 else 1.0)
             for i in range(N):
                 dz = x[i, k] - mean
-                cost += lam[i] * sig[i, k] * dz * dz
+                cost += Vn[_LAM, i] * sig[i, k] * dz * dz
         else:
             low = np.inf
             for j in range(N):
                 acc = 0.0
                 for i in range(N):
-                    acc += lam[i] * sig[i, k] * abs(x[j, k] - x[i, k])
+                    acc += Vn[_LAM, i] * sig[i, k] * abs(x[j, k] - x[i, k])
                 low = min(low, acc)
             cost += low
     scale = 0.0
     for i in range(N):
-        scale += lam[i] * g0[i]
+        scale += Vn[_LAM, i] * g0[i]
     return (scale - cost) / max(scale, 1e-300)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _target(mu, gap, resid):
     """Barrier parameter lowered only once the iterate is centred (nash._target)."""
     if resid < CENTRED_RES and gap < CENTRED_GAP * mu:
@@ -231,8 +232,8 @@ def _target(mu, gap, resid):
 
 
 @njit(cache=True, error_model="numpy")
-def _merit(x, sig, g0, c, pair, pf, actor, phase1, u, du, e, de, t, dt, alpha, mu):
-    """Barrier function of the linear-loss problem at (u, e, t) + alpha (du, de, dt)."""
+def _merit(x, sig, g0, c, pair, pf, actor, phase1, u, R, e, W, t, dt, alpha, mu):
+    """Barrier function of the linear-loss problem at (u, e, t) + alpha (R[_DU], W[_DE], dt)."""
     N, K = x.shape
     tt = t + alpha * dt
     logs = 0.0
@@ -241,8 +242,8 @@ def _merit(x, sig, g0, c, pair, pf, actor, phase1, u, du, e, de, t, dt, alpha, m
         acc = 0.0
         row = 0.0
         for k in range(K):
-            ee = e[i, k] + alpha * de[i, k]
-            zz = (u[k] + alpha * du[k]) - x[i, k]
+            ee = e[i, k] + alpha * W[_DE, i, k]
+            zz = (u[k] + alpha * R[_DU, k]) - x[i, k]
             s1 = ee - zz
             s2 = ee + zz
             if pair[i, k]:
@@ -260,7 +261,7 @@ def _merit(x, sig, g0, c, pair, pf, actor, phase1, u, du, e, de, t, dt, alpha, m
     return (tt if phase1 else 0.0) + logs + mu * bar
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _direction(corrector, x, sig, pf, actor, af, lam1, lam2, nu, phase1, W, Vn, R, L, mu_c,
                careful):
     """Newton direction (nash._newton_step's `direction`): the affine-scaling one, or the
@@ -268,22 +269,15 @@ def _direction(corrector, x, sig, pf, actor, af, lam1, lam2, nu, phase1, W, Vn, 
     Vn[_TNU] hold the targets). Writes du, de, ds1, ds2, dl1, dl2, dhh, dnu; returns
     (dt, alpha, slope)."""
     N, K = x.shape
-    hh = Vn[_HH]
-    conf = Vn[_CONF]
-    rho = Vn[_RHO]
-    a = Vn[_A]
-    du = R[_DU]
-    ru = R[_RU]
-    rhs = R[_RHS]
     for k in range(K):
-        ru[k] = 0.0
+        R[_RU, k] = 0.0
     asum = 0.0
     for i in range(N):
         if corrector:
-            a[i] = Vn[_AOBJ, i] + conf[i] * Vn[_TNU, i] / hh[i]
+            Vn[_A, i] = Vn[_AOBJ, i] + Vn[_CONF, i] * Vn[_TNU, i] / Vn[_HH, i]
         else:
-            a[i] = Vn[_AOBJ, i]
-        asum += a[i]
+            Vn[_A, i] = Vn[_AOBJ, i]
+        asum += Vn[_A, i]
     # r_e, y and the right-hand side
     for i in range(N):
         vr = 0.0
@@ -293,13 +287,13 @@ def _direction(corrector, x, sig, pf, actor, af, lam1, lam2, nu, phase1, W, Vn, 
                 q2 = W[_T2, i, k] * W[_IS2, i, k]
                 W[_T1, i, k] = q1  # (the targets are used up: keep q)
                 W[_T2, i, k] = q2
-                r = (q1 + q2) - a[i] * sig[i, k]
-                ru[k] += q2 - q1
+                r = (q1 + q2) - Vn[_A, i] * sig[i, k]
+                R[_RU, k] += q2 - q1
             else:
-                r = -a[i] * sig[i, k]
+                r = -Vn[_A, i] * sig[i, k]
             W[_RE, i, k] = r
             vr += W[_V, i, k] * r
-        coef = rho[i] * vr
+        coef = Vn[_RHO, i] * vr
         for k in range(K):
             W[_Y, i, k] = W[_RE, i, k] * W[_IDL, i, k] - coef * W[_V, i, k]
     r_t = 1.0 - asum if phase1 else 0.0
@@ -308,19 +302,18 @@ def _direction(corrector, x, sig, pf, actor, af, lam1, lam2, nu, phase1, W, Vn, 
         acc = 0.0
         for i in range(N):
             acc += W[_M, i, k] * W[_Y, i, k]
-        rhs[k] = acc + ru[k]
+        R[_RHS, k] = acc + R[_RU, k]
     if phase1:
         for i in range(N):
             acc = 0.0
             for k in range(K):
                 acc += Vn[_W, i] * sig[i, k] * W[_Y, i, k]
             wy += acc
-    rhs[K] = r_t - wy
-    step = R[_STEP]
-    _back(L, rhs, step, R[_YV])
+    R[_RHS, K] = r_t - wy
+    _back(L, R)
     for k in range(K):
-        du[k] = step[k]
-    dt = step[K]
+        R[_DU, k] = R[_STEP, k]
+    dt = R[_STEP, K]
     # the rest of the direction and the ratio test
     fall = np.inf
     nan_check = 0.0  # (NaN if any ratio is NaN: they must propagate as np.minimum's do)
@@ -329,14 +322,14 @@ def _direction(corrector, x, sig, pf, actor, af, lam1, lam2, nu, phase1, W, Vn, 
     for i in range(N):
         mdu = 0.0
         for k in range(K):
-            mdu += W[_MV, i, k] * du[k]
-        coef = rho[i] * (mdu + dt)
+            mdu += W[_MV, i, k] * R[_DU, k]
+        coef = Vn[_RHO, i] * (mdu + dt)
         dsig = 0.0
         for k in range(K):
-            de = W[_Y, i, k] + W[_M, i, k] * W[_IDL, i, k] * du[k] - coef * W[_V, i, k]
+            de = W[_Y, i, k] + W[_M, i, k] * W[_IDL, i, k] * R[_DU, k] - coef * W[_V, i, k]
             W[_DE, i, k] = de
-            ds1 = de - du[k]
-            ds2 = de + du[k]
+            ds1 = de - R[_DU, k]
+            ds2 = de + R[_DU, k]
             W[_DS1, i, k] = ds1
             W[_DS2, i, k] = ds2
             dsig += sig[i, k] * de
@@ -355,12 +348,12 @@ def _direction(corrector, x, sig, pf, actor, af, lam1, lam2, nu, phase1, W, Vn, 
                 slope += W[_RE, i, k] * de
         dhh = -dsig - dt
         Vn[_DHH, i] = dhh
-        dnu = -conf[i] * (nu[i] + (nu[i] / hh[i]) * dhh)
+        dnu = -Vn[_CONF, i] * (nu[i] + (nu[i] / Vn[_HH, i]) * dhh)
         if corrector:
-            dnu += conf[i] * Vn[_TNU, i] / hh[i]
+            dnu += Vn[_CONF, i] * Vn[_TNU, i] / Vn[_HH, i]
         Vn[_DNU, i] = dnu
-        sh = -dhh / (hh[i] + (1.0 - af[i])) * af[i]
-        sn = -dnu / (nu[i] + (1.0 - conf[i])) * conf[i]
+        sh = -dhh / (Vn[_HH, i] + (1.0 - af[i])) * af[i]
+        sn = -dnu / (nu[i] + (1.0 - Vn[_CONF, i])) * Vn[_CONF, i]
         v = max(sh, sn)
         if v > worst_v or v != v:
             worst_v = v
@@ -375,7 +368,7 @@ def _direction(corrector, x, sig, pf, actor, af, lam1, lam2, nu, phase1, W, Vn, 
         alpha = 1.0 / worst
     if careful:
         for k in range(K):
-            slope += ru[k] * du[k]
+            slope += R[_RU, k] * R[_DU, k]
         slope += r_t * dt
     return dt, alpha, slope
 
@@ -386,9 +379,7 @@ def _step_linear(x, sig, g0, c, pair, pf, free, actor, af, u, e, lam1, lam2, nu,
     """One Mehrotra predictor-corrector step (nash._newton_step) on one draw. Returns (gap,
     resid, t, mu, bad): bad when the step was refused (a slack rounded to zero)."""
     N, K = x.shape
-    hh = Vn[_HH]
-    conf = Vn[_CONF]
-    _slacks(x, sig, g0, actor, u, e, t, False, W, hh)
+    _slacks(x, sig, g0, actor, u, e, t, False, W, Vn)
     tot1 = 0.0
     tot2 = 0.0
     tot3 = 0.0
@@ -402,20 +393,20 @@ def _step_linear(x, sig, g0, c, pair, pf, free, actor, af, u, e, lam1, lam2, nu,
         tot1 += r1
         tot2 += r2
         con = actor[i] and (phase1 or c[i] <= 0.0)
-        conf[i] = 1.0 if con else 0.0
+        Vn[_CONF, i] = 1.0 if con else 0.0
         if con:
-            tot3 += nu[i] * hh[i]
+            tot3 += nu[i] * Vn[_HH, i]
             ncon += 1.0
     gap = (tot1 + tot2 + tot3) / max(n_con + ncon, 1.0)
     # scaling, residuals and the reduced system
     res_e = 0.0
     nucon = 0.0
     for i in range(N):
-        cof = conf[i] * nu[i] + (1.0 - conf[i]) * c[i] / hh[i]
-        wi = cof / hh[i] * af[i]
+        cof = Vn[_CONF, i] * nu[i] + (1.0 - Vn[_CONF, i]) * c[i] / Vn[_HH, i]
+        wi = cof / Vn[_HH, i] * af[i]
         Vn[_W, i] = wi
-        Vn[_AOBJ, i] = (1.0 - conf[i]) * c[i] / hh[i] * af[i]
-        nucon += nu[i] * conf[i]
+        Vn[_AOBJ, i] = (1.0 - Vn[_CONF, i]) * c[i] / Vn[_HH, i] * af[i]
+        nucon += nu[i] * Vn[_CONF, i]
         sv = 0.0
         for k in range(K):
             npf = 1.0 - pf[i, k]
@@ -498,8 +489,8 @@ def _step_linear(x, sig, g0, c, pair, pf, free, actor, af, u, e, lam1, lam2, nu,
             r2 += (W[_S2, i, k] + aff * W[_DS2, i, k]) * (lam2[i, k] + aff * W[_DL2, i, k])
         c1 += r1
         c2 += r2
-        if conf[i] > 0.0:
-            c3 += (hh[i] + aff * Vn[_DHH, i]) * (nu[i] + aff * Vn[_DNU, i])
+        if Vn[_CONF, i] > 0.0:
+            c3 += (Vn[_HH, i] + aff * Vn[_DHH, i]) * (nu[i] + aff * Vn[_DNU, i])
     gap_aff = max((c1 + c2 + c3) / max(n_con + ncon, 1.0), 0.0)
     ratio = gap_aff / max(gap, 1e-300)
     ratio = min(max(ratio, 0.0), 1.0)
@@ -524,21 +515,19 @@ def _step_linear(x, sig, g0, c, pair, pf, free, actor, af, u, e, lam1, lam2, nu,
     alpha = min(1.0, FTB * alpha)
     if not math.isfinite(alpha):
         alpha = 0.0
-    du = R[_DU]
     if careful and alpha > 0.0:
-        f0 = _merit(x, sig, g0, c, pair, pf, actor, phase1, u, du, e, W[_DE], t, dt, 0.0, mu_c)
+        f0 = _merit(x, sig, g0, c, pair, pf, actor, phase1, u, R, e, W, t, dt, 0.0, mu_c)
         for _ in range(40):
-            f1 = _merit(x, sig, g0, c, pair, pf, actor, phase1, u, du, e, W[_DE], t, dt, alpha,
+            f1 = _merit(x, sig, g0, c, pair, pf, actor, phase1, u, R, e, W, t, dt, alpha,
                         mu_c)
             if f1 >= f0 + 1e-4 * alpha * slope:
                 break
             alpha = 0.5 * alpha
     # the new iterate, kept only if every slack stays positive
-    un = R[_UN]
     bad = False
     for k in range(K):
-        un[k] = u[k] + alpha * du[k]
-        if not math.isfinite(un[k]):
+        R[_UN, k] = u[k] + alpha * R[_DU, k]
+        if not math.isfinite(R[_UN, k]):
             bad = True
     tn = t + alpha * dt
     for i in range(N):
@@ -552,7 +541,7 @@ def _step_linear(x, sig, g0, c, pair, pf, free, actor, af, u, e, lam1, lam2, nu,
             W[_L2N, i, k] = l2
             if not math.isfinite(l1 + l2):
                 bad = True
-            zz = un[k] - x[i, k]
+            zz = R[_UN, k] - x[i, k]
             if min(en - zz, en + zz) <= 0.0:
                 bad = True
             acc += sig[i, k] * en
@@ -562,7 +551,7 @@ def _step_linear(x, sig, g0, c, pair, pf, free, actor, af, u, e, lam1, lam2, nu,
     if bad:
         return gap, resid, t, mu, True
     for k in range(K):
-        u[k] = un[k]
+        u[k] = R[_UN, k]
     for i in range(N):
         for k in range(K):
             e[i, k] = W[_EN, i, k]
@@ -653,8 +642,8 @@ def _step_quadratic(x, sig, g0, c, free, actor, u, nu, t, mu, tau, phase1, W, Vn
     if not phase1:
         rhs[K] = 0.0
     _chol(S, L)
+    _back(L, R)
     step = R[_STEP]
-    _back(L, rhs, step, R[_YV])
     dt = step[K]
     dec = 0.0
     for q in range(K + 1):
@@ -814,7 +803,7 @@ def solve_draws(x, sig, g0, c, u0, quadratic, min_gain, tol, max_iter, u_out, ok
                 since = 0
             found = False
             if phase1:
-                ub = _upper_bound(xb, sb, gb, actor, nu, quadratic, Vn[_LAM])
+                ub = _upper_bound(xb, sb, gb, actor, nu, quadratic, Vn)
                 if ub <= min_gain or gap < 1e-15:
                     done = True
                 elif _min_share(xb, sb, gb, actor, u, quadratic) > min_gain:
