@@ -19,7 +19,9 @@ interior-point method solves to a certified accuracy (the quadratic loss is smoo
 
 Newton systems are reduced to (K+1) x (K+1) by eliminating e actor by actor (each actor's block
 is diagonal plus rank one), then solved with a Cholesky written over the draw axis: all draws
-move together, draws that have finished drop out of the working set. See docs/models/nash.md.
+move together, draws that have finished drop out of the working set. This is the numpy engine,
+the readable reference; `_nash_numba` runs the same algorithm draw by draw in compiled loops
+(`Params.engine`; about four times less CPU). See docs/models/nash.md.
 """
 
 from __future__ import annotations
