@@ -8,7 +8,7 @@ of draws with an agreement and the number of draws that hit the iteration limit.
 sampled with seed 1 as `parley run` would), the best of `--repeat` runs, and splits the time
 into the cheap part (certificates, starting points) and the interior-point method.
 
-`--engine compiled|numpy|auto` picks the engine (default auto: compiled from 2,000 draws when
+`--engine compiled|numpy|auto` picks the engine (default auto: compiled from 12,000 draws when
 numba is installed). `--startup` instead times, in fresh processes, the first compiled solve after
 installing (numba's cache pointed at an empty directory: compiling) and the next one (loading
 numba and the cached machine code).
