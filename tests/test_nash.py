@@ -631,3 +631,26 @@ def test_auto_engine_leaves_numba_unloaded_for_small_runs() -> None:
     assert nash.one_run_params(nash.Params(engine="compiled")).engine == "compiled"
     with pytest.raises(ValueError, match="engine"):
         nash.Params(engine="gpu")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("params", [LIN, SQ, QUAD])
+def test_engines_agree_on_degenerate_draws(params: nash.Params) -> None:
+    """Nobody with a stake, an actor that cannot gain, a single actor, partial engagement, tied
+    positions and a missing status quo (worst-end fallback), mixed in one batch."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(9)
+    d, n, k = 60, 4, 3
+    pos = np.round(rng.uniform(0, 100, (d, n, k)) / 25) * 25
+    sal = rng.uniform(0, 1, (d, n, k))
+    sal[:10] = 0.0  # nobody with a stake
+    sal[10:20, 1:] = 0.0  # one actor with a stake
+    sq = rng.uniform(0, 100, (d, k))
+    sq[20:30] = np.nan  # worst-end fallback
+    pos[30:40, 0] = sq[30:40]  # an actor whose no-deal point is its ideal: cannot gain
+    eng = np.ones((n, k), bool)
+    eng[2, 0] = eng[3, 2] = False
+    b = Batch.from_arrays(pos, sal, rng.uniform(0.1, 1, (d, n)), status_quo=sq, engaged=eng)
+    fast, slow = engines_agree(b, params)
+    for key in fast.info:  # (draws stopped at the precision limit may differ in count)
+        assert key == "precision_limited_draws" or fast.info[key] == slow.info[key], key
+    assert fast.info["no_stake_draws"] == 10 and fast.info["actor_cannot_gain_draws"] >= 10
