@@ -375,11 +375,12 @@ def _direction(corrector, x, sig, pf, actor, af, lam1, lam2, nu, phase1, W, Vn, 
 
 @njit(cache=True, error_model="numpy")
 def _step_linear(x, sig, g0, c, pair, pf, free, actor, af, u, e, lam1, lam2, nu, t, mu, phase1,
-                 careful, n_con, W, Vn, R, S, L):
+                 careful, n_con, W, Vn, R, S, L, fresh):
     """One Mehrotra predictor-corrector step (nash._newton_step) on one draw. Returns (gap,
     resid, t, mu, bad): bad when the step was refused (a slack rounded to zero)."""
     N, K = x.shape
-    _slacks(x, sig, g0, actor, u, e, t, False, W, Vn)
+    if not fresh:  # (else left by the last step's update, from the same formulas)
+        _slacks(x, sig, g0, actor, u, e, t, False, W, Vn)
     tot1 = 0.0
     tot2 = 0.0
     tot3 = 0.0
@@ -430,9 +431,12 @@ def _step_linear(x, sig, g0, c, pair, pf, free, actor, af, u, e, lam1, lam2, nu,
             W[_IL2, i, k] = 1.0 / (lam2[i, k] + npf)
             obj = cof * sig[i, k]
             dual = lam1[i, k] + lam2[i, k]
-            r = abs(dual - obj) / (dual + obj + 1e-300)
-            if r > res_e or r != r:
-                res_e = r
+            num = abs(dual - obj)
+            den = dual + obj + 1e-300
+            if not num < 0.999999 * res_e * den:  # (divide only where the maximum may grow)
+                r = num / den
+                if r > res_e or r != r:
+                    res_e = r
         rho = wi / (1.0 + wi * sv)
         Vn[_RHO, i] = rho
         for k in range(K):
@@ -542,11 +546,18 @@ def _step_linear(x, sig, g0, c, pair, pf, free, actor, af, u, e, lam1, lam2, nu,
             if not math.isfinite(l1 + l2):
                 bad = True
             zz = R[_UN, k] - x[i, k]
-            if min(en - zz, en + zz) <= 0.0:
+            s1 = en - zz
+            s2 = en + zz
+            W[_Z, i, k] = zz  # (the next step's slacks, see `fresh`)
+            W[_S1, i, k] = s1
+            W[_S2, i, k] = s2
+            if min(s1, s2) <= 0.0:
                 bad = True
             acc += sig[i, k] * en
         Vn[_NUN, i] = nu[i] + alpha * Vn[_DNU, i]
-        if actor[i] and g0[i] - acc - tn <= 0.0:
+        h = g0[i] - acc - tn
+        Vn[_HH, i] = h if actor[i] else 1.0
+        if actor[i] and h <= 0.0:
             bad = True
     if bad:
         return gap, resid, t, mu, True
@@ -767,6 +778,7 @@ def solve_draws(x, sig, g0, c, u0, quadratic, min_gain, tol, max_iter, u_out, ok
         n_con = 0.0 if quadratic else 2.0 * npair
         mu, tau = _reset_duals(xb, sb, gb, cb, pf, actor, u, e, t, phase1, 0.0, quadratic, lam1,
                                lam2, nu, W, Vn)
+        fresh = True  # W[_Z], W[_S1], W[_S2], Vn[_HH] hold the slacks of (u, e, t)
         done = False
         ok = False
         stalled = False
@@ -787,7 +799,8 @@ def solve_draws(x, sig, g0, c, u0, quadratic, min_gain, tol, max_iter, u_out, ok
             else:
                 gap, resid, t, mu, bad = _step_linear(xb, sb, gb, cb, pair, pf, free, actor, af, u,
                                                       e, lam1, lam2, nu, t, mu, phase1, careful,
-                                                      n_con, W, Vn, R, S, L)
+                                                      n_con, W, Vn, R, S, L, fresh)
+                fresh = not bad
                 if bad:
                     stalled = True
             age += 1
@@ -818,6 +831,7 @@ def solve_draws(x, sig, g0, c, u0, quadratic, min_gain, tol, max_iter, u_out, ok
                 _recentre(xb, sb, gb, pair, u, e, quadratic)
                 mu, tau = _reset_duals(xb, sb, gb, cb, pf, actor, u, e, t, phase1, tau, quadratic,
                                        lam1, lam2, nu, W, Vn)
+                fresh = True
             elif not phase1 and not done and ((gap <= tol and resid <= RESID) or stalled):
                 ok = True
                 done = True
