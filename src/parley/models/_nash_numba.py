@@ -1,14 +1,19 @@
-"""Compiled interior-point method of the `nash` model (numba): the same algorithm as nash.py, per draw.
+"""Compiled engine of the `nash` model (numba): the same algorithm as nash.py, draw by draw.
 
 Why: the numpy engine moves a working set of draws through each Newton step together, about 9 us
 per draw and step on a 7 x 6 scenario, spent mostly streaming [N, K, B] arrays through memory.
-Here each draw runs alone in scalar loops over its few actors and issues, with every work array
-allocated once per call: the same phases, certificates, stopping rules, careful mode and
-safeguards as `nash._interior_point` (and its `_newton_step`, `_newton_quad`, `_progress`,
-`_upper_bound`), read it for the reasoning. Sums run in a different order than numpy's, so
-results agree with the numpy engine to rounding (tested: same agreement flags, packages within
-1e-6 scale points), not bit for bit. Draws are independent, so a draw's result does not depend
-on its chunk. Compiled on first use and cached on disk (numba `cache=True`).
+Here each draw runs alone in scalar loops over its few actors and issues (~2.3 us a step), with
+every work array allocated once per call: `prepare` does what `nash._solve_chunk` does before
+the interior-point method (disagreement points, normalisation, verdicts, the pair certificate,
+the start), `solve_draws` the method itself with the same phases, certificates, stopping rules,
+careful mode and safeguards as `nash._interior_point` (and its `_newton_step`, `_newton_quad`,
+`_progress`, `_upper_bound`: read those for the reasoning), then `clip_to_hull` and `snap`.
+Sums follow numpy's order where that was cheap, but not everywhere, so results agree with the
+numpy engine to rounding (tested: the same agreement flags, packages within 1e-6 scale points),
+not bit for bit. Draws are independent, so a draw's result does not depend on its chunk.
+Work arrays are indexed by row rather than through views: numba reference-counts views and
+array arguments with atomic operations, which cost more than the arithmetic of a step.
+Compiled on first use and cached on disk (numba `cache=True`).
 
 Arrays are draws-first ([B, N, K]); unit-scale positions, saliences normalised per actor, the
 largest gains g0 and capabilities c as `nash._normalise` returns them.
