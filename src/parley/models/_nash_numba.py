@@ -89,18 +89,18 @@ def _back(L, R):
 
 
 @njit(cache=True, error_model="numpy")
-def _gram(weight, phi, S, free, extra):
-    """Lower triangle of sum_i weight_i phi_i phi_i^T, plus extra + free on the first K
+def _gram(Vn, phi, S, free, R):
+    """Lower triangle of sum_i w_i phi_i phi_i^T (w = Vn[_W]), plus R[_RU] + free on the first K
     diagonal entries (phi [N, K + 1])."""
     N, n = phi.shape
     for a in range(n):
         for b in range(a + 1):
             acc = 0.0
             for i in range(N):
-                acc += weight[i] * phi[i, a] * phi[i, b]
+                acc += Vn[_W, i] * phi[i, a] * phi[i, b]
             S[a, b] = acc
     for k in range(n - 1):
-        S[k, k] += extra[k] + free[k]
+        S[k, k] += R[_RU, k] + free[k]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -582,8 +582,6 @@ def _step_quadratic(x, sig, g0, c, free, actor, u, nu, t, mu, tau, phase1, W, Vn
     """Quadratic loss (nash._newton_quad) on one draw. Returns (gap or decrement, resid, t, mu,
     tau)."""
     N, K = x.shape
-    hh = Vn[_HH]
-    z = W[_Z]
     ncon = 0.0
     tot = 0.0
     nucon = 0.0
@@ -591,13 +589,13 @@ def _step_quadratic(x, sig, g0, c, free, actor, u, nu, t, mu, tau, phase1, W, Vn
         acc = 0.0
         for k in range(K):
             zz = u[k] - x[i, k]
-            z[i, k] = zz
+            W[_Z, i, k] = zz
             acc += sig[i, k] * zz * zz
-        hh[i] = g0[i] - acc - t if actor[i] else 1.0
+        Vn[_HH, i] = g0[i] - acc - t if actor[i] else 1.0
         con = actor[i] and (phase1 or c[i] <= 0.0)
         Vn[_CONF, i] = 1.0 if con else 0.0
         if con:
-            tot += nu[i] * hh[i]
+            tot += nu[i] * Vn[_HH, i]
             ncon += 1.0
             nucon += nu[i]
     gap = tot / max(ncon, 1.0)
@@ -607,8 +605,8 @@ def _step_quadratic(x, sig, g0, c, free, actor, u, nu, t, mu, tau, phase1, W, Vn
         den = 0.0
         for i in range(N):
             if actor[i]:
-                coef = nu[i] if Vn[_CONF, i] > 0.0 else c[i] / hh[i]
-                b = coef * sig[i, k] * z[i, k]
+                coef = nu[i] if Vn[_CONF, i] > 0.0 else c[i] / Vn[_HH, i]
+                b = coef * sig[i, k] * W[_Z, i, k]
                 num += b
                 den += abs(b)
         r = abs(num) / (den + 1e-300)
@@ -619,51 +617,45 @@ def _step_quadratic(x, sig, g0, c, free, actor, u, nu, t, mu, tau, phase1, W, Vn
         if r > resid or r != r:
             resid = r
     mu = _target(mu, gap, resid)
-    w = Vn[_W]
-    a = Vn[_A]
-    bend = Vn[_Q]
     for i in range(N):
         cw = c[i] + tau
         con = Vn[_CONF, i] > 0.0
         if not actor[i]:
-            a[i] = 0.0
-            w[i] = 0.0
-            bend[i] = 0.0
+            Vn[_A, i] = 0.0
+            Vn[_W, i] = 0.0
+            Vn[_Q, i] = 0.0
         elif con:
-            a[i] = mu / hh[i]
-            w[i] = nu[i] / hh[i]
-            bend[i] = nu[i]
+            Vn[_A, i] = mu / Vn[_HH, i]
+            Vn[_W, i] = nu[i] / Vn[_HH, i]
+            Vn[_Q, i] = nu[i]
         else:
-            a[i] = cw / hh[i]
-            w[i] = cw / (hh[i] * hh[i])
-            bend[i] = cw / hh[i]
+            Vn[_A, i] = cw / Vn[_HH, i]
+            Vn[_W, i] = cw / (Vn[_HH, i] * Vn[_HH, i])
+            Vn[_Q, i] = cw / Vn[_HH, i]
         for k in range(K):
-            phi[i, k] = 2.0 * sig[i, k] * z[i, k]
+            phi[i, k] = 2.0 * sig[i, k] * W[_Z, i, k]
         phi[i, K] = 1.0
-    extra = R[_RU]
     for k in range(K):
         acc = 0.0
         for i in range(N):
-            acc += bend[i] * sig[i, k]
-        extra[k] = 2.0 * acc
-    _gram(w, phi, S, free, extra)
-    rhs = R[_RHS]
+            acc += Vn[_Q, i] * sig[i, k]
+        R[_RU, k] = 2.0 * acc
+    _gram(Vn, phi, S, free, R)
     for q in range(K + 1):
         acc = 0.0
         for i in range(N):
-            acc += a[i] * phi[i, q]
-        rhs[q] = -acc
-    rhs[K] += 1.0
+            acc += Vn[_A, i] * phi[i, q]
+        R[_RHS, q] = -acc
+    R[_RHS, K] += 1.0
     _fix_t(S, phase1)
     if not phase1:
-        rhs[K] = 0.0
+        R[_RHS, K] = 0.0
     _chol(S, L)
     _back(L, R)
-    step = R[_STEP]
-    dt = step[K]
+    dt = R[_STEP, K]
     dec = 0.0
     for q in range(K + 1):
-        dec += rhs[q] * step[q]
+        dec += R[_RHS, q] * R[_STEP, q]
     dec = max(dec, 0.0)
     amax = np.inf
     anu = np.inf
@@ -671,23 +663,23 @@ def _step_quadratic(x, sig, g0, c, free, actor, u, nu, t, mu, tau, phase1, W, Vn
         A = 0.0
         szdu = 0.0
         for k in range(K):
-            A += sig[i, k] * step[k] * step[k]
-            szdu += sig[i, k] * z[i, k] * step[k]
+            A += sig[i, k] * R[_STEP, k] * R[_STEP, k]
+            szdu += sig[i, k] * W[_Z, i, k] * R[_STEP, k]
         Bc = -2.0 * szdu - dt
         dhh = Bc
         if actor[i]:
-            root = np.sqrt(Bc * Bc + 4.0 * A * hh[i])
+            root = np.sqrt(Bc * Bc + 4.0 * A * Vn[_HH, i])
             if A <= 0.0 and Bc >= 0.0:
                 am = np.inf
             elif Bc <= 0.0:
-                am = 2.0 * hh[i] / (root - Bc)
+                am = 2.0 * Vn[_HH, i] / (root - Bc)
             else:
                 am = (Bc + root) / (2.0 * A)
             if am < amax or am != am:
                 amax = am
         dnu = 0.0
         if Vn[_CONF, i] > 0.0:
-            dnu = mu / hh[i] - nu[i] - (nu[i] / hh[i]) * dhh
+            dnu = mu / Vn[_HH, i] - nu[i] - (nu[i] / Vn[_HH, i]) * dhh
             if dnu < 0.0:
                 an = -nu[i] / dnu
                 if an < anu:
@@ -701,7 +693,7 @@ def _step_quadratic(x, sig, g0, c, free, actor, u, nu, t, mu, tau, phase1, W, Vn
     if not math.isfinite(alpha):
         alpha = 0.0
     for k in range(K):
-        u[k] = u[k] + alpha * step[k]
+        u[k] = u[k] + alpha * R[_STEP, k]
     t = t + alpha * dt
     for i in range(N):
         nu[i] = nu[i] + alpha * Vn[_DNU, i]
