@@ -8,6 +8,11 @@ of draws with an agreement and the number of draws that hit the iteration limit.
 sampled with seed 1 as `parley run` would), the best of `--repeat` runs, and splits the time
 into the cheap part (certificates, starting points) and the interior-point method.
 
+`--engine compiled|numpy|auto` picks the engine (default auto: compiled from 12,000 draws when
+numba is installed). `--startup` instead times, in fresh processes, the first compiled solve after
+installing (numba's cache pointed at an empty directory: compiling) and the next one (loading
+numba and the cached machine code).
+
 `--deu` instead prints the accuracy figures of docs/models/nash.md ("DEU note"): the Nash
 solution issue by issue on the DEU development split with the reference point as disagreement.
 """
@@ -70,20 +75,24 @@ def scenario(source: str, draws: list[int], params: nash.Params, repeat: int) ->
 
     scen = load(source)
     spent = {"ip": 0.0}
-    inner = nash._interior_point
+    inner = {name: getattr(nash, name) for name in ("_interior_point", "_interior_point_compiled")}
 
-    def timed(*args):  # time inside the interior-point method (CPU)
-        c0 = time.process_time()
-        try:
-            return inner(*args)
-        finally:
-            spent["ip"] += time.process_time() - c0
+    def timer(name):
+        def timed(*args):  # time inside the interior-point method (CPU)
+            c0 = time.process_time()
+            try:
+                return inner[name](*args)
+            finally:
+                spent["ip"] += time.process_time() - c0
+        return timed
 
-    print(f"scenario {scen.id}: loss={params.loss} disagreement={params.disagreement},"
-          f" best of {repeat} runs")
+    print(f"scenario {scen.id}: loss={params.loss} disagreement={params.disagreement}"
+          f" engine={params.engine}, best of {repeat} runs (after one warm-up run)")
     print(f"{'draws':>8} {'wall s':>8} {'cpu s':>8} {'of which IP':>12} {'draws/s (cpu)':>14}"
           f" {'agree':>6} {'unconv':>6}")
-    nash._interior_point = timed
+    nash.solve(batching.sample(scen, 3000, 1), params)  # loads numba and the compiled code
+    for name in inner:
+        setattr(nash, name, timer(name))
     try:
         for d in draws:
             batch = batching.sample(scen, d, 1)
@@ -97,7 +106,37 @@ def scenario(source: str, draws: list[int], params: nash.Params, repeat: int) ->
             print(f"{d:>8} {wall:>8.3f} {cpu:>8.3f} {ip:>12.3f} {d / cpu:>14,.0f}"
                   f" {out.agreement.mean():>6.3f} {out.info['unconverged_draws']:>6}")
     finally:
-        nash._interior_point = inner
+        for name, fn in inner.items():
+            setattr(nash, name, fn)
+
+
+STARTUP = """
+import time
+c0, w0 = time.process_time(), time.perf_counter()
+from parley.core import batch as batching
+from parley.io.loading import load
+from parley.models import nash
+b = batching.sample(load("ukraine-2025-05"), 3000, 1)
+c1, w1 = time.process_time(), time.perf_counter()
+nash.solve(b, nash.Params(engine="compiled"))
+print(f"{time.process_time() - c1:.2f} {time.perf_counter() - w1:.2f}")
+"""
+
+
+def startup() -> None:
+    """First compiled solve in a fresh process: with an empty numba cache (the first use after
+    installing: compiles) and again with the cache it left (loads numba and the cached code)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for label in ("cold (empty cache: compile)", "warm (cached code)", "warm (cached code)"):
+            out = subprocess.run([sys.executable, "-c", STARTUP], env=env, check=True,
+                                 capture_output=True, text=True).stdout.split()
+            print(f"first compiled solve of 3,000 draws, {label}: cpu {out[0]} s, wall {out[1]} s")
 
 
 def main() -> None:
@@ -110,18 +149,27 @@ def main() -> None:
     parser.add_argument("--deu", action="store_true", help="DEU accuracy figures instead of speed")
     parser.add_argument("--scenario", help="time draws of this scenario (id or file) instead")
     parser.add_argument("--repeat", type=int, default=3, help="runs per size with --scenario")
+    parser.add_argument("--engine", choices=["auto", "compiled", "numpy"], default="auto")
+    parser.add_argument("--startup", action="store_true",
+                        help="time the compiled engine's first use (cold and warm cache)")
     args = parser.parse_args()
     if args.deu:
         deu("quadratic" if args.quadratic else "linear")
         return
+    if args.startup:
+        startup()
+        return
     loss = "quadratic" if args.quadratic else "linear"
     if args.scenario:
-        params = nash.Params(loss=loss, disagreement=args.disagreement or "reservation")
+        params = nash.Params(loss=loss, disagreement=args.disagreement or "reservation",
+                             engine=args.engine)
         scenario(args.scenario, args.draws, params, args.repeat)
         return
-    params = nash.Params(loss=loss, disagreement=args.disagreement or "status_quo")
-    nash.solve(random_inputs(100), params)  # warm-up
-    print(f"loss={params.loss} disagreement={params.disagreement} actors=6 issues=5")
+    params = nash.Params(loss=loss, disagreement=args.disagreement or "status_quo",
+                         engine=args.engine)
+    nash.solve(random_inputs(3000), params)  # warm-up (loads numba and the compiled code)
+    print(f"loss={params.loss} disagreement={params.disagreement} engine={params.engine}"
+          " actors=6 issues=5")
     print(f"{'draws':>8} {'wall s':>8} {'cpu s':>8} {'draws/s (wall)':>15} {'draws/s (cpu)':>14}"
           f" {'agree':>6} {'unconv':>6}")
     for d in args.draws:

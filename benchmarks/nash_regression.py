@@ -7,6 +7,12 @@ PYTHONPATH for the first run), then compare:
     PYTHONPATH=src     python benchmarks/nash_regression.py save /tmp/new.npz
     python benchmarks/nash_regression.py compare /tmp/old.npz /tmp/new.npz
 
+To compare the two engines of the current code instead (numpy reference against compiled):
+
+    PYTHONPATH=src python benchmarks/nash_regression.py save /tmp/numpy.npz --engine numpy
+    PYTHONPATH=src python benchmarks/nash_regression.py save /tmp/compiled.npz --engine compiled
+    python benchmarks/nash_regression.py compare /tmp/numpy.npz /tmp/compiled.npz
+
 `save` solves --draws draws (default 10^5, seed 1) of every bundled scenario and of the
 tutorial's examples under three parameter sets (linear loss with the reservation rule, the
 default; linear with the status-quo rule; quadratic loss) and stores agreement flags, packages
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,13 +44,15 @@ PARAMS = {
 }
 
 
-def save(path: str, draws: int, seed: int) -> None:
+def save(path: str, draws: int, seed: int, engine: str | None = None) -> None:
     out = {}
     for file in SCENARIOS:
         batch = batching.sample(load(file), draws, seed)
         for name, params in PARAMS.items():
             key = f"{file.stem}/{name}"
             w0, c0 = time.perf_counter(), time.process_time()
+            if engine is not None:  # (older revisions have no engine parameter)
+                params = replace(params, engine=engine)
             res = nash.solve(batch, params)
             print(f"{key:50s} cpu {time.process_time() - c0:7.3f} s  wall"
                   f" {time.perf_counter() - w0:7.3f} s  agreement {res.agreement.mean():.4f}")
@@ -81,12 +90,14 @@ def main() -> None:
     s.add_argument("path")
     s.add_argument("--draws", type=int, default=100_000)
     s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--engine", choices=["auto", "compiled", "numpy"],
+                   help="engine of the current code (default: the parameters' default)")
     c = sub.add_parser("compare")
     c.add_argument("old")
     c.add_argument("new")
     args = parser.parse_args()
     if args.cmd == "save":
-        save(args.path, args.draws, args.seed)
+        save(args.path, args.draws, args.seed, args.engine)
     else:
         compare(args.old, args.new)
 

@@ -7,6 +7,13 @@ smooth epigraph form for the optimum, and dense grids for one and two issues.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from importlib.util import find_spec
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,6 +23,7 @@ from scipy.optimize import linprog, minimize
 from parley.core.batch import Batch
 from parley.models import nash
 
+SRC = Path(__file__).resolve().parents[1] / "src"
 LIN = nash.Params()
 QUAD = nash.Params(loss="quadratic")
 SQ = nash.Params(disagreement="status_quo")
@@ -516,3 +524,133 @@ def test_pair_certificate_skips_no_deal_draws_without_changing_any_result(monkey
     assert cert.sum() > 0 and not (cert & full.agreement).any()
     assert np.array_equal(fast.agreement, full.agreement)
     assert np.array_equal(fast.outcome, full.outcome, equal_nan=True)
+
+
+# --- the compiled engine -----------------------------------------------------------------------
+
+def engines_agree(b: Batch, params: nash.Params) -> tuple[nash.Outcome, nash.Outcome]:
+    """The compiled engine against the numpy reference: the same agreement flags and packages
+    within 1e-6 scale points (sums run in another order, so not bit for bit)."""
+    fast = nash.solve(b, replace(params, engine="compiled"))
+    slow = nash.solve(b, replace(params, engine="numpy"))
+    np.testing.assert_array_equal(fast.agreement, slow.agreement)
+    np.testing.assert_allclose(fast.outcome, slow.outcome, rtol=0, atol=1e-6)
+    assert fast.info["unconverged_draws"] == slow.info["unconverged_draws"]
+    return fast, slow
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 7), k=st.integers(1, 4),
+       loss=st.sampled_from(["linear", "quadratic"]),
+       rule=st.sampled_from(["reservation", "status_quo"]), status_quo=st.booleans())
+def test_engines_agree_on_random_draws(seed, n, k, loss, rule, status_quo) -> None:
+    pytest.importorskip("numba")
+    b = random_batch(seed, 30, n, k, status_quo=status_quo, reservations=True)
+    engines_agree(b, nash.Params(loss=loss, disagreement=rule))
+
+
+@pytest.mark.parametrize("scenario", ["ukraine-2025-05", "ukraine-2026-02"])
+@pytest.mark.parametrize("params", [LIN, SQ, QUAD])
+def test_engines_agree_on_bundled_scenarios(scenario: str, params: nash.Params) -> None:
+    pytest.importorskip("numba")
+    from parley.core import batch as batching
+    from parley.io.loading import load
+
+    fast, _ = engines_agree(batching.sample(load(scenario), 400, 1), params)
+    assert fast.agreement.any()
+
+
+@pytest.mark.parametrize("params", [SQ, nash.Params(loss="quadratic", disagreement="status_quo")])
+def test_compiled_engine_on_hard_cases(params: nash.Params) -> None:
+    """Extreme capability ratios (see above), a single draw, and draws given up on at max_iter:
+    both engines give the same verdicts."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(3)
+    pos = rng.uniform(0, 100, (40, 6, 5))
+    sal = rng.uniform(0, 1, (40, 6, 5)) * (rng.random((40, 6, 5)) > 0.3)
+    cap = np.exp(rng.normal(0, 3, (40, 6)))
+    b = Batch.from_arrays(pos, sal, cap, status_quo=rng.uniform(0, 100, (40, 5)))
+    engines_agree(b, params)
+    engines_agree(b.take([7]), params)
+    fast, _ = engines_agree(b, replace(params, max_iter=3))
+    assert fast.info["unconverged_draws"] > 0
+
+
+def test_compiled_engine_on_the_stress_regressions() -> None:
+    pytest.importorskip("numba")
+    pos = np.array([[40.0, 60.0, 30.0, 90.0, 70.0], [70.0, 80.0, 70.0, 80.0, 10.0]])
+    sal = np.array([[0.966614, 0.452353, 0.325621, 0.0, 0.697186],
+                    [0.5519, 0.0, 0.50598, 0.611753, 0.144644]])
+    nan = np.nan
+    res = np.array([[nan, nan, nan, nan, nan], [nan, 36.695564, nan, 80.640055, 57.758354]])
+    sq = np.array([72.70259, 55.068852, 59.18466, 8.126058, 41.592159])
+    eng = np.array([[True, True, True, True, True], [True, False, True, True, True]])
+    b = Batch.from_arrays(pos, sal, np.array([1.11381, 0.830013]), reservation=res,
+                          status_quo=sq, engaged=eng)
+    fast, _ = engines_agree(b, LIN)  # (the numpy engine needed careful mode here)
+    assert fast.agreement[0]
+
+
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 10_000), extra=st.integers(1, 100), chunk=st.integers(1, 64))
+def test_compiled_engine_results_do_not_depend_on_the_chunk(seed, extra, chunk) -> None:
+    pytest.importorskip("numba")
+    b = random_batch(seed, 40 + extra, 5, 3)
+    params = nash.Params(disagreement="status_quo", engine="compiled")
+    full = nash.solve(b, params)
+    first = nash.solve(b.take(slice(0, 40)), params)
+    small = nash.solve(b, replace(params, chunk=chunk))
+    np.testing.assert_array_equal(full.outcome[:40], first.outcome)
+    np.testing.assert_array_equal(small.outcome, full.outcome)
+    np.testing.assert_array_equal(small.agreement, full.agreement)
+
+
+def test_compiled_engine_uses_the_constants_of_the_numpy_engine() -> None:
+    pytest.importorskip("numba")
+    from parley.models import _nash_numba
+
+    for name in ("PARKED", "MU_FLOOR", "SIGMA", "CENTRED_RES", "CENTRED_GAP", "GAP0", "FTB",
+                 "TAU0", "PATIENCE", "RESID"):
+        assert getattr(_nash_numba, name) == getattr(nash, "_" + name), name
+
+
+def test_auto_engine_leaves_numba_unloaded_for_small_runs() -> None:
+    """One draw (a scenario without uncertain inputs, the answer's line of every model) must
+    not pay for loading numba; a large run takes the compiled engine."""
+    code = ("import sys; from parley.core import batch; from parley.io.loading import load;"
+            " from parley.models import nash;"
+            " s = load('ukraine-2025-05'); nash.solve(batch.sample(s, 1000, 1));"
+            " nash.solve(batch.sample(s, 1, 1), nash.one_run_params(nash.Params()));"
+            " print('numba' in sys.modules, nash._use_compiled(nash.Params(), nash.COMPILED_FROM))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": str(SRC)})
+    loaded, large = out.stdout.split()
+    assert loaded == "False"
+    assert large == str(find_spec("numba") is not None)
+    assert nash.one_run_params(nash.Params()).engine == "numpy"
+    assert nash.one_run_params(nash.Params(engine="compiled")).engine == "compiled"
+    with pytest.raises(ValueError, match="engine"):
+        nash.Params(engine="gpu")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("params", [LIN, SQ, QUAD])
+def test_engines_agree_on_degenerate_draws(params: nash.Params) -> None:
+    """Nobody with a stake, an actor that cannot gain, a single actor, partial engagement, tied
+    positions and a missing status quo (worst-end fallback), mixed in one batch."""
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(9)
+    d, n, k = 60, 4, 3
+    pos = np.round(rng.uniform(0, 100, (d, n, k)) / 25) * 25
+    sal = rng.uniform(0, 1, (d, n, k))
+    sal[:10] = 0.0  # nobody with a stake
+    sal[10:20, 1:] = 0.0  # one actor with a stake
+    sq = rng.uniform(0, 100, (d, k))
+    sq[20:30] = np.nan  # worst-end fallback
+    pos[30:40, 0] = sq[30:40]  # an actor whose no-deal point is its ideal: cannot gain
+    eng = np.ones((n, k), bool)
+    eng[2, 0] = eng[3, 2] = False
+    b = Batch.from_arrays(pos, sal, rng.uniform(0.1, 1, (d, n)), status_quo=sq, engaged=eng)
+    fast, slow = engines_agree(b, params)
+    for key in fast.info:  # (draws stopped at the precision limit may differ in count)
+        assert key == "precision_limited_draws" or fast.info[key] == slow.info[key], key
+    assert fast.info["no_stake_draws"] == 10 and fast.info["actor_cannot_gain_draws"] >= 10
