@@ -6,7 +6,8 @@
 
 For each static model (`dynamic` False in the registry) it runs `simulate` as `parley run` does
 (default workers: the first chunk here, a pool of one worker per core when the rest pays for
-it), after a warm-up run that loads the model's code, and prints:
+it), after a warm-up run of one chunk that loads the model's code and engine (numba's, for
+nash's compiled engine), and prints:
 
 - wall: seconds from the call to the merged result (what the user waits for, imports excluded);
 - cpu: CPU seconds of this process and its worker processes together (the compute);
@@ -14,7 +15,10 @@ it), after a warm-up run that loads the model's code, and prints:
 - where the time goes on one core: sampling, the model, the settlement test (one timed chunk
   scaled to the draws).
 
-The bar is on the compute of the model's Monte Carlo (sampling, model and settlement test).
+The bar is on the compute of the model's Monte Carlo (sampling, model and settlement test):
+PASS when the one-core run takes under 1 s. The pooled run's CPU column is larger by what the
+pool costs (forking, shipping each chunk's results back): its wall time is what a default run
+waits.
 """
 
 from __future__ import annotations
@@ -71,10 +75,12 @@ def main() -> None:
     print(f"{args.draws:,} draws of {args.scenario}; {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f} at the start")
     print(f"{'model':11s} {'wall s':>7s} {'cpu s':>7s} {'one-core s':>10s}  "
-          f"{'sample':>6s} {'model':>6s} {'settle':>6s}  bar {BAR:.0f} s (cpu)")
+          f"{'sample':>6s} {'model':>6s} {'settle':>6s}  bar {BAR:.0f} s (one core)")
     for model in models:
         params = registry.make_params(model)
-        simulate(scenario, model, params, 2048, seed=0, workers=1)  # warm-up: imports, caches
+        # warm-up at the engine's chunk size, so that the engine the measured run picks (nash's
+        # compiled one from 12,000 draws a call) is loaded: start-up is not compute
+        simulate(scenario, model, params, min(args.draws, DEFAULT_CHUNK), seed=0, workers=1)
         c0, t0 = cpu_seconds(), time.perf_counter()
         simulate(scenario, model, params, args.draws, seed=1)
         wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
@@ -82,7 +88,7 @@ def main() -> None:
         simulate(scenario, model, params, args.draws, seed=1, workers=1)
         inline = time.perf_counter() - t0
         s, m, e = parts(lay, model, params, args.draws)
-        verdict = "PASS" if cpu < BAR else "FAIL"
+        verdict = "PASS" if inline < BAR else "FAIL"
         print(f"{model:11s} {wall:7.2f} {cpu:7.2f} {inline:10.2f}  {s:6.2f} {m:6.2f} {e:6.2f}  {verdict}")
 
 
