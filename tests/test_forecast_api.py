@@ -95,8 +95,10 @@ def test_a_model_run_in_a_forked_process_gives_the_same_forecast() -> None:
     names = ["compromise", "median", "nash"]
     side = fmod._side_model(names, {}, 1, 600)
     assert side == ("nash" if can_fork() else None)
-    a = parley.forecast("ukraine-2025-05", names, draws=600, seed=5, overlap=True)
-    b = parley.forecast("ukraine-2025-05", names, draws=600, seed=5)
+    kw = dict(draws=600, seed=5, progress=lambda n: None, count_lead=True)
+    a = parley.forecast("ukraine-2025-05", names, overlap=True, **kw)
+    b = parley.forecast("ukraine-2025-05", names, **kw)
+    assert a.lead and a.lead == b.lead  # computed while the side model ran, from the first model
     assert list(a.results) == names == list(b.results)
     for m in names:
         for f in ("outcome", "agreement", "accept", "deficit", "drives", "move", "settle"):
@@ -104,6 +106,7 @@ def test_a_model_run_in_a_forked_process_gives_the_same_forecast() -> None:
         assert a.results[m].draws.info == b.results[m].draws.info
     np.testing.assert_array_equal(a.zone.exists, b.zone.exists)
     assert a.to_dict()["outcomes"] == b.to_dict()["outcomes"]
+    assert a.to_dict()["answer"] == b.to_dict()["answer"]
 
 
 def test_no_side_process_for_one_model_or_a_run_a_pool_takes() -> None:

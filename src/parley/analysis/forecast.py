@@ -360,27 +360,35 @@ def forecast(
     lay = batching.layout(scenario)
     for name in names:
         registry.make_params(name, params.get(name))  # bad names/params fail before recording
-    ahead = None
-    if overlap and can_fork():
-        from parley.analysis.model_spread import Ahead
+    from parley.analysis import model_spread
 
-        ahead = Ahead(scenario, [m for m in registry.names() if m not in names], rule)
+    others = [m for m in registry.names() if m not in names]  # for the answer's line of models
+    wants_lead = (progress is not None and count_lead
+                  and any(lv.counterfactual_of for lv in scenario.levers))
     record = runs.begin(scenario, names, params, draws, seed, rule)  # never raises
     side_name = (_side_model(names, params, lay.n_inputs, draws)
                  if overlap and workers is None else None)
-    side = None
+    side = ahead = lead = None
     if side_name is not None:
         from parley.analysis.parallel import Forked
 
         side = Forked(_timed_simulate, scenario, side_name,
                       registry.make_params(side_name, params.get(side_name)), draws, seed, rule)
+    elif overlap and can_fork():
+        ahead = model_spread.Ahead(scenario, others, rule)
     zone = None
     try:
-        # the model run on the side is collected last, after the others and the zone of
-        # agreement ran here meanwhile
+        # the model run on the side is collected last, after the others ran here; while it
+        # finishes, this process does what does not need it: the zone of agreement, the lead
+        # sentence (the first model's counterfactual) and the answer's line of the other models
         for name in sorted(dict.fromkeys(names), key=lambda n: n == side_name):
-            if name == side_name:  # while the side model finishes
+            if name == side_name:
                 zone = _zone_of(scenario, lay, draws, seed, rule)
+                if wants_lead and names[0] != side_name:
+                    first = Forecast(scenario, {names[0]: results[names[0]]},
+                                     {"draws": draws, "seed": seed, "settlement_rule": rule})
+                    lead = hooks.compute("lead", first, progress=progress)
+                ahead = model_spread.Ready(model_spread.solve_others(scenario, others, rule))
             p = registry.make_params(name, params.get(name))
             one = not lay.n_inputs and not registry.own_randomness(name, p)  # every draw alike
             point = solve_batch(lay.base, name, registry.one_run_params(name, p) if one else p, rule)
@@ -419,10 +427,11 @@ def forecast(
     fc = Forecast(scenario, results, provenance, zone=zone)
     if ahead is not None:
         fc.__dict__["_spread_ahead"] = ahead
-    if progress is not None and count_lead and any(lv.counterfactual_of for lv in scenario.levers):
+    if wants_lead:
         # the lead sentence solves the counterfactual on the same draws: as long as a model's
         # run, so a progress bar counts it (cached where `Forecast.lead` keeps it)
-        fc.__dict__["lead"] = hooks.compute("lead", fc, progress=progress)
+        fc.__dict__["lead"] = lead if lead is not None else hooks.compute("lead", fc,
+                                                                            progress=progress)
     record.finish(fc)
     return fc
 

@@ -183,6 +183,17 @@ class Ahead:
         return out
 
 
+class Ready:
+    """Other models' point solutions computed already (by the forecast, while it waited for a
+    model run in a forked process), handed to the line of every model as `Ahead` would."""
+
+    def __init__(self, solved: Solved) -> None:
+        self._solved = solved
+
+    def result(self) -> Solved:
+        return self._solved
+
+
 def _child(conn, ends, sc: Scenario, models: list[str], rule: Rule) -> None:
     from parley.analysis.parallel import worker_init
 
