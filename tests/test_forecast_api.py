@@ -115,3 +115,26 @@ def test_no_side_process_for_one_model_or_a_run_a_pool_takes() -> None:
     assert fmod._side_model(["nash"], {}, 1, 10_000) is None  # one model: nothing to overlap
     assert fmod._side_model(["compromise", "nash"], {}, 0, 10_000) is None  # one run each
     assert fmod._side_model(["compromise", "nash"], {}, 1, 10**6) is None  # simulate pools it
+
+
+def test_a_fork_that_cannot_start_leaves_the_forecast_to_this_process(monkeypatch) -> None:
+    """No process or semaphore to be had (a sandbox, a process limit): the overlap quietly
+    computes everything here, with the same numbers."""
+    import multiprocessing
+
+    from parley.analysis.parallel import can_fork
+
+    if not can_fork():
+        pytest.skip("no fork here: nothing to fall back from")
+    ctx = multiprocessing.get_context("fork")
+
+    def refuse(*args, **kwargs):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(type(ctx), "Process", refuse)
+    names = ["compromise", "median", "nash"]
+    kw = dict(draws=300, seed=2, progress=lambda n: None, count_lead=True)
+    a = parley.forecast("ukraine-2025-05", names, overlap=True, **kw)
+    b = parley.forecast("ukraine-2025-05", names, **kw)
+    np.testing.assert_array_equal(a.results["nash"].draws.outcome, b.results["nash"].draws.outcome)
+    assert a.to_dict()["answer"] == b.to_dict()["answer"]

@@ -142,11 +142,15 @@ class Ahead:
                 "fork" not in multiprocessing.get_all_start_methods():  # (see forecast's `overlap`)
             return
         ctx = multiprocessing.get_context("fork")
-        self._ends = ctx.Array("i", [0, len(self._models)])  # [next from the front, end of the back]
-        here, there = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_child, args=(there, self._ends, sc, self._models, rule),
-                                 daemon=True)
-        self._proc.start()
+        try:  # no semaphores (some sandboxes) or no more processes: everything here instead
+            self._ends = ctx.Array("i", [0, len(self._models)])  # [next from the front, back end]
+            here, there = ctx.Pipe(duplex=False)
+            self._proc = ctx.Process(target=_child, args=(there, self._ends, sc, self._models, rule),
+                                     daemon=True)
+            self._proc.start()
+        except (OSError, ImportError):
+            self._ends = self._proc = None
+            return
         there.close()
         self._conn = here
 

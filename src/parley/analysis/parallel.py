@@ -153,13 +153,19 @@ class Forked:
         import multiprocessing
 
         ctx = multiprocessing.get_context("fork")
-        here, there = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_forked_call, args=(there, fn, args), daemon=True)
-        self._proc.start()
+        self._conn = None
+        try:  # no more processes or pipes: `result()` is None and the caller computes it
+            here, there = ctx.Pipe(duplex=False)
+            self._proc = ctx.Process(target=_forked_call, args=(there, fn, args), daemon=True)
+            self._proc.start()
+        except OSError:
+            return
         there.close()
         self._conn = here
 
     def result(self) -> Any | None:
+        if self._conn is None:
+            return None
         try:
             ok, value = self._conn.recv()
         except (EOFError, OSError):
