@@ -212,9 +212,10 @@ def test_models_the_forked_process_did_not_send_are_solved_by_the_parent() -> No
     sc = parley.load("ukraine-2025-05")
     models = [m for m in registry.names() if m != "compromise"]
     ahead = ms.Ahead(sc, models, "compensatory")
-    if ahead._proc is not None:  # Linux: kill the child before it can send
-        ahead._proc.kill()
-        ahead._proc.join()
+    shared = ahead._shared
+    if shared is not None and shared._proc is not None:  # Linux: kill it before it can send
+        shared._proc.kill()
+        shared._proc.join()
     got = ahead.result()
     want = ms.solve_others(sc, models, "compensatory")
     assert set(got) == set(want)

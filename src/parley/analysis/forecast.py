@@ -393,10 +393,8 @@ def forecast(
                  if overlap and workers is None else None)
     side = ahead = lead = None
     if side_name is not None:
-        from parley.analysis.parallel import Forked
-
-        side = Forked(_timed_simulate, scenario, side_name,
-                      registry.make_params(side_name, params.get(side_name)), draws, seed, rule)
+        side = _SideRun(lay, side_name, registry.make_params(side_name, params.get(side_name)),
+                        draws, seed, rule)
     elif overlap and can_fork():
         ahead = model_spread.Ahead(scenario, others, rule)
     zone = None
@@ -476,11 +474,41 @@ def _side_model(names: Sequence[str], params: dict[str, dict[str, Any]], n_input
     return max(small, key=lambda m: registry.relative_cost(m, ps[m])) if small else None
 
 
-def _timed_simulate(scenario: Scenario, name: str, p: Any, draws: int, seed: int,
-                    rule: Rule) -> tuple[Draws, float]:
-    t0 = time.perf_counter()
-    sims = simulate(scenario, name, p, draws, seed, rule, workers=1)
-    return sims, time.perf_counter() - t0
+SIDE_CHUNK = 2 * batching.BLOCK
+"""Chunk of the side model's draws: small enough that this process, done with its own work,
+can take the last chunks instead of waiting; a whole number of RNG blocks, so the draws do not
+depend on who computed which chunk."""
+
+
+class _SideRun:
+    """A model's draws computed beside this process's other work: chunks shared with a forked
+    process (`parallel.Shared`), merged as `simulate` merges its chunks."""
+
+    def __init__(self, lay: batching.Layout, name: str, p: Any, draws: int, seed: int,
+                 rule: Rule) -> None:
+        from functools import partial
+
+        from parley.analysis.parallel import Shared
+        from parley.analysis.simulate import chunks
+
+        self._t0 = time.perf_counter()
+        self._draws = draws
+        self._ranges = list(chunks(draws, SIDE_CHUNK))
+        self._shared = Shared(partial(_chunk, lay, name, p, seed, rule), self._ranges)
+
+    def result(self) -> tuple[Draws, float]:
+        from parley.analysis.simulate import merge_chunks
+
+        parts = self._shared.results()
+        merged = merge_chunks(self._draws, [a for a, _ in self._ranges], parts)
+        return merged, time.perf_counter() - self._t0
+
+
+def _chunk(lay: batching.Layout, name: str, p: Any, seed: int, rule: Rule,
+           bounds: tuple[int, int]) -> Draws:
+    from parley.analysis.simulate import run_chunk
+
+    return run_chunk(lay, name, p, seed, bounds[0], bounds[1], rule)
 
 
 def _zone_of(scenario: Scenario, lay: batching.Layout, draws: int, seed: int,

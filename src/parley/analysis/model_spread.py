@@ -10,9 +10,9 @@ it or far from all the others, instead of printing it silently.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -114,77 +114,32 @@ def solve_others(sc: Scenario, models: Sequence[str], rule: Rule) -> Solved:
     return out
 
 
-LOCK_WAIT = 2.0
-"""Seconds the parent waits for the lock it shares with the child (held for a few
-instructions at a time) before it takes the child for dead."""
-
-
 class Ahead:
-    """`solve_others` started in a forked process while the forecast runs.
+    """`solve_others` started beside the forecast, on the second core.
 
     Why: the line of every model costs a one-draw run of each model the forecast did not run
     (on a 27-actor KTAB file the exchange model alone takes 0.2 s); on two cores that can
-    overlap the forecast instead of following it. The models are shared from two ends of one
-    list: the child takes them from the front (the dynamic ones, slowest, first), and the
-    parent, once it needs the line, solves the rest from the back itself instead of waiting.
-    Same function, same numbers. Where fork is not available (or on another system than
-    Linux, where forking a threaded process is fragile) nothing is started, and `result()`
-    solves every model in this process."""
+    overlap the forecast instead of following it. The models are shared with a forked process
+    (`parallel.Shared`: it takes them from the front, the dynamic and slowest first; this
+    process takes the rest from the back when it needs the line). Same function, same numbers;
+    where forking is not available, `result()` solves every model here."""
 
     def __init__(self, sc: Scenario, models: Sequence[str], rule: Rule) -> None:
-        import multiprocessing
+        from parley.analysis.parallel import Shared, can_fork
 
         self._sc, self._rule = sc, rule
         dynamic = [m for m in models if registry.MODELS[m].dynamic][::-1]  # exchange, pce, bdm
         self._models = dynamic + [m for m in models if m not in dynamic]
-        self._conn = self._proc = self._ends = None
-        if len(self._models) < 2 or sys.platform != "linux" or \
-                "fork" not in multiprocessing.get_all_start_methods():  # (see forecast's `overlap`)
-            return
-        ctx = multiprocessing.get_context("fork")
-        try:  # no semaphores (some sandboxes) or no more processes: everything here instead
-            self._ends = ctx.Array("i", [0, len(self._models)])  # [next from the front, back end]
-            here, there = ctx.Pipe(duplex=False)
-            self._proc = ctx.Process(target=_child, args=(there, self._ends, sc, self._models, rule),
-                                     daemon=True)
-            self._proc.start()
-        except (OSError, ImportError):
-            self._ends = self._proc = None
-            return
-        there.close()
-        self._conn = here
+        self._shared = Shared(partial(_solve_one, sc, rule), self._models) if can_fork() else None
 
     def result(self) -> Solved:
-        out: Solved = {}
-        if self._conn is None:
+        if self._shared is None:
             return solve_others(self._sc, self._models, self._rule)
-        lock = self._ends.get_lock()
-        while True:  # take models from the back while the child has not reached them
-            if not lock.acquire(timeout=LOCK_WAIT):  # a child killed while holding it
-                self._ends = None
-                break
-            try:
-                if self._ends[0] >= self._ends[1]:
-                    break
-                self._ends[1] -= 1
-                name = self._models[self._ends[1]]
-            finally:
-                lock.release()
-            out.update(solve_others(self._sc, [name], self._rule))
-        if self._ends is None:  # solve everything not received, without waiting on the child
-            self._proc.kill()
-        try:
-            while (item := self._conn.recv()) is not None:
-                out.update(item)
-        except (EOFError, OSError):  # the child died: solve what it did not send
-            pass
-        finally:
-            self._conn.close()
-            self._conn = None
-            self._proc.join(timeout=1.0)
-        missing = [m for m in self._models if m not in out]
-        out.update(solve_others(self._sc, missing, self._rule))
-        return out
+        return dict(zip(self._models, self._shared.results(), strict=True))
+
+
+def _solve_one(sc: Scenario, rule: Rule, name: str) -> tuple[np.ndarray, bool] | str:
+    return solve_others(sc, [name], rule)[name]
 
 
 class Ready:
@@ -197,22 +152,6 @@ class Ready:
     def result(self) -> Solved:
         return self._solved
 
-
-def _child(conn, ends, sc: Scenario, models: list[str], rule: Rule) -> None:
-    from parley.analysis.parallel import worker_init
-
-    worker_init()  # Ctrl-C goes to the parent; ends with it
-    try:
-        while True:
-            with ends.get_lock():
-                if ends[0] >= ends[1]:
-                    break
-                name = models[ends[0]]
-                ends[0] += 1
-            conn.send(solve_others(sc, [name], rule))
-        conn.send(None)
-    finally:
-        conn.close()
 
 
 def _acceptable(base: batching.Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -140,50 +140,92 @@ def can_fork() -> bool:
             and "fork" in multiprocessing.get_all_start_methods())
 
 
-class Forked:
-    """fn(*args) computed in a forked process while this one does other work.
+LOCK_WAIT = 2.0
+"""Seconds this process waits for the lock it shares with a forked helper (held for a few
+instructions at a time) before it takes the helper for dead."""
 
-    For work too small for a process pool (a pool's start-up and per-task copies cost more
-    than a fraction of a second saves) that can still overlap other work on a second core.
-    `result()` gives fn's return value, or None when the child failed or died (the caller then
-    computes it itself: the same function, the same numbers). The child leaves Ctrl-C to the
-    parent and ends with it (`worker_init`)."""
 
-    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+class Shared:
+    """fn(item) for every item, shared between a forked process and this one.
+
+    For work too small for a process pool (its start-up and per-task copies cost more than a
+    fraction of a second saves) that can still use a second core: the forked process takes
+    items from the front of the list as soon as it starts; this process, once it calls
+    `results()`, takes the rest from the back itself instead of waiting, then collects what the
+    other sent. Each item is computed once, by the same function, so the results are those of
+    computing them all here. Where a process, pipe or semaphore cannot be had, or the other
+    process dies, this one computes what is missing. The forked process leaves Ctrl-C to this
+    one and ends with it (`worker_init`). Only on Linux (`can_fork`)."""
+
+    def __init__(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> None:
         import multiprocessing
 
+        self._fn, self._items = fn, list(items)
+        self._conn: Any = None
+        self._proc: Any = None
+        self._ends: Any = None
+        if len(self._items) < 2:
+            return
         ctx = multiprocessing.get_context("fork")
-        self._conn = None
-        try:  # no more processes or pipes: `result()` is None and the caller computes it
+        try:
+            self._ends = ctx.Array("i", [0, len(self._items)])  # [next from the front, back end]
             here, there = ctx.Pipe(duplex=False)
-            self._proc = ctx.Process(target=_forked_call, args=(there, fn, args), daemon=True)
+            self._proc = ctx.Process(target=_shared_child, args=(there, self._ends, fn, self._items),
+                                     daemon=True)
             self._proc.start()
-        except OSError:
+        except (OSError, ImportError):  # no process, pipe or semaphore (some sandboxes)
+            self._ends = self._proc = None
             return
         there.close()
         self._conn = here
 
-    def result(self) -> Any | None:
-        if self._conn is None:
-            return None
-        try:
-            ok, value = self._conn.recv()
-        except (EOFError, OSError):
-            ok, value = False, None
-        finally:
-            self._conn.close()
-            self._proc.join(timeout=1.0)
-        return value if ok else None
+    def results(self) -> list[Any]:
+        """fn(item) for every item, in the items' order."""
+        out: dict[int, Any] = {}
+        if self._conn is not None:
+            lock = self._ends.get_lock()
+            while True:  # from the back, while the other has not reached it
+                if not lock.acquire(timeout=LOCK_WAIT):  # it died holding the lock
+                    self._proc.kill()
+                    break
+                try:
+                    if self._ends[0] >= self._ends[1]:
+                        break
+                    self._ends[1] -= 1
+                    i = self._ends[1]
+                finally:
+                    lock.release()
+                out[i] = self._fn(self._items[i])
+            try:
+                while (got := self._conn.recv()) is not None:
+                    out[got[0]] = got[1]
+            except (EOFError, OSError):  # it died: what it did not send is computed below
+                pass
+            finally:
+                self._conn.close()
+                self._conn = None
+                self._proc.join(timeout=1.0)
+        for i, item in enumerate(self._items):
+            if i not in out:
+                out[i] = self._fn(item)
+        return [out[i] for i in range(len(self._items))]
 
 
-def _forked_call(conn: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+def _shared_child(conn: Any, ends: Any, fn: Callable[[Any], Any], items: list[Any]) -> None:
     worker_init()
-    try:
-        try:
-            value = fn(*args)
-        except Exception:  # the parent computes it again and reports the error itself
-            conn.send((False, None))
-        else:
-            conn.send((True, value))
+    done = []  # sent at the end: a result larger than the pipe would block the send until the
+    try:  # other process reads, which it does only once it has no item left to take
+        while True:
+            with ends.get_lock():
+                if ends[0] >= ends[1]:
+                    break
+                i = ends[0]
+                ends[0] += 1
+            done.append((i, fn(items[i])))
+        for got in done:
+            conn.send(got)
+        conn.send(None)
+    except Exception:  # this process computes what was not sent
+        pass
     finally:
         conn.close()

@@ -203,6 +203,14 @@ def _collect(item: tuple[Future[Draws], int, int], merger: _Merger,
         progress(stop - start)
 
 
+def merge_chunks(draws: int, starts: list[int], parts: list[Draws]) -> Draws:
+    """Chunks computed anywhere, in draw order, merged as `simulate` merges them."""
+    merger = _Merger(draws)
+    for start, part in zip(starts, parts, strict=True):
+        merger.add(start, part)
+    return merger.result()
+
+
 class _Merger:
     """Collects chunks into preallocated arrays (no list of parts, no second full copy): the
     Draws fields, and the per-draw arrays of the model's info (the focal model's landing points
