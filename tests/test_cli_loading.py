@@ -47,3 +47,22 @@ def test_the_console_command_runs_a_forecast_in_a_fresh_process() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert '"p_settlement"' in out.stdout
+
+
+def test_the_quick_exit_keeps_exit_codes_output_and_the_run_record(tmp_path) -> None:
+    """`python -m parley` leaves without tearing the interpreter down (`cli.entry`): the exit
+    code, everything printed and the run written to the registry are as with a normal exit."""
+    import json
+    import os
+
+    env = {**os.environ, "PARLEY_DB": str(tmp_path / "runs.sqlite")}
+    ok = subprocess.run([sys.executable, "-m", "parley", "run", "--draws", "200", "-m", "compromise",
+                         "--json"], capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["settlement"]  # the whole JSON, flushed
+    bad = subprocess.run([sys.executable, "-m", "parley", "run", str(tmp_path / "missing.yaml")],
+                         capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "file not found" in bad.stderr
+    listed = subprocess.run([sys.executable, "-m", "parley", "runs", "list"], capture_output=True,
+                            text=True, env={**env, "COLUMNS": "200"})
+    assert listed.returncode == 0 and "ok" in listed.stdout and "compromise" in listed.stdout

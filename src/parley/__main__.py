@@ -1,5 +1,5 @@
 """`python -m parley` runs the command line."""
 
-from parley.cli import main
+from parley.cli import entry
 
-main()
+entry()
