@@ -395,7 +395,7 @@ def forecast(
     if side_name is not None:
         side = _SideRun(lay, side_name, registry.make_params(side_name, params.get(side_name)),
                         draws, seed, rule)
-    elif overlap and can_fork():
+    elif overlap:
         ahead = model_spread.Ahead(scenario, others, rule)
     zone = None
     try:

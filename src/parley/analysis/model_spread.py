@@ -125,16 +125,13 @@ class Ahead:
     where forking is not available, `result()` solves every model here."""
 
     def __init__(self, sc: Scenario, models: Sequence[str], rule: Rule) -> None:
-        from parley.analysis.parallel import Shared, can_fork
+        from parley.analysis.parallel import Shared
 
-        self._sc, self._rule = sc, rule
         dynamic = [m for m in models if registry.MODELS[m].dynamic][::-1]  # exchange, pce, bdm
         self._models = dynamic + [m for m in models if m not in dynamic]
-        self._shared = Shared(partial(_solve_one, sc, rule), self._models) if can_fork() else None
+        self._shared = Shared(partial(_solve_one, sc, rule), self._models)
 
     def result(self) -> Solved:
-        if self._shared is None:
-            return solve_others(self._sc, self._models, self._rule)
         return dict(zip(self._models, self._shared.results(), strict=True))
 
 
@@ -151,7 +148,6 @@ class Ready:
 
     def result(self) -> Solved:
         return self._solved
-
 
 
 def _acceptable(base: batching.Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -155,7 +155,8 @@ class Shared:
     other sent. Each item is computed once, by the same function, so the results are those of
     computing them all here. Where a process, pipe or semaphore cannot be had, or the other
     process dies, this one computes what is missing. The forked process leaves Ctrl-C to this
-    one and ends with it (`worker_init`). Only on Linux (`can_fork`)."""
+    one and ends with it (`worker_init`). Only where `can_fork`: elsewhere `results()` computes
+    every item here."""
 
     def __init__(self, fn: Callable[[Any], Any], items: Sequence[Any]) -> None:
         import multiprocessing
@@ -164,7 +165,7 @@ class Shared:
         self._conn: Any = None
         self._proc: Any = None
         self._ends: Any = None
-        if len(self._items) < 2:
+        if len(self._items) < 2 or not can_fork():
             return
         ctx = multiprocessing.get_context("fork")
         try:
