@@ -173,10 +173,15 @@ def solve(batch: Batch, params: Params | None = None) -> Outcome:
 
 def _solve(batch: Batch, params: Params) -> Outcome:
     """All rounds for the draws of one slice, in the engine `params.engine` picks."""
-    n, k = batch.n_actors, batch.n_issues
-    if _use_compiled(params, batch.draws * n * (n - 1) // 2 * (k * (k - 1) // 2)):
+    if _use_compiled(params, _cells(batch.draws, batch.n_actors, batch.n_issues)):
         return _solve_compiled(batch, params)
     return _solve_numpy(batch, params)
+
+
+def _cells(draws: int, n_actors: int, n_issues: int) -> int:
+    """Candidate (draw, actor pair, issue pair) cells: the size `_use_compiled` decides on."""
+    n, k = n_actors, n_issues
+    return draws * n * (n - 1) // 2 * (k * (k - 1) // 2)
 
 
 COMPILED_FROM = 5_000
@@ -194,8 +199,7 @@ def one_run_params(params: Params) -> Params:
 
 def compiles_first(params: Params, draws: int, n_actors: int, n_issues: int) -> bool:
     """Whether this run would first compile the compiled engine (no machine code cached yet)."""
-    n, k = n_actors, n_issues
-    if not _use_compiled(params, draws * n * (n - 1) // 2 * (k * (k - 1) // 2)):
+    if not _use_compiled(params, _cells(draws, n_actors, n_issues)):
         return False
     from parley.models import _exchange_numba, _numba_cache
 
