@@ -97,44 +97,42 @@ def run(
         show(fc)
 
 
-def _work(s: Any, models: list[str], params: dict[str, dict[str, Any]], draws: int) -> int:
-    """Draws the run will compute over all models (the progress bar's total); 0 for a run too
-    small to be worth a bar. Bad parameters are left for `forecast` to report."""
+def _planned(s: Any, models: list[str], params: dict[str, dict[str, Any]],
+             draws: int) -> list[tuple[str, Any, int]] | None:
+    """(model, params, draws it will compute) for each model asked for; None when a model's
+    parameters are bad (left for `forecast` to report)."""
     from parley.core.batch import layout
 
     n_inputs = layout(s).n_inputs
-    total = cost = 0.0
+    plan = []
     for m in models:
         try:
             p = registry.make_params(m, params.get(m))
         except ParleyInputError:
-            return 0
-        n = registry.draws_needed(m, p, n_inputs, draws)
-        total += n
-        cost += n * registry.relative_cost(m, p) if n > 1 else 0.0  # (one run: no model import)
-    if any(lv.counterfactual_of for lv in s.levers) and models:  # the lead: one more run
-        p = registry.make_params(models[0], params.get(models[0]))
-        n = registry.draws_needed(models[0], p, n_inputs, draws)
-        total += n
-        cost += n * registry.relative_cost(models[0], p) if n > 1 else 0.0
+            return None
+        plan.append((m, p, registry.draws_needed(m, p, n_inputs, draws)))
+    return plan
+
+
+def _work(s: Any, models: list[str], params: dict[str, dict[str, Any]], draws: int) -> int:
+    """Draws the run will compute over all models (the progress bar's total); 0 for a run too
+    small to be worth a bar."""
+    plan = _planned(s, models, params, draws)
+    if plan is None:
+        return 0
+    if any(lv.counterfactual_of for lv in s.levers) and plan:  # the lead: one more run
+        plan.append(plan[0])
+    total = sum(n for _, _, n in plan)
+    cost = sum(n * registry.relative_cost(m, p) for m, p, n in plan if n > 1)  # (one run: no import)
     return int(total) if cost >= BAR_WORK else 0
 
 
 def _say_if_compiling(s: Any, models: list[str], params: dict[str, dict[str, Any]],
                       draws: int) -> None:
     """A line on stderr before a run that first compiles a model's engine (once per install)."""
-    from parley.core.batch import layout
-
-    n_inputs = layout(s).n_inputs
-    slow = []
-    for m in dict.fromkeys(models):
-        try:
-            p = registry.make_params(m, params.get(m))
-        except ParleyInputError:
-            return  # `forecast` reports it
-        n = registry.draws_needed(m, p, n_inputs, draws)
-        if n > 1 and registry.compiles_first(m, p, n, len(s.actors), len(s.issues)):
-            slow.append(m)
+    plan = _planned(s, list(dict.fromkeys(models)), params, draws) or []
+    slow = [m for m, p, n in plan
+            if n > 1 and registry.compiles_first(m, p, n, len(s.actors), len(s.issues))]
     if slow:
         err_console.print(f"compiling the engine of {', '.join(slow)} (numba): the first Monte Carlo "
                           "run after installing takes about 5–15 s longer, once.", style="dim")
