@@ -213,7 +213,7 @@ def test_blocks_of_draws_do_not_change_results(monkeypatch):
     monkeypatch.setattr(focal, "BLOCK_DRAWS", 128)
     blocks = focal.solve(b)
     assert np.array_equal(whole.outcome, blocks.outcome)
-    for key in ("landing_point", "landing_probability", "landing_holders", "landing_kinds",
+    for key in ("landing_point", "landing_probability", "landing_slot",
                 "landing_remainder"):
         assert np.array_equal(whole.info[key], blocks.info[key]), key
 
