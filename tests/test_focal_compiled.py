@@ -72,22 +72,32 @@ def test_any_batch_gives_the_same_landing_points(pos, data, rule, procedure, mer
     _assert_same(*_both(b, rule=rule, procedure=procedure, merge=merge))
 
 
-def test_many_actors_use_numpys_long_sums() -> None:
-    """140 actors: the actor sums go past numpy's 128-term blocks."""
+def test_the_most_actors_the_engine_takes() -> None:
+    """117 actors, 127 candidates: row sums of up to 128 terms, all in numpy's first block."""
     rng = np.random.default_rng(4)
-    pos = np.round(rng.uniform(0, 100, (40, 140, 2)), 1)
-    b = Batch.from_arrays(pos, np.full((140, 2), 0.7), rng.uniform(0.5, 3, 140))
+    n = focal.MAX_COMPILED_CANDIDATES - len(focal.POINTS)
+    pos = np.round(rng.uniform(0, 100, (40, n, 2)), 1)
+    b = Batch.from_arrays(pos, np.full((n, 2), 0.7), rng.uniform(0.5, 3, n))
     _assert_same(*_both(b))
 
 
+def test_more_actors_take_the_numpy_engine() -> None:
+    n = focal.MAX_COMPILED_CANDIDATES - len(focal.POINTS) + 1
+    b = Batch.from_arrays(np.full((2, n, 1), 50.0), np.full((n, 1), 0.7), np.ones(n))
+    assert not focal._use_compiled(focal.Params(), 10**6, n + len(focal.POINTS))
+    with pytest.raises(ValueError, match="engine 'numpy'"):
+        focal.solve(b, focal.Params(engine="compiled"))
+
+
 @settings(max_examples=80, deadline=None)
-@given(arrays(float, st.integers(0, 600), elements=st.floats(-1e6, 1e6)))
+@given(arrays(float, st.integers(0, 128), elements=st.floats(-1e6, 1e6)))
 def test_row_sum_is_numpys(a: np.ndarray) -> None:
     assert nb._row_sum(a, 0, a.size) == a.sum()
 
 
 def test_kernel_constants_match_the_model() -> None:
     assert set(nb.BETA) <= set(focal.ALL_FEATURES)
+    assert nb.MAX_CANDIDATES == focal.MAX_COMPILED_CANDIDATES
     assert nb.EPS == mixed.EPS
     assert focal.POINTS == nb.POINTS  # the kernel writes the candidates in this order
 

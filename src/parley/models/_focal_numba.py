@@ -14,10 +14,13 @@ same landing points, every feature takes the same value and the same candidate l
 Only `exp` differs: numpy's SIMD exponential and the C library's used here can differ in the last
 bit, so probabilities agree with the numpy engine to about 1e-16 and medians to about 1e-13
 (tested), not bit for bit. Rows are independent, so a row's result does not depend on its block.
-Compiled on first use (about 10 s) and cached on disk (numba `cache=True`). Small helpers are
-inlined by numba; the larger ones (candidates, the median, the Laplace CDF between knots, row
-sums) are left to LLVM: inlining them all in numba's IR ran about 6% faster but took 40 s to
-compile.
+Compiled on first use (about 15 s) and cached on disk (numba `cache=True`). Helpers that take
+arrays are inlined in numba's IR: a call that passes an array counts references to it with
+atomic operations, which cost more than the arithmetic here. Helpers of scalars are left to
+LLVM, which inlines them without numba's compile time (inlining everything in numba's IR took
+40 s to compile).
+The knots of the continuous part must be evenly spaced (the model's are: 0, 1, ..., 100) and
+come as grid = (first knot, spacing, number of knots).
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ from these names; flags of single candidates come separately as `flag_j`, `flag_
 _WS, _HS, _CR, _DI, _SD, _CM, _EX, _BR, _BC, _SE, _RM, _RS = range(12)
 
 EPS = 1e-12  # mixed.EPS (a test checks it)
+MAX_CANDIDATES = 127
+"""Candidates (actors + POINTS) the engine takes: every row sum then has at most 128 terms, which
+numpy adds in one block (`_leaf_sum`); larger scenarios take the numpy engine."""
 POINTS = ("reference", "low_end", "midpoint", "high_end", "compromise", "median", "qmv_pivot",
           "unanimity_pivot", "agenda", "codecision")
 """focal.POINTS, the order `_candidates` writes them in after the actors (a test checks it)."""
@@ -70,110 +76,58 @@ def _leaf_sum(a, start, n):
     return res
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _row_sum(a, start, n):
-    """numpy's sum of a[start:start + n] along a contiguous axis (pairwise, `_long_sum` beyond
-    128 terms)."""
-    if n <= 128:
-        return _leaf_sum(a, start, n)
-    return _long_sum(a, start, n)
+    """numpy's sum of a[start:start + n] along a contiguous axis, for n <= 128 (numpy sums
+    longer rows as two halves; the engine takes at most MAX_CANDIDATES candidates, so its
+    rows are never that long)."""
+    return _leaf_sum(a, start, n)
 
 
 @njit(cache=True)
-def _long_sum(a, start, n):
-    """numpy's sum of more than 128 terms: the sum of two halves (split at a multiple of 8),
-    recursively. The recursion runs on an explicit stack: numba's cache cannot reload a
-    self-recursive function."""
-    seg_start = np.empty(64, np.int64)
-    seg_n = np.empty(64, np.int64)
-    left_done = np.zeros(64, np.bool_)
-    left = np.empty(64)
-    seg_start[0], seg_n[0] = start, n
-    depth = 1
-    val = 0.0
-    while True:
-        top = depth - 1
-        m = seg_n[top]
-        if m > 128 and not left_done[top]:  # descend into the left half
-            h = m // 2
-            h -= h % 8
-            seg_start[depth], seg_n[depth], left_done[depth] = seg_start[top], h, False
-            depth += 1
-            continue
-        val = _leaf_sum(a, seg_start[top], m)
-        depth -= 1
-        # hand the value up: a left half waits for its right half, a right half completes
-        while depth > 0 and left_done[depth - 1]:
-            val = left[depth - 1] + val
-            depth -= 1
-        if depth == 0:
-            return val
-        parent = depth - 1
-        left[parent], left_done[parent] = val, True
-        h = seg_n[parent] // 2
-        h -= h % 8
-        seg_start[depth], seg_n[depth], left_done[depth] = seg_start[parent] + h, seg_n[parent] - h, False
-        depth += 1
+def _knot(i, grid):
+    """Knot i of the evenly spaced knots grid = (first knot, spacing, number of knots)."""
+    return grid[0] + i * grid[1]
 
 
-@njit(cache=True, inline="always")
-def _less(a, b):
-    """numpy's sort order for floats: NaN after everything."""
-    return a < b or (b != b and a == a)
+@njit(cache=True)
+def _search_left(x, grid):
+    """np.searchsorted(knots, x, side="left"): the knots below x (NaN after all of them),
+    from where x falls on the grid, checking the neighbours: no branchy bisection."""
+    m = grid[2]
+    if x != x:
+        return m
+    if x <= grid[0]:
+        return 0
+    if x > _knot(m - 1, grid):
+        return m
+    i = min(max(math.ceil((x - grid[0]) / grid[1]), 0), m)
+    while i > 0 and not _knot(i - 1, grid) < x:
+        i -= 1
+    while i < m and _knot(i, grid) < x:
+        i += 1
+    return i
 
 
-@njit(cache=True, inline="always")
-def _search_left(knots, x, step):
-    """np.searchsorted(knots, x, side="left"): the knots below x. Evenly spaced knots (step
-    > 0) start from where x falls and check the neighbours: no branchy bisection."""
-    m = knots.size
-    if step != 0.0 and x == x:
-        if x <= knots[0]:
-            return 0
-        if x > knots[m - 1]:
-            return m
-        i = min(max(math.ceil((x - knots[0]) / step), 0), m)
-        while i > 0 and not _less(knots[i - 1], x):
-            i -= 1
-        while i < m and _less(knots[i], x):
-            i += 1
-        return i
-    lo, hi = 0, m
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if _less(knots[mid], x):
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@njit(cache=True, inline="always")
-def _search_right(knots, x, step):
+@njit(cache=True)
+def _search_right(x, grid):
     """np.searchsorted(knots, x, side="right"): the knots at or below x."""
-    m = knots.size
-    if step != 0.0 and x == x:
-        if x < knots[0]:
-            return 0
-        if x >= knots[m - 1]:
-            return m
-        i = min(max(math.floor((x - knots[0]) / step) + 1, 0), m)
-        while i > 0 and _less(x, knots[i - 1]):
-            i -= 1
-        while i < m and not _less(x, knots[i]):
-            i += 1
-        return i
-    lo, hi = 0, m
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if _less(x, knots[mid]):
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+    m = grid[2]
+    if x != x:
+        return m
+    if x < grid[0]:
+        return 0
+    if x >= _knot(m - 1, grid):
+        return m
+    i = min(max(math.floor((x - grid[0]) / grid[1]) + 1, 0), m)
+    while i > 0 and x < _knot(i - 1, grid):
+        i -= 1
+    while i < m and not x < _knot(i, grid):
+        i += 1
+    return i
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _raw(x, centre, scale):
     """TruncatedLaplace._raw: the untruncated Laplace CDF."""
     z = (x - centre) / scale
@@ -181,37 +135,34 @@ def _raw(x, centre, scale):
     return half_tail if z < 0 else 1 - half_tail
 
 
-@njit(cache=True, inline="always")
-def _value_at(i, knots, lap):
+@njit(cache=True)
+def _value_at(i, grid, lap):
     """TruncatedLaplace.at for one row: the truncated CDF at knot i. lap = (centre, scale, a, b,
     ra, denom, flat)."""
-    x = min(max(knots[i], lap[2]), lap[3])
+    x = min(max(_knot(i, grid), lap[2]), lap[3])
     flat = lap[6] != 0.0
-    val = (x - lap[2]) / (lap[3] - lap[2]) if flat else (_raw(x, lap[0], lap[1]) - lap[4]) / lap[5]
-    return val
+    return (x - lap[2]) / (lap[3] - lap[2]) if flat else (_raw(x, lap[0], lap[1]) - lap[4]) / lap[5]
 
 
 @njit(cache=True)
-def _continuous(x, knots, step, lap, rem):
+def _continuous(x, grid, lap, rem):
     """mixed.continuous for one row: rem × the continuous part's CDF at x."""
-    m = knots.size
-    k0, km = knots[0], knots[m - 1]
-    if x < k0:
+    m = grid[2]
+    if x < grid[0]:
         return rem * 0.0
-    if x >= km:
+    if x >= _knot(m - 1, grid):
         return rem * 1.0
-    i = math.floor((x - k0) / step) if step != 0.0 else _search_right(knots, x, 0.0) - 1
-    i = min(max(i, 0), m - 2)
-    lo, hi = knots[i], knots[i + 1]
-    c0 = _value_at(i, knots, lap)
+    i = min(max(math.floor((x - grid[0]) / grid[1]), 0), m - 2)
+    lo, hi = _knot(i, grid), _knot(i + 1, grid)
+    c0 = _value_at(i, grid, lap)
     frac = min(max((x - lo) / (hi - lo), 0.0), 1.0)
     if frac == 0.0:  # on the knot: c0 + 0 × (c1 − c0) is c0, whatever c1 is
         return rem * c0
-    c1 = _value_at(i + 1, knots, lap)
+    c1 = _value_at(i + 1, grid, lap)
     return rem * (c0 + frac * (c1 - c0))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _inverse(t, lap):
     """Where the truncated Laplace CDF reaches t (its continuous form, between the knots): a
     first guess for the knot search, which then checks it."""
@@ -226,22 +177,22 @@ def _inverse(t, lap):
 
 
 @njit(cache=True)
-def _reaches(i, c_j, thr, knots, step, on_knot, lap, rem):
+def _reaches(i, c_j, thr, grid, on_knot, lap, rem):
     """Whether F reaches the threshold at knot i (between two atoms: c_j + the continuous part)."""
-    m = knots.size
+    m = grid[2]
     if on_knot:  # continuous() at an inner knot is rem × the CDF there
-        cont = rem * _value_at(min(i, m - 2), knots, lap)
+        cont = rem * _value_at(min(i, m - 2), grid, lap)
     else:
-        cont = _continuous(knots[min(i, m - 1)], knots, step, lap, rem)
+        cont = _continuous(_knot(min(i, m - 1), grid), grid, lap, rem)
     return c_j + cont >= thr
 
 
-@njit(cache=True)
-def _median(pt, ms, g, rem, lap, knots, step, on_knot, cum, first, tau):
+@njit(cache=True, inline="always")
+def _median(pt, ms, g, rem, lap, grid, on_knot, cum, first, tau):
     """mixed.quantile_search for one row: atoms pt[:g] (sorted) with masses ms[:g], continuous
     weight rem; Q(tau)."""
-    m = knots.size
-    k0, km = knots[0], knots[m - 1]
+    m = grid[2]
+    k0, km = grid[0], _knot(m - 1, grid)
     thr = tau - EPS
     cum[0] = 0.0
     lo_i, hi_i = 0, 0
@@ -266,7 +217,7 @@ def _median(pt, ms, g, rem, lap, knots, step, on_knot, cum, first, tau):
     while lo < hi:
         mid = (lo + hi) // 2
         j = min(mid, g - 1)
-        if cum[first[j]] + _continuous(pt[j], knots, step, lap, rem) >= thr:
+        if cum[first[j]] + _continuous(pt[j], grid, lap, rem) >= thr:
             hi = mid
         else:
             lo = min(mid + 1, hi)
@@ -278,13 +229,13 @@ def _median(pt, ms, g, rem, lap, knots, step, on_knot, cum, first, tau):
     # where the (untruncated) continuous CDF reaches the target and the one before it, then a
     # bisection if that was not the first: the same knot as numpy's plain bisection (F is
     # monotone), mostly in two CDF evaluations instead of seven
-    k_hi = _search_left(knots, upper, step)
-    k_lo = min(max(_search_right(knots, below, step), 1), k_hi)
+    k_hi = _search_left(upper, grid)
+    k_lo = min(max(_search_right(below, grid), 1), k_hi)
     lo, hi = k_lo, k_hi
     if lo < hi and rem > 0.0:
-        guess = min(max(_search_left(knots, _inverse((thr - c_j) / rem, lap), step), lo), hi - 1)
-        at_guess = _reaches(guess, c_j, thr, knots, step, on_knot, lap, rem)
-        before = guess > lo and _reaches(guess - 1, c_j, thr, knots, step, on_knot, lap, rem)
+        guess = min(max(_search_left(_inverse((thr - c_j) / rem, lap), grid), lo), hi - 1)
+        at_guess = _reaches(guess, c_j, thr, grid, on_knot, lap, rem)
+        before = guess > lo and _reaches(guess - 1, c_j, thr, grid, on_knot, lap, rem)
         if before:
             hi = guess - 1
         elif at_guess:
@@ -293,14 +244,14 @@ def _median(pt, ms, g, rem, lap, knots, step, on_knot, cum, first, tau):
             lo = guess + 1
     while lo < hi:
         mid = (lo + hi) // 2
-        if _reaches(mid, c_j, thr, knots, step, on_knot, lap, rem):
+        if _reaches(mid, c_j, thr, grid, on_knot, lap, rem):
             hi = mid
         else:
             lo = min(mid + 1, hi)
-    end = knots[min(lo, m - 1)] if lo < k_hi else upper
-    start = max(below, knots[max(_search_left(knots, end, step) - 1, 0)])
-    s = c_j + _continuous(start, knots, step, lap, rem)
-    e = c_j + _continuous(end, knots, step, lap, rem)
+    end = _knot(min(lo, m - 1), grid) if lo < k_hi else upper
+    start = max(below, _knot(max(_search_left(end, grid) - 1, 0), grid))
+    s = c_j + _continuous(start, grid, lap, rem)
+    e = c_j + _continuous(end, grid, lap, rem)
     slope = (tau - s) / (e - s) if e - s > EPS else 0.0
     q = start if s >= tau - EPS else start + min(max(slope, 0.0), 1.0) * (end - start)
     if hi_i < g and big == hi_i and e < thr:
@@ -308,7 +259,7 @@ def _median(pt, ms, g, rem, lap, knots, step, on_knot, cum, first, tau):
     return q
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _beats(x, q, p_r, p_l):
     """procedural.beats for one point."""
     right = q < p_r
@@ -319,29 +270,29 @@ def _beats(x, q, p_r, p_l):
     return inside and (right or left) and math.isfinite(q)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _fmin(a, b):
     return b if a != a else (a if b != b else min(a, b))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _fmax(a, b):
     return b if a != a else (a if b != b else max(a, b))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _np_max(a, b):
     """np.maximum: NaN if either is NaN."""
     return np.nan if a != a or b != b else (a if a >= b else b)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _np_min(a, b):
     """np.minimum: NaN if either is NaN."""
     return np.nan if a != a or b != b else (a if a <= b else b)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _np_clip(x, lo, hi):
     """np.clip for floats: a NaN value or bound comes through."""
     if x != x:
@@ -365,13 +316,13 @@ def _actor_sum(a, n, one_issue):
     return res
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _pivot_point(q, p_r, p_l):
     """procedural.pivot_point."""
     return p_r if q < p_r else (p_l if q > p_l else q)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _winset(q, p_r, p_l):
     """procedural.winset."""
     right = q < p_r
@@ -381,7 +332,7 @@ def _winset(q, p_r, p_l):
     return lo, hi
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _agenda_point(q, commission, p_r, p_l, lo_core, hi_core):
     """procedural.agenda_point."""
     lo, hi = _winset(q, p_r, p_l)
@@ -390,7 +341,7 @@ def _agenda_point(q, commission, p_r, p_l, lo_core, hi_core):
     return _np_clip(commission, lo, hi) if moves else q
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _codecision_point(q, parliament, p_r, p_l):
     """procedural.codecision_point."""
     lo, hi = _winset(q, p_r, p_l)
@@ -421,7 +372,7 @@ def _pivots(xs, from_top, from_bottom, n, total, quota):
     return xs[right], xs[left]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _candidates(cv, d, k, position, salience, cap, engaged, council, status_quo, com_i, ep_i,
                 qmv, quota, codecision, w_row, a_row, v_row, idx, xs, tmp, tmp2, tmp3):
     """focal.candidates for row (d, k) into cv [N + P] (NaN = not available), with the actors'
@@ -490,8 +441,8 @@ def _candidates(cv, d, k, position, salience, cap, engaged, council, status_quo,
 
 @njit(cache=True, error_model="numpy")
 def land(position, salience, cap, engaged, status_quo, council, com_i, ep_i, qmv, quota,
-         codecision, merge, lead, flag_j, flag_beta, low_j, high_j, beta, knots, step, on_knot,
-         scale, point_out, mass_out, rem_out, slot_out, median_out):
+         codecision, merge, lead, flag_j, flag_beta, low_j, high_j, beta, grid, on_knot, scale,
+         point_out, mass_out, rem_out, slot_out, median_out):
     """Rows r = draw × issues + issue of position, salience [D, N, K], capability cap [D, N],
     engaged [N, K], status_quo [D, K]; council [N]: who votes in the Council; com_i, ep_i: the
     Commission's and Parliament's indices (-1: none); qmv: the rule (else unanimity) and its
@@ -522,7 +473,6 @@ def land(position, salience, cap, engaged, status_quo, council, com_i, ep_i, qmv
     lead_u = np.empty(n)
     cum = np.empty(c + 1)
     first = np.empty(c, np.intp)
-    lap = np.empty(7)
     w_row = np.empty(n)
     v_row = np.empty(n)
     a_row = np.empty(n)
@@ -678,15 +628,13 @@ def land(position, salience, cap, engaged, status_quo, council, com_i, ep_i, qmv
         rem = min(max(1.0 - _row_sum(m_row, 0, c), 0.0), 1.0)
         rem_out[r] = rem
         # the median of the mixed distribution (truncated Laplace on the actors' range)
-        m = knots.size
-        i_lo = min(max(_search_right(knots, lo_act, step) - 1, 0), m - 2)
-        i_hi = min(max(_search_left(knots, hi_act, step), 1), m - 1)
+        m = grid[2]
+        i_lo = min(max(_search_right(lo_act, grid) - 1, 0), m - 2)
+        i_hi = min(max(_search_left(hi_act, grid), 1), m - 1)
         i_hi = max(i_hi, i_lo + 1)
-        lap[0], lap[1], lap[2], lap[3] = mean, scale, knots[i_lo], knots[i_hi]
-        ra = _raw(lap[2], mean, scale)
-        rb = _raw(lap[3], mean, scale)
+        a_knot, b_knot = _knot(i_lo, grid), _knot(i_hi, grid)
+        ra = _raw(a_knot, mean, scale)
+        rb = _raw(b_knot, mean, scale)
         flat = rb - ra <= 1e-12
-        lap[4] = ra
-        lap[5] = 1.0 if flat else rb - ra
-        lap[6] = 1.0 if flat else 0.0
-        median_out[r] = _median(pt, m_row, g, rem, lap, knots, step, on_knot, cum, first, 0.5)
+        lap = (mean, scale, a_knot, b_knot, ra, 1.0 if flat else rb - ra, 1.0 if flat else 0.0)
+        median_out[r] = _median(pt, m_row, g, rem, lap, grid, on_knot, cum, first, 0.5)
