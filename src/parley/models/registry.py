@@ -52,7 +52,7 @@ MODELS: dict[str, ModelInfo] = {
                           "fitted on DEU"),
     "focal": ModelInfo("focal", "parley.models.focal",
                        "probabilities of landing at each actor's position or a focal point "
-                       "(learnt from EU law-making)", cost=40),
+                       "(learnt from EU law-making)", cost=25),
 }
 
 STATIC = ("compromise", "median", "nash")
