@@ -19,7 +19,6 @@ result, where Decide flips an unseeded coin. See docs/models/exchange.md for eve
 from __future__ import annotations
 
 import hashlib
-import sys
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -30,6 +29,7 @@ from parley.core.errors import ParleyInputError, Problem
 from parley.models._exchange_candidates import Pairs
 from parley.models._exchange_round import run_round
 from parley.models.base import Outcome
+from parley.models.engine_choice import use_compiled
 
 SUMMARY = "Stokman–Van Oosten exchange model: equal-gain trades of support across issues"
 
@@ -207,17 +207,7 @@ def compiles_first(params: Params, draws: int, n_actors: int, n_issues: int) -> 
 
 
 def _use_compiled(params: Params, cells: int) -> bool:
-    if params.engine == "numpy":
-        return False
-    if params.engine == "auto" and cells < COMPILED_FROM and "numba" not in sys.modules:
-        return False
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        if params.engine == "compiled":
-            raise ValueError("engine 'compiled' needs numba: pip install numba") from None
-        return False
-    return True
+    return use_compiled(params.engine, cells >= COMPILED_FROM)
 
 
 def _inputs(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -17,11 +17,9 @@ them needs only numpy. On another kind of negotiation they are a transfer, not a
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from importlib.util import find_spec
 from typing import Any, Literal
 
 import numpy as np
@@ -29,6 +27,7 @@ import numpy as np
 from parley.core.batch import Batch
 from parley.models import compromise, median, procedural
 from parley.models.base import Outcome, weights, with_fallback
+from parley.models.engine_choice import use_compiled
 from parley.models.mixed import (
     KNOTS,
     Mixed,
@@ -514,20 +513,12 @@ its row sums follow numpy's order only up to 128 terms."""
 
 def _use_compiled(params: Params, draws: int, candidates: int = 0) -> bool:
     """Whether this call runs the compiled engine (decided once per call)."""
-    if params.engine == "numpy":
-        return False
-    if params.engine == "auto" and draws < COMPILED_FROM and "numba" not in sys.modules:
-        return False
-    if candidates > MAX_COMPILED_CANDIDATES:
+    if candidates > MAX_COMPILED_CANDIDATES and params.engine != "numpy":
         if params.engine == "compiled":
             raise ValueError(f"engine 'compiled' takes at most {MAX_COMPILED_CANDIDATES - len(POINTS)}"
                              " actors; use engine 'numpy'")
         return False
-    if find_spec("numba") is None:
-        if params.engine == "compiled":
-            raise ValueError("engine 'compiled' needs numba: pip install numba")
-        return False
-    return True
+    return use_compiled(params.engine, draws >= COMPILED_FROM)
 
 
 def relative_cost(params: Params) -> float:

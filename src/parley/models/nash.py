@@ -26,15 +26,14 @@ the readable reference; `_nash_numba` runs the same algorithm draw by draw in co
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, replace
-from importlib.util import find_spec
 from typing import Literal
 
 import numpy as np
 
 from parley.core.batch import Batch
 from parley.models.base import Outcome
+from parley.models.engine_choice import use_compiled
 
 SUMMARY = "Nash bargaining solution (capability-weighted product of gains over disagreement)"
 
@@ -129,15 +128,7 @@ def one_run_params(params: Params) -> Params:
 def _use_compiled(params: Params, draws: int) -> bool:
     """Whether this call runs the compiled interior-point method (decided once per call, so
     that every chunk of draws of one call takes the same engine)."""
-    if params.engine == "numpy":
-        return False
-    if params.engine == "auto" and draws < COMPILED_FROM and "numba" not in sys.modules:
-        return False
-    if find_spec("numba") is None:
-        if params.engine == "compiled":
-            raise ValueError("engine 'compiled' needs numba: pip install numba")
-        return False
-    return True
+    return use_compiled(params.engine, draws >= COMPILED_FROM)
 
 
 def disagreement_points(batch: Batch, rule: str = "reservation") -> tuple[np.ndarray, int]:
