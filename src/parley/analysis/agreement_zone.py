@@ -56,6 +56,11 @@ def _compensatory(batch: Batch, has_res: np.ndarray) -> Zone:
     as disagreement points and every other issue ignored: its feasibility decides the zone, and
     its solution is a natural package inside it (equal capabilities: the zone does not depend on
     power).
+
+    nash runs on its numpy engine: a forecast checks the zone on at most 2,000 draws, too few
+    to repay loading (or, after installing, compiling) the compiled engine, which "auto" would
+    take whenever another model had loaded numba; so the check neither waits for a compile nor
+    depends on which models ran before it.
     """
     from parley.models import nash
 
@@ -64,7 +69,7 @@ def _compensatory(batch: Batch, has_res: np.ndarray) -> Zone:
         salience=np.where(has_res, batch.salience, 0.0),
         capability=np.ones_like(batch.capability),
     )
-    result = nash.solve(only_veto, nash.Params(disagreement="reservation"))
+    result = nash.solve(only_veto, nash.Params(disagreement="reservation", engine="numpy"))
     constrained = has_res.any(axis=1)
     package = np.where(constrained, result.outcome, np.nan)
     return Zone(exists=result.agreement, package=package)
