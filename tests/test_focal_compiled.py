@@ -110,3 +110,6 @@ def test_engine_choice() -> None:
     assert not focal._use_compiled(focal.Params(engine="numpy"), 10**6)
     assert focal._use_compiled(focal.Params(engine="compiled"), 1)
     assert focal._use_compiled(focal.Params(), focal.COMPILED_FROM)
+    # one run (the answer's line of every model): numpy, never a compile for one draw
+    assert focal.one_run_params(focal.Params()).engine == "numpy"
+    assert focal.one_run_params(focal.Params(engine="compiled")).engine == "compiled"

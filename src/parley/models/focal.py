@@ -17,7 +17,7 @@ them needs only numpy. On another kind of negotiation they are a transfer, not a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Literal
@@ -519,6 +519,14 @@ def _use_compiled(params: Params, draws: int, candidates: int = 0) -> bool:
                              " actors; use engine 'numpy'")
         return False
     return use_compiled(params.engine, draws >= COMPILED_FROM)
+
+
+def one_run_params(params: Params) -> Params:
+    """Params for a single run (a scenario without uncertain inputs, or the answer's line of
+    every model at the most likely inputs): "auto" takes the numpy engine, which answers in
+    milliseconds, where the compiled one would cost loading (or, after installing, compiling)
+    once another model has loaded numba."""
+    return replace(params, engine="numpy") if params.engine == "auto" else params
 
 
 def relative_cost(params: Params) -> float:
