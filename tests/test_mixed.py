@@ -130,3 +130,16 @@ def test_lazy_laplace_matches_the_table():
         rep = np.full(KNOTS.size, j)
         lazy = TruncatedLaplace(centre[rep], 7.0, low[rep], high[rep]).at(idx)
         assert np.array_equal(lazy, table[j])
+
+
+def test_no_atoms_is_the_continuous_part_alone():
+    """A distribution without atoms (A = 0) answers like one whose only atom has no mass."""
+    cdf = laplace_cdf(np.array([40.0, 60.0]), 10.0)
+    none = Mixed(np.zeros((2, 0)), np.zeros((2, 0)), cdf)
+    empty = Mixed(np.full((2, 1), 100.0), np.zeros((2, 1)), cdf)
+    y = np.array([50.0, 50.0])
+    assert np.array_equal(none.median(), empty.median())
+    assert np.array_equal(none.cdf(y), empty.cdf(y))
+    assert np.allclose(none.crps(y), empty.crps(y), rtol=0, atol=1e-12)
+    assert np.isnan(none.mode_point()).all()
+    assert none.median()[0] < 50 < none.median()[1]  # Laplace centred at 40 and 60

@@ -39,10 +39,13 @@ class Mixed:
         return np.clip(1.0 - self.mass.sum(axis=-1), 0.0, 1.0)
 
     def _flat(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """[R, A] atoms and masses, [R, M] CDF, [R] remainder (R counted from the leading
+        shape, not inferred: with no atoms, A = 0, reshape(-1, 0) could not tell R)."""
         a = self.mass.shape[-1]
         m = self.knots.size
-        return (self.point.reshape(-1, a), self.mass.reshape(-1, a),
-                self.cont_cdf.reshape(-1, m), self.remainder.reshape(-1))
+        r = int(np.prod(self.shape, dtype=np.int64))
+        return (self.point.reshape(r, a), self.mass.reshape(r, a),
+                self.cont_cdf.reshape(r, m), self.remainder.reshape(r))
 
     def _cont(self, x: np.ndarray, cdf: np.ndarray, rem: np.ndarray) -> np.ndarray:
         """Continuous part's (weighted) CDF at x[R, P], piecewise linear between knots."""
@@ -105,6 +108,8 @@ class Mixed:
 
     def mode_point(self) -> np.ndarray:
         """The most likely atom (NaN when there is none)."""
+        if self.mass.shape[-1] == 0:
+            return np.full(self.shape, np.nan)
         best = np.argmax(self.mass, axis=-1)
         pt = np.take_along_axis(self.point, best[..., None], axis=-1)[..., 0]
         has = np.take_along_axis(self.mass, best[..., None], axis=-1)[..., 0] > 0
