@@ -14,7 +14,6 @@ All issues are bargained together (positions are vectors). Everything is an arra
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from importlib.util import find_spec
 from typing import Any, Literal
 
 import numpy as np
@@ -22,6 +21,7 @@ import numpy as np
 from parley.core.batch import Batch
 from parley.models import _pce_kernel as kern
 from parley.models.base import Outcome
+from parley.models.engine_choice import use_compiled
 
 SUMMARY = "KTAB's spatial bargaining model with probabilistic Condorcet elections"
 
@@ -736,15 +736,7 @@ def compiles_first(params: Params, draws: int, n_actors: int, n_issues: int) -> 
 
 def _use_compiled(engine: str, work: float | None = None) -> bool:
     """Whether to run the compiled engine; `work` = draws x actors^3 of the run, if known."""
-    if engine == "numpy":
-        return False
-    if engine == "auto" and work is not None and work <= AUTO_NUMPY_WORK:
-        return False
-    if find_spec("numba") is None:
-        if engine == "compiled":
-            raise ValueError("engine 'compiled' needs numba: pip install numba")
-        return False
-    return True
+    return use_compiled(engine, work is None or work > AUTO_NUMPY_WORK, once_loaded=False)
 
 
 PATH_DRAWS = 256
